@@ -1,0 +1,5 @@
+"""``python -m bpfc``: the same as the ``bpfc`` command."""
+
+from bpfc.cli import run
+
+run()
