@@ -1,0 +1,235 @@
+"""Static checks on a cBPF program, in libpcap's and in the Linux kernel's flavour.
+
+Two checkers exist in the wild and they disagree.  libpcap's ``bpf_validate``
+(1.10.3, the default here) looks only at the parts it needs for memory safety:
+scratch indexes, constant division by zero, jump targets, a final ``ret``; it
+passes unknown ``ret``/``misc`` codes and odd load modes.  The kernel's
+``bpf_check_classic`` (``strict=True``) allows only the opcodes its interpreter
+implements, bounds the length and constant shifts, knows the ancillary offsets
+and refuses to read a scratch slot that some path has not written.
+
+Every failure is a :class:`~bpfc.errors.ValidationError` naming the instruction
+index and a ``rule`` (see :data:`RULES`), never another exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bpfc.errors import ValidationError
+from bpfc.insn import BPF_MAXINSNS, BPF_MEMWORDS
+
+__all__ = ["ANCILLARY", "KERNEL_CODES", "RULES", "SKF_AD_OFF", "validate"]
+
+RULES: dict[str, str] = {
+    "malformed": "an instruction is not four integers",
+    "field-range": "code, jt, jf or k does not fit struct sock_filter",
+    "empty": "a program needs at least one instruction",
+    "too-long": "the kernel accepts at most 4096 instructions",
+    "opcode": "the opcode is not one the checker accepts",
+    "scratch-index": "M[] index is not below 16",
+    "div-by-zero": "division or modulo by the constant 0",
+    "shift-range": "constant shift by 32 or more",
+    "ancillary": "load from the ancillary area at an offset the kernel does not know",
+    "jump-out-of-range": "a jump lands past the last instruction",
+    "last-not-ret": "the last instruction is not a return",
+    "uninit-scratch": "M[] is read before a store on some path",
+}
+"""Rule names carried by ``ValidationError.rule``, with what each one means."""
+
+SKF_AD_OFF = 0xFFFFF000
+"""Linux: absolute loads at ``SKF_AD_OFF + n`` read socket-buffer metadata."""
+
+ANCILLARY: dict[int, str] = {
+    0: "protocol",
+    4: "pkttype",
+    8: "ifindex",
+    12: "nlattr",
+    16: "nlattr_nest",
+    20: "mark",
+    24: "queue",
+    28: "hatype",
+    32: "rxhash",
+    36: "cpu",
+    40: "alu_xor_x",
+    44: "vlan_tag",
+    48: "vlan_tag_present",
+    52: "pay_offset",
+    56: "random",
+    60: "vlan_tpid",
+}
+"""The ``SKF_AD_*`` offsets the kernel knows (relative to ``SKF_AD_OFF``)."""
+
+_ALU_OPS = (0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xA0)
+_COND_JUMPS = frozenset(0x05 | op | src for op in (0x10, 0x20, 0x30, 0x40) for src in (0, 8))
+
+KERNEL_CODES: frozenset[int] = frozenset(
+    {0x06, 0x16}  # ret k, ret a
+    | {0x20, 0x28, 0x30, 0x40, 0x48, 0x50}  # ld abs / ind, three sizes
+    | {0x00, 0x60, 0x80}  # ld #k, M[k], len
+    | {0x01, 0x61, 0x81, 0xB1}  # ldx #k, M[k], len, 4*([k]&0xf)
+    | {0x02, 0x03, 0x07, 0x87}  # st, stx, tax, txa
+    | {0x04 | op | src for op in _ALU_OPS for src in (0, 8)}
+    | {0x84, 0x05}  # neg, ja
+    | _COND_JUMPS
+)
+"""Opcodes the Linux checker (``chk_code_allowed``) accepts."""
+
+_ABS_LOADS = frozenset({0x20, 0x28, 0x30})
+_MEM_LOADS = frozenset({0x60, 0x61})
+_STORES = frozenset({0x02, 0x03})
+
+
+def validate(insns: Iterable[Sequence[int]], strict: bool = False) -> None:
+    """Raise :class:`ValidationError` unless ``insns`` passes the checker.
+
+    ``strict=False`` applies libpcap 1.10.3's ``bpf_validate`` rules exactly;
+    ``strict=True`` those of the Linux kernel's ``bpf_check_classic``.
+
+    >>> validate([(0x06, 0, 0, 0)])
+    >>> validate([(0x15, 0, 3, 0x800), (0x06, 0, 0, 1)])
+    Traceback (most recent call last):
+    ...
+    bpfc.errors.ValidationError: insn 0: jump false target 4 is past the last instruction 1
+    """
+    prog = _fields(insns)
+    n = len(prog)
+    if n == 0:
+        raise ValidationError("empty program", None, "empty")
+    if strict and n > BPF_MAXINSNS:
+        raise ValidationError(f"{n} instructions, more than {BPF_MAXINSNS}", None, "too-long")
+    check = _check_strict if strict else _check_libpcap
+    for index, insn in enumerate(prog):
+        check(index, insn, n)
+    last = prog[-1][0]
+    if (last not in (0x06, 0x16)) if strict else (last & 0x07 != 0x06):
+        raise ValidationError(
+            f"last instruction (code {last:#06x}) is not ret", n - 1, "last-not-ret"
+        )
+    if strict:
+        _check_scratch_flow(prog)
+
+
+def _fields(insns: Iterable[Sequence[int]]) -> list[tuple[int, int, int, int]]:
+    """The program as plain int 4-tuples, with every field range-checked."""
+    out: list[tuple[int, int, int, int]] = []
+    try:
+        items = list(insns)
+    except TypeError as err:
+        raise ValidationError(
+            f"program is not a sequence of instructions ({err})", None, "malformed"
+        ) from None
+    for index, insn in enumerate(items):
+        try:
+            code, jt, jf, k = insn
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"{insn!r} is not a (code, jt, jf, k) tuple", index, "malformed"
+            ) from None
+        if not all(isinstance(f, int) for f in (code, jt, jf, k)):
+            raise ValidationError(f"{insn!r} has a non-integer field", index, "malformed")
+        for name, value, top in (("code", code, 0xFFFF), ("jt", jt, 0xFF), ("jf", jf, 0xFF)):
+            if not 0 <= value <= top:
+                raise ValidationError(
+                    f"{name} {value} is outside 0..{top:#x}", index, "field-range"
+                )
+        if not 0 <= k <= 0xFFFFFFFF:
+            raise ValidationError(f"k {k} is outside 0..0xffffffff", index, "field-range")
+        out.append((int(code), int(jt), int(jf), int(k)))
+    return out
+
+
+def _bad_opcode(index: int, code: int, why: str) -> ValidationError:
+    return ValidationError(f"opcode {code:#06x} {why}", index, "opcode")
+
+
+def _check_jump_targets(
+    index: int, insn: tuple[int, int, int, int], n: int, wrap: bool = False
+) -> None:
+    code, jt, jf, k = insn
+    last = n - 1
+    if code & 0xF0 == 0x00:  # ja: 32-bit offset; libpcap's u_int sum wraps, the kernel's not
+        target = (index + 1 + k) & 0xFFFFFFFF if wrap else index + 1 + k
+        if target >= n:
+            raise ValidationError(
+                f"ja offset {k} lands past the last instruction {last}", index, "jump-out-of-range"
+            )
+        return
+    for label, offset in (("true", jt), ("false", jf)):
+        if index + 1 + offset >= n:
+            raise ValidationError(
+                f"jump {label} target {index + 1 + offset} is past the last instruction {last}",
+                index,
+                "jump-out-of-range",
+            )
+
+
+def _check_libpcap(index: int, insn: tuple[int, int, int, int], n: int) -> None:
+    code, _jt, _jf, k = insn
+    cls = code & 0x07
+    if cls in (0x00, 0x01):  # ld, ldx: any size; mode decides
+        mode = code & 0xE0
+        if mode == 0x60 and k >= BPF_MEMWORDS:
+            raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
+        if mode not in (0x00, 0x20, 0x40, 0x60, 0x80, 0xA0):
+            raise _bad_opcode(index, code, f"has an unknown load mode {mode:#04x}")
+    elif cls in (0x02, 0x03):
+        if k >= BPF_MEMWORDS:
+            raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
+    elif cls == 0x04:
+        op = code & 0xF0
+        if op not in _ALU_OPS and op != 0x80:
+            raise _bad_opcode(index, code, f"has an unknown ALU operation {op:#04x}")
+        if op in (0x30, 0x90) and code & 0x08 == 0 and k == 0:
+            raise ValidationError("division or modulo by constant 0", index, "div-by-zero")
+    elif cls == 0x05:
+        if code & 0xF0 not in (0x00, 0x10, 0x20, 0x30, 0x40):
+            raise _bad_opcode(index, code, f"has an unknown jump test {code & 0xF0:#04x}")
+        _check_jump_targets(index, insn, n, wrap=True)
+
+
+def _check_strict(index: int, insn: tuple[int, int, int, int], n: int) -> None:
+    code, _jt, _jf, k = insn
+    if code not in KERNEL_CODES:
+        why = {0x0E: "(ret x)", 0x21: "(ldx [k])"}.get(code, "is not a Linux cBPF instruction")
+        raise _bad_opcode(index, code, why if why.startswith("is") else f"{why} is not allowed")
+    if code in (0x34, 0x94) and k == 0:
+        raise ValidationError("division or modulo by constant 0", index, "div-by-zero")
+    if code in (0x64, 0x74) and k >= 32:
+        raise ValidationError(f"constant shift by {k} (must be below 32)", index, "shift-range")
+    if code in _MEM_LOADS or code in _STORES:
+        if k >= BPF_MEMWORDS:
+            raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
+    if code & 0x07 == 0x05:
+        _check_jump_targets(index, insn, n)
+    if code in _ABS_LOADS and k >= SKF_AD_OFF and (k - SKF_AD_OFF) not in ANCILLARY:
+        raise ValidationError(
+            f"unknown ancillary offset SKF_AD_OFF+{k - SKF_AD_OFF}", index, "ancillary"
+        )
+
+
+def _check_scratch_flow(prog: list[tuple[int, int, int, int]]) -> None:
+    """The kernel's ``check_load_and_stores``: a forward pass over the jump DAG.
+
+    ``valid`` is the set of slots written on every path reaching the instruction;
+    each jump target keeps the intersection over its incoming edges.
+    """
+    full = (1 << BPF_MEMWORDS) - 1
+    masks = [full] * len(prog)
+    valid = 0
+    for pc, (code, jt, jf, k) in enumerate(prog):
+        valid &= masks[pc]
+        if code in _STORES:
+            valid |= 1 << k
+        elif code in _MEM_LOADS:
+            if not valid >> k & 1:
+                raise ValidationError(
+                    f"M[{k}] is read before a store on some path", pc, "uninit-scratch"
+                )
+        elif code == 0x05:
+            masks[pc + 1 + k] &= valid
+            valid = full
+        elif code in _COND_JUMPS:
+            masks[pc + 1 + jt] &= valid
+            masks[pc + 1 + jf] &= valid
+            valid = full
