@@ -1,0 +1,169 @@
+"""One instruction as text: libpcap's ``bpf_image`` line, and the opcode table behind it.
+
+``tcpdump -d`` prints each instruction through libpcap's ``bpf_image``; people diff
+those listings, so ours must match byte for byte.  The table :data:`OPCODES` says,
+for every opcode libpcap can name, its mnemonic and the *kind* of operand it shows;
+the dumper (:mod:`bpfc.dump`) and the assembler (:mod:`bpfc.asm`) both read it, so
+the text we print is exactly the text we parse.
+
+Two flavours exist: ``"master"`` (libpcap 1.11, the default: no trailing spaces,
+and ``ldx #pktlen`` for opcode 0x81) and ``"1.10"`` (what Debian's libpcap 1.10.3,
+and so the local ``tcpdump``, prints: the mnemonic is padded to 8 columns even when
+no operand follows, and 0x81 is ``unimp``).
+
+>>> image((0x28, 0, 0, 12), 0)
+'(000) ldh      [12]'
+>>> image((0x15, 0, 6, 0x86DD), 1)
+'(001) jeq      #0x86dd          jt 2\\tjf 8'
+>>> image((0x87, 0, 0, 0), 5), image((0x87, 0, 0, 0), 5, flavor="1.10")
+('(005) txa', '(005) txa      ')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+from bpfc.insn import AluOp, Class, JmpOp, Mode, Size, Src
+
+FLAVORS = ("master", "1.10")
+"""libpcap versions whose ``bpf_image`` text we reproduce."""
+
+SKF_AD_OFF = 0xFFFFF000
+"""Linux's base offset (-4096) of the ancillary "packet" loads."""
+
+ANCILLARY: dict[int, str] = {
+    0: "proto",
+    4: "type",
+    8: "ifidx",
+    12: "nla",
+    16: "nlan",
+    20: "mark",
+    24: "queue",
+    28: "hatype",
+    32: "rxhash",
+    36: "cpu",
+    40: "xor_x",
+    44: "vlan_tci",
+    48: "vlanp",
+    52: "poff",
+    56: "random",
+    60: "vlan_tpid",
+}
+"""Offset past ``SKF_AD_OFF`` -> the name libpcap prints inside ``[...]`` (Linux builds)."""
+
+
+class Operand(Enum):
+    """How an opcode shows its operand (and so how the assembler reads it back)."""
+
+    NONE = "none"  # tax, txa, neg, ret a
+    HEX = "hex"  # #0x%x
+    DEC = "dec"  # #%d (k as a signed int, as C's %d prints a u32)
+    ABS = "abs"  # [%d], or [name] for a Linux ancillary offset
+    IND = "ind"  # [x + %d]
+    MEM = "mem"  # M[%d]
+    MSH = "msh"  # 4*([%d]&0xf)
+    LEN = "len"  # #pktlen
+    X = "x"  # x
+    JA = "ja"  # absolute target n + 1 + k
+
+
+def _build() -> dict[int, tuple[str, Operand]]:
+    table: dict[int, tuple[str, Operand]] = {}
+    for size, suffix in ((Size.W, ""), (Size.H, "h"), (Size.B, "b")):
+        table[Class.LD | size | Mode.ABS] = ("ld" + suffix, Operand.ABS)
+        table[Class.LD | size | Mode.IND] = ("ld" + suffix, Operand.IND)
+    table[Class.LD | Size.W | Mode.LEN] = ("ld", Operand.LEN)
+    table[Class.LD | Mode.IMM] = ("ld", Operand.HEX)
+    table[Class.LD | Mode.MEM] = ("ld", Operand.MEM)
+    table[Class.LDX | Mode.IMM] = ("ldx", Operand.HEX)
+    table[Class.LDX | Mode.MEM] = ("ldx", Operand.MEM)
+    table[Class.LDX | Size.W | Mode.LEN] = ("ldx", Operand.LEN)
+    table[Class.LDX | Size.B | Mode.MSH] = ("ldxb", Operand.MSH)
+    table[Class.ST] = ("st", Operand.MEM)
+    table[Class.STX] = ("stx", Operand.MEM)
+    hex_ops = {AluOp.AND, AluOp.OR, AluOp.XOR}
+    for op in AluOp:
+        if op is AluOp.NEG:
+            table[Class.ALU | op] = ("neg", Operand.NONE)
+            continue
+        name = op.name.lower()
+        table[Class.ALU | op | Src.K] = (name, Operand.HEX if op in hex_ops else Operand.DEC)
+        table[Class.ALU | op | Src.X] = (name, Operand.X)
+    table[Class.JMP | JmpOp.JA] = ("ja", Operand.JA)
+    for op in (JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET):
+        table[Class.JMP | op | Src.K] = (op.name.lower(), Operand.HEX)
+        table[Class.JMP | op | Src.X] = (op.name.lower(), Operand.X)
+    table[Class.RET | 0x00] = ("ret", Operand.DEC)
+    table[Class.RET | 0x10] = ("ret", Operand.NONE)
+    table[Class.MISC | 0x00] = ("tax", Operand.NONE)
+    table[Class.MISC | 0x80] = ("txa", Operand.NONE)
+    return {int(code): entry for code, entry in sorted(table.items())}
+
+
+OPCODES: dict[int, tuple[str, Operand]] = _build()
+"""Every opcode libpcap master's ``bpf_image`` names (49): code -> (mnemonic, operand)."""
+
+LDX_LEN = 0x81
+"""``ldx #pktlen``: named by libpcap master, printed as ``unimp`` by 1.10."""
+
+
+def is_conditional_jump(code: int) -> bool:
+    """True for jeq/jgt/jge/jset (k or x): the instructions whose jt/jf matter."""
+    return code & 0x07 == Class.JMP and code & 0xF0 != JmpOp.JA
+
+
+def signed32(value: int) -> int:
+    """``value`` (mod 2**32) as C's ``%d`` prints an unsigned 32-bit int."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def lookup(code: int, flavor: str = "master") -> tuple[str, Operand] | None:
+    """The (mnemonic, operand kind) libpcap of ``flavor`` prints for ``code``, or None."""
+    if flavor == "1.10" and code == LDX_LEN:
+        return None
+    return OPCODES.get(code)
+
+
+def operand_text(code: int, k: int, n: int, flavor: str = "master") -> tuple[str, str]:
+    """The mnemonic and operand text of instruction ``n``; ``("unimp", "0x..")`` if unnamed."""
+    entry = lookup(code, flavor)
+    if entry is None:
+        return "unimp", f"0x{code:x}"
+    name, kind = entry
+    k &= 0xFFFFFFFF
+    if kind is Operand.NONE:
+        text = ""
+    elif kind is Operand.HEX:
+        text = f"#0x{k:x}"
+    elif kind is Operand.DEC:
+        text = f"#{signed32(k)}"
+    elif kind is Operand.ABS:
+        ext = ANCILLARY.get(k - SKF_AD_OFF) if k >= SKF_AD_OFF else None
+        text = f"[{ext}]" if ext else f"[{signed32(k)}]"
+    elif kind is Operand.IND:
+        text = f"[x + {signed32(k)}]"
+    elif kind is Operand.MEM:
+        text = f"M[{signed32(k)}]"
+    elif kind is Operand.MSH:
+        text = f"4*([{signed32(k)}]&0xf)"
+    elif kind is Operand.LEN:
+        text = "#pktlen"
+    elif kind is Operand.X:
+        text = "x"
+    else:  # Operand.JA: C computes n + 1 + k in unsigned arithmetic, prints it with %d
+        text = str(signed32(n + 1 + k))
+    return name, text
+
+
+def image(insn: Sequence[int], n: int, flavor: str = "master") -> str:
+    """The ``bpf_image`` line for ``insn`` = (code, jt, jf, k) at index ``n``."""
+    if flavor not in FLAVORS:
+        raise ValueError(f"unknown libpcap flavor {flavor!r} (choose from {', '.join(FLAVORS)})")
+    code, jt, jf, k = insn
+    name, operand = operand_text(code, k, n, flavor)
+    if is_conditional_jump(code):
+        return f"({n:03d}) {name:<8s} {operand:<16s} jt {n + 1 + jt}\tjf {n + 1 + jf}"
+    line = f"({n:03d}) {name:<8s} {operand}"
+    return line if flavor == "1.10" else line.rstrip(" ")

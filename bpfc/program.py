@@ -1,0 +1,184 @@
+"""``Program``: a validated, immutable sequence of cBPF instructions, and its encodings.
+
+Everything bpfc hands out or accepts as "a program" is one of these: the compiler
+returns one, the assembler builds one, the CLI prints one.  It *is* a tuple of
+:class:`~bpfc.insn.Insn` (so indexing, ``len`` and iteration are free and it is
+hashable) that also compares equal to any list or tuple of plain ``(code, jt, jf,
+k)`` 4-tuples, the shape libpcap's own output has.  Every way of building one
+validates (``bpfc.validate``), so a ``Program`` can always be run or attached.
+
+Slicing returns a plain ``list`` of ``Insn``: a slice of a valid program is usually
+not valid (its jumps point past its end), so it cannot be a ``Program``.
+
+>>> prog = Program.from_insns([(0x28, 0, 0, 12), (0x15, 0, 1, 0x800), (6, 0, 0, 9), (6, 0, 0, 0)])
+>>> prog == [(40, 0, 0, 12), (21, 0, 1, 2048), (6, 0, 0, 9), (6, 0, 0, 0)]
+True
+>>> len(bytes(prog)), prog[1].k, type(prog[1:])
+(32, 2048, <class 'list'>)
+>>> prog.dump("d").splitlines()[:2]
+['(000) ldh      [12]', '(001) jeq      #0x800           jt 2\\tjf 3']
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, SupportsIndex, overload
+
+from bpfc.errors import AsmError
+from bpfc.insn import SOCK_FILTER, Insn
+
+SO_ATTACH_FILTER = 26
+"""Linux ``SO_ATTACH_FILTER`` (``socket`` does not export it); level ``SOL_SOCKET``."""
+
+SO_DETACH_FILTER = 27
+"""Linux ``SO_DETACH_FILTER``."""
+
+_STRUCTS = {
+    "native": SOCK_FILTER,
+    "little": struct.Struct("<HBBI"),
+    "big": struct.Struct(">HBBI"),
+}
+
+
+class SockFilter(ctypes.Structure):
+    """``struct sock_filter`` (= BSD's ``struct bpf_insn``)."""
+
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class SockFprog(ctypes.Structure):
+    """``struct sock_fprog { unsigned short len; struct sock_filter *filter; }``.
+
+    Pass the object itself as the value of ``setsockopt(SOL_SOCKET, SO_ATTACH_FILTER,
+    fprog)``; it owns the instruction array (``.buffer``), so keep it alive until the
+    call returns (the kernel copies the program during the call).
+    """
+
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+class Program(tuple):  # type: ignore[type-arg]
+    """A validated, immutable tuple of :class:`Insn`; see the module docstring.
+
+    (No ``__slots__``: the instance dict holds only the cached compiled filters.)
+    """
+
+    def __new__(cls, insns: Iterable[Sequence[int]] = (), *, strict: bool = False) -> Program:
+        from bpfc.validate import validate
+
+        items = [tuple(insn) for insn in insns]
+        validate(items, strict=strict)
+        return super().__new__(cls, (Insn(*map(int, item)) for item in items))
+
+    @classmethod
+    def from_insns(cls, insns: Iterable[Sequence[int]], *, strict: bool = False) -> Program:
+        """A Program from ``(code, jt, jf, k)`` sequences, validated (``strict``: Linux rules)."""
+        return cls(insns, strict=strict)
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes | bytearray | memoryview,
+        *,
+        byteorder: Literal["native", "little", "big"] = "native",
+        strict: bool = False,
+    ) -> Program:
+        """A Program from a packed ``struct sock_filter`` array (8 bytes per instruction)."""
+        layout = _STRUCTS.get(byteorder)
+        if layout is None:
+            raise ValueError(f"byteorder must be native, little or big, not {byteorder!r}")
+        view = memoryview(data).cast("B")
+        if len(view) % layout.size:
+            raise AsmError(
+                f"{len(view)} bytes is not a whole number of {layout.size}-byte instructions"
+            )
+        return cls(layout.iter_unpack(view), strict=strict)
+
+    def __bytes__(self) -> bytes:
+        return b"".join(SOCK_FILTER.pack(*insn) for insn in self)
+
+    def to_bytes(self, byteorder: Literal["native", "little", "big"] = "native") -> bytes:
+        """The packed instruction array in ``byteorder``."""
+        layout = _STRUCTS.get(byteorder)
+        if layout is None:
+            raise ValueError(f"byteorder must be native, little or big, not {byteorder!r}")
+        return b"".join(layout.pack(*insn) for insn in self)
+
+    def sock_fprog(self) -> SockFprog:
+        """A ``struct sock_fprog`` for ``SO_ATTACH_FILTER`` that keeps its array alive."""
+        if len(self) > 0xFFFF:
+            raise ValueError(f"a sock_fprog holds at most 65535 instructions, not {len(self)}")
+        array = (SockFilter * len(self))(*(SockFilter(*insn) for insn in self))
+        fprog = SockFprog(len(self), ctypes.cast(array, ctypes.POINTER(SockFilter)))
+        fprog.buffer = array  # type: ignore[attr-defined]
+        return fprog
+
+    def attach(self, sock: Any) -> None:
+        """Attach this program to ``sock`` (Linux ``SO_ATTACH_FILTER``)."""
+        import socket
+
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, self.sock_fprog())
+
+    def dump(self, fmt: str = "d", flavor: str = "master") -> str:
+        """The program as text: ``fmt`` is a :data:`bpfc.dump.FORMATS` name."""
+        from bpfc.dump import dump
+
+        return dump(self, fmt, flavor)
+
+    def run(self, packet: Any, wirelen: int | None = None, **meta: Any) -> int:
+        """The filter's return value for ``packet`` (``wirelen`` defaults to its length).
+
+        Keyword ``meta`` (Linux ancillary data such as ``ifindex=2``) selects Linux
+        semantics for ancillary loads; without it libpcap's semantics apply.  The
+        program is translated once per flavour and the function cached.
+        """
+        return self._filter(bool(meta))(packet, wirelen, **meta)
+
+    def _filter(self, linux: bool) -> Callable[..., int]:
+        cache = self.__dict__.setdefault("_filters", {})
+        fn = cache.get(linux)
+        if fn is None:
+            from bpfc.vm import make_filter
+
+            fn = cache[linux] = make_filter(self, linux=linux)
+        return fn
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Program is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Program is immutable (cannot delete {name!r})")
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Insn: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Insn]: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Insn | list[Insn]:
+        item = super().__getitem__(index)
+        return list(item) if isinstance(index, slice) else item
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple)):
+            if len(other) != len(self):
+                return False
+            try:
+                return all(tuple(a) == tuple(b) for a, b in zip(self, other, strict=True))
+            except TypeError:
+                return False
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = tuple.__hash__
+
+    def __repr__(self) -> str:
+        return f"Program([{', '.join(repr(tuple(insn)) for insn in self)}])"
