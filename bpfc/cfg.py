@@ -1,0 +1,148 @@
+"""Control-flow graph of a filter program under construction.
+
+Code generation builds the program as a graph of :class:`Block` objects, the only
+mutable structure in bpfc's back end.  A block is a straight run of non-jump
+statements ended by one terminal: a conditional jump (``jeq``/``jgt``/``jge``/``jset``
+against ``k`` or ``x``) with a true and a false successor, or a ``ret``.
+
+Primitives are generated as :class:`Cond` sub-graphs: one entry block plus the
+*dangling* true and false exits (``(block, slot)`` pairs whose successor is not yet
+known).  ``and``/``or``/``not`` only patch or swap these exit lists, which is what
+libpcap's ``backpatch``/``merge`` do with the ``sense`` bit and pointer punning, here
+with explicit data.  Because libpcap lays out blocks by walking this graph, building
+the same graph is what makes our unoptimized listings identical to libpcap's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from bpfc.insn import Class, Insn, JmpOp, RVal, Src
+
+#: slot names for an exit: the jump's true or false successor
+JT = True
+JF = False
+
+Exit = tuple["Block", bool]
+
+
+@dataclass(eq=False)
+class Block:
+    """A basic block: ``stmts`` then a jump (``code``/``k`` with ``jt``/``jf``) or a ``ret``."""
+
+    stmts: list[Insn]
+    code: int
+    k: int = 0
+    jt: Block | None = None
+    jf: Block | None = None
+    uid: int = field(default=0)
+
+    @property
+    def is_ret(self) -> bool:
+        return self.code & 0x07 == Class.RET
+
+    def successors(self) -> tuple[Block, ...]:
+        if self.is_ret:
+            return ()
+        return tuple(b for b in (self.jt, self.jf) if b is not None)
+
+    def set_exit(self, slot: bool, target: Block) -> None:
+        if slot:
+            self.jt = target
+        else:
+            self.jf = target
+
+    def terminal(self) -> Insn:
+        return Insn(self.code, 0, 0, self.k & 0xFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class Cond:
+    """A sub-graph with one entry and dangling true/false exits."""
+
+    entry: Block
+    true: tuple[Exit, ...]
+    false: tuple[Exit, ...]
+
+
+def jmp_block(stmts: list[Insn], op: int, k: int = 0, src: int = Src.K) -> Cond:
+    """A one-block condition: ``stmts`` then ``j<op> k`` (or ``x``)."""
+    block = Block(list(stmts), Class.JMP | op | src, k & 0xFFFFFFFF)
+    return Cond(block, ((block, JT),), ((block, JF),))
+
+
+def ret_block(k: int = 0, accumulator: bool = False) -> Block:
+    code = Class.RET | (RVal.A if accumulator else RVal.K)
+    return Block([], code, 0 if accumulator else k)
+
+
+def patch(exits: tuple[Exit, ...], target: Block) -> None:
+    for block, slot in exits:
+        block.set_exit(slot, target)
+
+
+def and_(a: Cond, b: Cond) -> Cond:
+    """``a and b``: a's true exits enter b."""
+    patch(a.true, b.entry)
+    return Cond(a.entry, b.true, a.false + b.false)
+
+
+def or_(a: Cond, b: Cond) -> Cond:
+    """``a or b``: a's false exits enter b."""
+    patch(a.false, b.entry)
+    return Cond(a.entry, a.true + b.true, b.false)
+
+
+def not_(a: Cond) -> Cond:
+    """``not a``: swap the exit lists; the jump instructions stay as they are."""
+    return Cond(a.entry, a.false, a.true)
+
+
+def true_cond() -> Cond:
+    """Always true, as libpcap spells it: ``ld #0; jeq #0``."""
+    return jmp_block([Insn(Class.LD, 0, 0, 0)], JmpOp.JEQ, 0)
+
+
+def false_cond() -> Cond:
+    """Always false: ``ld #1; jeq #0``."""
+    return jmp_block([Insn(Class.LD, 0, 0, 1)], JmpOp.JEQ, 0)
+
+
+def finish(cond: Cond, accept: int) -> Block:
+    """Close a condition: true exits return ``accept``, false exits return 0."""
+    patch(cond.true, ret_block(accept))
+    patch(cond.false, ret_block(0))
+    return cond.entry
+
+
+def walk(root: Block) -> Iterator[Block]:
+    """Every block reachable from ``root``, each once, depth first (true side first)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        block = stack.pop()
+        if id(block) in seen:
+            continue
+        seen.add(id(block))
+        yield block
+        stack.extend(reversed(block.successors()))
+
+
+def to_dot(root: Block) -> str:
+    """The graph in Graphviz dot: one box per block, green/red edges for true/false."""
+    from bpfc.emit import insn_text
+
+    names = {id(b): f"b{i}" for i, b in enumerate(walk(root))}
+    lines = ["digraph cfg {", '  node [shape=box fontname="monospace"];']
+    for block in walk(root):
+        name = names[id(block)]
+        text = [insn_text(s) for s in block.stmts] + [insn_text(block.terminal())]
+        label = "\\l".join(t.replace('"', '\\"') for t in text) + "\\l"
+        lines.append(f'  {name} [label="{label}"];')
+        if block.jt is not None and not block.is_ret:
+            lines.append(f'  {name} -> {names[id(block.jt)]} [color=green label="T"];')
+        if block.jf is not None and not block.is_ret:
+            lines.append(f'  {name} -> {names[id(block.jf)]} [color=red label="F"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,127 @@
+"""Linearize a CFG into a flat list of instructions with relative jumps.
+
+The block order is libpcap's (``icode_to_fcode``/``convert_code_r`` in optimize.c,
+which unoptimized code also goes through): the program is filled from its end, each
+block placed after everything reachable through its false successor and then its true
+successor have been placed.  So a block comes first, then its true side, then its
+false side, and a block shared by several paths sits where its first (false-first,
+depth-first) visit put it.  Keeping that order is what makes our unoptimized listings
+byte-identical to libpcap's.
+
+cBPF conditional jumps reach at most 255 instructions ahead.  When a target is
+further, the jump gets a ``ja`` trampoline right after it (as libpcap's ``longjt``/
+``longjf``) and the layout is redone, until every jump fits.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from bpfc.cfg import Block
+from bpfc.errors import InternalError
+from bpfc.insn import BPF_MAXINSNS, Class, Insn, JmpOp
+
+#: the longest forward distance a conditional jump can encode
+MAX_COND_JUMP = 255
+
+
+class BpfcWarning(UserWarning):
+    """A program bpfc produced that some consumer (the Linux kernel) will refuse."""
+
+
+def _order(root: Block) -> list[Block]:
+    """Blocks in libpcap's layout order (reverse of a false-first post-order)."""
+    order: list[Block] = []
+    seen: set[int] = set()
+    # iterative post-order: visit jf, then jt, then the block itself
+    stack: list[tuple[Block, int]] = [(root, 0)]
+    seen.add(id(root))
+    while stack:
+        block, state = stack.pop()
+        if state == 0:
+            stack.append((block, 1))
+            nxt = None if block.is_ret else block.jf
+        elif state == 1:
+            stack.append((block, 2))
+            nxt = None if block.is_ret else block.jt
+        else:
+            order.append(block)
+            continue
+        if nxt is not None and id(nxt) not in seen:
+            seen.add(id(nxt))
+            stack.append((nxt, 0))
+    order.reverse()
+    return order
+
+
+def linearize(root: Block, *, warn: bool = True) -> list[Insn]:
+    """The flat program for the graph at ``root``; warns past the kernel's 4,096 limit."""
+    blocks = _order(root)
+    long_jt: set[int] = set()
+    long_jf: set[int] = set()
+    while True:
+        offsets: dict[int, int] = {}
+        pos = 0
+        for block in blocks:
+            offsets[id(block)] = pos
+            pos += len(block.stmts) + 1 + (id(block) in long_jt) + (id(block) in long_jf)
+        program = _place(blocks, offsets, long_jt, long_jf)
+        if program is not None:
+            break
+    if warn and len(program) > BPF_MAXINSNS:
+        warnings.warn(
+            f"program has {len(program)} instructions; Linux loads at most {BPF_MAXINSNS}",
+            BpfcWarning,
+            stacklevel=3,
+        )
+    return program
+
+
+def _place(
+    blocks: list[Block], offsets: dict[int, int], long_jt: set[int], long_jf: set[int]
+) -> list[Insn] | None:
+    """Emit the program; ``None`` after marking a jump that needs a trampoline."""
+    out: list[Insn] = []
+    for block in blocks:
+        out.extend(block.stmts)
+        if block.is_ret:
+            out.append(block.terminal())
+            continue
+        if block.jt is None or block.jf is None:
+            raise InternalError("unpatched jump in control-flow graph")
+        here = len(out)
+        extra: list[Insn] = []
+        rel: list[int] = []
+        for target, marks in ((block.jt, long_jt), (block.jf, long_jf)):
+            off = offsets[id(target)] - here - 1
+            if off > MAX_COND_JUMP:
+                if id(block) not in marks:
+                    marks.add(id(block))
+                    return None
+                rel.append(len(extra))
+                extra.append(Insn(Class.JMP | JmpOp.JA, 0, 0, off - len(extra) - 1))
+            elif off < 0:
+                raise InternalError("backward jump in control-flow graph")
+            else:
+                rel.append(off)
+        reserved = (id(block) in long_jt) + (id(block) in long_jf)
+        # a reserved but unneeded slot stays zero, as in libpcap's calloc'd program
+        extra.extend([Insn(0, 0, 0, 0)] * (reserved - len(extra)))
+        out.append(Insn(block.code, rel[0], rel[1], block.k))
+        out.extend(extra)
+    return out
+
+
+_JOPS = {0x10: "jeq", 0x20: "jgt", 0x30: "jge", 0x40: "jset"}
+
+
+def insn_text(insn: Insn) -> str:
+    """A short human-readable form for graph labels (not the tcpdump dump format)."""
+    code, k = insn.code, insn.k
+    cls = code & 0x07
+    if cls == Class.JMP:
+        op = _JOPS.get(code & 0xF0, "ja")
+        return f"{op} {'x' if code & 0x08 else f'#{k:#x}'}"
+    if cls == Class.RET:
+        return "ret a" if code & 0x18 == 0x10 else f"ret #{k}"
+    return f"code {code:#06x} k {k:#x}"

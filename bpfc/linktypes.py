@@ -1,0 +1,147 @@
+"""The one table of link-layer types: where each header's fields are.
+
+libpcap scatters its link-layer knowledge over many ``switch (linktype)`` sites;
+bpfc keeps it here, as data.  A :class:`LinkType` row says, for one DLT:
+
+* ``off_linktype``: where the link-layer "type" field is (``None``: there is none) and
+  ``framing``: how that field encodes the network protocol (see :data:`FRAMINGS`);
+* ``off_linkpl``: where the link-layer payload starts; ``off_nl`` / ``off_nl_nosnap``:
+  where the network layer starts relative to the payload, for frames with and
+  without an LLC/SNAP header (802.2 link types put the network layer after SNAP);
+* ``mac``: which MAC address layout ``ether host``/``broadcast``/``multicast`` use;
+* ``vlhdr``: the name of a variable-length header whose length a prologue loads
+  into a scratch register (radiotap, PPI, AVS, Prism...), ``None`` when fixed.
+
+Extending: a new link type is a new row; a new framing or MAC layout is a new
+entry in the generator tables of :mod:`bpfc.codegen.link`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: how the link-layer type field encodes the network protocol
+FRAMINGS = (
+    "ether",  # Ethernet II ethertype, or an 802.3 length with LLC/SNAP (values <= 1500)
+    "llc",  # always 802.2 LLC (+ SNAP for ethertypes): FDDI, Token Ring, IP over FC
+    "sll",  # Linux cooked: ethertype, or small "protocol" values for LLC / Novell
+    "sll2",  # Linux cooked v2: like sll, field at the start
+    "chdlc",  # Cisco HDLC: plain ethertype
+    "ppp",  # PPP protocol numbers (ethertypes mapped to PPP ones)
+    "ppp_bsdos",  # BSD/OS PPP: PPP protocol, IP also as VJ compressed / uncompressed
+    "null_host",  # BSD loopback: AF_ value in host byte order (4 bytes)
+    "null_net",  # OpenBSD loopback / enc: AF_ value in network byte order
+    "ipnet",  # Solaris ipnet: one byte IPH_AF_INET / IPH_AF_INET6
+    "raw",  # no type field: look at the IP version nibble
+    "ipv4",  # IPv4 only: the type test is a constant
+    "ipv6",  # IPv6 only
+    "none",  # nothing known: protocol tests are errors
+)
+
+
+@dataclass(frozen=True)
+class LinkType:
+    """One DLT: its names and the layout of its link-layer header."""
+
+    name: str
+    dlt: int
+    off_linktype: int | None
+    off_linkpl: int
+    framing: str
+    off_nl: int = 0
+    off_nl_nosnap: int = 0
+    mac: str | None = None
+    vlhdr: str | None = None
+    linktype: int | None = None
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"DLT_{self.name}"
+
+
+_L = LinkType
+
+#: every link type bpfc knows, in DLT number order within families
+LINKTYPES: tuple[LinkType, ...] = (
+    _L("NULL", 0, 0, 4, "null_host", description="BSD loopback"),
+    _L(
+        "EN10MB",
+        1,
+        12,
+        14,
+        "ether",
+        0,
+        3,
+        mac="ether",
+        aliases=("ETHERNET",),
+        description="Ethernet",
+    ),
+    _L(
+        "IEEE802",
+        6,
+        14,
+        14,
+        "llc",
+        8,
+        3,
+        mac="tr",
+        aliases=("TOKEN_RING",),
+        description="Token Ring",
+    ),
+    _L("SLIP", 8, None, 16, "raw", description="SLIP"),
+    _L("PPP", 9, 2, 4, "ppp", description="PPP"),
+    _L("FDDI", 10, 13, 13, "llc", 8, 3, mac="fddi", description="FDDI"),
+    _L("RAW", 12, None, 0, "raw", linktype=101, description="raw IPv4/IPv6"),
+    _L("SLIP_BSDOS", 15, None, 24, "raw", linktype=102, description="BSD/OS SLIP"),
+    _L("PPP_BSDOS", 16, 5, 24, "ppp_bsdos", linktype=103, description="BSD/OS PPP"),
+    _L("PPP_SERIAL", 50, 2, 4, "ppp", description="PPP over serial"),
+    _L("PPP_ETHER", 51, 6, 8, "ppp", description="PPPoE session"),
+    _L("C_HDLC", 104, 2, 4, "chdlc", aliases=("CHDLC",), description="Cisco HDLC"),
+    _L("LOOP", 108, 0, 4, "null_net", description="OpenBSD loopback"),
+    _L("ENC", 109, 0, 12, "null_net", description="OpenBSD IPsec enc"),
+    _L("LINUX_SLL", 113, 14, 16, "sll", 0, 0, mac="sll", description="Linux cooked v1"),
+    _L("IP_OVER_FC", 122, 16, 16, "llc", 8, 3, mac="ipfc", description="IP over Fibre Channel"),
+    _L("PPP_PPPD", 166, 2, 4, "ppp", description="PPP for pppd"),
+    _L("IPNET", 226, 1, 24, "ipnet", description="Solaris ipnet"),
+    _L("IPV4", 228, None, 0, "ipv4", description="raw IPv4"),
+    _L("IPV6", 229, None, 0, "ipv6", description="raw IPv6"),
+    _L("LINUX_SLL2", 276, 0, 20, "sll2", 0, 0, mac="sll2", description="Linux cooked v2"),
+)
+
+_BY_NAME: dict[str, LinkType] = {}
+_BY_NUMBER: dict[int, LinkType] = {}
+for _row in LINKTYPES:
+    for _n in (_row.name, *_row.aliases):
+        _BY_NAME[_n.upper()] = _row
+    _BY_NUMBER[_row.dlt] = _row
+    if _row.linktype is not None:
+        _BY_NUMBER.setdefault(_row.linktype, _row)
+
+
+def lookup(spec: str | int) -> LinkType:
+    """The row for a DLT name (``EN10MB``, ``DLT_EN10MB``, ``linktype_en10mb``) or number."""
+    if isinstance(spec, int):
+        row = _BY_NUMBER.get(spec)
+        if row is None:
+            raise ValueError(f"unknown data link type {spec}")
+        return row
+    text = spec.strip()
+    if text.isdigit():
+        return lookup(int(text))
+    key = text.upper()
+    for prefix in ("DLT_", "LINKTYPE_"):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    row = _BY_NAME.get(key)
+    if row is None:
+        raise ValueError(f"unknown data link type '{spec}'")
+    return row
+
+
+def register(row: LinkType) -> None:
+    """Add a link type (used by modules that teach bpfc new link layers)."""
+    for name in (row.name, *row.aliases):
+        _BY_NAME[name.upper()] = row
+    _BY_NUMBER[row.dlt] = row
