@@ -36,7 +36,7 @@ def _af(ethertype: int, variant: int) -> int | None:
     if ethertype == IP:
         return AF_INET
     if ethertype == IP6:
-        return AF_INET6_ALL[variant % len(AF_INET6_ALL)]
+        return AF_INET6_ALL[(variant // 2) % len(AF_INET6_ALL)]
     return None
 
 
@@ -57,7 +57,7 @@ def _null(order: str) -> Framer:
 
 
 def _enc(et, payload, src, dst, variant):
-    af = _af(et, variant)
+    af = _af(et, 2 * variant)
     if af is None:
         return None
     return struct.pack("<III", af, 0x100, 0) + payload
@@ -113,7 +113,9 @@ def _slip(hdrlen: int) -> Framer:
     def build(et, payload, src, dst, variant):
         if not _is_ip(et):
             return None
-        return bytes([variant % 2]) + b"\0" * (hdrlen - 1) + payload
+        # Byte 0 is the direction; libpcap also reads it as the IP version nibble.
+        first = (payload[:1] or b"\0")[0] if variant % 3 == 0 else variant % 3 - 1
+        return bytes([first]) + b"\0" * (hdrlen - 1) + payload
 
     return build
 

@@ -1,0 +1,173 @@
+"""Program-guided packets: mutate seed packets toward the comparisons a program makes.
+
+Constants in the expression text do not say *where* a filter looks (``tcp[13]``,
+802.11 header fields, link types bpfc's framers know only roughly).  The compiled
+reference program does.  :func:`explore` runs a small tracing interpreter over each
+seed packet, notes every conditional jump whose accumulator came straight from a
+packet load (optionally masked), and writes the compared constant, its neighbours
+and the jset bits into copies of the packet at that offset; a few rounds of this
+walk into branches no generic generator would reach.  The interpreter is only a
+guide: verdicts are always decided by the real interpreters under test.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from bpfc.packetgen.packet import Packet
+
+_SIZES = {0x00: 4, 0x08: 2, 0x10: 1}
+
+
+class Compare(NamedTuple):
+    """A conditional jump on a packet field: bytes [offset, offset+size) & mask vs value."""
+
+    offset: int
+    size: int
+    mask: int
+    op: int  # BPF_OP: 0x10 jeq, 0x20 jgt, 0x30 jge, 0x40 jset
+    value: int
+
+
+def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Compare]:
+    """The packet-field comparisons ``insns`` makes on ``data``, in execution order."""
+    a = x = 0
+    mem = [0] * 16
+    src: tuple[int, int, int] | None = None  # where A came from: (offset, size, mask)
+    out: list[Compare] = []
+    pc = 0
+    for _ in range(4 * len(insns) + 8):
+        if not 0 <= pc < len(insns):
+            return out
+        code, jt, jf, k = insns[pc]
+        cls = code & 7
+        pc += 1
+        if cls == 0:  # LD
+            mode = code & 0xE0
+            if mode in (0x20, 0x40):
+                size = _SIZES.get(code & 0x18, 4)
+                off = k + (x if mode == 0x40 else 0)
+                if off + size > len(data):
+                    return out
+                a, src = int.from_bytes(data[off : off + size], "big"), (off, size, -1)
+            else:
+                a = {0x00: k, 0x80: wirelen, 0x60: mem[k & 15]}.get(mode, 0)
+                src = None
+        elif cls == 1:  # LDX
+            mode = code & 0xE0
+            if mode == 0xA0:
+                if k >= len(data):
+                    return out
+                x = (data[k] & 0xF) << 2
+            else:
+                x = {0x00: k, 0x80: wirelen, 0x60: mem[k & 15]}.get(mode, 0)
+        elif cls == 2:
+            mem[k & 15] = a
+        elif cls == 3:
+            mem[k & 15] = x
+        elif cls == 4:  # ALU
+            op, operand = code & 0xF0, (x if code & 8 else k)
+            if op == 0x50 and src is not None and not code & 8:
+                src = (src[0], src[1], src[2] & k)
+            else:
+                src = None
+            a = _alu(op, a, operand)
+            if a is None:
+                return out
+        elif cls == 5:  # JMP
+            op, operand = code & 0xF0, (x if code & 8 else k)
+            if op == 0:
+                pc += k
+                continue
+            if src is not None:
+                out.append(Compare(src[0], src[1], src[2], op, operand))
+            taken = {0x10: a == operand, 0x20: a > operand, 0x30: a >= operand,
+                     0x40: bool(a & operand)}.get(op, False)  # fmt: skip
+            pc += jt if taken else jf
+        elif cls == 6:
+            return out
+        else:
+            if code & 0xF8 == 0x00:
+                x = a
+            elif code & 0xF8 == 0x80:
+                a = x
+                src = None
+    return out
+
+
+def _alu(op: int, a: int, v: int) -> int | None:
+    m = 0xFFFFFFFF
+    if op in (0x30, 0x90) and v == 0:
+        return None
+    table = {
+        0x00: lambda: a + v, 0x10: lambda: a - v, 0x20: lambda: a * v, 0x30: lambda: a // v,
+        0x40: lambda: a | v, 0x50: lambda: a & v, 0x60: lambda: a << (v & 31) if v < 32 else 0,
+        0x70: lambda: a >> v if v < 32 else 0, 0x80: lambda: -a, 0x90: lambda: a % v,
+        0xA0: lambda: a ^ v,
+    }  # fmt: skip
+    fn = table.get(op)
+    return None if fn is None else fn() & m
+
+
+def _targets(c: Compare) -> list[int]:
+    full = (1 << (8 * c.size)) - 1
+    mask = c.mask & full
+    if c.op == 0x40:
+        return [c.value & mask, 0, mask & ~c.value]
+    return [v for v in (c.value, c.value + 1, c.value - 1) if 0 <= v <= full]
+
+
+def mutate(pkt: Packet, c: Compare) -> list[Packet]:
+    """Copies of ``pkt`` with the field of ``c`` set to its compared value and neighbours."""
+    full = (1 << (8 * c.size)) - 1
+    mask = c.mask & full
+    data = bytearray(pkt.data)
+    if c.offset + c.size > len(data):
+        return []
+    old = int.from_bytes(data[c.offset : c.offset + c.size], "big")
+    out = []
+    for target in _targets(c):
+        new = (old & ~mask) | (target & mask)
+        data[c.offset : c.offset + c.size] = (new & full).to_bytes(c.size, "big")
+        out.append(Packet(bytes(data), pkt.wirelen, f"{pkt.label} [@{c.offset}={new:#x}]"))
+    return out
+
+
+def explore(
+    programs: Iterable[Sequence[Sequence[int]]],
+    seeds: Sequence[Packet],
+    *,
+    rounds: int = 3,
+    limit: int = 300,
+    seed: int = 0,
+) -> list[Packet]:
+    """New packets (not in ``seeds``) that steer ``programs`` into their comparisons.
+
+    Deterministic for given inputs; at most ``limit`` packets.
+    """
+    progs = [list(p) for p in programs]
+    rng = random.Random(seed)
+    seen = {p.data for p in seeds}
+    frontier = list(seeds)
+    found: list[Packet] = []
+    for _ in range(rounds):
+        fresh: list[Packet] = []
+        rng.shuffle(frontier)
+        for pkt in frontier[: max(20, limit // 4)]:
+            for prog in progs:
+                for cmp in trace(prog, pkt.data, pkt.wirelen):
+                    for new in mutate(pkt, cmp):
+                        if new.data not in seen:
+                            seen.add(new.data)
+                            fresh.append(new)
+        if not fresh:
+            break
+        found += fresh
+        frontier = fresh
+        if len(found) >= limit:
+            break
+    if len(found) > limit:
+        found = rng.sample(found, limit)
+    return found
