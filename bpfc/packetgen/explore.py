@@ -79,7 +79,7 @@ def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Com
         elif cls == 5:  # JMP
             op, operand = code & 0xF0, (x if code & 8 else k)
             if op == 0:
-                pc += k
+                pc += k - (1 << 32) if k >= 1 << 31 else k  # protochain loops jump back
                 continue
             if src is not None:
                 out.append(Compare(src[0], src[1], src[2], op, operand))
