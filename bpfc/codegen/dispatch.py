@@ -1,0 +1,168 @@
+"""The AST walk: turn each node into a sub-graph, in source order.
+
+:func:`gen_expr` looks up a handler by node type in :data:`HANDLERS`; modules that
+teach bpfc new primitives (encapsulations, 802.11, pflog, ATM, MTP...) add theirs
+with :func:`handler`.  Source order matters: ``vlan``/``mpls``/``pppoes`` change the
+offsets (in the :class:`CodegenState`) of everything generated after them, and the
+round-robin scratch registers are handed out in generation order, exactly as in
+libpcap's parser-driven code generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bpfc import ast
+from bpfc.cfg import Cond, and_, not_, or_
+from bpfc.codegen import arith, idents, link, net
+from bpfc.codegen.state import CodegenState, Rel, ld
+from bpfc.insn import AluOp, Class, JmpOp
+
+N = TypeVar("N")
+Handler = Callable[[CodegenState, Any], Cond]
+
+#: AST node type -> generator
+HANDLERS: dict[type, Handler] = {}
+
+
+def handler(node_type: type) -> Callable[[Handler], Handler]:
+    """Register ``fn`` as the generator for ``node_type`` nodes."""
+
+    def deco(fn: Handler) -> Handler:
+        HANDLERS[node_type] = fn
+        return fn
+
+    return deco
+
+
+def gen_expr(state: CodegenState, node: Any) -> Cond:
+    """The sub-graph for a boolean AST node."""
+    fn = HANDLERS.get(type(node))
+    if fn is None:
+        name = type(node).__name__.lower()
+        raise state.error(f"'{name}' is not supported by bpfc yet", _span(node))
+    return fn(state, node)
+
+
+def _span(node: Any) -> tuple[int, int] | None:
+    span = getattr(node, "span", None)
+    return None if span is None or span == ast.NO_SPAN else span
+
+
+@handler(ast.And)
+def _and(state: CodegenState, node: ast.And) -> Cond:
+    result = gen_expr(state, node.terms[0])
+    for term in node.terms[1:]:
+        result = and_(result, gen_expr(state, term))
+    return result
+
+
+@handler(ast.Or)
+def _or(state: CodegenState, node: ast.Or) -> Cond:
+    result = gen_expr(state, node.terms[0])
+    for term in node.terms[1:]:
+        result = or_(result, gen_expr(state, term))
+    return result
+
+
+@handler(ast.Not)
+def _not(state: CodegenState, node: ast.Not) -> Cond:
+    return not_(gen_expr(state, node.operand))
+
+
+@handler(ast.Primitive)
+def _primitive(state: CodegenState, node: ast.Primitive) -> Cond:
+    return idents.gen_primitive(state, node)
+
+
+@handler(ast.ProtoAbbrev)
+def _abbrev(state: CodegenState, node: ast.ProtoAbbrev) -> Cond:
+    return idents.gen_proto_abbrev(state, node.proto, _span(node))
+
+
+@handler(ast.Broadcast)
+def _broadcast(state: CodegenState, node: ast.Broadcast) -> Cond:
+    if node.proto in (None, "link"):
+        return link.gen_link_broadcast(state)
+    if node.proto == "ip":
+        return net.gen_ip_broadcast(state)
+    raise state.error("only link-layer/IP broadcast filters supported", _span(node))
+
+
+@handler(ast.Multicast)
+def _multicast(state: CodegenState, node: ast.Multicast) -> Cond:
+    if node.proto in (None, "link"):
+        return link.gen_link_multicast(state)
+    if node.proto == "ip":
+        return net.gen_ip_multicast(state)
+    if node.proto == "ip6":
+        return net.gen_ip6_multicast(state)
+    raise state.error(
+        "link-layer multicast filters supported only on ethernet/FDDI/"
+        "token ring/ARCNET/802.11/ATM LANE/Fibre Channel",
+        _span(node),
+    )
+
+
+@handler(ast.Less)
+def _less(state: CodegenState, node: ast.Less) -> Cond:
+    return arith.gen_less(state, node.value)
+
+
+@handler(ast.Greater)
+def _greater(state: CodegenState, node: ast.Greater) -> Cond:
+    return arith.gen_greater(state, node.value)
+
+
+@handler(ast.ByteOp)
+def _byteop(state: CodegenState, node: ast.ByteOp) -> Cond:
+    if node.op == "=":
+        return state.cmp(Rel.NET, node.index, 1, node.value)
+    if node.op == "<":
+        return state.cmp_lt(Rel.NET, node.index, 1, node.value)
+    if node.op == ">":
+        return state.cmp_gt(Rel.NET, node.index, 1, node.value)
+    alu = AluOp.OR if node.op == "|" else AluOp.AND
+    stmts = state.load(Rel.NET, node.index, 1) + [ld(Class.ALU | alu, node.value)]
+    from bpfc.cfg import jmp_block
+
+    return not_(jmp_block(stmts, JmpOp.JEQ, 0))
+
+
+@handler(ast.Relation)
+def _relation(state: CodegenState, node: ast.Relation) -> Cond:
+    a0 = gen_arith(state, node.lhs)
+    a1 = gen_arith(state, node.rhs)
+    return arith.gen_relation(state, node.op, a0, a1)
+
+
+def gen_arith(state: CodegenState, node: Any) -> arith.Arth:
+    """The value of an arithmetic AST node."""
+    if isinstance(node, ast.Const):
+        return arith.gen_loadi(state, node.value)
+    if isinstance(node, ast.Len):
+        return arith.gen_loadlen(state)
+    if isinstance(node, ast.Load):
+        index = gen_arith(state, node.index)
+        try:
+            return arith.gen_load(state, node.proto, index, node.size)
+        except Exception as err:
+            _add_span(err, node)
+            raise
+    if isinstance(node, ast.BinOp):
+        a0 = gen_arith(state, node.lhs)
+        a1 = gen_arith(state, node.rhs)
+        try:
+            return arith.gen_arth(state, node.op, a0, a1)
+        except Exception as err:
+            _add_span(err, node)
+            raise
+    if isinstance(node, ast.Neg):
+        return arith.gen_neg(state, gen_arith(state, node.operand))
+    raise state.error(f"'{type(node).__name__.lower()}' is not an arithmetic value", _span(node))
+
+
+def _add_span(err: Exception, node: Any) -> None:
+    if getattr(err, "span", "missing") is None:
+        err.span = _span(node)  # type: ignore[attr-defined]

@@ -1,0 +1,114 @@
+"""``compile()``: filter expression text to a validated :class:`~bpfc.program.Program`.
+
+The pipeline: parse (``bpfc.syntax.parse``) -> generate a CFG in source order
+(``bpfc.codegen``) -> close it with ``ret snaplen`` / ``ret 0`` -> optimize (the
+``bpfc.opt`` package, when it provides ``optimize(root, state)``; otherwise the
+unoptimized graph is used, which is always correct) -> linearize in libpcap's block
+order (``bpfc.emit``) -> validate.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bpfc.errors import CompileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bpfc.cfg import Block
+    from bpfc.codegen.state import CodegenState
+    from bpfc.program import Program
+
+
+def parse_netmask(netmask: int | str | None) -> int:
+    """libpcap's netmask argument: None is PCAP_NETMASK_UNKNOWN; dotted quads accepted."""
+    from bpfc.codegen.state import NETMASK_UNKNOWN
+
+    if netmask is None:
+        return NETMASK_UNKNOWN
+    if isinstance(netmask, int):
+        return netmask & 0xFFFFFFFF
+    parts = netmask.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
+        raise ValueError(f"invalid netmask '{netmask}'")
+    return int.from_bytes(bytes(int(p) for p in parts), "big")
+
+
+def build_cfg(
+    expr: str,
+    linktype: str | int = "EN10MB",
+    snaplen: int = 262144,
+    netmask: int | str | None = None,
+    *,
+    linux: bool = False,
+    resolver: Any = None,
+) -> tuple[Block, CodegenState]:
+    """The closed, unoptimized control-flow graph for ``expr`` and its compile state."""
+    from bpfc import linktypes
+    from bpfc.cfg import finish, ret_block
+    from bpfc.codegen.dispatch import gen_expr
+    from bpfc.codegen.state import CodegenState
+
+    link = linktypes.lookup(linktype)
+    if snaplen <= 0:
+        raise CompileError("snaplen of 0 rejects all packets", expr)
+    state = CodegenState.for_link(
+        link,
+        snaplen=snaplen,
+        netmask=parse_netmask(netmask),
+        linux=linux,
+        resolver=resolver,
+        expr=expr,
+    )
+    tree = _parse(expr)
+    from bpfc import ast
+
+    if isinstance(tree, ast.Empty):
+        return ret_block(snaplen), state
+    cond = gen_expr(state, tree)
+    prologue = state.extra.get("prologue")
+    if prologue is not None:  # variable-length link headers: lengths into registers first
+        cond = prologue(state, cond)
+    root = finish(cond, snaplen)
+    return root, state
+
+
+def _parse(expr: str) -> Any:
+    try:
+        parse = importlib.import_module("bpfc.syntax.parse").parse
+    except ImportError as err:  # pragma: no cover - only before the parser exists
+        raise CompileError(f"the parser is not available: {err}", expr) from None
+    return parse(expr)
+
+
+def compile(  # noqa: A001 - the public name mirrors pcap_compile
+    expr: str,
+    linktype: str | int = "EN10MB",
+    snaplen: int = 262144,
+    optimize: bool = True,
+    netmask: int | str | None = None,
+    *,
+    linux: bool = False,
+    resolver: Any = None,
+) -> Program:
+    """Compile ``expr`` as libpcap's ``pcap_compile`` would for ``pcap_open_dead(linktype,
+    snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket."""
+    from bpfc.emit import linearize
+    from bpfc.program import Program
+
+    root, state = build_cfg(expr, linktype, snaplen, netmask, linux=linux, resolver=resolver)
+    if optimize:
+        root = _optimize(root, state)
+    return Program.from_insns(linearize(root))
+
+
+def _optimize(root: Block, state: CodegenState) -> Block:
+    """Run the optimizer if the ``bpfc.opt`` package provides one (the hook)."""
+    try:
+        module = importlib.import_module("bpfc.opt")
+    except ImportError:  # pragma: no cover
+        return root
+    fn = getattr(module, "optimize_cfg", None)
+    if fn is None:
+        return root
+    return fn(root, state)
