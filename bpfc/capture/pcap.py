@@ -1,0 +1,231 @@
+"""Classic pcap files: read in place from a mapping, write with either timestamp precision.
+
+A pcap file is a 24-byte header (magic, version, snaplen, link type) followed by records
+of a 16-byte header (seconds, micro- or nanoseconds, captured length, wire length) and
+the captured bytes.  The magic says the byte order and the timestamp precision.
+
+Reading never copies packet bytes: :meth:`PcapReader.__iter__` hands out
+:class:`~bpfc.capture.common.Packet` records whose ``data`` is a slice of the mapping,
+and :meth:`PcapReader.chunks` indexes runs of records into numpy arrays for the batch
+engine (the mapping itself is the packed packet buffer).  Pages already consumed are
+released from the resident set as reading advances, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from bpfc.capture.common import (
+    CaptureError,
+    Packet,
+    close_mapping,
+    map_file,
+    release_pages,
+)
+
+MAGIC_USEC = 0xA1B2C3D4
+MAGIC_NSEC = 0xA1B23C4D
+FILE_HEADER = 24
+RECORD_HEADER = 16
+RELEASE_EVERY = 8 << 20
+"""Release consumed pages from the resident set every this many bytes."""
+
+LT_LINKTYPE_MASK = 0x0000FFFF
+LT_RESERVED_MASK = 0x03FF0000
+LT_FCS_PRESENT = 0x04000000
+MAX_SNAPLEN = 262144
+DLT_DBUS = 231
+MAX_SNAPLEN_DBUS = 128 * 1024 * 1024
+
+
+def snapshot_for(linktype: int, snaplen: int) -> int:
+    """The snapshot length libpcap enforces while reading (0 or too large means the maximum)."""
+    limit = MAX_SNAPLEN_DBUS if linktype == DLT_DBUS else MAX_SNAPLEN
+    return snaplen if 0 < snaplen <= limit else limit
+
+
+def sniff_pcap(head: bytes) -> tuple[str, bool] | None:
+    """``(byte order, nanosecond?)`` when ``head`` starts with a pcap magic, else None."""
+    if len(head) < 4:
+        return None
+    for order in "<>":
+        (magic,) = struct.unpack(order + "I", head[:4])
+        if magic == MAGIC_USEC:
+            return order, False
+        if magic == MAGIC_NSEC:
+            return order, True
+    return None
+
+
+class PcapReader:
+    """A classic pcap file mapped read-only; iterate for packets, or take chunks for batches."""
+
+    format = "pcap"
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self._map, self._mv = map_file(self.path)
+        mv = self._mv
+        sniffed = sniff_pcap(bytes(mv[:4]))
+        if sniffed is None:
+            raise CaptureError("not a pcap file (bad magic number)", self.path, 0)
+        self.byteorder, self.nsec = sniffed
+        if len(mv) < FILE_HEADER:
+            raise CaptureError(
+                f"truncated pcap file header ({len(mv)} of {FILE_HEADER} bytes)", self.path, 0
+            )
+        _, major, minor, _, _, snaplen, linktype = struct.unpack_from(
+            self.byteorder + "IHHiIII", mv, 0
+        )
+        if not ((major == 2 and minor <= 4) or (major == 543 and minor == 0)):
+            raise CaptureError(f"unsupported pcap savefile version {major}.{minor}", self.path, 4)
+        if linktype & LT_RESERVED_MASK:
+            raise CaptureError(
+                f"savefile linktype reserved field not zero (0x{linktype & LT_RESERVED_MASK:08x})",
+                self.path,
+                20,
+            )
+        self.version = (major, minor)
+        self.snaplen = snaplen
+        self.linktype = linktype & LT_LINKTYPE_MASK
+        self.fcs_len = (linktype >> 28) if linktype & LT_FCS_PRESENT else None
+        self.linktypes = {0: self.linktype}
+        # Records longer than the snapshot are cut to it (the rest is skipped), as libpcap does.
+        self.snapshot = snapshot_for(self.linktype, snaplen)
+        self._record = struct.Struct(self.byteorder + "IIII")
+        self._caplen = struct.Struct(self.byteorder + "I")
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        mapping, self._map = self._map, None
+        self._mv = memoryview(b"")
+        close_mapping(mapping)
+
+    def __enter__(self) -> PcapReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def buffer(self) -> memoryview:
+        """The whole file as one read-only view (the packed buffer chunks index into)."""
+        return self._mv
+
+    @property
+    def native(self) -> bool:
+        """True when records are in this machine's byte order (raw copies are valid pcap)."""
+        return self.byteorder == ("<" if sys.byteorder == "little" else ">")
+
+    # -- per-packet path -----------------------------------------------------------------
+    def __iter__(self) -> Iterator[Packet]:
+        mv = self._mv
+        end = len(mv)
+        unpack = self._record.unpack_from
+        scale = 1 if self.nsec else 1000
+        linktype = self.linktype
+        snapshot = self.snapshot
+        pos = FILE_HEADER
+        released = 0
+        while pos < end:
+            if pos + RECORD_HEADER > end:
+                raise self._truncated_header(pos, end)
+            sec, frac, caplen, wirelen = unpack(mv, pos)
+            start = pos + RECORD_HEADER
+            stop = start + caplen
+            if stop > end:
+                raise self._truncated_record(pos, caplen, end - start)
+            if caplen > snapshot:
+                caplen = snapshot
+            yield Packet(
+                sec * 1_000_000_000 + frac * scale,
+                caplen,
+                wirelen,
+                linktype,
+                0,
+                mv[start : start + caplen],
+            )
+            pos = stop
+            if pos - released > RELEASE_EVERY:
+                release_pages(self._map, released, pos)
+                released = pos
+
+    def _truncated_header(self, pos: int, end: int) -> CaptureError:
+        return CaptureError(
+            f"truncated record header ({end - pos} of {RECORD_HEADER} bytes)", self.path, pos
+        )
+
+    def _truncated_record(self, pos: int, caplen: int, left: int) -> CaptureError:
+        return CaptureError(
+            f"truncated packet record (caplen {caplen}, only {left} bytes left)", self.path, pos
+        )
+
+    # -- batch path ----------------------------------------------------------------------
+    def chunks(self, size: int = 65536) -> Iterator[Any]:
+        """Yield :class:`~bpfc.capture.chunk.Chunk` s of up to ``size`` records (needs numpy)."""
+        from bpfc.capture.chunk import pcap_chunk
+
+        mv = self._mv
+        end = len(mv)
+        caplen_at = self._caplen.unpack_from
+        pos = FILE_HEADER
+        prev = 0
+        while pos < end:
+            offsets: list[int] = []
+            append = offsets.append
+            error = None
+            limit = size
+            while pos < end and limit:
+                if pos + RECORD_HEADER > end:
+                    error = self._truncated_header(pos, end)
+                    break
+                stop = pos + RECORD_HEADER + caplen_at(mv, pos + 8)[0]
+                if stop > end:
+                    error = self._truncated_record(
+                        pos, stop - pos - RECORD_HEADER, end - pos - RECORD_HEADER
+                    )
+                    break
+                append(pos)
+                pos = stop
+                limit -= 1
+            release_pages(self._map, prev, offsets[0] if offsets else pos)
+            prev = offsets[0] if offsets else pos
+            if offsets:
+                yield pcap_chunk(self, offsets, pos)
+            if error is not None:
+                raise error
+
+
+class PcapWriter:
+    """Write a classic pcap file (this machine's byte order, micro- or nanosecond stamps)."""
+
+    def __init__(
+        self, out: BinaryIO, linktype: int, snaplen: int = 262144, *, nsec: bool = False
+    ) -> None:
+        self.out = out
+        self.nsec = nsec
+        self.linktype = linktype
+        self.snaplen = snaplen
+        self.count = 0
+        magic = MAGIC_NSEC if nsec else MAGIC_USEC
+        out.write(struct.pack("=IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        self._record = struct.Struct("=IIII")
+
+    def write(self, ts_ns: int, wirelen: int, data: Any) -> None:
+        """Append one record; ``data`` is any bytes-like object (written as is)."""
+        sec, rest = divmod(ts_ns, 1_000_000_000)
+        frac = rest if self.nsec else rest // 1000
+        self.out.write(self._record.pack(sec & 0xFFFFFFFF, frac, len(data), wirelen))
+        self.out.write(data)
+        self.count += 1
+
+    def write_packet(self, packet: Packet) -> None:
+        self.write(packet.ts_ns, packet.wirelen, packet.data)
+
+    def write_raw(self, records: Any, count: int) -> None:
+        """Append ``count`` records already encoded in this file's format (a run of a source)."""
+        self.out.write(records)
+        self.count += count

@@ -1,0 +1,298 @@
+"""pcapng files: walk the blocks of a mapping in place, and write sections of our own.
+
+A pcapng file is a sequence of sections; each starts with a Section Header Block (which
+fixes the byte order) and declares interfaces (IDB: link type, snaplen, timestamp
+resolution and offset).  Packets come in Enhanced (EPB), Simple (SPB) or obsolete
+Packet (PB) blocks; every other block type is skipped.  Interfaces are numbered here
+globally across sections, so a packet's ``interface`` identifies its link type for the
+whole file (pcapng may mix link types; ``linktypes`` maps interface to link type).
+
+Every length read from the file is checked against the block and the file before use:
+a corrupt block raises :class:`~bpfc.capture.common.CaptureError` with its offset, after
+every packet before it has been handed out.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from bpfc.capture.common import CaptureError, Packet, close_mapping, map_file, release_pages
+
+SHB = 0x0A0D0D0A
+IDB = 0x00000001
+PB = 0x00000002
+SPB = 0x00000003
+EPB = 0x00000006
+BYTE_ORDER_MAGIC = 0x1A2B3C4D
+OPT_TSRESOL = 9
+OPT_TSOFFSET = 14
+RELEASE_EVERY = 8 << 20
+
+Record = tuple[int, int, int, int, int, int, int]
+"""``(block_start, block_end, iface, ts_ns, caplen, wirelen, data_start)`` of one packet."""
+
+
+def sniff_pcapng(head: bytes) -> bool:
+    return len(head) >= 4 and head[:4] == b"\x0a\x0d\x0d\x0a"
+
+
+class _Interface:
+    __slots__ = ("linktype", "snaplen", "mul", "div", "offset_ns")
+
+    def __init__(self, linktype: int, snaplen: int) -> None:
+        self.linktype = linktype
+        self.snaplen = snaplen
+        self.mul, self.div, self.offset_ns = 1000, 1, 0  # default resolution: microseconds
+
+    def set_tsresol(self, value: int) -> None:
+        exponent = value & 0x7F
+        if value & 0x80:
+            self.mul, self.div = 1_000_000_000, 1 << exponent
+        elif exponent <= 9:
+            self.mul, self.div = 10 ** (9 - exponent), 1
+        else:
+            self.mul, self.div = 1, 10 ** (exponent - 9)
+
+    def ts_ns(self, hi: int, lo: int) -> int:
+        return ((hi << 32) | lo) * self.mul // self.div + self.offset_ns
+
+
+class PcapngReader:
+    """A pcapng file mapped read-only; iterate for packets, or take chunks for batches."""
+
+    format = "pcapng"
+    nsec = True
+    native = False
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self._map, self._mv = map_file(self.path)
+        if not sniff_pcapng(bytes(self._mv[:4])):
+            raise CaptureError("not a pcapng file (bad block type)", self.path, 0)
+        self.linktypes: dict[int, int] = {}
+        self._ifaces: list[_Interface] = []
+        # Read the first section header (and its interfaces) eagerly so that snaplen and the
+        # first link type are known before any packet is asked for.
+        self.snaplen = 0
+        self.linktype: int | None = None
+        self._order = "<"
+        self._section: list[int] = []
+        self._pending: list[Record] = []
+        self._walker = self._walk()
+        while self.linktype is None:
+            try:
+                self._pending.append(next(self._walker))
+            except StopIteration:
+                break
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        mapping, self._map = self._map, None
+        self._mv = memoryview(b"")
+        close_mapping(mapping)
+
+    def __enter__(self) -> PcapngReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def buffer(self) -> memoryview:
+        return self._mv
+
+    # -- block walking -------------------------------------------------------------------
+    def _fail(self, message: str, offset: int) -> CaptureError:
+        return CaptureError(message, self.path, offset)
+
+    def _walk(self) -> Iterator[Record]:
+        """Yield a :data:`Record` per packet block, handling section and interface blocks."""
+        mv = self._mv
+        end = len(mv)
+        pos = 0
+        released = 0
+        u32 = struct.Struct("<I").unpack_from
+        while pos < end:
+            if pos + 12 > end:
+                raise self._fail(f"truncated block header ({end - pos} of 12 bytes)", pos)
+            (btype,) = u32(mv, pos)
+            if btype == SHB:
+                self._read_order(pos)
+            order = self._order
+            btype, total = struct.unpack_from(order + "II", mv, pos)
+            if total < 12 or total % 4:
+                raise self._fail(f"invalid block total length {total}", pos)
+            if pos + total > end:
+                raise self._fail(
+                    f"truncated block (total length {total}, only {end - pos} bytes left)", pos
+                )
+            (trailer,) = struct.unpack_from(order + "I", mv, pos + total - 4)
+            if trailer != total:
+                raise self._fail(
+                    f"block total length in header {total} and trailer {trailer} don't match", pos
+                )
+            stop = pos + total
+            if btype == SHB:
+                self._read_shb(pos, total)
+            elif btype == IDB:
+                self._read_idb(pos, total)
+            elif btype in (EPB, PB, SPB):
+                yield self._read_packet(btype, pos, total)
+            pos = stop
+            if pos - released > RELEASE_EVERY:
+                release_pages(self._map, released, pos)
+                released = pos
+
+    def _read_order(self, pos: int) -> None:
+        mv = self._mv
+        if pos + 12 > len(mv):
+            raise self._fail("truncated section header block", pos)
+        for order in "<>":
+            if struct.unpack_from(order + "I", mv, pos + 8)[0] == BYTE_ORDER_MAGIC:
+                self._order = order
+                return
+        raise self._fail("bad byte-order magic in section header block", pos + 8)
+
+    def _read_shb(self, pos: int, total: int) -> None:
+        if total < 28:
+            raise self._fail(f"section header block too short ({total} bytes)", pos)
+        major, minor = struct.unpack_from(self._order + "HH", self._mv, pos + 12)
+        if not (major == 1 and minor in (0, 2)):
+            raise self._fail(f"unsupported pcapng savefile version {major}.{minor}", pos + 12)
+        self._section = []
+
+    def _read_idb(self, pos: int, total: int) -> None:
+        if total < 20:
+            raise self._fail(f"interface description block too short ({total} bytes)", pos)
+        linktype, _, snaplen = struct.unpack_from(self._order + "HHI", self._mv, pos + 8)
+        iface = _Interface(linktype, snaplen)
+        for code, start, length in self._options(pos + 16, pos + total - 4):
+            if code == OPT_TSRESOL and length >= 1:
+                iface.set_tsresol(self._mv[start])
+            elif code == OPT_TSOFFSET and length >= 8:
+                (seconds,) = struct.unpack_from(self._order + "q", self._mv, start)
+                iface.offset_ns = seconds * 1_000_000_000
+        number = len(self._ifaces)
+        self._ifaces.append(iface)
+        self._section.append(number)
+        self.linktypes[number] = linktype
+        if self.linktype is None:
+            self.linktype = linktype
+            self.snaplen = snaplen
+
+    def _options(self, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
+        while pos + 4 <= end:
+            code, length = struct.unpack_from(self._order + "HH", self._mv, pos)
+            if code == 0:
+                return
+            start = pos + 4
+            pos = start + length + (-length % 4)
+            if pos > end:
+                raise self._fail(f"option {code} (length {length}) runs past its block", start - 4)
+            yield code, start, length
+
+    def _iface(self, local: int, pos: int) -> tuple[int, _Interface]:
+        if local >= len(self._section):
+            raise self._fail(f"packet for undeclared interface {local}", pos)
+        number = self._section[local]
+        return number, self._ifaces[number]
+
+    def _read_packet(self, btype: int, pos: int, total: int) -> Record:
+        mv, order = self._mv, self._order
+        if btype == SPB:
+            if total < 16:
+                raise self._fail(f"simple packet block too short ({total} bytes)", pos)
+            number, iface = self._iface(0, pos)
+            (wirelen,) = struct.unpack_from(order + "I", mv, pos + 8)
+            caplen = min(wirelen, total - 16)
+            if iface.snaplen:
+                caplen = min(caplen, iface.snaplen)
+            return pos, pos + total, number, 0, caplen, wirelen, pos + 12
+        if total < 32:
+            raise self._fail(f"packet block too short ({total} bytes)", pos)
+        if btype == EPB:
+            local, hi, lo, caplen, wirelen = struct.unpack_from(order + "IIIII", mv, pos + 8)
+        else:
+            local, _, hi, lo, caplen, wirelen = struct.unpack_from(order + "HHIIII", mv, pos + 8)
+        if caplen > total - 32:
+            raise self._fail(f"captured length {caplen} larger than its block ({total} bytes)", pos)
+        number, iface = self._iface(local, pos)
+        return pos, pos + total, number, iface.ts_ns(hi, lo), caplen, wirelen, pos + 28
+
+    def _records(self) -> Iterator[Record]:
+        pending, self._pending = self._pending, []
+        yield from pending
+        yield from self._walker
+
+    # -- public iteration ----------------------------------------------------------------
+    def __iter__(self) -> Iterator[Packet]:
+        mv = self._mv
+        linktypes = self.linktypes
+        for _, _, number, ts_ns, caplen, wirelen, start in self._records():
+            yield Packet(
+                ts_ns, caplen, wirelen, linktypes[number], number, mv[start : start + caplen]
+            )
+
+    def chunks(self, size: int = 65536) -> Iterator[Any]:
+        """Yield :class:`~bpfc.capture.chunk.Chunk` s of up to ``size`` packets (needs numpy)."""
+        from bpfc.capture.chunk import as_uint8, list_chunk
+
+        buf = as_uint8(self._mv)
+        lists: tuple[list[int], ...] = ([], [], [], [], [], [], [])
+        rec_off, rec_end, iface, ts, caplen, wirelen, data_off = lists
+
+        def flush() -> Any:
+            chunk = list_chunk(
+                buf, data_off, caplen, wirelen, ts, iface, self.linktypes, rec_off, rec_end
+            )
+            for values in lists:
+                values.clear()
+            return chunk
+
+        for record in self._records():
+            for values, value in zip(lists, record):
+                values.append(value)
+            if len(rec_off) >= size:
+                yield flush()
+        if rec_off:
+            yield flush()
+
+
+class PcapngWriter:
+    """Write one pcapng section; interfaces are declared on first use, nanosecond stamps."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.count = 0
+        self._ids: dict[tuple[int, int], int] = {}
+        out.write(struct.pack("=IIIHHq", SHB, 28, BYTE_ORDER_MAGIC, 1, 0, -1))
+        out.write(struct.pack("=I", 28))
+
+    def interface(self, linktype: int, key: int = 0, snaplen: int = 262144) -> int:
+        """The IDB number for ``(linktype, key)``, writing the IDB the first time."""
+        ident = self._ids.get((linktype, key))
+        if ident is None:
+            ident = self._ids[(linktype, key)] = len(self._ids)
+            options = struct.pack("=HHB3x", OPT_TSRESOL, 1, 9) + struct.pack("=HH", 0, 0)
+            total = 20 + len(options)
+            self.out.write(struct.pack("=IIHHI", IDB, total, linktype, 0, snaplen))
+            self.out.write(options + struct.pack("=I", total))
+        return ident
+
+    def write(self, ts_ns: int, wirelen: int, data: Any, linktype: int, key: int = 0) -> None:
+        ident = self.interface(linktype, key)
+        caplen = len(data)
+        pad = -caplen % 4
+        total = 32 + caplen + pad
+        ts = ts_ns & 0xFFFFFFFFFFFFFFFF
+        self.out.write(
+            struct.pack("=IIIIIII", EPB, total, ident, ts >> 32, ts & 0xFFFFFFFF, caplen, wirelen)
+        )
+        self.out.write(data)
+        self.out.write(b"\0" * pad + struct.pack("=I", total))
+        self.count += 1
+
+    def write_packet(self, packet: Packet) -> None:
+        self.write(packet.ts_ns, packet.wirelen, packet.data, packet.linktype, packet.interface)

@@ -1,0 +1,47 @@
+"""Open any capture file: sniff the format from its first bytes and return the right reader.
+
+Both readers share one surface: ``path``, ``format`` (``"pcap"``/``"pcapng"``),
+``linktype`` (the first interface's), ``linktypes`` (interface -> link type),
+``snaplen``, ``nsec``, ``buffer`` (the mapping), iteration yielding
+:class:`~bpfc.capture.common.Packet`, ``chunks(size)`` for the batch engine (numpy), and
+``close()`` / context management.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Union
+
+from bpfc.capture.common import CaptureError
+from bpfc.capture.pcap import PcapReader, sniff_pcap
+from bpfc.capture.pcapng import PcapngReader, sniff_pcapng
+
+Reader = Union[PcapReader, PcapngReader]
+
+
+def open_capture(path: str | Path) -> Reader:
+    """Map ``path`` and return a pcap or pcapng reader for it.
+
+    Raises :class:`CaptureError` (naming the file) for an empty file, an unknown magic
+    number or a bad file/section header, and ``OSError`` when the file cannot be opened.
+    """
+    name = str(path)
+    with open(name, "rb") as handle:
+        head = handle.read(4)
+    if not head:
+        raise CaptureError("empty file, not a capture", name)
+    if sniff_pcapng(head):
+        return PcapngReader(name)
+    if sniff_pcap(head) is not None:
+        return PcapReader(name)
+    raise CaptureError(
+        f"unknown file format (magic 0x{head.hex()}): not a pcap or pcapng file", name, 0
+    )
+
+
+def read_packets(path: str | Path) -> list[tuple[int, int, int, int, int, bytes]]:
+    """All packets of a file as plain tuples with copied bytes (for tests and small files)."""
+    with open_capture(path) as reader:
+        return [
+            (p.ts_ns, p.caplen, p.wirelen, p.linktype, p.interface, bytes(p.data)) for p in reader
+        ]
