@@ -252,7 +252,7 @@ class PcapngReader:
             return chunk
 
         for record in self._records():
-            for values, value in zip(lists, record):
+            for values, value in zip(lists, record, strict=True):
                 values.append(value)
             if len(rec_off) >= size:
                 yield flush()

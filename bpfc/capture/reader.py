@@ -10,13 +10,12 @@ Both readers share one surface: ``path``, ``format`` (``"pcap"``/``"pcapng"``),
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
 from bpfc.capture.common import CaptureError
 from bpfc.capture.pcap import PcapReader, sniff_pcap
 from bpfc.capture.pcapng import PcapngReader, sniff_pcapng
 
-Reader = Union[PcapReader, PcapngReader]
+Reader = PcapReader | PcapngReader
 
 
 def open_capture(path: str | Path) -> Reader:
