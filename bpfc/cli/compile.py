@@ -1,0 +1,142 @@
+"""``bpfc [options] EXPRESSION...``: compile a filter like ``tcpdump -d``.
+
+Options follow tcpdump: ``-d``/``-dd``/``-ddd`` pick the dump format (a listing is
+the default), ``-O`` turns the optimizer off, ``-y`` names the link type, ``-s`` the
+snapshot length, ``-F`` reads the expression from a file (``#`` comments blanked),
+``-L`` lists link types.  Extra: ``--format`` (any :mod:`bpfc.dump` format),
+``-m`` (netmask for ``ip broadcast``), ``--linux`` (live Linux socket code).
+``bpfc cfg EXPRESSION`` prints the unoptimized control-flow graph as Graphviz dot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+
+_COUNT_FORMATS = {1: "d", 2: "dd", 3: "ddd"}
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument(
+        "-y",
+        dest="linktype",
+        default="EN10MB",
+        metavar="LINKTYPE",
+        help="link type: DLT name (EN10MB, LINUX_SLL, ...) or number",
+    )
+    parser.add_argument(
+        "-s",
+        dest="snaplen",
+        type=int,
+        default=262144,
+        metavar="SNAPLEN",
+        help="snapshot length (the accept return value)",
+    )
+    parser.add_argument(
+        "-m",
+        dest="netmask",
+        default=None,
+        metavar="NETMASK",
+        help="netmask for 'ip broadcast' (dotted quad; default unknown)",
+    )
+    parser.add_argument(
+        "-F",
+        dest="file",
+        default=None,
+        metavar="FILE",
+        help="read the expression from FILE ('#' starts a comment)",
+    )
+    parser.add_argument(
+        "--linux",
+        action="store_true",
+        help="generate code for a live Linux socket (ancillary loads)",
+    )
+    parser.add_argument("expression", nargs="*", help="filter expression words")
+    return parser
+
+
+def _expression(args: argparse.Namespace) -> str:
+    if args.file is not None:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+        # blank comments to the end of the line, keeping offsets stable
+        return re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text)
+    return " ".join(args.expression)
+
+
+def _list_linktypes() -> str:
+    from bpfc.linktypes import LINKTYPES
+
+    lines = ["Data link types (use option -y to set):"]
+    for row in sorted(LINKTYPES, key=lambda r: r.name):
+        lines.append(f"  {row.name} ({row.description or row.name}), DLT {row.dlt}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str]) -> int:
+    """Compile and print; returns the exit status."""
+    parser = _parser("bpfc", "Compile a pcap-filter expression to classic BPF.")
+    parser.add_argument(
+        "-d",
+        dest="dumps",
+        action="count",
+        default=0,
+        help="-d listing (default), -dd C array, -ddd decimal",
+    )
+    parser.add_argument(
+        "--format",
+        dest="format",
+        default=None,
+        metavar="FMT",
+        help="dump format: d, dd, ddd, asm, xt_bpf, json, c",
+    )
+    parser.add_argument(
+        "--flavor",
+        default="master",
+        choices=("master", "1.10"),
+        help="which libpcap's -d text to match",
+    )
+    parser.add_argument(
+        "-O", dest="no_optimize", action="store_true", help="do not run the optimizer"
+    )
+    parser.add_argument(
+        "-L",
+        dest="list_linktypes",
+        action="store_true",
+        help="list the supported link types and exit",
+    )
+    args = parser.parse_args(list(argv))
+    if args.list_linktypes:
+        sys.stdout.write(_list_linktypes())
+        return 0
+    fmt = args.format or _COUNT_FORMATS.get(min(args.dumps, 3), "d")
+    from bpfc.compiler import compile as bpfc_compile
+
+    program = bpfc_compile(
+        _expression(args),
+        linktype=args.linktype,
+        snaplen=args.snaplen,
+        optimize=not args.no_optimize,
+        netmask=args.netmask,
+        linux=args.linux,
+    )
+    text = program.dump(fmt, args.flavor)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def main_cfg(argv: Sequence[str]) -> int:
+    """``bpfc cfg EXPRESSION``: the unoptimized control-flow graph as Graphviz dot."""
+    parser = _parser("bpfc cfg", "Print the control-flow graph of a filter as Graphviz dot.")
+    args = parser.parse_args(list(argv))
+    from bpfc.cfg import to_dot
+    from bpfc.compiler import build_cfg
+
+    root, _ = build_cfg(
+        _expression(args), args.linktype, args.snaplen, args.netmask, linux=args.linux
+    )
+    sys.stdout.write(to_dot(root))
+    return 0
