@@ -8,7 +8,7 @@ one fragment header; ``ip broadcast`` needs the netmask.  Shapes follow gencode.
 
 from __future__ import annotations
 
-from bpfc.cfg import Cond, and_, or_
+from bpfc.cfg import Cond, and_, or_, true_cond
 from bpfc.codegen import link
 from bpfc.codegen.link import DIR_AND, DIR_DST, DIR_OR, DIR_SRC
 from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState, Rel
@@ -68,10 +68,11 @@ def gen_host6(state: CodegenState, addr: bytes, mask: bytes, direction: str) -> 
         for word in range(3, -1, -1):
             a = int.from_bytes(addr[word * 4 : word * 4 + 4], "big")
             m = int.from_bytes(mask[word * 4 : word * 4 + 4], "big")
+            if m == 0:  # master skips words the prefix does not cover
+                continue
             cond = state.mcmp(Rel.NET, base + word * 4, 4, a & m, m)
             result = cond if result is None else and_(cond, result)
-        assert result is not None
-        return result
+        return true_cond() if result is None else result
 
     return and_(link.gen_linktype(state, link.ETHERTYPE_IPV6), _dir(state, direction, None, mk))
 
