@@ -73,8 +73,11 @@ def test_trampoline_on_false_edge() -> None:
     assert _run(prog, bytes(65)) == 5
 
 
-@given(st.lists(st.tuples(st.integers(0, 15), st.integers(0, 3)), min_size=1, max_size=90),
-       st.binary(min_size=16, max_size=16), st.booleans())
+@given(
+    st.lists(st.tuples(st.integers(0, 15), st.integers(0, 3)), min_size=1, max_size=90),
+    st.binary(min_size=16, max_size=16),
+    st.booleans(),
+)
 def test_linearized_matches_graph_semantics(terms, packet, conj) -> None:  # noqa: ANN001
     """The program returns what walking the graph returns, long jumps or not."""
     conds = [_byte_is(off, val) for off, val in terms]
