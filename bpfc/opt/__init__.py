@@ -1,0 +1,62 @@
+"""The optimizer: a cBPF program in, an equivalent and smaller cBPF program out.
+
+It works on any valid classic BPF program (bpfc's own code generator's output or
+libpcap's unoptimized programs): build a graph of basic blocks (``graph``), run the
+passes of ``manager.PASSES`` to a fixed point, and lay the blocks out again
+(``linearize``).  ``verify=True`` runs input and output over a packet sample with a
+reference interpreter and refuses to return a program that differs (``verify``).
+
+>>> from bpfc.insn import Insn
+>>> prog = [Insn(0x28, 0, 0, 12), Insn(0x15, 0, 2, 0x800), Insn(0x28, 0, 0, 12),
+...         Insn(0x15, 1, 0, 0x800), Insn(0x6, 0, 0, 0), Insn(0x6, 0, 0, 262144)]
+>>> [tuple(i) for i in optimize(prog)]  # the second ldh [12] / jeq is decided
+[(40, 0, 0, 12), (21, 0, 1, 2048), (6, 0, 0, 262144), (6, 0, 0, 0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bpfc.errors import CompileError
+from bpfc.insn import Class, Insn, RVal, bpf_class, bpf_rval
+
+__all__ = ["optimize"]
+
+
+def rejects_all(insns: Sequence[Insn]) -> bool:
+    """True when every ``ret`` of the program returns the constant 0."""
+    return all(
+        bpf_rval(i.code) == RVal.K and i.k == 0 for i in insns if bpf_class(i.code) == Class.RET
+    )
+
+
+def optimize(
+    insns: Sequence[Sequence[int]],
+    *,
+    verify: bool = False,
+    passes=None,
+    reject_empty: bool = True,
+) -> list[Insn]:
+    """An equivalent program with fewer (never more) instructions.
+
+    Raises ``CompileError("expression rejects all packets")`` when the result can only
+    return 0 and ``reject_empty`` is set (libpcap's behaviour), ``InternalError`` when
+    ``verify`` finds a packet on which input and output disagree.
+    """
+    from bpfc.opt.graph import build
+    from bpfc.opt.linearize import linearize
+    from bpfc.opt.manager import run_passes
+
+    source = [Insn(*i) for i in insns]
+    graph = build(source)
+    run_passes(graph, passes)
+    result = linearize(graph)
+    if len(result) > len(source):
+        result = source
+    if verify:
+        from bpfc.opt.verify import check
+
+        check(source, result)
+    if reject_empty and rejects_all(result):
+        raise CompileError("expression rejects all packets")
+    return result

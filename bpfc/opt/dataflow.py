@@ -1,0 +1,194 @@
+"""The two analyses every pass shares: a forward value/fact sweep and backward liveness.
+
+Forward: the state on an edge is the value number held by each register (A, X,
+M[0..15]), the ``Fact`` known about each tested value, and ``minlen``, a packet length
+every path has proven by loading.  Because cBPF is a DAG, one sweep in topological
+order is exact for this lattice; states of joining edges are merged (registers that
+disagree get a fresh number; facts are intersected).  A branch whose outcome the
+state decides contributes only its taken edge.  States are dropped as soon as their
+block has been visited, so memory follows the width of the graph, not its size.
+
+Backward: ``live_in`` is a bitmask of registers read before being written on some
+path, and ``guard`` is a length below which every path returns 0 anyway (a load
+that fails before it changes nothing and may be dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from bpfc.insn import Class, Insn, Mode, RVal, Src, bpf_class, bpf_mode, bpf_op, bpf_rval
+from bpfc.insn import bpf_size, bpf_src
+from bpfc.opt import facts as F
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import A, NREGS, WIDTH, X, Values, defines, step, uses
+
+INF = 1 << 40
+
+
+class State:
+    __slots__ = ("regs", "facts", "minlen")
+
+    def __init__(self, regs: tuple[int, ...], facts: dict[int, F.Fact], minlen: int) -> None:
+        self.regs = regs
+        self.facts = facts
+        self.minlen = minlen
+
+
+def initial(vals: Values) -> State:
+    """A = X = 0 as the interpreters set them; M[] unknown."""
+    zero = vals.of_const(0)
+    mem = tuple(vals.number(("init", i)) for i in range(NREGS - 2))
+    return State((zero, zero) + mem, {}, 0)
+
+
+def join(vals: Values, block: Block, states: Sequence[State]) -> State:
+    if len(states) == 1:
+        return states[0]
+    first = states[0]
+    regs = list(first.regs)
+    for i in range(NREGS):
+        r = regs[i]
+        for s in states[1:]:
+            if s.regs[i] != r:
+                regs[i] = vals.number(("phi", block.id, i))
+                break
+    facts = dict(first.facts)
+    for s in states[1:]:
+        other = s.facts
+        for vn in list(facts):
+            f = other.get(vn)
+            if f is None:
+                del facts[vn]
+            else:
+                facts[vn] = F.merge(facts[vn], f)
+    return State(tuple(regs), facts, min(s.minlen for s in states))
+
+
+def operand(vals: Values, regs: Sequence[int], code: int, k: int) -> tuple[int | None, int]:
+    """The constant compared against (None if X unknown) and the value number of A."""
+    if bpf_src(code) == Src.X:
+        return vals.const.get(regs[X]), regs[A]
+    return k, regs[A]
+
+
+def outcome(vals: Values, state: State, code: int, k: int) -> bool | None:
+    """The fixed outcome of a conditional jump in ``state``, or None."""
+    op = bpf_op(code)
+    c, va = operand(vals, state.regs, code, k)
+    if c is None:
+        if state.regs[X] == va:
+            return {0x10: True, 0x20: False, 0x30: True}.get(op)
+        return None
+    ca = vals.const.get(va)
+    if ca is not None:
+        return F.evaluate(op, ca, c)
+    fact = state.facts.get(va)
+    return None if fact is None else F.decide(fact, op, c)
+
+
+def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
+    """The state on one edge of an undecided conditional jump."""
+    c, va = operand(vals, state.regs, code, k)
+    if c is None or va in vals.const:
+        return state
+    facts = dict(state.facts)
+    facts[va] = F.refine(facts.get(va, F.TOP), bpf_op(code), c, taken)
+    return State(state.regs, facts, state.minlen)
+
+
+def run_block(vals: Values, block: Block, state: State) -> State:
+    """The state after the block's statements (no rewriting)."""
+    if not block.stmts:
+        return state
+    regs = list(state.regs)
+    minlen = state.minlen
+    for i, ins in enumerate(block.stmts):
+        s = step(vals, regs, minlen, ins, (block.id, i))
+        regs[s.dest] = s.vn
+        minlen = s.minlen
+    return State(tuple(regs), state.facts, minlen)
+
+
+def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, State]]:
+    """Successor edges with their states, given the state after the statements."""
+    if block.jt is None:
+        return []
+    if not block.is_cond or block.jt is block.jf:
+        return [(block.jt, after)]
+    taken = outcome(vals, after, block.code, block.k)
+    if taken is not None:
+        return [(block.jt if taken else block.jf, after)]
+    return [
+        (block.jt, branch(vals, after, block.code, block.k, True)),
+        (block.jf, branch(vals, after, block.code, block.k, False)),
+    ]
+
+
+Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]
+
+
+def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) -> None:
+    """Call ``visit(block, entry_state)`` in topological order; it returns the out edges.
+
+    Blocks no visited edge reaches are skipped (they are dead on every path).
+    """
+    incoming: dict[int, list[State]] = {graph.entry.id: [initial(vals)]}
+    for block in order:
+        states = incoming.pop(block.id, None)
+        if not states:
+            continue
+        for succ, state in visit(block, join(vals, block, states)):
+            incoming.setdefault(succ.id, []).append(state)
+
+
+def term_uses(block: Block) -> int:
+    if block.is_ret:
+        rv = bpf_rval(block.code)
+        return 1 << A if rv == RVal.A else (1 << X if rv == RVal.X else 0)
+    if block.is_cond:
+        return (1 << A) | (1 << X) if bpf_src(block.code) == Src.X else 1 << A
+    return 0
+
+
+def live_ins(order: Sequence[Block]) -> dict[int, int]:
+    """Registers live on entry to each block (bit r for register r)."""
+    live: dict[int, int] = {}
+    for block in reversed(order):
+        out = term_uses(block)
+        for succ in block.succs():
+            out |= live[succ.id]
+        for ins in reversed(block.stmts):
+            out = (out & ~(1 << defines(ins))) | uses(ins)
+        live[block.id] = out
+    return live
+
+
+def load_end(ins: Insn) -> int:
+    """Packet length an absolute load needs (0 for statements that are not such loads)."""
+    code, k = ins.code, ins.k
+    cls = bpf_class(code)
+    if cls == Class.LD and bpf_mode(code) == Mode.ABS:
+        return k + WIDTH.get(bpf_size(code), 4)
+    if cls == Class.LDX and bpf_mode(code) == Mode.MSH:
+        return k + 1
+    return 0
+
+
+def ret_guard(block: Block) -> int:
+    if bpf_rval(block.code) == RVal.K:
+        return INF if block.k == 0 else 0
+    return 0
+
+
+def min_lengths(graph: Graph, order: Sequence[Block]) -> dict[int, int]:
+    """Packet length proven on entry to each block by loads on every path."""
+    entry: dict[int, int] = {graph.entry.id: 0}
+    for block in order:
+        m = entry.get(block.id, 0)
+        for ins in block.stmts:
+            m = max(m, load_end(ins))
+        for succ in block.succs():
+            prev = entry.get(succ.id)
+            entry[succ.id] = m if prev is None else min(prev, m)
+    return entry

@@ -1,0 +1,127 @@
+"""What a branch taken tells us about a value, and which later tests that decides.
+
+A ``Fact`` summarises everything known about one value-numbered quantity on a path:
+an interval ``[lo, hi]``, an optional finite set of possible values, a set of values
+it is known not to equal, bits known to be zero (from a false ``jset``) and masks
+known to intersect it (from a true ``jset``).  Facts are immutable tuples; refining
+and merging build new ones.  The sets are capped so that long ``or`` chains stay
+linear (losing a little precision, never soundness).
+
+Note the ``jset #0xffffffff`` trap: it is true exactly when the value is nonzero, so
+it is decided only by a fact that excludes zero (or pins the value).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from bpfc.insn import JmpOp
+
+MASK = 0xFFFFFFFF
+_CAP = 16
+
+
+class Fact(NamedTuple):
+    lo: int = 0
+    hi: int = MASK
+    vals: frozenset[int] | None = None
+    ne: frozenset[int] = frozenset()
+    zero: int = 0
+    nz: tuple[int, ...] = ()
+
+
+TOP = Fact()
+
+
+def evaluate(op: int, a: int, k: int) -> bool:
+    """The outcome of a conditional jump on constants."""
+    if op == JmpOp.JEQ:
+        return a == k
+    if op == JmpOp.JGT:
+        return a > k
+    if op == JmpOp.JGE:
+        return a >= k
+    return (a & k) != 0
+
+
+def decide(f: Fact, op: int, k: int) -> bool | None:
+    """True/False when the fact fixes the outcome of ``A op k``, else None."""
+    if f.vals is not None:
+        outcomes = {evaluate(op, v, k) for v in f.vals}
+        if len(outcomes) == 1:
+            return outcomes.pop()
+    if op == JmpOp.JEQ:
+        if k in f.ne or k < f.lo or k > f.hi or (k & f.zero):
+            return False
+        if f.lo == f.hi == k:
+            return True
+        return None
+    if op == JmpOp.JGT:
+        if f.lo > k:
+            return True
+        if f.hi <= k:
+            return False
+        return None
+    if op == JmpOp.JGE:
+        if f.lo >= k:
+            return True
+        if f.hi < k:
+            return False
+        return None
+    # jset
+    if k & ~f.zero & MASK == 0:
+        return False
+    if any(m & ~k == 0 for m in f.nz):
+        return True
+    if k == MASK and (f.lo > 0 or 0 in f.ne):
+        return True
+    if f.lo == f.hi:
+        return evaluate(op, f.lo, k)
+    return None
+
+
+def refine(f: Fact, op: int, k: int, taken: bool) -> Fact:
+    """The fact after the branch ``A op k`` went the ``taken`` way."""
+    lo, hi, vals, ne, zero, nz = f
+    if op == JmpOp.JEQ:
+        if taken:
+            return Fact(k, k, frozenset((k,)), frozenset(), zero, nz)
+        if len(ne) < _CAP:
+            ne = ne | {k}
+        if vals is not None:
+            vals = vals - {k}
+    elif op == JmpOp.JGT:
+        if taken:
+            lo = max(lo, k + 1)
+        else:
+            hi = min(hi, k)
+    elif op == JmpOp.JGE:
+        if taken:
+            lo = max(lo, k)
+        else:
+            hi = min(hi, k - 1) if k > 0 else hi
+    elif taken:
+        if k not in nz and len(nz) < _CAP:
+            nz = nz + (k,)
+    else:
+        zero |= k
+    if vals is not None:
+        vals = frozenset(v for v in vals if lo <= v <= hi and not v & zero)
+    return Fact(lo, hi, vals, ne, zero, nz)
+
+
+def merge(a: Fact, b: Fact) -> Fact:
+    """What holds on both of two joining paths."""
+    if a is b or a == b:
+        return a
+    vals = None
+    if a.vals is not None and b.vals is not None and len(a.vals) + len(b.vals) <= 2 * _CAP:
+        vals = a.vals | b.vals
+    return Fact(
+        min(a.lo, b.lo),
+        max(a.hi, b.hi),
+        vals,
+        a.ne & b.ne,
+        a.zero & b.zero,
+        tuple(m for m in a.nz if m in b.nz),
+    )

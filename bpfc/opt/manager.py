@@ -1,0 +1,40 @@
+"""The pass manager: the pass order as data, run to a fixed point with a hard cap.
+
+Every pass is ``run(graph) -> bool`` (did it change anything).  The loop stops when a
+whole round changes nothing.  Every pass only ever removes work or moves a jump
+target strictly later, so the loop terminates; the cap turns a bug that breaks that
+into an ``InternalError`` rather than a hang.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bpfc.errors import InternalError
+from bpfc.opt import build_sets, eliminate_dead, merge_blocks, number_values, thread_jumps
+from bpfc.opt.graph import Graph
+
+Pass = Callable[[Graph], bool]
+
+PASSES: tuple[tuple[str, Pass], ...] = (
+    ("number_values", number_values.run),
+    ("thread_jumps", thread_jumps.run),
+    ("eliminate_dead", eliminate_dead.run),
+    ("merge_blocks", merge_blocks.run),
+    ("build_sets", build_sets.run),
+)
+
+MAX_ROUNDS = 100
+
+
+def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -> int:
+    """Run ``passes`` (default ``PASSES``) until nothing changes; returns the rounds used."""
+    chosen = PASSES if passes is None else tuple(passes)
+    for rounds in range(1, MAX_ROUNDS + 1):
+        changed = False
+        for _name, fn in chosen:
+            if fn(graph):
+                changed = True
+        if not changed:
+            return rounds
+    raise InternalError(f"optimizer did not reach a fixed point in {MAX_ROUNDS} rounds")

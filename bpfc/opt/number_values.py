@@ -1,0 +1,109 @@
+"""Pass: global value numbering, constant propagation and branch folding.
+
+One forward sweep (see ``dataflow``) knows, on entry to every block, which value each
+register holds on *all* paths.  A statement whose destination already holds its value
+is dropped (a repeated load already succeeded on every path, so dropping it cannot
+change a verdict); a load or ALU result already held elsewhere becomes a register
+move; a constant result becomes an immediate; an indirect load at a known X becomes
+absolute and an ALU/jump on a known X takes the constant.  A conditional jump whose
+outcome the facts on entry decide becomes an unconditional edge, and ``ret a`` with a
+known A becomes ``ret #k``.
+"""
+
+from __future__ import annotations
+
+from bpfc.insn import Class, Insn, Mode, MiscOp, RVal, Src, bpf_class, bpf_mode, bpf_rval
+from bpfc.opt.dataflow import State, forward, out_edges, outcome
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import A, X, Values, step
+
+_LD_IMM = Class.LD | Mode.IMM
+_LDX_IMM = Class.LDX | Mode.IMM
+_MOVES = {
+    Class.MISC | MiscOp.TAX,
+    Class.MISC | MiscOp.TXA,
+    Class.LD | Mode.MEM,
+    Class.LDX | Mode.MEM,
+}
+
+
+def _replaceable(ins: Insn) -> bool:
+    """Loads from the packet/length and ALU ops: worth turning into a move."""
+    cls = bpf_class(ins.code)
+    if cls == Class.ALU:
+        return True
+    if cls in (Class.LD, Class.LDX):
+        return bpf_mode(ins.code) not in (Mode.IMM, Mode.MEM)
+    return False
+
+
+def _move(regs: list[int], dest: int, vn: int) -> Insn | None:
+    """A register move producing ``vn`` in ``dest`` (A or X), if some register holds it."""
+    if dest == A:
+        if regs[X] == vn:
+            return Insn(Class.MISC | MiscOp.TXA, 0, 0, 0)
+        for slot in range(16):
+            if regs[2 + slot] == vn:
+                return Insn(Class.LD | Mode.MEM, 0, 0, slot)
+    elif dest == X:
+        if regs[A] == vn:
+            return Insn(Class.MISC | MiscOp.TAX, 0, 0, 0)
+        for slot in range(16):
+            if regs[2 + slot] == vn:
+                return Insn(Class.LDX | Mode.MEM, 0, 0, slot)
+    return None
+
+
+def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list[int], int, bool]:
+    regs = list(state.regs)
+    minlen = state.minlen
+    out: list[Insn] = []
+    changed = False
+    for i, ins in enumerate(block.stmts):
+        s = step(vals, regs, minlen, ins, (block.id, i))
+        dest, vn = s.dest, s.vn
+        if dest is not None and regs[dest] == vn:
+            changed = True
+            continue
+        new = s.insn
+        const = vals.const.get(vn)
+        if const is not None and dest in (A, X) and s.pure:
+            new = Insn(_LD_IMM if dest == A else _LDX_IMM, 0, 0, const)
+        elif dest in (A, X) and _replaceable(ins):
+            new = _move(regs, dest, vn) or new
+        if new != ins:
+            changed = True
+        out.append(new)
+        regs[dest] = vn
+        minlen = s.minlen
+    return out, regs, minlen, changed
+
+
+def run(graph: Graph) -> bool:
+    vals = Values()
+    changed = False
+
+    def visit(block: Block, state: State):
+        nonlocal changed
+        stmts, regs, minlen, touched = _rewrite(vals, block, state)
+        if touched:
+            block.stmts = stmts
+            changed = True
+        after = State(tuple(regs), state.facts, minlen)
+        if block.is_ret:
+            if bpf_rval(block.code) == RVal.A and regs[A] in vals.const:
+                block.code, block.k = Class.RET | RVal.K, vals.const[regs[A]]
+                changed = True
+            return []
+        if block.is_cond:
+            if block.code & Src.X and regs[X] in vals.const:
+                block.code, block.k = block.code & ~Src.X, vals.const[regs[X]]
+                changed = True
+            taken = outcome(vals, after, block.code, block.k)
+            if taken is not None or block.jt is block.jf:
+                block.set_goto(block.jt if taken in (True, None) else block.jf)
+                changed = True
+        return out_edges(vals, block, after)
+
+    forward(graph, graph.order(), vals, visit)
+    return changed

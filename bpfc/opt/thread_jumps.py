@@ -1,0 +1,82 @@
+"""Pass: jump threading on known predicates.
+
+For every edge P -> B, follow B (and the blocks after it) as long as the state on
+that edge decides each conditional jump and every statement passed over is pure
+(no possibly failing load, no division by an unknown X).  If the walk reaches a
+block N such that none of the registers written along the way is live on entry to
+N, the edge is redirected to N: on the true edge of ``ldh [12]; jeq #0x800`` a later
+``ldh [12]; jeq #0x86dd`` is skipped to its false side.  Facts are keyed by value
+number, not by register, so a reloaded ``[12]`` is recognised.  The walk is capped
+so the pass stays linear.
+"""
+
+from __future__ import annotations
+
+from bpfc.opt.dataflow import State, forward, live_ins, out_edges, outcome
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import Values, step
+
+_MAX_WALK = 64
+
+
+def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Block | None:
+    """The furthest block an edge into ``start`` may jump to directly, or None."""
+    regs = list(state.regs)
+    minlen = state.minlen
+    written = 0
+    best = None
+    block = start
+    for _ in range(_MAX_WALK):
+        if block.jt is None:
+            break
+        for i, ins in enumerate(block.stmts):
+            s = step(vals, regs, minlen, ins, (block.id, i))
+            if not s.pure and regs[s.dest] != s.vn:
+                return best
+            if regs[s.dest] != s.vn:
+                written |= 1 << s.dest
+                regs[s.dest] = s.vn
+        if block.is_cond and block.jt is not block.jf:
+            taken = outcome(vals, State(tuple(regs), state.facts, minlen), block.code, block.k)
+            if taken is None:
+                break
+            nxt = block.jt if taken else block.jf
+        else:
+            nxt = block.jt
+        if not written & live[nxt.id]:
+            best = nxt
+        block = nxt
+    return best
+
+
+def run(graph: Graph) -> bool:
+    order = graph.order()
+    live = live_ins(order)
+    vals = Values()
+    changed = False
+
+    def visit(block: Block, state: State):
+        nonlocal changed
+        after = _after(vals, block, state)
+        edges = out_edges(vals, block, after)
+        result = []
+        for succ, st in edges:
+            target = _walk(vals, succ, st, live)
+            if target is not None and target is not succ:
+                changed = True
+                if block.jt is succ:
+                    block.jt = target
+                if block.jf is succ:
+                    block.jf = target
+                succ = target
+            result.append((succ, st))
+        return result
+
+    forward(graph, order, vals, visit)
+    return changed
+
+
+def _after(vals: Values, block: Block, state: State) -> State:
+    from bpfc.opt.dataflow import run_block
+
+    return run_block(vals, block, state)

@@ -1,0 +1,215 @@
+"""Value numbering of cBPF statements: what each statement computes, as a number.
+
+Equal numbers mean equal run-time values.  The packet never changes while a filter
+runs, so a load of the same size at the same absolute offset always yields the same
+value, and an indirect load is a function of its offset and of X's value number.
+Constants get numbers too, and ALU results on constants fold.  ``step`` evaluates
+one statement against the register file (A, X, M[0..15] as value numbers) and says
+whether it is *pure*: a load that may run off the end of the packet makes the
+filter return 0, so it is an effect unless the minimum packet length known on every
+path already covers it; division by a possibly-zero X is an effect too.
+"""
+
+from __future__ import annotations
+
+from bpfc.insn import AluOp, Class, Insn, MiscOp, Mode, Size, Src, bpf_class, bpf_mode, bpf_op
+from bpfc.insn import bpf_size, bpf_src
+
+MASK = 0xFFFFFFFF
+A, X = 0, 1
+NREGS = 18
+WIDTH = {Size.W: 4, Size.H: 2, Size.B: 1}
+_SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
+
+
+def reg_of_mem(slot: int) -> int:
+    return 2 + slot
+
+
+class Values:
+    """The value-number table of one optimizer run; numbers are never reused."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple, int] = {}
+        self.const: dict[int, int] = {}
+
+    def number(self, key: tuple) -> int:
+        vn = self._ids.get(key)
+        if vn is None:
+            vn = self._ids[key] = len(self._ids)
+            if key[0] == "c":
+                self.const[vn] = key[1]
+        return vn
+
+    def of_const(self, c: int) -> int:
+        return self.number(("c", c & MASK))
+
+    def alu(self, op: int, a: int, b: int) -> int:
+        """The number of ``a op b``, folding constants and algebraic identities."""
+        ca, cb = self.const.get(a), self.const.get(b)
+        if ca is not None and cb is not None:
+            folded = fold(op, ca, cb)
+            if folded is not None:
+                return self.of_const(folded)
+        if cb is not None:
+            if cb == 0 and op in (AluOp.ADD, AluOp.SUB, AluOp.OR, AluOp.XOR, AluOp.LSH, AluOp.RSH):
+                return a
+            if cb == 1 and op in (AluOp.MUL, AluOp.DIV):
+                return a
+            if cb == MASK and op == AluOp.AND:
+                return a
+            if cb == 0 and op in (AluOp.AND, AluOp.MUL):
+                return self.of_const(0)
+        if op == AluOp.NEG:
+            return self.number(("neg", a))
+        if op in (AluOp.ADD, AluOp.MUL, AluOp.AND, AluOp.OR, AluOp.XOR) and a > b:
+            a, b = b, a
+        return self.number(("alu", op, a, b))
+
+
+def fold(op: int, a: int, b: int) -> int | None:
+    """``a op b`` on 32-bit unsigned values; None when it is not a plain value."""
+    if op == AluOp.ADD:
+        return (a + b) & MASK
+    if op == AluOp.SUB:
+        return (a - b) & MASK
+    if op == AluOp.MUL:
+        return (a * b) & MASK
+    if op == AluOp.DIV:
+        return None if b == 0 else a // b
+    if op == AluOp.MOD:
+        return None if b == 0 else a % b
+    if op == AluOp.OR:
+        return a | b
+    if op == AluOp.AND:
+        return a & b
+    if op == AluOp.XOR:
+        return a ^ b
+    if op == AluOp.LSH:
+        return None if b >= 32 else (a << b) & MASK
+    if op == AluOp.RSH:
+        return None if b >= 32 else a >> b
+    if op == AluOp.NEG:
+        return (-a) & MASK
+    return None
+
+
+class Step:
+    """The effect of one statement: register written, its value number, purity, new minlen."""
+
+    __slots__ = ("dest", "vn", "pure", "minlen", "insn")
+
+    def __init__(self, dest: int | None, vn: int, pure: bool, minlen: int, insn: Insn) -> None:
+        self.dest = dest
+        self.vn = vn
+        self.pure = pure
+        self.minlen = minlen
+        self.insn = insn
+
+
+def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Step:
+    end = off + WIDTH[size]
+    return Step(A, vals.number(("ld", size, off)), end <= minlen, max(minlen, end), ins)
+
+
+def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) -> Step:
+    """Evaluate ``ins`` (a non-jump, non-ret statement); ``where`` makes opaque values unique.
+
+    ``Step.insn`` may be a cheaper equivalent of ``ins`` (an indirect load at a known
+    offset becomes absolute; an ALU op on a known X takes the constant).
+    """
+    code, _, _, k = ins
+    cls = bpf_class(code)
+    if cls == Class.LD:
+        mode = bpf_mode(code)
+        if mode == Mode.IMM:
+            return Step(A, vals.of_const(k), True, minlen, ins)
+        if mode == Mode.ABS:
+            return _load_abs(vals, bpf_size(code), k, minlen, ins)
+        if mode == Mode.IND:
+            cx = vals.const.get(regs[X])
+            size = bpf_size(code)
+            if cx is not None and cx + k < _SMALL_OFFSET and size in WIDTH:
+                direct = Insn(Class.LD | Mode.ABS | size, 0, 0, cx + k)
+                return _load_abs(vals, size, cx + k, minlen, direct)
+            return Step(A, vals.number(("ldi", size, k, regs[X])), False, minlen, ins)
+        if mode == Mode.MEM:
+            return Step(A, regs[reg_of_mem(k & 15)], True, minlen, ins)
+        if mode == Mode.LEN:
+            return Step(A, vals.number(("len",)), True, minlen, ins)
+        return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
+    if cls == Class.LDX:
+        mode = bpf_mode(code)
+        if mode == Mode.IMM:
+            return Step(X, vals.of_const(k), True, minlen, ins)
+        if mode == Mode.MEM:
+            return Step(X, regs[reg_of_mem(k & 15)], True, minlen, ins)
+        if mode == Mode.LEN:
+            return Step(X, vals.number(("len",)), True, minlen, ins)
+        if mode == Mode.MSH:
+            end = k + 1
+            return Step(X, vals.number(("msh", k)), end <= minlen, max(minlen, end), ins)
+        return Step(X, vals.number(("opaque",) + where), False, minlen, ins)
+    if cls == Class.ST:
+        return Step(reg_of_mem(k & 15), regs[A], True, minlen, ins)
+    if cls == Class.STX:
+        return Step(reg_of_mem(k & 15), regs[X], True, minlen, ins)
+    if cls == Class.ALU:
+        op = bpf_op(code)
+        if op == AluOp.NEG:
+            return Step(A, vals.alu(op, regs[A], regs[A]), True, minlen, ins)
+        if bpf_src(code) == Src.X:
+            cx = vals.const.get(regs[X])
+            if cx is None:
+                if op in (AluOp.DIV, AluOp.MOD):
+                    return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
+                return Step(A, vals.alu(op, regs[A], regs[X]), True, minlen, ins)
+            ins = Insn(Class.ALU | op | Src.K, 0, 0, cx)
+            k = cx
+        if op in (AluOp.DIV, AluOp.MOD) and k == 0:
+            return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
+        return Step(A, vals.alu(op, regs[A], vals.of_const(k)), True, minlen, ins)
+    if cls == Class.MISC:
+        if code & 0xF8 == MiscOp.TXA:
+            return Step(A, regs[X], True, minlen, ins)
+        return Step(X, regs[A], True, minlen, ins)
+    return Step(None, 0, False, minlen, ins)
+
+
+def uses(ins: Insn) -> int:
+    """Bitmask of registers (bit r) a statement reads."""
+    code, _, _, k = ins
+    cls = bpf_class(code)
+    if cls == Class.LD:
+        mode = bpf_mode(code)
+        if mode == Mode.IND:
+            return 1 << X
+        if mode == Mode.MEM:
+            return 1 << reg_of_mem(k & 15)
+        return 0
+    if cls == Class.LDX:
+        return 1 << reg_of_mem(k & 15) if bpf_mode(code) == Mode.MEM else 0
+    if cls == Class.ST:
+        return 1 << A
+    if cls == Class.STX:
+        return 1 << X
+    if cls == Class.ALU:
+        if bpf_op(code) != AluOp.NEG and bpf_src(code) == Src.X:
+            return (1 << A) | (1 << X)
+        return 1 << A
+    if cls == Class.MISC:
+        return 1 << X if code & 0xF8 == MiscOp.TXA else 1 << A
+    return 0
+
+
+def defines(ins: Insn) -> int:
+    """The register a statement writes (A, X or M slot index)."""
+    code, _, _, k = ins
+    cls = bpf_class(code)
+    if cls in (Class.LD, Class.ALU):
+        return A
+    if cls == Class.LDX:
+        return X
+    if cls in (Class.ST, Class.STX):
+        return reg_of_mem(k & 15)
+    return X if code & 0xF8 == MiscOp.TAX else A
