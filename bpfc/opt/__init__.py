@@ -10,7 +10,7 @@ reference interpreter and refuses to return a program that differs (``verify``).
 >>> prog = [Insn(0x28, 0, 0, 12), Insn(0x15, 0, 2, 0x800), Insn(0x28, 0, 0, 12),
 ...         Insn(0x15, 1, 0, 0x800), Insn(0x6, 0, 0, 0), Insn(0x6, 0, 0, 262144)]
 >>> [tuple(i) for i in optimize(prog)]  # the second ldh [12] / jeq is decided
-[(40, 0, 0, 12), (21, 0, 1, 2048), (6, 0, 0, 262144), (6, 0, 0, 0)]
+[(40, 0, 0, 12), (21, 1, 0, 2048), (6, 0, 0, 0), (6, 0, 0, 262144)]
 """
 
 from __future__ import annotations

@@ -17,11 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from bpfc.insn import Class, Insn, Mode, RVal, Src, bpf_class, bpf_mode, bpf_op, bpf_rval
-from bpfc.insn import bpf_size, bpf_src
+from bpfc.insn import (
+    Class,
+    Insn,
+    Mode,
+    RVal,
+    Src,
+    bpf_class,
+    bpf_mode,
+    bpf_op,
+    bpf_rval,
+    bpf_size,
+    bpf_src,
+)
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import A, NREGS, WIDTH, X, Values, defines, step, uses
+from bpfc.opt.values import NREGS, WIDTH, A, Values, X, defines, step, uses
 
 INF = 1 << 40
 

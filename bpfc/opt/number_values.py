@@ -12,10 +12,10 @@ known A becomes ``ret #k``.
 
 from __future__ import annotations
 
-from bpfc.insn import Class, Insn, Mode, MiscOp, RVal, Src, bpf_class, bpf_mode, bpf_rval
+from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src, bpf_class, bpf_mode, bpf_rval
 from bpfc.opt.dataflow import State, forward, out_edges, outcome
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import A, X, Values, step
+from bpfc.opt.values import A, Values, X, step
 
 _LD_IMM = Class.LD | Mode.IMM
 _LDX_IMM = Class.LDX | Mode.IMM

@@ -12,8 +12,20 @@ path already covers it; division by a possibly-zero X is an effect too.
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, Insn, MiscOp, Mode, Size, Src, bpf_class, bpf_mode, bpf_op
-from bpfc.insn import bpf_size, bpf_src
+from bpfc.insn import (
+    AluOp,
+    Class,
+    Insn,
+    MiscOp,
+    Mode,
+    Size,
+    Src,
+    bpf_class,
+    bpf_mode,
+    bpf_op,
+    bpf_size,
+    bpf_src,
+)
 
 MASK = 0xFFFFFFFF
 A, X = 0, 1
