@@ -13,7 +13,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import link, messages, net, transport
+from bpfc.codegen import link, messages, named, net, transport
 from bpfc.codegen.state import CodegenState
 
 #: bare protocol words that are "network protocol is X" tests on the link layer
@@ -113,14 +113,16 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
         return _gen_port(state, q, ident, span)
     if kind == "proto":
         return _gen_proto(state, q, ident, span)
-    if kind in ("protochain", "gateway"):
-        raise state.error(f"'{kind}' is not supported by bpfc yet", span)
+    if isinstance(ident, ast.NameId) and kind in (None, "host", "net", "gateway"):
+        return named.gen_named(state, q, ident, span)
+    if kind == "gateway":
+        raise state.error(messages.invalid_qual("gateway", _id_text(ident)), span)
+    if kind == "protochain":
+        raise state.error("'protochain' is not supported by bpfc yet", span)
     if isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
         return _gen_ip6(state, q, ident, span)
     if isinstance(ident, (ast.IPv4Id, ast.NumberId, ast.IPv4NetId, ast.IPv4MaskId)):
         return _gen_ip4(state, q, ident, span)
-    if isinstance(ident, ast.NameId):
-        raise state.error(messages.unknown_host(ident.text), span)
     raise state.error(f"'{type(ident).__name__}' ids are not supported by bpfc yet", span)
 
 

@@ -8,6 +8,8 @@ one fragment header; ``ip broadcast`` needs the netmask.  Shapes follow gencode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bpfc.cfg import Cond, and_, or_, true_cond
 from bpfc.codegen import link
 from bpfc.codegen.link import DIR_AND, DIR_DST, DIR_OR, DIR_SRC
@@ -23,7 +25,11 @@ V4_HOST_PROTOS = {
 }
 
 
-def _dir(state: CodegenState, direction: str, src: Cond | None, mk) -> Cond:  # type: ignore[no-untyped-def]
+Addr4 = tuple[int, int]  # (address, mask)
+
+
+def _dir(state: CodegenState, direction: str, mk: Callable[[int], Cond]) -> Cond:
+    """Combine the source (0) and destination (1) tests as the direction says."""
     if direction == DIR_SRC:
         return mk(0)
     if direction == DIR_DST:
@@ -35,46 +41,70 @@ def _dir(state: CodegenState, direction: str, src: Cond | None, mk) -> Cond:  # 
     raise state.error(f"'{direction}' is not a valid qualifier for 'ip host'")
 
 
-def gen_hostop(state: CodegenState, addr: int, mask: int, direction: str, proto: str) -> Cond:
-    """One protocol's IPv4 address test: its link type, then the address compare(s)."""
+def _any(conds: list[Cond]) -> Cond:
+    result = conds[0]
+    for cond in conds[1:]:
+        result = or_(result, cond)
+    return result
+
+
+def gen_hostop(state: CodegenState, addrs: list[Addr4], direction: str, proto: str) -> Cond:
+    """One protocol's IPv4 address test: its link type, then the address compares."""
     ethertype, src_off, dst_off = V4_HOST_PROTOS[proto]
     offs = (src_off, dst_off)
 
-    def mk(i: int) -> Cond:
-        return state.mcmp(Rel.NET, offs[i], 4, addr & mask, mask)
+    def one(addr: int, mask: int) -> Cond:
+        def mk(i: int) -> Cond:
+            return state.mcmp(Rel.NET, offs[i], 4, addr & mask, mask)
 
-    return and_(link.gen_linktype(state, ethertype), _dir(state, direction, None, mk))
+        return _dir(state, direction, mk)
+
+    tests = _any([one(a, m) for a, m in addrs])
+    return and_(link.gen_linktype(state, ethertype), tests)
 
 
-def gen_host4(state: CodegenState, addr: int, mask: int, direction: str, proto: str) -> Cond:
-    """``[ip|arp|rarp] [dir] host/net`` for an IPv4 address; no proto means all three."""
+def gen_host4(
+    state: CodegenState, addr: int | list[Addr4], mask: int, direction: str, proto: str
+) -> Cond:
+    """``[ip|arp|rarp] [dir] host/net`` for IPv4 address(es); no proto means all three.
+
+    ``addr`` may be a list of ``(address, mask)`` pairs (a host name with several
+    addresses); each protocol then tests its link type once, then any address.
+    """
+    addrs = addr if isinstance(addr, list) else [(addr, mask)]
     if proto in ("default", ""):
         b1 = or_(
-            gen_hostop(state, addr, mask, direction, "ip"),
-            gen_hostop(state, addr, mask, direction, "arp"),
+            gen_hostop(state, addrs, direction, "ip"), gen_hostop(state, addrs, direction, "arp")
         )
-        return or_(b1, gen_hostop(state, addr, mask, direction, "rarp"))
+        return or_(b1, gen_hostop(state, addrs, direction, "rarp"))
     if proto not in V4_HOST_PROTOS:
         raise state.error(f"'{proto}' modifier applied to host")
-    return gen_hostop(state, addr, mask, direction, proto)
+    return gen_hostop(state, addrs, direction, proto)
 
 
-def gen_host6(state: CodegenState, addr: bytes, mask: bytes, direction: str) -> Cond:
-    """``ip6 [dir] host/net`` for a 16-byte address and mask."""
+def gen_host6(
+    state: CodegenState, addr: bytes | list[tuple[bytes, bytes]], mask: bytes, direction: str
+) -> Cond:
+    """``ip6 [dir] host/net`` for 16-byte address(es) and mask(s)."""
+    addrs = addr if isinstance(addr, list) else [(addr, mask)]
 
-    def mk(i: int) -> Cond:
-        base = (8, 24)[i]
-        result: Cond | None = None
-        for word in range(3, -1, -1):
-            a = int.from_bytes(addr[word * 4 : word * 4 + 4], "big")
-            m = int.from_bytes(mask[word * 4 : word * 4 + 4], "big")
-            if m == 0:  # master skips words the prefix does not cover
-                continue
-            cond = state.mcmp(Rel.NET, base + word * 4, 4, a & m, m)
-            result = cond if result is None else and_(cond, result)
-        return true_cond() if result is None else result
+    def one(a6: bytes, m6: bytes) -> Cond:
+        def mk(i: int) -> Cond:
+            base = (8, 24)[i]
+            result: Cond | None = None
+            for word in range(3, -1, -1):
+                a = int.from_bytes(a6[word * 4 : word * 4 + 4], "big")
+                m = int.from_bytes(m6[word * 4 : word * 4 + 4], "big")
+                if m == 0:  # master skips words the prefix does not cover
+                    continue
+                cond = state.mcmp(Rel.NET, base + word * 4, 4, a & m, m)
+                result = cond if result is None else and_(cond, result)
+            return true_cond() if result is None else result
 
-    return and_(link.gen_linktype(state, link.ETHERTYPE_IPV6), _dir(state, direction, None, mk))
+        return _dir(state, direction, mk)
+
+    tests = _any([one(a, m) for a, m in addrs])
+    return and_(link.gen_linktype(state, link.ETHERTYPE_IPV6), tests)
 
 
 def gen_ip_proto(state: CodegenState, number: int) -> Cond:

@@ -1,0 +1,142 @@
+"""Primitives whose id is a name: hosts, networks, Ethernet hosts, gateways.
+
+Names go through ``state.resolver`` (see :mod:`bpfc.names`: ``host(name)`` returns
+the IPv4/IPv6 addresses, ``ether(name)`` the MAC, ``network(name)`` the network
+number); no resolver means no name resolves.  As libpcap master, a host with several
+addresses tests each protocol's link type once and then any of the addresses (IPv4
+addresses in ascending order, then IPv6), and IPv4 comes before IPv6.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from bpfc import ast
+from bpfc.cfg import Cond, and_, not_, or_
+from bpfc.codegen import link, messages, net
+from bpfc.codegen.state import CodegenState
+
+V4_PROTOS = (None, "ip", "arp", "rarp")
+
+
+def _call(state: CodegenState, method: str, name: str) -> Any:
+    resolver = state.resolver
+    fn = getattr(resolver, method, None) if resolver is not None else None
+    if fn is None:
+        return None
+    try:
+        return fn(name)
+    except (LookupError, ValueError, OSError):
+        return None
+
+
+def resolve_host(state: CodegenState, name: str) -> tuple[list[int], list[bytes]]:
+    """The IPv4 (as ints, ascending) and IPv6 (16 bytes, ascending) addresses of ``name``."""
+    found = _call(state, "host", name) or []
+    v4: set[int] = set()
+    v6: set[bytes] = set()
+    for item in found:
+        addr = item if isinstance(item, (ipaddress.IPv4Address, ipaddress.IPv6Address)) else None
+        if addr is None:
+            if isinstance(item, int):
+                addr = ipaddress.IPv4Address(item)
+            elif isinstance(item, (bytes, bytearray)):
+                addr = ipaddress.ip_address(bytes(item))
+            else:
+                addr = ipaddress.ip_address(str(item))
+        if addr.version == 4:
+            v4.add(int(addr))
+        else:
+            v6.add(addr.packed)
+    return sorted(v4), sorted(v6)
+
+
+def resolve_ether(state: CodegenState, name: str) -> bytes | None:
+    found = _call(state, "ether", name)
+    if found is None:
+        return None
+    if isinstance(found, str):
+        return bytes(int(x, 16) for x in found.replace("-", ":").split(":"))
+    return bytes(found)
+
+
+def resolve_network(state: CodegenState, name: str) -> int | None:
+    found = _call(state, "network", name)
+    if found is None:
+        return None
+    if isinstance(found, ipaddress.IPv4Address):
+        return int(found)
+    if isinstance(found, str):
+        return int(ipaddress.IPv4Address(found))
+    return int(found)
+
+
+def gen_named(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: Any) -> Cond:
+    """``[proto] [dir] [host|net|gateway] NAME``."""
+    name = ident.text
+    kind = q.kind or "host"
+    proto = q.proto
+    direction = q.dir or "default"
+    if kind == "gateway":
+        return gen_gateway(state, q, name, span)
+    if proto == "link":
+        if kind == "net":
+            raise state.error(messages.invalid_qual("link", "net <IPv4 network name>"), span)
+        mac = resolve_ether(state, name)
+        if mac is None:
+            raise state.error(f"unknown Ethernet-like host '{name}'", span)
+        return link.gen_mac_host(state, mac, link.DIR_OR if direction == "default" else direction)
+    if kind == "net":
+        if proto not in V4_PROTOS:
+            raise state.error(messages.invalid_qual(proto, "net <IPv4 network name>"), span)
+        value = resolve_network(state, name)
+        if value is None:
+            raise state.error(f"unknown network '{name}'", span)
+        mask = 0xFFFFFFFF
+        while value and value & 0xFF000000 == 0:
+            value = (value << 8) & 0xFFFFFFFF
+            mask = (mask << 8) & 0xFFFFFFFF
+        return net.gen_host4(state, value, mask, direction, proto or "default")
+    if proto not in (*V4_PROTOS, "ip6"):
+        raise state.error(messages.invalid_qual(proto, "host <Internet hostname>"), span)
+    v4, v6 = resolve_host(state, name)
+    if not v4 and not v6:
+        raise state.error(messages.unknown_host(name), span)
+    if proto in ("ip", "arp", "rarp"):
+        v6 = []
+    elif proto == "ip6":
+        v4 = []
+    if not v4 and not v6:
+        raise state.error(f"unknown host '{name}' for specified address family", span)
+    result: Cond | None = None
+    if v4:
+        result = net.gen_host4(
+            state, [(a, 0xFFFFFFFF) for a in v4], 0xFFFFFFFF, direction, proto or "default"
+        )
+    if v6:
+        ones = b"\xff" * 16
+        b6 = net.gen_host6(state, [(a, ones) for a in v6], ones, direction)
+        result = b6 if result is None else or_(result, b6)
+    assert result is not None
+    return result
+
+
+def gen_gateway(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) -> Cond:
+    """``[ip|arp|rarp] gateway NAME``: the MAC is the host's but no IP address is."""
+    proto = q.proto
+    if proto not in V4_PROTOS:
+        raise state.error(messages.invalid_qual(proto, "gateway"), span)
+    if state.extra.get("no_gateway"):
+        raise state.error(state.extra["no_gateway"], span)
+    mac = resolve_ether(state, name)
+    if mac is None:
+        raise state.error(f"unknown Ethernet-like host '{name}'", span)
+    v4, _ = resolve_host(state, name)
+    if not v4:
+        raise state.error(messages.unknown_host(name), span)
+    b0 = link.gen_mac_host(state, mac, link.DIR_OR)
+    hosts = net.gen_host4(
+        state, [(a, 0xFFFFFFFF) for a in v4], 0xFFFFFFFF, "default", proto or "default"
+    )
+    return and_(b0, not_(hosts))
