@@ -132,14 +132,18 @@ class Program(tuple):  # type: ignore[type-arg]
 
         return dump(self, fmt, flavor)
 
-    def run(self, packet: Any, wirelen: int | None = None, **meta: Any) -> int:
+    def run(
+        self, packet: Any, wirelen: int | None = None, *, linux: bool | None = None, **meta: Any
+    ) -> int:
         """The filter's return value for ``packet`` (``wirelen`` defaults to its length).
 
-        Keyword ``meta`` (Linux ancillary data such as ``ifindex=2``) selects Linux
-        semantics for ancillary loads; without it libpcap's semantics apply.  The
-        program is translated once per flavour and the function cached.
+        ``linux=True`` gives Linux semantics to ancillary loads (``ld [proto]``...),
+        reading keyword ``meta`` such as ``protocol=0x800`` (names in
+        ``bpfc.vm.meta.META_DEFAULTS``); it defaults to "whenever meta is given".
+        Otherwise libpcap's semantics apply.  The program is translated into a
+        Python function once per mode, and the function is cached on the instance.
         """
-        return self._filter(bool(meta))(packet, wirelen, **meta)
+        return self._filter(bool(meta) if linux is None else linux)(packet, wirelen, **meta)
 
     def _filter(self, linux: bool) -> Callable[..., int]:
         cache = self.__dict__.setdefault("_filters", {})

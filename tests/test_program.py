@@ -202,3 +202,10 @@ def test_run_passes_wirelen(vm):
     prog = Program([(0x80, 0, 0, 0), (0x16, 0, 0, 0)])  # ret len
     assert prog.run(b"abc") == 3
     assert prog.run(b"abc", 1500) == 1500
+
+
+def test_run_linux_mode_reads_metadata(vm):
+    prog = Program([(0x28, 0, 0, 0xFFFFF000), (0x16, 0, 0, 0)])  # ldh [proto]; ret a
+    assert prog.run(b"", protocol=0x86DD) == 0x86DD
+    assert prog.run(b"", linux=True) == 0
+    assert prog.run(b"\x00" * 64) == 0  # libpcap: an ancillary offset is out of bounds

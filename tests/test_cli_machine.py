@@ -1,0 +1,149 @@
+"""``bpfc asm|disasm|run|validate`` through bpfc.cli.main, plus one real subprocess."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from bpfc import Program
+from bpfc.cli import main
+
+ARP_ASM = "  ldh [12]\n  jne #0x806, drop\n  ret #-1\ndrop: ret #0\n"
+ARP = Program([(0x28, 0, 0, 12), (0x15, 0, 1, 0x806), (0x06, 0, 0, 0xFFFFFFFF), (6, 0, 0, 0)])
+ARP_PACKET = "000000000000 000000000000 0806" + "00" * 28
+IP_PACKET = "00" * 12 + "0800" + "00" * 28
+
+
+@pytest.fixture
+def arp_file(tmp_path):
+    path = tmp_path / "arp.s"
+    path.write_text(ARP_ASM)
+    return str(path)
+
+
+@pytest.fixture
+def arp_bin(tmp_path):
+    path = tmp_path / "arp.bin"
+    path.write_bytes(bytes(ARP))
+    return str(path)
+
+
+def _stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_asm_defaults_to_dd(arp_file, capsys):
+    assert main(["asm", arp_file]) == 0
+    assert capsys.readouterr().out == ARP.dump("dd")
+
+
+@pytest.mark.parametrize("fmt", ["d", "ddd", "asm", "xt_bpf", "json", "c"])
+def test_asm_formats(arp_file, capsys, fmt):
+    assert main(["asm", "--format", fmt, arp_file]) == 0
+    assert capsys.readouterr().out == ARP.dump(fmt)
+
+
+def test_asm_raw_to_file_and_stdin(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out.bin"
+    _stdin(monkeypatch, ARP_ASM.encode())
+    assert main(["asm", "--raw", "-o", str(out), "-"]) == 0
+    assert out.read_bytes() == bytes(ARP)
+    _stdin(monkeypatch, ARP.dump("ddd").encode())
+    assert main(["asm", "--raw", "--byteorder", "big", "-o", str(out), "-"]) == 0
+    assert out.read_bytes() == ARP.to_bytes("big")
+
+
+def test_disasm_raw_bytes(arp_bin, capsys):
+    assert main(["disasm", arp_bin]) == 0
+    assert capsys.readouterr().out == ARP.dump("d")
+    assert main(["disasm", "--format", "ddd", arp_bin]) == 0
+    assert capsys.readouterr().out == "4\n40 0 0 12\n21 0 1 2054\n6 0 0 4294967295\n6 0 0 0\n"
+
+
+def test_disasm_text_flavor_and_forced_raw(tmp_path, capsys):
+    path = tmp_path / "tax.ddd"
+    path.write_text("3\n0 0 0 1\n7 0 0 0\n22 0 0 0\n")
+    assert main(["disasm", "--flavor", "1.10", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == "(001) tax      "
+    big = tmp_path / "big.bin"
+    big.write_bytes(ARP.to_bytes("big"))
+    assert main(["disasm", "-i", "raw", "--byteorder", "big", str(big)]) == 0
+    assert capsys.readouterr().out == ARP.dump("d")
+
+
+def test_run_prints_one_value_per_packet(arp_file, capsys):
+    assert main(["run", arp_file, ARP_PACKET, IP_PACKET, "0x" + ARP_PACKET.replace(" ", "")]) == 0
+    assert capsys.readouterr().out.split() == ["4294967295", "0", "4294967295"]
+
+
+def test_run_wirelen_meta_and_packets_from_stdin(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "len.s"
+    path.write_text("ld #len\nret a\n")
+    assert main(["run", "--wirelen", "1500", str(path), "aabb"]) == 0
+    assert capsys.readouterr().out == "1500\n"
+    proto = tmp_path / "proto.s"
+    proto.write_text("ldh #proto\nret a\n")
+    assert main(["run", "--meta", "protocol=0x86dd", str(proto), "00"]) == 0
+    assert capsys.readouterr().out == "34525\n"
+    _stdin(monkeypatch, b"aa:bb:cc\n\n0102\n")
+    assert main(["run", str(path)]) == 0
+    assert capsys.readouterr().out.split() == ["3", "2"]
+
+
+def test_validate(arp_bin, tmp_path, capsys):
+    assert main(["validate", arp_bin]) == 0
+    assert capsys.readouterr().out == "valid (libpcap rules): 4 instructions\n"
+    retx = tmp_path / "retx.ddd"
+    retx.write_text("1\n14 0 0 0\n")
+    assert main(["validate", str(retx)]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--linux", str(retx)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bpfc validate: insn 0:") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "content", "message"),
+    [
+        (["asm"], b"ldh [12]\nfoo #1\n", "bpfc asm: line 2: unknown mnemonic 'foo'\n"),
+        (["disasm"], b"\x00" * 12, "bpfc disasm: 12 bytes is not a whole number of 8-byte"),
+        (["disasm"], b"", "bpfc disasm: empty input: no instructions\n"),
+        (["validate"], b"jeq #1, 9, 9\nret #0\n", "bpfc validate: insn 0: "),
+        (["run"], b"ret #1\n", "bpfc run: packet 'zz' is not hex bytes\n"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(tmp_path, capsys, argv, content, message):
+    path = tmp_path / "prog"
+    path.write_bytes(content)
+    extra = ["zz"] if argv == ["run"] else []
+    assert main([*argv, str(path), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_missing_file_is_one_line(capsys):
+    assert main(["disasm", "/nonexistent/prog"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bpfc disasm: ") and "No such file" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["asm", "disasm", "run", "validate"])
+def test_help(name, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([name, "--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: bpfc {name}")
+
+
+def test_python_m_bpfc_disasm_subprocess(arp_bin):
+    result = subprocess.run(
+        [sys.executable, "-m", "bpfc", "disasm", "--format", "xt_bpf", arp_bin],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "4,40 0 0 12,21 0 1 2054,6 0 0 4294967295,6 0 0 0\n"
