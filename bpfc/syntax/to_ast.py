@@ -1,0 +1,412 @@
+"""Parse tree to AST, including libpcap's qualifier inheritance.
+
+libpcap's grammar passes qualifiers along the parser stack (``$<blk>0``): an id with no
+qualifiers of its own takes those of whatever stands to its left.  In source order that is
+a simple state machine, which this module runs while it walks the tree left to right:
+
+* a ``head`` (``tcp src port``) sets the qualifiers in force;
+* a term that has no qualifiers (``tcp`` alone, a relation, ``vlan``, ``less 10``...) sets
+  them to *undefined* (libpcap's ``qerr``);
+* a parenthesised expression restores, after its ``)``, the qualifiers in force before its
+  ``(`` (so ``host a and (tcp) or b`` gives ``b`` the ``host`` qualifiers);
+* every id takes the qualifiers in force; the first id after a head counts as explicit,
+  later ones as inherited.
+
+The walk is iterative (an explicit stack), so 100,000-term expressions and 10,000 nested
+parentheses are fine: Lark's own ``Transformer`` would recurse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from lark import Token, Tree
+
+from bpfc import ast
+from bpfc.syntax.lexer import NAMED_NUMBERS, ether_octets, number_value
+
+_PNAME: dict[str, str] = {"LINK": "link", "IPV6": "ip6", "ICMPV6": "icmp6"}
+_RELOP: dict[str, str] = {"GT": ">", "GEQ": ">=", "EQ": "=", "LEQ": "<=", "LT": "<", "NEQ": "!="}
+_DQUAL: dict[tuple[str, ...], str] = {
+    ("SRC",): "src", ("DST",): "dst",
+    ("SRC", "OR", "DST"): "src or dst", ("DST", "OR", "SRC"): "src or dst",
+    ("SRC", "AND", "DST"): "src and dst", ("DST", "AND", "SRC"): "src and dst",
+    ("ADDR1",): "addr1", ("ADDR2",): "addr2", ("ADDR3",): "addr3", ("ADDR4",): "addr4",
+    ("RA",): "ra", ("TA",): "ta",
+}  # fmt: skip
+_UNDEFINED = ast.Qualifiers(undefined=True)
+# Terms after which libpcap's qualifiers are undefined (their $$.q is qerr).
+_RESETS = frozenset(
+    "proto_abbrev relation broadcast multicast less greater byte_op inbound outbound ifindex "
+    "vlan mpls pppoed pppoes geneve vxlan batadv pf_ifname pf_ruleset pf_rnr pf_srnr "
+    "pf_reason pf_action wlan_type wlan_subtype wlan_dir llc atm_type atm_multitype "
+    "atm_field mtp2_type mtp3_field".split()
+)
+
+
+class Part(NamedTuple):
+    """An intermediate value (a qualifier word, a number, an operator) with its span."""
+
+    value: Any
+    span: ast.Span
+    name: str | None = None
+
+
+def _span_of(item: Any) -> ast.Span:
+    if isinstance(item, Token):
+        return (item.start_pos or 0, item.end_pos or 0)
+    return item.span  # type: ignore[no-any-return]
+
+
+def _cover(items: list[Any]) -> ast.Span:
+    spans = [_span_of(i) for i in items]
+    return (spans[0][0], spans[-1][1]) if spans else ast.NO_SPAN
+
+
+def _num(tok: Token) -> int:
+    return number_value(str(tok))
+
+
+def _num_or_name(tok: Token) -> int | str:
+    return _num(tok) if tok.type == "NUM" else str(tok)
+
+
+def _arith(item: Any) -> ast.Arith:
+    """A pnum ``Part`` becomes a ``Const``; arithmetic nodes pass through."""
+    if isinstance(item, Part):
+        return ast.Const(item.value, item.name, span=item.span)
+    return item  # type: ignore[no-any-return]
+
+
+def _fold(items: list[Any]) -> Any:
+    """``t0 op t1 op t2 ...`` as a left fold; an accumulated And/Or absorbs the next term."""
+    acc = items[0]
+    for i in range(1, len(items), 2):
+        op, term = items[i].value, items[i + 1]
+        cls = ast.And if op == "and" else ast.Or
+        terms = acc.terms + (term,) if isinstance(acc, cls) else (acc, term)
+        acc = cls(terms, span=(_span_of(items[0])[0], _span_of(term)[1]))
+    return acc
+
+
+class Builder:
+    """Walks one parse tree; holds the qualifier state machine described above."""
+
+    def __init__(self, expr: str) -> None:
+        self.expr = expr
+        self.q: ast.Qualifiers = _UNDEFINED
+        self.fresh = False
+        self.saved: list[ast.Qualifiers] = []
+
+    def build(self, root: Tree) -> ast.Expr:
+        values: list[Any] = []
+        stack: list[tuple[Any, str, int]] = [(root, "", -1)]
+        while stack:
+            node, role, base = stack.pop()
+            if isinstance(node, Token):
+                values.append(node)
+                continue
+            if base < 0:
+                if node.data == "paren_expr":
+                    self.saved.append(self.q)
+                stack.append((node, role, len(values)))
+                children = node.children
+                for i in range(len(children) - 1, -1, -1):
+                    child = children[i]
+                    child_role = "id" if node.data == "pid" and i == 0 else ""
+                    stack.append((child, child_role, -1))
+                continue
+            args = values[base:]
+            del values[base:]
+            values.append(self.exit(node, role, args))
+        return values[0]  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ dispatch
+    def exit(self, node: Tree, role: str, args: list[Any]) -> Any:
+        data = str(node.data)
+        handler: Callable[[list[Any]], Any] = getattr(self, "t_" + data)
+        if data == "pnum" and role == "id":
+            return self.primitive(ast.NumberId(handler(args).value, span=_cover(args)), args)
+        result = handler(args)
+        if data in _RESETS:
+            self.q, self.fresh = _UNDEFINED, False
+        elif data == "paren_expr":
+            self.q, self.fresh = self.saved.pop(), False
+        return result
+
+    def take_q(self) -> ast.Qualifiers:
+        if self.fresh:
+            self.fresh = False
+            return self.q
+        if self.q.undefined:
+            return self.q
+        return dataclasses.replace(self.q, inherited=True)
+
+    def primitive(self, ident: ast.Id, args: list[Any]) -> ast.Primitive:
+        return ast.Primitive(self.take_q(), ident, span=_cover(args))
+
+    # ------------------------------------------------------------ boolean structure
+    def t_start(self, a: list[Any]) -> ast.Expr:
+        return a[0] if a else ast.Empty(span=(0, len(self.expr)))
+
+    def t_expr(self, a: list[Any]) -> ast.Expr:
+        return _fold(a)  # type: ignore[no-any-return]
+
+    t_pid = t_expr
+
+    def t_boolop(self, a: list[Any]) -> Part:
+        return Part(a[0].type.lower(), _cover(a))
+
+    def t_not_term(self, a: list[Any]) -> ast.Not:
+        return ast.Not(a[1], span=_cover(a))
+
+    t_not_id = t_not_term
+
+    def t_paren_expr(self, a: list[Any]) -> Any:
+        return a[1]
+
+    t_paren_id = t_paren_expr
+    t_a_prim_n = t_paren_expr
+
+    def t_qualified(self, a: list[Any]) -> Any:
+        return a[1]
+
+    # ------------------------------------------------------------ qualifiers
+    def t_head(self, a: list[Any]) -> ast.Qualifiers:
+        proto = proto_text = dqual = kind = None
+        for item in a:
+            if isinstance(item, Token):
+                kind = item.type.lower()
+            elif item.name == "pname":
+                proto, proto_text = item.value
+            elif item.name == "dqual":
+                dqual = item.value
+            else:
+                kind = item.value
+        q = ast.Qualifiers(proto, dqual, kind, proto_text=proto_text, span=_cover(a))
+        self.q, self.fresh = q, True
+        return q
+
+    def t_dqual(self, a: list[Any]) -> Part:
+        return Part(_DQUAL[tuple(t.type for t in a)], _cover(a), "dqual")
+
+    def t_aqual(self, a: list[Any]) -> Part:
+        return Part(str(a[0]), _cover(a), "aqual")
+
+    def t_pname(self, a: list[Any]) -> Part:
+        tok = a[0]
+        return Part((_PNAME.get(tok.type, tok.type.lower()), str(tok)), _cover(a), "pname")
+
+    # ------------------------------------------------------------ ids
+    def t_name_id(self, a: list[Any]) -> ast.Primitive:
+        tok = a[0]
+        escaped = self.expr[tok.start_pos] == "\\"
+        return self.primitive(ast.NameId(str(tok), escaped, span=_cover(a)), a)
+
+    def t_number_id(self, a: list[Any]) -> ast.Primitive:
+        return self.primitive(ast.NumberId(a[0].value, span=_cover(a)), a)
+
+    def t_ipv4_id(self, a: list[Any]) -> ast.Primitive:
+        return self.primitive(ast.IPv4Id(str(a[0]), span=_cover(a)), a)
+
+    def t_ipv4_net(self, a: list[Any]) -> ast.Primitive:
+        addr = ast.IPv4Id(str(a[0]), span=_span_of(a[0]))
+        return self.primitive(ast.IPv4NetId(addr, _num(a[2]), span=_cover(a)), a)
+
+    def t_ipv4_mask(self, a: list[Any]) -> ast.Primitive:
+        addr = ast.IPv4Id(str(a[0]), span=_span_of(a[0]))
+        mask = ast.IPv4Id(str(a[2]), span=_span_of(a[2]))
+        return self.primitive(ast.IPv4MaskId(addr, mask, span=_cover(a)), a)
+
+    def _ipv6(self, tok: Token) -> ast.IPv6Id:
+        import ipaddress
+
+        packed = ipaddress.IPv6Address(str(tok)).packed
+        return ast.IPv6Id(str(tok), packed, span=_span_of(tok))
+
+    def t_ipv6_id(self, a: list[Any]) -> ast.Primitive:
+        return self.primitive(self._ipv6(a[0]), a)
+
+    def t_ipv6_net(self, a: list[Any]) -> ast.Primitive:
+        return self.primitive(ast.IPv6NetId(self._ipv6(a[0]), _num(a[2]), span=_cover(a)), a)
+
+    def t_ether_id(self, a: list[Any]) -> ast.Primitive:
+        text = str(a[0])
+        return self.primitive(ast.EtherId(text, ether_octets(text), span=_cover(a)), a)
+
+    def t_arcnet_id(self, a: list[Any]) -> ast.Primitive:
+        text = str(a[0])
+        return self.primitive(ast.ArcnetId(text, int(text[1:], 16), span=_cover(a)), a)
+
+    def t_pnum(self, a: list[Any]) -> Part:
+        if len(a) == 1:
+            text = str(a[0])
+            return Part(_num(a[0]), _cover(a), text if text in NAMED_NUMBERS else None)
+        return Part(a[1].value, _cover(a), a[1].name)
+
+    # ------------------------------------------------------------ protocol-only terms
+    def t_proto_abbrev(self, a: list[Any]) -> ast.ProtoAbbrev:
+        proto, text = a[0].value
+        return ast.ProtoAbbrev(proto, text, span=_cover(a))
+
+    def _opt_proto(self, a: list[Any]) -> str | None:
+        return a[0].value[0] if isinstance(a[0], Part) and a[0].name == "pname" else None
+
+    def t_broadcast(self, a: list[Any]) -> ast.Broadcast:
+        return ast.Broadcast(self._opt_proto(a), span=_cover(a))
+
+    def t_multicast(self, a: list[Any]) -> ast.Multicast:
+        return ast.Multicast(self._opt_proto(a), span=_cover(a))
+
+    # ------------------------------------------------------------ keyword terms
+    def t_less(self, a: list[Any]) -> ast.Less:
+        return ast.Less(_num(a[1]), span=_cover(a))
+
+    def t_greater(self, a: list[Any]) -> ast.Greater:
+        return ast.Greater(_num(a[1]), span=_cover(a))
+
+    def t_byte_op(self, a: list[Any]) -> ast.ByteOp:
+        return ast.ByteOp(_num(a[1]), a[2].value, _num(a[3]), span=_cover(a))
+
+    def t_byteop(self, a: list[Any]) -> Part:
+        return Part(str(a[0]), _cover(a))
+
+    def t_inbound(self, a: list[Any]) -> ast.Inbound:
+        return ast.Inbound(span=_cover(a))
+
+    def t_outbound(self, a: list[Any]) -> ast.Outbound:
+        return ast.Outbound(span=_cover(a))
+
+    def t_ifindex(self, a: list[Any]) -> ast.IfIndex:
+        return ast.IfIndex(_num(a[1]), span=_cover(a))
+
+    def _opt_num(self, a: list[Any]) -> int | None:
+        return a[1].value if len(a) > 1 else None
+
+    def t_vlan(self, a: list[Any]) -> ast.Vlan:
+        return ast.Vlan(self._opt_num(a), span=_cover(a))
+
+    def t_mpls(self, a: list[Any]) -> ast.Mpls:
+        return ast.Mpls(self._opt_num(a), span=_cover(a))
+
+    def t_pppoed(self, a: list[Any]) -> ast.Pppoed:
+        return ast.Pppoed(span=_cover(a))
+
+    def t_pppoes(self, a: list[Any]) -> ast.Pppoes:
+        return ast.Pppoes(self._opt_num(a), span=_cover(a))
+
+    def t_geneve(self, a: list[Any]) -> ast.Geneve:
+        return ast.Geneve(self._opt_num(a), span=_cover(a))
+
+    def t_vxlan(self, a: list[Any]) -> ast.Vxlan:
+        return ast.Vxlan(self._opt_num(a), span=_cover(a))
+
+    def t_batadv(self, a: list[Any]) -> ast.Batadv:
+        kind: int | str | None = None
+        if len(a) > 2:
+            kind = a[2].value if isinstance(a[2], Part) else str(a[2])
+        return ast.Batadv(self._opt_num(a), kind, span=_cover(a))
+
+    def t_pf_ifname(self, a: list[Any]) -> ast.PfIfname:
+        return ast.PfIfname(str(a[1]), span=_cover(a))
+
+    def t_pf_ruleset(self, a: list[Any]) -> ast.PfRuleset:
+        return ast.PfRuleset(str(a[1]), span=_cover(a))
+
+    def t_pf_rnr(self, a: list[Any]) -> ast.PfRnr:
+        return ast.PfRnr(_num(a[1]), span=_cover(a))
+
+    def t_pf_srnr(self, a: list[Any]) -> ast.PfSrnr:
+        return ast.PfSrnr(_num(a[1]), span=_cover(a))
+
+    def t_pf_reason(self, a: list[Any]) -> ast.PfReason:
+        return ast.PfReason(_num_or_name(a[1]), span=_cover(a))
+
+    def t_pf_action(self, a: list[Any]) -> ast.PfAction:
+        return ast.PfAction(str(a[1]), span=_cover(a))
+
+    def t_wlan_type(self, a: list[Any]) -> ast.WlanType:
+        rest = a[1:] if isinstance(a[0], Part) else a  # TYPE t [SUBTYPE s]
+        subtype = _num_or_name(rest[3]) if len(rest) > 2 else None
+        return ast.WlanType(_num_or_name(rest[1]), subtype, self._opt_proto(a), span=_cover(a))
+
+    def t_wlan_subtype(self, a: list[Any]) -> ast.WlanSubtype:
+        return ast.WlanSubtype(str(a[-1]), self._opt_proto(a), span=_cover(a))
+
+    def t_wlan_dir(self, a: list[Any]) -> ast.WlanDir:
+        return ast.WlanDir(_num_or_name(a[-1]), self._opt_proto(a), span=_cover(a))
+
+    def t_llc(self, a: list[Any]) -> ast.Llc:
+        kind = None
+        if len(a) > 1:
+            kind = "rnr" if a[1].type == "PF_RNR" else str(a[1])
+        return ast.Llc(kind, span=_cover(a))
+
+    # ------------------------------------------------------------ ATM and MTP
+    def t_atm_type(self, a: list[Any]) -> ast.AtmType:
+        return ast.AtmType(a[0].value, span=_cover(a))
+
+    def t_atm_multitype(self, a: list[Any]) -> ast.AtmMultiType:
+        return ast.AtmMultiType(a[0].value, span=_cover(a))
+
+    def t_mtp2_type(self, a: list[Any]) -> ast.Mtp2Type:
+        return ast.Mtp2Type(a[0].value, span=_cover(a))
+
+    def _word(self, a: list[Any]) -> Part:
+        return Part(str(a[0]), _cover(a))
+
+    t_atmtype = t_atmmultitype = t_atmfield = t_mtp3field = _word
+
+    def t_mtp2type(self, a: list[Any]) -> Part:
+        return Part("lssu" if str(a[0]) == "lsu" else str(a[0]), _cover(a))
+
+    def _field(self, cls: type, a: list[Any]) -> Any:
+        name = a[0].value
+        tests = [cls(name, op, value, span=span) for op, value, span in a[1].value]
+        if len(tests) == 1:
+            return tests[0]
+        return ast.Or(tuple(tests), span=_cover(a))
+
+    def t_atm_field(self, a: list[Any]) -> Any:
+        return self._field(ast.AtmField, a)
+
+    def t_mtp3_field(self, a: list[Any]) -> Any:
+        return self._field(ast.Mtp3Field, a)
+
+    def t_value_eq(self, a: list[Any]) -> Part:
+        return Part([("=", _num(a[0]), _cover(a))], _cover(a))
+
+    def t_value_rel(self, a: list[Any]) -> Part:
+        return Part([(a[0].value, _num(a[1]), _cover(a))], _cover(a))
+
+    def t_value_list(self, a: list[Any]) -> Part:
+        nums = [t for t in a if t.type == "NUM"]
+        return Part([("=", _num(t), _span_of(t)) for t in nums], _cover(a))
+
+    # ------------------------------------------------------------ arithmetic
+    def t_relop(self, a: list[Any]) -> Part:
+        return Part(_RELOP[a[0].type], _cover(a))
+
+    def t_relation(self, a: list[Any]) -> ast.Relation:
+        return ast.Relation(a[1].value, _arith(a[0]), _arith(a[2]), span=_cover(a))
+
+    def t_binop(self, a: list[Any]) -> ast.BinOp:
+        return ast.BinOp(str(a[1]), _arith(a[0]), _arith(a[2]), span=_cover(a))
+
+    def t_neg(self, a: list[Any]) -> ast.Neg:
+        return ast.Neg(_arith(a[1]), span=_cover(a))
+
+    def t_length(self, a: list[Any]) -> ast.Len:
+        return ast.Len(span=_cover(a))
+
+    def t_load(self, a: list[Any]) -> ast.Load:
+        proto, text = a[0].value
+        size = _num(a[4]) if len(a) > 4 else 1
+        return ast.Load(proto, _arith(a[2]), size, text, span=_cover(a))
+
+
+def to_ast(tree: Tree, expr: str) -> ast.Expr:
+    """The AST of a parse tree produced by :func:`bpfc.syntax.parse.parse_tree`."""
+    return Builder(expr).build(tree)
