@@ -1,0 +1,308 @@
+"""Translate a validated cBPF program into the source of one Python function.
+
+cBPF jumps only forward, so the program is a DAG and can be written as nested
+``if`` statements with no loop and no program counter.  Each *run* (straight-line
+instructions up to a jump or ``ret``) becomes plain assignments; its constant
+packet loads share one hoisted bounds check (any failing load ends the program
+with 0, so checking the largest offset first gives the same answer).  At a
+conditional jump the smaller of the two subtrees is nested under ``if`` and the
+other continues at the same indentation: every subtree ends in a return, so no
+``else`` is needed and nesting stays logarithmic.  Targets reached from several
+places are written out once per path; when that expansion would exceed
+:data:`LINE_BUDGET` lines the caller falls back to the reference interpreter.
+
+Three shapes share the body: ``single`` (``return v``), ``batch`` (a ``for`` loop
+appending each verdict) and ``count`` (a loop counting accepted packets).  The
+generated code refers to helpers through the namespace :func:`namespace` builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bpfc.validate import SKF_AD_OFF
+from bpfc.vm import interp, meta
+
+__all__ = ["LINE_BUDGET", "expansion_size", "namespace", "source"]
+
+LINE_BUDGET = 20000
+"""Largest translated body (in lines) before we prefer the interpreter."""
+
+M32 = "0xFFFFFFFF"
+_ABS = {0x20: 4, 0x28: 2, 0x30: 1}
+_IND = {0x40: 4, 0x48: 2, 0x50: 1}
+_JUMP_TESTS = {0x10: ("==", "!="), 0x20: (">", "<="), 0x30: (">=", "<")}
+_COND = frozenset(0x05 | op | s for op in (0x10, 0x20, 0x30, 0x40) for s in (0, 8))
+
+
+def namespace() -> dict[str, object]:
+    """Globals for the generated code."""
+    return {
+        "_load": interp.load,
+        "_anc": interp.ancillary,
+        "_check_meta": meta.check_meta,
+        "_reject_meta": meta.reject_meta,
+        "__builtins__": {"len": len},
+    }
+
+
+def _is_terminator(code: int) -> bool:
+    return code in (0x06, 0x16, 0x05) or code in _COND
+
+
+def expansion_size(insns: Sequence[Sequence[int]]) -> int | None:
+    """Lines the tree expansion would take, or None when a ``ja`` goes backward."""
+    n = len(insns)
+    size = [0] * (n + 1)
+    size[n] = 1
+    for pc in range(n - 1, -1, -1):
+        code, jt, jf, k = insns[pc]
+        if code == 0x05:
+            if pc + 1 + k >= n:
+                return None
+            size[pc] = size[pc + 1 + k]
+        elif code in _COND:
+            t, f = pc + 1 + jt, pc + 1 + jf
+            size[pc] = 1 + (size[t] if t == f else size[t] + size[f])
+        elif code in (0x06, 0x16):
+            size[pc] = 1
+        else:
+            size[pc] = 1 + size[pc + 1]
+    return size[0]
+
+
+class _Writer:
+    """Emits the body; ``mode`` decides how a verdict leaves the function."""
+
+    def __init__(self, insns: Sequence[Sequence[int]], linux: bool, mode: str) -> None:
+        self.insns = [tuple(int(f) for f in insn) for insn in insns]
+        self.linux = linux
+        self.mode = mode
+        self.lines: list[str] = []
+        n = len(self.insns)
+        self.size = [0] * (n + 1)
+        self.size[n] = 1
+        for pc in range(n - 1, -1, -1):  # same recurrence as expansion_size
+            code, jt, jf, k = self.insns[pc]
+            if code == 0x05:
+                self.size[pc] = self.size[pc + 1 + k]
+            elif code in _COND:
+                t, f = pc + 1 + jt, pc + 1 + jf
+                self.size[pc] = 1 + (self.size[t] if t == f else self.size[t] + self.size[f])
+            elif code in (0x06, 0x16):
+                self.size[pc] = 1
+            else:
+                self.size[pc] = 1 + self.size[pc + 1]
+
+    def put(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def ret(self, depth: int, value: str) -> None:
+        if self.mode == "single":
+            self.put(depth, f"return {value}")
+            return
+        if self.mode == "batch":
+            self.put(depth, f"_append({value})")
+        elif value == "A":
+            self.put(depth, "if A:")
+            self.put(depth + 1, "c += 1")
+        elif value != "0":
+            self.put(depth, "c += 1")
+        self.put(depth, "continue")
+
+    def fail_if(self, depth: int, cond: str) -> None:
+        self.put(depth, f"if {cond}:")
+        self.ret(depth + 1, "0")
+
+    def emit(self, pc: int, depth: int, known: int = 0) -> None:
+        """Write the code reached at ``pc``; nested branches recurse, the rest loops.
+
+        ``known`` is a length the packet is already known to have on this path,
+        so a bounds check it implies is not written again.
+        """
+        n = len(self.insns)
+        while True:
+            if pc >= n:
+                self.ret(depth, "0")
+                return
+            end = pc
+            while end < n and not _is_terminator(self.insns[end][0]):
+                end += 1
+            need = 0
+            for code, _jt, _jf, k in self.insns[pc : end + 1]:
+                if code in _ABS and not (self.linux and k >= 0x80000000):
+                    need = max(need, k + _ABS[code])
+                elif code == 0xB1 and not (self.linux and k >= 0x80000000):
+                    need = max(need, k + 1)
+            if need > known:
+                self.fail_if(depth, f"n < {need}")
+                known = need
+            for index in range(pc, min(end, n)):
+                if self.straight(index, depth):
+                    return
+            if end >= n:
+                self.ret(depth, "0")
+                return
+            code, jt, jf, k = self.insns[end]
+            if code == 0x06:
+                self.ret(depth, str(k))
+                return
+            if code == 0x16:
+                self.ret(depth, "A")
+                return
+            if code == 0x05:
+                pc = end + 1 + k
+                continue
+            t, f = end + 1 + jt, end + 1 + jf
+            if t == f:
+                pc = t
+                continue
+            operand = "X" if code & 0x08 else str(k)
+            op = code & 0xF0
+            if op == 0x40:
+                yes, no = f"A & {operand}", f"not A & {operand}"
+            else:
+                sym_yes, sym_no = _JUMP_TESTS[op]
+                yes, no = f"A {sym_yes} {operand}", f"A {sym_no} {operand}"
+            if self.size[t] <= self.size[f]:
+                self.put(depth, f"if {yes}:")
+                self.emit(t, depth + 1, known)
+                pc = f
+            else:
+                self.put(depth, f"if {no}:")
+                self.emit(f, depth + 1, known)
+                pc = t
+
+    def straight(self, index: int, depth: int) -> bool:
+        """Write one non-jump instruction; True when it ends the program (unknown code)."""
+        code, _jt, _jf, k = self.insns[index]
+        put = self.put
+        if code in _ABS:
+            size = _ABS[code]
+            if self.linux and k >= SKF_AD_OFF:
+                put(depth, f"v = _anc({k - SKF_AD_OFF}, A, X, p, meta)")
+                self.fail_if(depth, "v is None")
+                put(depth, "A = v")
+            elif self.linux and k >= 0x80000000:
+                put(depth, f"v = _load(p, {k}, {size}, True, meta)")
+                self.fail_if(depth, "v is None")
+                put(depth, "A = v")
+            else:
+                put(depth, f"A = {_const_load(k, size)}")
+        elif code in _IND:
+            size = _IND[code]
+            if self.linux:
+                put(depth, f"v = _load(p, (X + {k}) & {M32}, {size}, True, meta)")
+                self.fail_if(depth, "v is None")
+                put(depth, "A = v")
+            else:
+                put(depth, f"i = X + {k}")
+                self.fail_if(depth, f"i > n - {size}")
+                put(depth, f"A = {_var_load(size)}")
+        elif code == 0xB1:
+            if self.linux and k >= 0x80000000:
+                put(depth, f"v = _load(p, {k}, 1, True, meta)")
+                self.fail_if(depth, "v is None")
+                put(depth, "X = (v & 15) << 2")
+            else:
+                put(depth, f"X = (p[{k}] & 15) << 2")
+        elif code in (0x00, 0x01):
+            put(depth, f"{'A' if code == 0x00 else 'X'} = {k}")
+        elif code in (0x80, 0x81):
+            put(depth, f"{'A' if code == 0x80 else 'X'} = wl")
+        elif code in (0x60, 0x61, 0x02, 0x03):
+            if k >= 16:
+                self.ret(depth, "0")
+                return True
+            dst, src = {0x60: ("A", f"m{k}"), 0x61: ("X", f"m{k}")}.get(
+                code, (f"m{k}", "A" if code == 0x02 else "X")
+            )
+            put(depth, f"{dst} = {src}")
+        elif code == 0x07:
+            put(depth, "X = A")
+        elif code == 0x87:
+            put(depth, "A = X")
+        elif code & 0x07 == 0x04 and code <= 0xAC:
+            return self.alu(code, k, depth)
+        else:
+            self.ret(depth, "0")
+            return True
+        return False
+
+    def alu(self, code: int, k: int, depth: int) -> bool:
+        op, use_x = code & 0xF0, bool(code & 0x08)
+        v = "X" if use_x else str(k)
+        put = self.put
+        if op == 0x80 and not use_x:
+            put(depth, f"A = -A & {M32}")
+        elif op in (0x00, 0x10, 0x20):
+            sign = {0x00: "+", 0x10: "-", 0x20: "*"}[op]
+            put(depth, f"A = (A {sign} {v}) & {M32}")
+        elif op in (0x40, 0x50, 0xA0):
+            put(depth, f"A {({0x40: '|', 0x50: '&', 0xA0: '^'})[op]}= {v}")
+        elif op in (0x30, 0x90):
+            if use_x:
+                self.fail_if(depth, "not X")
+            elif k == 0:
+                self.ret(depth, "0")
+                return True
+            put(depth, f"A {'//' if op == 0x30 else '%'}= {v}")
+        elif op in (0x60, 0x70):
+            shift = "<<" if op == 0x60 else ">>"
+            mask = f" & {M32}" if op == 0x60 else ""
+            if use_x and self.linux:
+                put(depth, f"A = (A {shift} (X & 31)){mask}")
+            elif use_x:
+                put(depth, f"A = (A {shift} X){mask} if X < 32 else 0")
+            elif k < 32:
+                put(depth, f"A = (A {shift} {k}){mask}")
+            else:
+                put(depth, "A = 0")
+        else:
+            self.ret(depth, "0")
+            return True
+        return False
+
+
+def _const_load(k: int, size: int) -> str:
+    if size == 1:
+        return f"p[{k}]"
+    if size == 2:
+        return f"p[{k}] << 8 | p[{k + 1}]"
+    return f"p[{k}] << 24 | p[{k + 1}] << 16 | p[{k + 2}] << 8 | p[{k + 3}]"
+
+
+def _var_load(size: int) -> str:
+    if size == 1:
+        return "p[i]"
+    if size == 2:
+        return "p[i] << 8 | p[i + 1]"
+    return "p[i] << 24 | p[i + 1] << 16 | p[i + 2] << 8 | p[i + 3]"
+
+
+def source(insns: Sequence[Sequence[int]], linux: bool = False, mode: str = "single") -> str:
+    """The Python source of the function ``_bpf`` for a validated, forward-only program."""
+    if mode not in ("single", "batch", "count"):
+        raise ValueError(f"unknown mode {mode!r}")
+    writer = _Writer(insns, linux, mode)
+    loop = mode != "single"
+    depth = 2 if loop else 1
+    uses_len = any(insn[0] in (0x80, 0x81) for insn in writer.insns)
+    slots = sorted({k for code, _, _, k in writer.insns if code in (0x60, 0x61) and k < 16})
+    writer.emit(0, depth)
+    head = ["def _bpf(items, **meta):" if loop else "def _bpf(p, wirelen=None, **meta):"]
+    head.append(f"    if meta:\n        {'_check_meta' if linux else '_reject_meta'}(meta)")
+    if mode == "batch":
+        head += ["    out = []", "    _append = out.append"]
+    elif mode == "count":
+        head.append("    c = 0")
+    if loop:
+        head.append("    for p, wirelen in items:")
+    pad = "    " * depth
+    head.append(f"{pad}n = len(p)")
+    if uses_len:
+        head.append(f"{pad}wl = n if wirelen is None else wirelen")
+    head.append(f"{pad}A = X = 0")
+    head += [f"{pad}m{slot} = 0" for slot in slots]
+    tail = {"single": [], "batch": ["    return out"], "count": ["    return c"]}[mode]
+    return "\n".join(head + writer.lines + tail) + "\n"
