@@ -59,11 +59,16 @@ class Block:
 
 @dataclass(frozen=True)
 class Cond:
-    """A sub-graph with one entry and dangling true/false exits."""
+    """A sub-graph with one entry and dangling true/false exits.
+
+    ``const`` is the value of a condition known at compile time (libpcap master's
+    ``gen_true``/``gen_false`` blocks, e.g. ``ip6`` on an IPv4-only link), else None.
+    """
 
     entry: Block
     true: tuple[Exit, ...]
     false: tuple[Exit, ...]
+    const: bool | None = None
 
 
 def jmp_block(stmts: list[Insn], op: int, k: int = 0, src: int = Src.K) -> Cond:
@@ -83,30 +88,44 @@ def patch(exits: tuple[Exit, ...], target: Block) -> None:
 
 
 def and_(a: Cond, b: Cond) -> Cond:
-    """``a and b``: a's true exits enter b."""
+    """``a and b``: a's true exits enter b.
+
+    A constant operand folds away as in libpcap master: ``true and b`` is ``b``,
+    ``false and b`` is ``false`` (b's code is dropped), and symmetrically.
+    """
+    if a.const is not None:
+        return b if a.const else a
+    if b.const is not None:
+        return a if b.const else b
     patch(a.true, b.entry)
     return Cond(a.entry, b.true, a.false + b.false)
 
 
 def or_(a: Cond, b: Cond) -> Cond:
-    """``a or b``: a's false exits enter b."""
+    """``a or b``: a's false exits enter b (constants fold as in :func:`and_`)."""
+    if a.const is not None:
+        return a if a.const else b
+    if b.const is not None:
+        return b if b.const else a
     patch(a.false, b.entry)
     return Cond(a.entry, a.true + b.true, b.false)
 
 
 def not_(a: Cond) -> Cond:
     """``not a``: swap the exit lists; the jump instructions stay as they are."""
-    return Cond(a.entry, a.false, a.true)
+    return Cond(a.entry, a.false, a.true, None if a.const is None else not a.const)
 
 
 def true_cond() -> Cond:
     """Always true, as libpcap spells it: ``ld #0; jeq #0``."""
-    return jmp_block([Insn(Class.LD, 0, 0, 0)], JmpOp.JEQ, 0)
+    block = jmp_block([Insn(Class.LD, 0, 0, 0)], JmpOp.JEQ, 0)
+    return Cond(block.entry, block.true, block.false, True)
 
 
 def false_cond() -> Cond:
     """Always false: ``ld #1; jeq #0``."""
-    return jmp_block([Insn(Class.LD, 0, 0, 1)], JmpOp.JEQ, 0)
+    block = jmp_block([Insn(Class.LD, 0, 0, 1)], JmpOp.JEQ, 0)
+    return Cond(block.entry, block.true, block.false, False)
 
 
 def finish(cond: Cond, accept: int) -> Block:

@@ -136,7 +136,9 @@ def gen_ip_broadcast(state: CodegenState) -> Cond:
 
 
 def gen_ip_multicast(state: CodegenState) -> Cond:
-    return and_(link.gen_linktype(state, link.ETHERTYPE_IP), state.cmp_ge(Rel.NET, 16, 1, 224))
+    return and_(
+        link.gen_linktype(state, link.ETHERTYPE_IP), state.mcmp(Rel.NET, 16, 1, 224, 0xF0)
+    )
 
 
 def gen_ip6_multicast(state: CodegenState) -> Cond:
