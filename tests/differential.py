@@ -213,3 +213,99 @@ def assert_agree(expr: str, linktype: str = "EN10MB", **kwargs) -> None:
 def libpcap_unopt(expr: str, linktype: str, snaplen: int, optimize: bool, netmask) -> Insns:
     """A stand-in candidate for the harness self-test: libpcap's unoptimized program."""
     return libpcap_compile(expr, linktype, snaplen, False, netmask)
+
+
+def probe_pool(
+    linktype: str, primitives: Sequence[str], candidate: CompileFn = bpfc_compile
+) -> tuple[list[str], dict[str, str]]:
+    """(primitives both compilers accept on ``linktype``, {excluded primitive: why}).
+
+    Compositions draw only from the first list, so a half-finished compiler is still
+    tested on everything it claims to support.
+    """
+    usable, excluded = [], {}
+    for prim in primitives:
+        try:
+            libpcap_compile(prim, linktype, 262144, False, None)
+        except Rejected as err:
+            excluded[prim] = f"libpcap rejects: {err.message}"
+            continue
+        try:
+            candidate(prim, linktype, 262144, False, None)
+            candidate(prim, linktype, 262144, True, None)
+        except Rejected as err:
+            excluded[prim] = f"bpfc: {err.message}"
+            continue
+        except Exception as err:  # an unfinished compiler may raise anything; report it
+            excluded[prim] = f"bpfc crashed: {type(err).__name__}: {err}"
+            continue
+        usable.append(prim)
+    return usable, excluded
+
+
+@dataclass
+class SoakResult:
+    """What a run of random compositions found."""
+
+    expressions: int = 0
+    packets: int = 0
+    both_rejected: int = 0
+    disagreements: list[Disagreement] = field(default_factory=list)
+    failing_exprs: list[str] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)
+
+
+def run_compositions(
+    count: int,
+    linktype: str = "EN10MB",
+    *,
+    seed: int = 0,
+    primitives: Sequence[str],
+    depth: int = 4,
+    candidate: CompileFn = bpfc_compile,
+    candidate_runner: Callable[[Insns], Callable] = bpfc_runner,
+    pad_to: int = 0,
+) -> SoakResult:
+    """Check ``count`` random compositions of ``primitives`` (deterministic for ``seed``).
+
+    ``pad_to`` zero-pads every packet to at least that many bytes: libpcap's own optimizer
+    drops loads whose value cannot matter, so its optimized and unoptimized programs
+    legitimately differ on captures too short for those loads (the self-test pads).
+    """
+    import random
+
+    from bpfc.packetgen.compose import compose
+
+    rng = random.Random(f"{seed}:{linktype}")
+    result = SoakResult()
+    for i in range(count):
+        expr = compose(list(primitives), rng, depth)
+        refs = []
+        for opt in (True, False):
+            try:
+                refs.append(libpcap_compile(expr, linktype, 262144, opt, None))
+            except Rejected:
+                pass
+        packets = default_packets(expr, linktype, refs, seed=seed + i)
+        if pad_to:
+            packets = [_pad(p, pad_to) for p in packets]
+        try:
+            found = check(expr, linktype, packets, candidate=candidate,
+                          candidate_runner=candidate_runner, max_reports=2)  # fmt: skip
+        except Exception as err:
+            result.crashes.append(f"{expr!r}: {type(err).__name__}: {err}")
+            continue
+        result.expressions += 1
+        result.packets += len(packets)
+        result.both_rejected += not refs and not found
+        if found:
+            result.disagreements += found
+            result.failing_exprs.append(expr)
+    return result
+
+
+def _pad(pkt: Packet, size: int) -> Packet:
+    if len(pkt.data) >= size:
+        return pkt
+    extra = size - len(pkt.data)
+    return Packet(pkt.data + bytes(extra), max(pkt.wirelen, len(pkt.data)) + extra, pkt.label)
