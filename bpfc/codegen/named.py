@@ -13,7 +13,7 @@ import ipaddress
 from typing import Any
 
 from bpfc import ast
-from bpfc.cfg import Cond, and_, not_, or_
+from bpfc.cfg import Cond, and_, or_
 from bpfc.codegen import link, messages, net
 from bpfc.codegen.state import CodegenState
 
@@ -136,7 +136,12 @@ def gen_gateway(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) ->
     if not v4:
         raise state.error(messages.unknown_host(name), span)
     b0 = link.gen_mac_host(state, mac, link.DIR_OR)
-    hosts = net.gen_host4(
-        state, [(a, 0xFFFFFFFF) for a in v4], 0xFFFFFFFF, "default", proto or "default"
-    )
-    return and_(b0, not_(hosts))
+    addrs = [(a, 0xFFFFFFFF) for a in v4]
+    parts = [
+        net.gen_hostop(state, addrs, "default", p, negate=True)
+        for p in ((proto,) if proto else ("ip", "arp", "rarp"))
+    ]
+    result = parts[0]
+    for part in parts[1:]:
+        result = or_(result, part)
+    return and_(b0, result)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpfc.cfg import Cond, and_, or_, true_cond
+from bpfc.cfg import Cond, and_, not_, or_, true_cond
 from bpfc.codegen import link
 from bpfc.codegen.link import DIR_AND, DIR_DST, DIR_OR, DIR_SRC
 from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState, Rel
@@ -48,8 +48,11 @@ def _any(conds: list[Cond]) -> Cond:
     return result
 
 
-def gen_hostop(state: CodegenState, addrs: list[Addr4], direction: str, proto: str) -> Cond:
-    """One protocol's IPv4 address test: its link type, then the address compares."""
+def gen_hostop(
+    state: CodegenState, addrs: list[Addr4], direction: str, proto: str, negate: bool = False
+) -> Cond:
+    """One protocol's IPv4 address test: its link type, then the address compares
+    (``negate``: none of the addresses, as ``gateway`` needs)."""
     ethertype, src_off, dst_off = V4_HOST_PROTOS[proto]
     offs = (src_off, dst_off)
 
@@ -60,7 +63,7 @@ def gen_hostop(state: CodegenState, addrs: list[Addr4], direction: str, proto: s
         return _dir(state, direction, mk)
 
     tests = _any([one(a, m) for a, m in addrs])
-    return and_(link.gen_linktype(state, ethertype), tests)
+    return and_(link.gen_linktype(state, ethertype), not_(tests) if negate else tests)
 
 
 def gen_host4(
@@ -136,9 +139,7 @@ def gen_ip_broadcast(state: CodegenState) -> Cond:
 
 
 def gen_ip_multicast(state: CodegenState) -> Cond:
-    return and_(
-        link.gen_linktype(state, link.ETHERTYPE_IP), state.mcmp(Rel.NET, 16, 1, 224, 0xF0)
-    )
+    return and_(link.gen_linktype(state, link.ETHERTYPE_IP), state.mcmp(Rel.NET, 16, 1, 224, 0xF0))
 
 
 def gen_ip6_multicast(state: CodegenState) -> Cond:

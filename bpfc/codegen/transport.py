@@ -32,11 +32,16 @@ def _atom(state: CodegenState, v6: bool, off: int, lo: int, hi: int) -> Cond:
     return and_(state.cmp_ge(rel, off, 2, lo), state.cmp_le(rel, off, 2, hi))
 
 
-def _portop(state: CodegenState, v6: bool, lo: int, hi: int, proto: int, direction: str) -> Cond:
-    if v6:
-        b0 = state.cmp(Rel.NET, 6, 1, proto)
-    else:
-        b0 = and_(state.cmp(Rel.NET, 9, 1, proto), gen_ipfrag(state))
+def _portop(
+    state: CodegenState, v6: bool, lo: int, hi: int, protos: tuple[int, ...], direction: str
+) -> Cond:
+    """Protocol is one of ``protos`` (and, for IPv4, not a later fragment), then the ports."""
+    field = 6 if v6 else 9
+    b0 = state.cmp(Rel.NET, field, 1, protos[0])
+    for proto in protos[1:]:
+        b0 = or_(b0, state.cmp(Rel.NET, field, 1, proto))
+    if not v6:
+        b0 = and_(b0, gen_ipfrag(state))
     if direction == DIR_SRC:
         b1 = _atom(state, v6, 0, lo, hi)
     elif direction == DIR_DST:
@@ -53,14 +58,8 @@ def _portop(state: CodegenState, v6: bool, lo: int, hi: int, proto: int, directi
 def _port_one(state: CodegenState, v6: bool, lo: int, hi: int, proto: str, direction: str) -> Cond:
     ethertype = link.ETHERTYPE_IPV6 if v6 else link.ETHERTYPE_IP
     b0 = link.gen_linktype(state, ethertype)
-    if proto in TRANSPORTS:
-        b1 = _portop(state, v6, lo, hi, TRANSPORTS[proto], direction)
-    else:
-        b1 = or_(
-            _portop(state, v6, lo, hi, 6, direction), _portop(state, v6, lo, hi, 17, direction)
-        )
-        b1 = or_(_portop(state, v6, lo, hi, 132, direction), b1)
-    return and_(b0, b1)
+    protos = (TRANSPORTS[proto],) if proto in TRANSPORTS else (6, 17, 132)
+    return and_(b0, _portop(state, v6, lo, hi, protos, direction))
 
 
 def gen_port(
