@@ -100,7 +100,7 @@ LINKTYPES: tuple[LinkType, ...] = (
     _L("PPP_ETHER", 51, 6, 8, "ppp", description="PPPoE session"),
     _L("C_HDLC", 104, 2, 4, "chdlc", aliases=("CHDLC",), description="Cisco HDLC"),
     _L("LOOP", 108, 0, 4, "null_net", description="OpenBSD loopback"),
-    _L("ENC", 109, 0, 12, "null_net", description="OpenBSD IPsec enc"),
+    _L("ENC", 109, 0, 12, "null_host", description="OpenBSD IPsec enc"),
     _L("LINUX_SLL", 113, 14, 16, "sll", 0, 0, mac="sll", description="Linux cooked v1"),
     _L("IP_OVER_FC", 122, 16, 16, "llc", 8, 3, mac="ipfc", description="IP over Fibre Channel"),
     _L("PPP_PPPD", 166, 2, 4, "ppp", description="PPP for pppd"),

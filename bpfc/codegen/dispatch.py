@@ -117,7 +117,7 @@ def _greater(state: CodegenState, node: ast.Greater) -> Cond:
 
 @handler(ast.ByteOp)
 def _byteop(state: CodegenState, node: ast.ByteOp) -> Cond:
-    if node.op == "=":
+    if node.op in ("=", "=="):
         return state.cmp(Rel.NET, node.index, 1, node.value)
     if node.op == "<":
         return state.cmp_lt(Rel.NET, node.index, 1, node.value)

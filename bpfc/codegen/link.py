@@ -45,6 +45,7 @@ PPP_TYPES = {
     ETHERTYPE_ATALK: 0x0029,
     0x0600: 0x0025,  # XNS IDP
     ETHERTYPE_IPX: 0x002B,
+    LLCSAP_IPX: 0x002B,
     LLCSAP_ISONS: 0x0023,  # OSI
     LLCSAP_8021D: 0x0031,  # bridging PDU
     0x0BAD: 0x0035,  # VINES
@@ -120,6 +121,8 @@ def _llc(state: CodegenState, proto: int) -> Cond:
 
 
 def _chdlc(state: CodegenState, proto: int) -> Cond:
+    if proto == LLCSAP_ISONS:  # OSI over Cisco HDLC carries the NLPID doubled
+        proto = (proto << 8) | proto
     return state.cmp(Rel.LINKTYPE, 0, 2, proto)
 
 

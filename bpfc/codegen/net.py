@@ -58,6 +58,8 @@ def gen_hostop(
 
     def one(addr: int, mask: int) -> Cond:
         def mk(i: int) -> Cond:
+            if mask == 0:  # a /0 network matches any address: no compare at all
+                return true_cond()
             return state.mcmp(Rel.NET, offs[i], 4, addr & mask, mask)
 
         return _dir(state, direction, mk)
