@@ -1,9 +1,143 @@
-"""Pass: set membership (placeholder until the decision-tree rewrite lands)."""
+"""Pass: set membership: a run of ``jeq`` tests with one true target becomes grouped tests.
+
+``host a or host b or ...`` ends up (after threading) as a chain of blocks, each
+``ld [field]; jeq #c`` with the same true target T and falling to the next one on
+false, alternating between fields (src, dst).  As a whole the chain asks "is one of
+the fields in its set": the tests can be regrouped by field and, for big sets,
+turned into a sorted decision tree (``jge`` splits, then ``jeq`` leaves), which
+costs O(log n) tests per packet.  Shared tails then let equal trees merge (the
+``dst`` tree of IPv4 and ARP is the same set with the same targets).
+
+Order matters for one reason only: a load past the end of the packet returns 0, so
+a packet too short for the second field must still be rejected by the first test
+that loads it.  The chain is therefore kept as is up to the first test of its last
+distinct field (the *prefix*); after that every load has succeeded once and the
+remaining tests are pure and may be reordered.  A must be dead at both exits.
+"""
 
 from __future__ import annotations
 
-from bpfc.opt.graph import Graph
+from bpfc.insn import Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode
+from bpfc.opt.dataflow import live_ins
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import A
+
+JEQ = Class.JMP | JmpOp.JEQ | Src.K
+JGE = Class.JMP | JmpOp.JGE | Src.K
+LEAF = 8
+TREE_MIN = 64
+
+
+def _is_test(block: Block) -> bool:
+    if block.code != JEQ or block.jt is block.jf:
+        return False
+    if not block.stmts:
+        return True
+    if len(block.stmts) != 1:
+        return False
+    ins = block.stmts[0]
+    return bpf_class(ins.code) == Class.LD and bpf_mode(ins.code) == Mode.ABS
+
+
+def _chain(head: Block, preds: dict[int, list[Block]]) -> list[Block]:
+    chain = [head]
+    cur = head
+    loaded = bool(head.stmts)
+    while True:
+        nxt = cur.jf
+        if not _is_test(nxt) or nxt.jt is not head.jt or len(preds[nxt.id]) != 1:
+            break
+        if nxt.stmts and not loaded:
+            break  # A's incoming value cannot be reloaded after another load
+        if nxt in chain:  # pragma: no cover - the graph is acyclic
+            break
+        chain.append(nxt)
+        cur = nxt
+    return chain
+
+
+def _tree(graph: Graph, values: list[int], yes: Block, no: Block) -> Block:
+    if len(values) <= LEAF:
+        nxt = no
+        for v in reversed(values):
+            nxt = graph.new_block([], JEQ, v, yes, nxt)
+        return nxt
+    mid = len(values) // 2
+    right = _tree(graph, values[mid:], yes, no)
+    left = _tree(graph, values[:mid], yes, no)
+    return graph.new_block([], JGE, values[mid], right, left)
+
+
+def _tree_size(n: int) -> int:
+    if n <= LEAF:
+        return n
+    return 1 + _tree_size(n // 2) + _tree_size(n - n // 2)
+
+
+def _rewrite(graph: Graph, chain: list[Block]) -> bool:
+    yes, no = chain[0].jt, chain[-1].jf
+    tests: list[tuple[Insn | None, int]] = []
+    current: Insn | None = None
+    for block in chain:
+        if block.stmts:
+            current = block.stmts[0]
+        tests.append((current, block.k))
+    loads = list(dict.fromkeys(t[0] for t in tests))
+    # The first test of the last field to appear loads it; from there on every load
+    # has succeeded once, so that test and all later ones may be regrouped, starting
+    # with the group of the field it just loaded.
+    cut = next(i for i, t in enumerate(tests) if t[0] == loads[-1])
+    prefix, rest = tests[:cut], tests[cut:]
+    groups: dict[Insn | None, list[int]] = {ld: [] for ld in [loads[-1]] + loads[:-1]}
+    seen = set(prefix)
+    for ld, c in rest:
+        if (ld, c) not in seen:
+            seen.add((ld, c))
+            groups[ld].append(c)
+    groups = {ld: sorted(cs) for ld, cs in groups.items() if cs}
+    big = max(len(cs) for cs in groups.values()) >= TREE_MIN
+    old = sum(len(b.stmts) + 1 for b in chain)
+    new = sum(len(b.stmts) + 1 for b in chain[:cut])
+    for ld, cs in groups.items():
+        new += (ld is not None) + (_tree_size(len(cs)) if len(cs) >= TREE_MIN else len(cs))
+    if len(loads) < 2 and not big:
+        return False
+    if not big and new >= old:
+        return False
+    nxt = no
+    for ld, cs in reversed(list(groups.items())):
+        if len(cs) >= TREE_MIN:
+            root = _tree(graph, cs, yes, nxt)
+        else:
+            root = nxt
+            for v in reversed(cs):
+                root = graph.new_block([], JEQ, v, yes, root)
+        if ld is not None:
+            root.stmts = [ld] + root.stmts
+        nxt = root
+    if cut:
+        chain[cut - 1].jf = nxt
+    else:
+        for attr in ("stmts", "code", "k", "jt", "jf"):
+            setattr(chain[0], attr, getattr(nxt, attr))
+    return True
 
 
 def run(graph: Graph) -> bool:
-    return False
+    order = graph.order()
+    preds = graph.preds(order)
+    live = live_ins(order)
+    done: set[int] = set()
+    changed = False
+    for block in order:
+        if block.id in done or not _is_test(block):
+            continue
+        chain = _chain(block, preds)
+        done.update(b.id for b in chain)
+        if len(chain) < 3:
+            continue
+        if live[chain[0].jt.id] & (1 << A) or live[chain[-1].jf.id] & (1 << A):
+            continue
+        if _rewrite(graph, chain):
+            changed = True
+    return changed
