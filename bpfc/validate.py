@@ -34,6 +34,7 @@ RULES: dict[str, str] = {
     "jump-out-of-range": "a jump lands past the last instruction",
     "last-not-ret": "the last instruction is not a return",
     "uninit-scratch": "M[] is read before a store on some path",
+    "ebpf-jump-range": "after Linux's conversion to eBPF a jump spans more than 32767 insns",
 }
 """Rule names carried by ``ValidationError.rule``, with what each one means."""
 
@@ -108,6 +109,7 @@ def validate(insns: Iterable[Sequence[int]], strict: bool = False) -> None:
         )
     if strict:
         _check_scratch_flow(prog)
+        _check_converted_jumps(prog)
 
 
 def _fields(insns: Iterable[Sequence[int]]) -> list[tuple[int, int, int, int]]:
@@ -233,3 +235,50 @@ def _check_scratch_flow(prog: list[tuple[int, int, int, int]]) -> None:
             masks[pc + 1 + jt] &= valid
             masks[pc + 1 + jf] &= valid
             valid = full
+
+
+S16_MAX = 32767
+
+
+def _ebpf_lower_bound(code: int, k: int) -> int:
+    """Fewest eBPF instructions Linux (>= 4.18) turns one cBPF instruction into.
+
+    Packet loads become a helper call (8 instructions at least, the inline fast
+    path adds more), ``ldxb 4*([k]&0xf)`` wraps such a load in 6 more, division by
+    X adds a zero test, ``ret #k`` a move.  Ancillary loads count 1 (a lower bound).
+    """
+    if code in _ABS_LOADS or code in (0x40, 0x48, 0x50):
+        return 1 if code in _ABS_LOADS and k >= SKF_AD_OFF else 8
+    if code == 0xB1:
+        return 14
+    if code in (0x3C, 0x9C):
+        return 5
+    if code == 0x06:
+        return 2
+    return 1
+
+
+def _check_converted_jumps(prog: list[tuple[int, int, int, int]]) -> None:
+    """Linux converts cBPF to eBPF, whose jump offsets are signed 16-bit: a jump over
+    too much code (e.g. 4094 ``ldxb`` instructions) is rejected with EINVAL even
+    though every cBPF rule holds.  Only jumps that certainly overflow are reported.
+    """
+    before = [0]
+    for code, _jt, _jf, k in prog:
+        before.append(before[-1] + _ebpf_lower_bound(code, k))
+    for pc, (code, jt, jf, k) in enumerate(prog):
+        if code == 0x05:
+            targets = [pc + 1 + k]
+        elif code in _COND_JUMPS:
+            targets = [pc + 1 + jt, pc + 1 + jf]
+        else:
+            continue
+        for target in targets:
+            span = before[target] - before[pc + 1]
+            if span > S16_MAX:
+                raise ValidationError(
+                    f"jump to insn {target} spans at least {span} eBPF instructions"
+                    f" (Linux allows {S16_MAX})",
+                    pc,
+                    "ebpf-jump-range",
+                )

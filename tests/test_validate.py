@@ -69,6 +69,12 @@ CASES = {
     "net-off": ([(0x30, 0, 0, 0xFFF00000), RET0], None, None),
     "too-long-4096": ([(0x00, 0, 0, 0)] * 4095 + [RET0], None, None),
     "too-long-4097": ([(0x00, 0, 0, 0)] * 4096 + [RET0], None, "too-long"),
+    "ebpf-jump-far": (
+        [(0x05, 0, 0, 2400)] + [(0xB1, 0, 0, 14)] * 2400 + [RET0],
+        None,
+        "ebpf-jump-range",
+    ),
+    "ebpf-jump-near": ([(0x05, 0, 0, 2000)] + [(0xB1, 0, 0, 14)] * 2000 + [RET0], None, None),
     "code-range": ([(0x10000, 0, 0, 0)], "field-range", "field-range"),
     "jt-range": ([(0x15, 256, 0, 0), RET0], "field-range", "field-range"),
     "k-negative": ([(0x06, 0, 0, -1)], "field-range", "field-range"),
