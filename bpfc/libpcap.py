@@ -300,6 +300,9 @@ def make_bpf_filter(insns: Sequence[Sequence[int]]) -> Callable[..., int]:
     raw = lib.bpf_filter
 
     def run(packet: Any, wirelen: int | None = None) -> int:
+        if type(packet) is bytes:  # the common case, without the buffer dance
+            buflen = len(packet)
+            return raw(array, packet, buflen if wirelen is None else wirelen, buflen)  # type: ignore[no-any-return]
         data, buflen = _buffer(packet)
         return int(raw(array, data, buflen if wirelen is None else wirelen, buflen))
 
