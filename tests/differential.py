@@ -265,6 +265,7 @@ def run_compositions(
     candidate: CompileFn = bpfc_compile,
     candidate_runner: Callable[[Insns], Callable] = bpfc_runner,
     pad_to: int = 0,
+    optimize: Sequence[bool] = (True, False),
 ) -> SoakResult:
     """Check ``count`` random compositions of ``primitives`` (deterministic for ``seed``).
 
@@ -281,7 +282,7 @@ def run_compositions(
     for i in range(count):
         expr = compose(list(primitives), rng, depth)
         refs = []
-        for opt in (True, False):
+        for opt in optimize:
             try:
                 refs.append(libpcap_compile(expr, linktype, 262144, opt, None))
             except Rejected:
@@ -290,7 +291,7 @@ def run_compositions(
         if pad_to:
             packets = [_pad(p, pad_to) for p in packets]
         try:
-            found = check(expr, linktype, packets, candidate=candidate,
+            found = check(expr, linktype, packets, optimize=optimize, candidate=candidate,
                           candidate_runner=candidate_runner, max_reports=2)  # fmt: skip
         except Exception as err:
             result.crashes.append(f"{expr!r}: {type(err).__name__}: {err}")
@@ -309,3 +310,56 @@ def _pad(pkt: Packet, size: int) -> Packet:
         return pkt
     extra = size - len(pkt.data)
     return Packet(pkt.data + bytes(extra), max(pkt.wirelen, len(pkt.data)) + extra, pkt.label)
+
+
+# --- what CI runs against bpfc, shared with tools/differential_soak.py --update-known-failures
+
+CI_LINKTYPES = ("EN10MB", "LINUX_SLL", "LINUX_SLL2", "RAW", "IPV4", "IPV6", "NULL", "LOOP",
+                "PPP", "C_HDLC", "FDDI", "IEEE802", "IEEE802_11", "PFLOG")  # fmt: skip
+KNOWN_FAILURES = __import__("pathlib").Path(__file__).with_name("differential_known_failures.txt")
+
+
+def ci_compositions() -> int:
+    """Compositions per link type and optimize setting in CI ($BPFC_COMPOSITIONS, default 20)."""
+    import os
+
+    return int(os.environ.get("BPFC_COMPOSITIONS", "20"))
+
+
+def ci_results(linktype: str) -> tuple[dict[str, str | None], dict[str, str]]:
+    """({check: failure or None}, excluded primitives) for one link type.
+
+    Checks are each usable primitive alone, then ``@compositions-unopt`` and
+    ``@compositions-opt``: random compositions of the primitives that pass alone.
+    """
+    from bpfc.packetgen.compose import pool
+
+    usable, excluded = probe_pool(linktype, pool(linktype))
+    results: dict[str, str | None] = {}
+    for prim in usable:
+        found = check(prim, linktype, max_reports=1)
+        results[prim] = str(found[0]) if found else None
+    passing = [p for p in usable if results[p] is None]
+    for tag, opt in (("@compositions-unopt", (False,)), ("@compositions-opt", (True,))):
+        if not passing:
+            results[tag] = None
+            continue
+        res = run_compositions(ci_compositions(), linktype, primitives=passing, optimize=opt)
+        bad = res.disagreements
+        results[tag] = (
+            f"{len(res.failing_exprs)} of {res.expressions} disagree; first:\n{bad[0]}"
+            if bad else "crash: " + res.crashes[0] if res.crashes else None
+        )  # fmt: skip
+    return results, excluded
+
+
+def known_failures() -> set[tuple[str, str]]:
+    """(linktype, check) pairs recorded as failing in differential_known_failures.txt."""
+    if not KNOWN_FAILURES.exists():
+        return set()
+    out = set()
+    for line in KNOWN_FAILURES.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            linktype, _, what = line.partition("\t")
+            out.add((linktype, what))
+    return out
