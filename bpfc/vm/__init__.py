@@ -51,6 +51,7 @@ def _freeze(insns: Iterable[Sequence[int]]) -> _Prog:
 
 @lru_cache(maxsize=512)
 def _build(prog: _Prog, linux: bool, mode: str) -> Callable[..., Any]:
+    validate(prog)  # inside the cache: a program is checked once, like it is translated once
     size = codegen.expansion_size(prog)
     if size is None or size > codegen.LINE_BUDGET:
         return _fallback(prog, linux, mode)
@@ -87,7 +88,6 @@ def make_filter(insns: Iterable[Sequence[int]], *, linux: bool = False) -> Calla
     accepted only with ``linux=True`` (names in ``META_DEFAULTS``).
     """
     prog = _freeze(insns)
-    validate(prog)
     return _build(prog, linux, "single")
 
 
@@ -96,7 +96,6 @@ def make_batch_filter(
 ) -> Callable[..., list[int]]:
     """``fn(iterable of (packet, wirelen), **meta) -> list[int]``, looping in generated code."""
     prog = _freeze(insns)
-    validate(prog)
     return _build(prog, linux, "batch")
 
 
@@ -105,7 +104,6 @@ def make_batch_counter(
 ) -> Callable[..., int]:
     """``fn(iterable of (packet, wirelen), **meta) -> int``: how many packets it accepts."""
     prog = _freeze(insns)
-    validate(prog)
     return _build(prog, linux, "count")
 
 
