@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bpfc.errors import InternalError
-from bpfc.opt import build_sets, eliminate_dead, merge_blocks, number_values, thread_jumps
+from bpfc.opt import (
+    build_sets,
+    eliminate_dead,
+    fold_offsets,
+    merge_blocks,
+    number_values,
+    simplify_tests,
+    thread_jumps,
+)
 from bpfc.opt.graph import Graph
 
 Pass = Callable[[Graph], bool]
@@ -20,6 +28,8 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("number_values", number_values.run),
     ("thread_jumps", thread_jumps.run),
     ("eliminate_dead", eliminate_dead.run),
+    ("simplify_tests", simplify_tests.run),
+    ("fold_offsets", fold_offsets.run),
     ("merge_blocks", merge_blocks.run),
     ("build_sets", build_sets.run),
 )

@@ -44,11 +44,13 @@ class Values:
     def __init__(self) -> None:
         self._ids: dict[tuple, int] = {}
         self.const: dict[int, int] = {}
+        self.keys: list[tuple] = []
 
     def number(self, key: tuple) -> int:
         vn = self._ids.get(key)
         if vn is None:
             vn = self._ids[key] = len(self._ids)
+            self.keys.append(key)
             if key[0] == "c":
                 self.const[vn] = key[1]
         return vn

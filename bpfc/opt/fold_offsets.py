@@ -1,0 +1,85 @@
+"""Pass: fold a constant added to X into the offsets of the indirect loads that use it.
+
+Transport-header accesses such as ``tcp[0xab]`` come out of code generation as
+``ld #0xab; ldxb 4*([14]&0xf); add x; tax; ldb [x + 14]``: X becomes the header
+length plus a constant only to be used as a load base.  When every use of that X
+(up to its next definition, and nothing after the block) is an indirect load, the
+``tax`` can go and the constant moves into each load's offset, ``ldb [x + 185]``;
+the ``add`` and ``ld #`` then die.  The base must be small (a header length from
+``ldxb 4*([k]&0xf)``) so that no sum can wrap around 2**32 differently.
+"""
+
+from __future__ import annotations
+
+from bpfc.insn import AluOp, Class, Insn, MiscOp, Mode, bpf_class, bpf_mode
+from bpfc.opt.dataflow import live_ins, term_uses
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import NREGS, Values, X, defines, step, uses
+
+TAX = Class.MISC | MiscOp.TAX
+_LIMIT = 0x10000000
+
+
+def _small_sum(vals: Values, vn_a: int, vn_x: int) -> int | None:
+    """The constant c when A == X + c and X is a header length, else None."""
+    key = vals.keys[vn_a]
+    if key[0] != "alu" or key[1] != AluOp.ADD or vals.keys[vn_x][0] != "msh":
+        return None
+    p, q = key[2], key[3]
+    other = q if p == vn_x else (p if q == vn_x else None)
+    if other is None:
+        return None
+    return vals.const.get(other)
+
+
+def _fold(vals: Values, block: Block, live_out: int) -> bool:
+    regs = [vals.number(("entry", block.id, r)) for r in range(NREGS)]
+    stmts = block.stmts
+    for i, ins in enumerate(stmts):
+        if ins.code == TAX:
+            c = _small_sum(vals, regs[0], regs[X])
+            if c is not None and _rewrite(block, i, c, live_out):
+                return True
+        s = step(vals, regs, 1 << 32, ins, (block.id, i))
+        regs[s.dest] = s.vn
+    return False
+
+
+def _rewrite(block: Block, at: int, c: int, live_out: int) -> bool:
+    stmts = block.stmts
+    loads = []
+    for j in range(at + 1, len(stmts)):
+        ins = stmts[j]
+        if uses(ins) & (1 << X):
+            if bpf_class(ins.code) != Class.LD or bpf_mode(ins.code) != Mode.IND:
+                return False
+            if ins.k + c >= _LIMIT:
+                return False
+            loads.append(j)
+        if defines(ins) == X:
+            break
+    else:
+        if (live_out | term_uses(block)) & (1 << X):
+            return False
+    new = list(stmts)
+    for j in loads:
+        new[j] = Insn(new[j].code, 0, 0, new[j].k + c)
+    del new[at]
+    block.stmts = new
+    return True
+
+
+def run(graph: Graph) -> bool:
+    order = graph.order()
+    live = live_ins(order)
+    vals = Values()
+    changed = False
+    for block in order:
+        if not any(ins.code == TAX for ins in block.stmts):
+            continue
+        out = 0
+        for succ in block.succs():
+            out |= live[succ.id]
+        if _fold(vals, block, out):
+            changed = True
+    return changed

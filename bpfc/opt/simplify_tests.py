@@ -1,0 +1,48 @@
+"""Pass: fold a mask into the test that follows it.
+
+``and #m; jeq #0`` asks "are the bits of m all clear": that is ``jset #m`` with the
+targets swapped, and ``and #m; jset #k`` is ``jset #(m & k)``.  Both save the ``and``
+when the masked A is dead on both successors (A then keeps the unmasked value, which
+later blocks may find already loaded).  ``and #m; jeq #c`` with a bit of c outside
+m can never be true and becomes an unconditional edge.
+"""
+
+from __future__ import annotations
+
+from bpfc.insn import AluOp, Class, JmpOp, Src, bpf_op, bpf_src
+from bpfc.opt.dataflow import live_ins
+from bpfc.opt.graph import Graph
+from bpfc.opt.values import A
+
+AND_K = Class.ALU | AluOp.AND | Src.K
+JSET_K = Class.JMP | JmpOp.JSET | Src.K
+
+
+def run(graph: Graph) -> bool:
+    order = graph.order()
+    live = None
+    changed = False
+    for block in order:
+        if not block.is_cond or not block.stmts or block.stmts[-1].code != AND_K:
+            continue
+        if bpf_src(block.code) != Src.K:
+            continue
+        mask, op, k = block.stmts[-1].k, bpf_op(block.code), block.k
+        if op == JmpOp.JEQ and k & ~mask:
+            block.stmts = block.stmts[:-1] + [block.stmts[-1]]
+            block.set_goto(block.jf)
+            changed = True
+            continue
+        if op not in (JmpOp.JEQ, JmpOp.JSET) or (op == JmpOp.JEQ and k != 0):
+            continue
+        if live is None:
+            live = live_ins(order)
+        if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
+            continue
+        block.stmts = block.stmts[:-1]
+        if op == JmpOp.JEQ:
+            block.code, block.k, block.jt, block.jf = JSET_K, mask, block.jf, block.jt
+        else:
+            block.code, block.k = JSET_K, mask & k
+        changed = True
+    return changed
