@@ -32,7 +32,8 @@ INPUT_FORMATS = ("d", "dd", "ddd", "asm", "xt_bpf", "json")
 _UINT = r"\s*(0x[0-9a-fA-F]+|[0-9]+)\s*"
 _DD_LINE = re.compile(r"\{" + ",".join([_UINT] * 4) + r"\}\s*,?")
 _DD_WRAPPER = re.compile(r"(?:[\w\s\[\]*]*=\s*)?\{|\}\s*;?")
-_FOUR = re.compile(r"\s*\d+\s+\d+\s+\d+\s+\d+\s*")
+_FOUR = re.compile(r"\s*[0-9]+\s+[0-9]+\s+[0-9]+\s+[0-9]+\s*")
+_DIGITS = re.compile(r"[0-9]+")
 _LIMITS = (("code", 0xFFFF), ("jt", 0xFF), ("jf", 0xFF), ("k", 0xFFFFFFFF))
 
 
@@ -64,12 +65,12 @@ def read_ddd(text: str) -> list[Insn]:
     """``-ddd``: an optional count line, then ``code jt jf k`` per line, decimal."""
     rows = [(n, line.strip()) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
     count = None
-    if rows and re.fullmatch(r"\d+", rows[0][1]):
+    if rows and re.fullmatch(r"[0-9]+", rows[0][1]):
         count = _int(rows.pop(0)[1], 1)
     insns = []
     for n, line in rows:
         fields = line.split()
-        if len(fields) != 4 or not all(f.isdigit() for f in fields):
+        if len(fields) != 4 or not all(_DIGITS.fullmatch(f) for f in fields):
             raise AsmError(f"expected 'code jt jf k' in decimal, found {line!r}", n)
         insns.append(_insn([int(f) for f in fields], n))
     return insns if count is None else _check_count(count, insns, 1)
@@ -93,12 +94,12 @@ def read_dd(text: str) -> list[Insn]:
 def read_xt_bpf(text: str) -> list[Insn]:
     """``N,code jt jf k,code jt jf k,...`` on one line (a trailing comma is allowed)."""
     parts = [part.strip() for part in text.strip().rstrip(",").split(",")]
-    if not parts[0].isdigit():
+    if not _DIGITS.fullmatch(parts[0]):
         raise AsmError(f"xt_bpf text must start with the instruction count, not {parts[0]!r}", 1)
     insns = []
     for i, part in enumerate(parts[1:], start=1):
         fields = part.split()
-        if len(fields) != 4 or not all(f.isdigit() for f in fields):
+        if len(fields) != 4 or not all(_DIGITS.fullmatch(f) for f in fields):
             raise AsmError(f"field {i}: expected 'code jt jf k', found {part!r}", 1)
         insns.append(_insn([int(f) for f in fields], 1))
     return _check_count(int(parts[0]), insns, 1)
@@ -152,11 +153,11 @@ def detect(text: str) -> str:
         return "asm"
     if "{" in lines[0] or lines[0].endswith("{"):
         return "dd"
-    if len(lines) == 1 and re.fullmatch(r"\d+\s*,.*", lines[0]):
+    if len(lines) == 1 and re.fullmatch(r"[0-9]+\s*,.*", lines[0]):
         return "xt_bpf"
-    if re.fullmatch(r"\d+", lines[0]) or _FOUR.fullmatch(lines[0]):
+    if re.fullmatch(r"[0-9]+", lines[0]) or _FOUR.fullmatch(lines[0]):
         return "ddd"
-    return "d" if re.match(r"\(\s*\d+\s*\)", lines[0]) else "asm"
+    return "d" if re.match(r"\(\s*[0-9]+\s*\)", lines[0]) else "asm"
 
 
 def read(text: str, fmt: str | None = None) -> list[Insn]:

@@ -47,7 +47,7 @@ _ALIASES = {"ldi": "ld", "ldxi": "ldx", "jmp": "ja", "jneq": "jne"}
 _NEGATED = {"jne": "jeq", "jlt": "jge", "jle": "jgt"}  # one label: the *false* target
 _JUMPS = {"jeq", "jgt", "jge", "jset"}
 
-_PREFIX = re.compile(r"\s*(?:\(\s*(\d+)\s*\))?\s*(?:([A-Za-z_]\w*)\s*:)?\s*(.*)$")
+_PREFIX = re.compile(r"\s*(?:\(\s*([0-9]+)\s*\))?\s*(?:([A-Za-z_]\w*)\s*:)?\s*(.*)$")
 _DSTYLE = re.compile(r"(.*?)\s+jt\s+(\S+)\s+jf\s+(\S+)$", re.I)
 _LABEL = re.compile(r"[A-Za-z_]\w*$")
 

@@ -73,8 +73,8 @@ class Program(tuple):  # type: ignore[type-arg]
     def __new__(cls, insns: Iterable[Sequence[int]] = (), *, strict: bool = False) -> Program:
         from bpfc.validate import validate
 
-        items = [tuple(insn) for insn in insns]
-        validate(items, strict=strict)
+        items = list(insns)
+        validate(items, strict=strict)  # also rejects items that are not 4 integers
         return super().__new__(cls, (Insn(*map(int, item)) for item in items))
 
     @classmethod
@@ -183,6 +183,10 @@ class Program(tuple):  # type: ignore[type-arg]
         return result if result is NotImplemented else not result
 
     __hash__ = tuple.__hash__
+
+    def __reduce__(self) -> tuple[type[Program], tuple[list[Insn]]]:
+        # Rebuild (and revalidate) from the instructions; the cached filters stay behind.
+        return (Program, (list(self),))
 
     def __repr__(self) -> str:
         return f"Program([{', '.join(repr(tuple(insn)) for insn in self)}])"

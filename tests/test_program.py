@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import socket
 import sys
 
@@ -52,6 +54,14 @@ def test_is_immutable():
         prog.extra = 1  # type: ignore[attr-defined]
     with pytest.raises(TypeError):
         prog[0] = (6, 0, 0, 0)  # type: ignore[index]
+
+
+def test_pickle_and_copy_rebuild_without_the_cache(vm):
+    prog = Program(ARP)
+    prog.run(bytes(14))  # fills the filter cache with an unpicklable function
+    clone = pickle.loads(pickle.dumps(prog))
+    assert clone == prog and type(clone) is Program and "_filters" not in vars(clone)
+    assert copy.deepcopy(prog) == prog
 
 
 def test_repr_evaluates_back():
