@@ -169,6 +169,10 @@ def test_metadata_errors_are_clear() -> None:
 
 
 def test_invalid_programs_are_refused() -> None:
+    with pytest.raises(ValidationError, match="non-integer"):
+        vm.make_filter([(0x06, 0, 0, "1")])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="insn 0"):
+        vm.make_filter([(0x06, 0, 0)])  # type: ignore[list-item]
     with pytest.raises(ValidationError):
         vm.make_filter([(0x15, 0, 9, 0), RET_A])
     with pytest.raises(ValidationError):
@@ -233,3 +237,22 @@ def test_libpcap_valid_programs_with_odd_opcodes_agree(
     except ValidationError:
         assume(False)
     assert every_shape(prog, pkt) == vm.interpret(prog, pkt)
+
+
+garbage = st.lists(
+    st.one_of(
+        st.tuples(*[st.integers(-(2**33), 2**33)] * 4),
+        st.lists(st.integers(0, 300), max_size=5),
+        st.tuples(st.just(6), st.just(0), st.just(0), st.text(max_size=2)),
+    ),
+    max_size=5,
+)
+
+
+@given(garbage)
+def test_make_filter_raises_only_validation_errors(prog: list[object]) -> None:
+    try:
+        fn = vm.make_filter(prog)  # type: ignore[arg-type]
+    except ValidationError:
+        return
+    assert isinstance(fn(PKT), int)

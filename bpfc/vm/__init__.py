@@ -46,7 +46,15 @@ _Prog = tuple[tuple[int, int, int, int], ...]
 
 
 def _freeze(insns: Iterable[Sequence[int]]) -> _Prog:
-    return tuple((int(c), int(jt), int(jf), int(k)) for c, jt, jf, k in insns)
+    """The program as a hashable tuple; anything malformed becomes a ValidationError."""
+    items = list(insns)
+    try:
+        prog = tuple((c, jt, jf, k) for c, jt, jf, k in items)
+    except (TypeError, ValueError):
+        prog = ()
+    if len(prog) != len(items) or not all(isinstance(f, int) for i in prog for f in i):
+        validate(items)  # raises the ValidationError that names the instruction
+    return tuple((int(c), int(jt), int(jf), int(k)) for c, jt, jf, k in prog)
 
 
 @lru_cache(maxsize=512)
