@@ -140,6 +140,7 @@ NAMED_NUMBERS: dict[str, int] = {
 """Words the scanner turns into numbers (offsets and values for ``icmp[]``/``tcp[]``)."""
 
 _WHITESPACE = " \r\n\t"
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _LIMIT = 0xFFFFFFFF
 
 
@@ -210,7 +211,7 @@ def tokenize(expr: str) -> Iterator[Token]:
         if ch == ":" and (length := _v6_len(expr, pos)):
             yield _ipv6_token(expr, pos, length)
             pos += length
-        elif two in PUNCT:
+        elif len(two) == 2 and two in PUNCT:
             yield _token(PUNCT[two], two, pos, pos + 2)
             pos += 2
         elif ch in PUNCT:
@@ -241,6 +242,11 @@ def tokenize(expr: str) -> Iterator[Token]:
 
 def _scan_word(expr: str, pos: int) -> Token:
     """The longest of the address, number and name rules at ``pos`` (earliest on ties)."""
+    if expr[pos] not in _HEX_DIGITS:  # only a name (or keyword) can start here
+        end = pos + _match_len(_ID_RE, expr, pos)
+        text = expr[pos:end]
+        kind = KEYWORDS.get(text, "NUM" if text in NAMED_NUMBERS else "ID")
+        return _token(kind, text, pos, end)
     candidates = (
         ("EID", _match_len(_MAC_RE, expr, pos)),
         ("NUM", _match_len(_NUM_RE, expr, pos)),

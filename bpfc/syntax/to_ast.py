@@ -82,13 +82,21 @@ def _arith(item: Any) -> ast.Arith:
 
 def _fold(items: list[Any]) -> Any:
     """``t0 op t1 op t2 ...`` as a left fold; an accumulated And/Or absorbs the next term."""
-    acc = items[0]
+    start = _span_of(items[0])[0]
+    run: list[Any] = [items[0]]  # the terms of the And/Or being accumulated
+    run_cls: type | None = None
     for i in range(1, len(items), 2):
-        op, term = items[i].value, items[i + 1]
-        cls = ast.And if op == "and" else ast.Or
-        terms = acc.terms + (term,) if isinstance(acc, cls) else (acc, term)
-        acc = cls(terms, span=(_span_of(items[0])[0], _span_of(term)[1]))
-    return acc
+        cls = ast.And if items[i].value == "and" else ast.Or
+        if cls is not run_cls:
+            if run_cls is not None:
+                run = [run_cls(tuple(run), span=(start, _span_of(run[-1])[1]))]
+            if isinstance(run[0], cls):
+                run = list(run[0].terms)
+            run_cls = cls
+        run.append(items[i + 1])
+    if run_cls is None:
+        return run[0]
+    return run_cls(tuple(run), span=(start, _span_of(run[-1])[1]))
 
 
 class Builder:
@@ -97,6 +105,7 @@ class Builder:
     def __init__(self, expr: str) -> None:
         self.expr = expr
         self.q: ast.Qualifiers = _UNDEFINED
+        self.q_inherited: ast.Qualifiers = _UNDEFINED  # self.q as later ids receive it
         self.fresh = False
         self.saved: list[ast.Qualifiers] = []
 
@@ -131,18 +140,22 @@ class Builder:
             return self.primitive(ast.NumberId(handler(args).value, span=_cover(args)), args)
         result = handler(args)
         if data in _RESETS:
-            self.q, self.fresh = _UNDEFINED, False
+            self.set_q(_UNDEFINED, fresh=False)
         elif data == "paren_expr":
-            self.q, self.fresh = self.saved.pop(), False
+            self.set_q(self.saved.pop(), fresh=False)
         return result
+
+    def set_q(self, q: ast.Qualifiers, fresh: bool) -> None:
+        self.q, self.fresh = q, fresh
+        self.q_inherited = (
+            q if q.undefined or q.inherited else dataclasses.replace(q, inherited=True)
+        )
 
     def take_q(self) -> ast.Qualifiers:
         if self.fresh:
             self.fresh = False
             return self.q
-        if self.q.undefined:
-            return self.q
-        return dataclasses.replace(self.q, inherited=True)
+        return self.q_inherited
 
     def primitive(self, ident: ast.Id, args: list[Any]) -> ast.Primitive:
         return ast.Primitive(self.take_q(), ident, span=_cover(args))
@@ -186,7 +199,7 @@ class Builder:
             else:
                 kind = item.value
         q = ast.Qualifiers(proto, dqual, kind, proto_text=proto_text, span=_cover(a))
-        self.q, self.fresh = q, True
+        self.set_q(q, fresh=True)
         return q
 
     def t_dqual(self, a: list[Any]) -> Part:
