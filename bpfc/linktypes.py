@@ -55,6 +55,11 @@ class LinkType:
     linktype: int | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: packet direction in the header: (offset, size, inbound value or None, outbound
+    #: value); None inbound means "anything but outbound"
+    dir_field: tuple[int, int, int | None, int] | None = None
+    #: interface index in the header: (offset, size)
+    ifindex_field: tuple[int, int] | None = None
 
     @property
     def display(self) -> str:
@@ -90,7 +95,7 @@ LINKTYPES: tuple[LinkType, ...] = (
         aliases=("TOKEN_RING",),
         description="Token Ring",
     ),
-    _L("SLIP", 8, None, 16, "raw", description="SLIP"),
+    _L("SLIP", 8, None, 16, "raw", description="SLIP", dir_field=(0, 1, 0, 1)),
     _L("PPP", 9, 2, 4, "ppp", description="PPP"),
     _L("FDDI", 10, 13, 13, "llc", 8, 3, mac="fddi", description="FDDI"),
     _L("RAW", 12, None, 0, "raw", linktype=101, description="raw IPv4/IPv6"),
@@ -98,16 +103,39 @@ LINKTYPES: tuple[LinkType, ...] = (
     _L("PPP_BSDOS", 16, 5, 24, "ppp_bsdos", linktype=103, description="BSD/OS PPP"),
     _L("PPP_SERIAL", 50, 2, 4, "ppp", description="PPP over serial"),
     _L("PPP_ETHER", 51, 6, 8, "ppp", description="PPPoE session"),
-    _L("C_HDLC", 104, 2, 4, "chdlc", aliases=("CHDLC",), description="Cisco HDLC"),
+    _L("C_HDLC", 104, 2, 4, "chdlc", 0, 1, aliases=("CHDLC",), description="Cisco HDLC"),
     _L("LOOP", 108, 0, 4, "null_net", description="OpenBSD loopback"),
     _L("ENC", 109, 0, 12, "null_host", description="OpenBSD IPsec enc"),
-    _L("LINUX_SLL", 113, 14, 16, "sll", 0, 0, mac="sll", description="Linux cooked v1"),
+    _L(
+        "LINUX_SLL",
+        113,
+        14,
+        16,
+        "sll",
+        0,
+        0,
+        mac="sll",
+        description="Linux cooked v1",
+        dir_field=(0, 2, None, 4),
+    ),
     _L("IP_OVER_FC", 122, 16, 16, "llc", 8, 3, mac="ipfc", description="IP over Fibre Channel"),
-    _L("PPP_PPPD", 166, 2, 4, "ppp", description="PPP for pppd"),
-    _L("IPNET", 226, 1, 24, "ipnet", description="Solaris ipnet"),
+    _L("PPP_PPPD", 166, 2, 4, "ppp", description="PPP for pppd", dir_field=(0, 1, 0, 1)),
+    _L("IPNET", 226, 1, 24, "ipnet", description="Solaris ipnet", dir_field=(2, 2, 2, 1)),
     _L("IPV4", 228, None, 0, "ipv4", description="raw IPv4"),
     _L("IPV6", 229, None, 0, "ipv6", description="raw IPv6"),
-    _L("LINUX_SLL2", 276, 0, 20, "sll2", 0, 0, mac="sll2", description="Linux cooked v2"),
+    _L(
+        "LINUX_SLL2",
+        276,
+        0,
+        20,
+        "sll2",
+        0,
+        0,
+        mac="sll2",
+        description="Linux cooked v2",
+        dir_field=(10, 1, None, 4),
+        ifindex_field=(4, 4),
+    ),
 )
 
 _BY_NAME: dict[str, LinkType] = {}

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
-from bpfc.codegen import arith, idents, link, net
+from bpfc.codegen import arith, idents, legacy, link, meta, net
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.insn import AluOp, Class, JmpOp
 
@@ -105,6 +105,26 @@ def _multicast(state: CodegenState, node: ast.Multicast) -> Cond:
     )
 
 
+@handler(ast.Llc)
+def _llc(state: CodegenState, node: ast.Llc) -> Cond:
+    return legacy.gen_llc(state, node.kind, _span(node))
+
+
+@handler(ast.Inbound)
+def _inbound(state: CodegenState, node: ast.Inbound) -> Cond:
+    return meta.gen_direction(state, outbound=False)
+
+
+@handler(ast.Outbound)
+def _outbound(state: CodegenState, node: ast.Outbound) -> Cond:
+    return meta.gen_direction(state, outbound=True)
+
+
+@handler(ast.IfIndex)
+def _ifindex(state: CodegenState, node: ast.IfIndex) -> Cond:
+    return meta.gen_ifindex(state, node.value)
+
+
 @handler(ast.Less)
 def _less(state: CodegenState, node: ast.Less) -> Cond:
     return arith.gen_less(state, node.value)
@@ -117,6 +137,8 @@ def _greater(state: CodegenState, node: ast.Greater) -> Cond:
 
 @handler(ast.ByteOp)
 def _byteop(state: CodegenState, node: ast.ByteOp) -> Cond:
+    if node.value > 255:
+        raise state.error(f"byte argument {node.value} greater than maximum 255", _span(node))
     if node.op in ("=", "=="):
         return state.cmp(Rel.NET, node.index, 1, node.value)
     if node.op == "<":

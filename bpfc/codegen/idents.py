@@ -13,7 +13,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import link, messages, named, net, transport
+from bpfc.codegen import legacy, link, messages, named, net, transport
 from bpfc.codegen.state import CodegenState
 
 #: bare protocol words that are "network protocol is X" tests on the link layer
@@ -51,7 +51,16 @@ IP_ABBREVS = {
 }
 
 #: fallback tables used when bpfc.names is not available
-_PROTO_NAMES = {k: v for k, (v, _) in IP_ABBREVS.items()} | {"ip": 4, "ipv6": 41}
+_PROTO_NAMES = {k: v for k, (v, _) in IP_ABBREVS.items()} | {
+    "ip": 0, "hopopt": 0, "ggp": 3, "ipencap": 4, "st": 5, "egp": 8, "pup": 12, "hmp": 20,
+    "xns-idp": 22, "rdp": 27, "iso-tp4": 29, "dccp": 33, "xtp": 36, "ddp": 37, "ipv6": 41,
+    "ipv6-route": 43, "ipv6-frag": 44, "idrp": 45, "rsvp": 46, "gre": 47, "skip": 57,
+    "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "rspf": 73, "vmtp": 81, "eigrp": 88,
+    "ospf": 89, "ax.25": 93, "ipip": 94, "etherip": 97, "encap": 98, "ipcomp": 108,
+    "l2tp": 115, "isis": 124, "fc": 133, "mobility-header": 135, "udplite": 136,
+    "mpls-in-ip": 137, "manet": 138, "hip": 139, "shim6": 140, "wesp": 141, "rohc": 142,
+    "ethernet": 143,
+}  # fmt: skip
 _SERVICES = {
     "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
     "http": 80, "www": 80, "pop3": 110, "ntp": 123, "imap": 143, "snmp": 161, "bgp": 179,
@@ -63,7 +72,7 @@ _ETHERPROTO_NAMES = LINK_ABBREVS | {
 
 
 def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
-    """A bare protocol word (``tcp``, ``ip6``, ``arp``, ``iso``...)."""
+    """A bare protocol word (``tcp``, ``ip6``, ``arp``, ``iso``, ``l1``...)."""
     if proto in LINK_ABBREVS:
         return link.gen_linktype(state, LINK_ABBREVS[proto])
     if proto in IP_ABBREVS:
@@ -73,6 +82,9 @@ def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
         if family == "ip6":
             return net.gen_ip6_proto(state, number)
         return net.gen_proto_default(state, number)
+    iso = legacy.gen_iso_abbrev(state, proto)
+    if iso is not None:
+        return iso
     raise state.error(f"'{proto}' is not supported by bpfc yet", span)
 
 
@@ -96,7 +108,20 @@ def _span(node: Any) -> Any:
     return None if span == ast.NO_SPAN else span
 
 
+WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
+
+#: id node type -> how libpcap names it in "'KIND' qualifier applied to ..."
+ID_DESCRIPTIONS = {
+    ast.IPv4Id: "IPv4 address",
+    ast.IPv4NetId: "IPv4 address and prefix length",
+    ast.IPv4MaskId: "IPv4 address and netmask",
+    ast.IPv6Id: "IPv6 address",
+    ast.IPv6NetId: "IPv6 address and prefix length",
+}
+
+
 def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
+    """``[proto] [dir] [kind] id`` with resolved qualifiers."""
     q = node.qual
     ident = node.id
     span = _span(node)
@@ -105,6 +130,11 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     proto = q.proto
     direction = q.dir or "default"
     kind = q.kind
+    if direction in WLAN_DIRS and state.link.mac != "wlan":
+        raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
+    if kind in ("port", "portrange", "proto", "protochain") and type(ident) in ID_DESCRIPTIONS:
+        what = ID_DESCRIPTIONS[type(ident)]
+        raise state.error(f"'{kind}' qualifier applied to {what}", span)
     if isinstance(ident, ast.EtherId):
         if kind not in (None, "host") or proto not in (None, "link"):
             raise state.error(messages.ETHER_NON_ETHER, span)
@@ -113,17 +143,52 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
         return _gen_port(state, q, ident, span)
     if kind == "proto":
         return _gen_proto(state, q, ident, span)
+    if kind == "protochain":
+        return _gen_protochain(state, q, ident, span)
+    if kind == "gateway" and state.link.mac not in link.MAC_LAYOUTS:
+        raise state.error(messages.not_supported_on("gateway", state.link.display), span)
+    if proto == "decnet" and kind in (None, "host", "net"):
+        return _gen_decnet(state, q, ident, span)
     if isinstance(ident, ast.NameId) and kind in (None, "host", "net", "gateway"):
         return named.gen_named(state, q, ident, span)
     if kind == "gateway":
         raise state.error(messages.invalid_qual("gateway", _id_text(ident)), span)
-    if kind == "protochain":
-        raise state.error("'protochain' is not supported by bpfc yet", span)
     if isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
         return _gen_ip6(state, q, ident, span)
     if isinstance(ident, (ast.IPv4Id, ast.NumberId, ast.IPv4NetId, ast.IPv4MaskId)):
         return _gen_ip4(state, q, ident, span)
     raise state.error(f"'{type(ident).__name__}' ids are not supported by bpfc yet", span)
+
+
+def _gen_decnet(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+    kind = q.kind or "host"
+    if isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
+        desc = "host <IPv6 address>" if kind == "host" else "net <IPv6 prefix>"
+        raise state.error(messages.invalid_qual("decnet", desc), span)
+    if kind == "net" or not isinstance(ident, (ast.IPv4Id, ast.NumberId)):
+        raise state.error(messages.invalid_qual("decnet", kind), span)
+    text = ident.text if isinstance(ident, ast.IPv4Id) else str(ident.value)
+    addr = legacy.parse_decnet(state, text, span)
+    return legacy.gen_decnet_host(state, addr, q.dir or "default")
+
+
+def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+    if q.proto not in (None, "ip", "ip6"):
+        raise state.error(messages.invalid_qual(q.proto, "protochain"), span)
+    if isinstance(ident, ast.NumberId):
+        value = ident.value
+    elif isinstance(ident, ast.NameId):
+        found = _lookup_proto(state, ident.text)
+        if found is None:
+            raise state.error(f"unknown 'protochain' value '{ident.text}'", span)
+        value = found
+    else:
+        raise state.error(messages.invalid_qual("protochain", _id_text(ident)), span)
+    if value > 255:
+        raise state.error(f"protocol number {value} greater than maximum 255", span)
+    from bpfc.codegen import protochain
+
+    return protochain.gen_protochain(state, value, q.proto)
 
 
 def _mac_dir(direction: str) -> str:
@@ -133,41 +198,37 @@ def _mac_dir(direction: str) -> str:
 def _gen_ip4(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     kind = q.kind or "host"
     proto = q.proto
-    if isinstance(ident, ast.IPv4NetId):
+    if proto == "link":
+        raise state.error(f"illegal link-layer address '{_id_text(ident)}'", span)
+    if isinstance(ident, (ast.IPv4NetId, ast.IPv4MaskId)):
         if kind == "host":
             raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
+        if proto not in (None, "ip", "arp", "rarp"):
+            raise state.error(messages.invalid_qual(proto, "net <IPv4 prefix>"), span)
         value, bits = parse_ipv4(state, ident.addr.text, span)
         value <<= 32 - bits
-        if ident.prefix > 32:
-            raise state.error("mask length must be <= 32", span)
-        mask = (0xFFFFFFFF << (32 - ident.prefix)) & 0xFFFFFFFF if ident.prefix else 0
+        if isinstance(ident, ast.IPv4NetId):
+            if ident.prefix > 32:
+                raise state.error(f"netmask length {ident.prefix} greater than maximum 32", span)
+            mask = (0xFFFFFFFF << (32 - ident.prefix)) & 0xFFFFFFFF if ident.prefix else 0
+        else:
+            mask, mbits = parse_ipv4(state, ident.mask.text, span)
+            mask <<= 32 - mbits
         if value & ~mask & 0xFFFFFFFF:
             raise state.error(messages.non_network_bits(_id_text(ident)), span)
-        desc = "<IPv4 prefix>"
-    elif isinstance(ident, ast.IPv4MaskId):
-        if kind == "host":
-            raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
-        value, bits = parse_ipv4(state, ident.addr.text, span)
-        value <<= 32 - bits
-        mask, mbits = parse_ipv4(state, ident.mask.text, span)
-        mask <<= 32 - mbits
-        if value & ~mask & 0xFFFFFFFF:
-            raise state.error(messages.non_network_bits(_id_text(ident)), span)
-        desc = "<IPv4 prefix>"
-    elif isinstance(ident, ast.NumberId):
+        return net.gen_host4(state, value, mask, q.dir or "default", proto or "default")
+    if isinstance(ident, ast.NumberId):
         value, mask = ident.value & 0xFFFFFFFF, 0xFFFFFFFF
         if kind == "net":
             while value and value & 0xFF000000 == 0:
                 value = (value << 8) & 0xFFFFFFFF
                 mask = (mask << 8) & 0xFFFFFFFF
-        desc = "<IPv4 address>"
     else:
         value, bits = parse_ipv4(state, ident.text, span)
         value = (value << (32 - bits)) & 0xFFFFFFFF
         mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
-        desc = "<IPv4 address>"
     if proto not in (None, "ip", "arp", "rarp"):
-        raise state.error(messages.invalid_qual(proto, f"{kind} {desc}"), span)
+        raise state.error(messages.invalid_qual(proto, f"{kind} <IPv4 address>"), span)
     if kind == "net" and value & ~mask & 0xFFFFFFFF:
         raise state.error(messages.non_network_bits(_id_text(ident)), span)
     return net.gen_host4(state, value, mask, q.dir or "default", proto or "default")
@@ -175,23 +236,19 @@ def _gen_ip4(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> C
 
 def _gen_ip6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     kind = q.kind or "host"
-    if isinstance(ident, ast.IPv6NetId):
-        if kind == "host":
-            raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
-        if ident.prefix > 128:
-            raise state.error("mask length must be <= 128", span)
-        addr = ident.addr.packed
-        mask_int = ((1 << 128) - 1) ^ ((1 << (128 - ident.prefix)) - 1)
-    else:
-        addr = ident.packed
-        mask_int = (1 << 128) - 1
+    prefix = ident.prefix if isinstance(ident, ast.IPv6NetId) else 128
+    if kind == "host" and prefix != 128:
+        raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
     if q.proto not in (None, "ip6"):
         desc = "<IPv6 prefix>" if kind == "net" else "<IPv6 address>"
         raise state.error(messages.invalid_qual(q.proto, f"{kind} {desc}"), span)
+    if prefix > 128:
+        raise state.error(f"netmask length {prefix} greater than maximum 128", span)
+    addr = ident.addr.packed if isinstance(ident, ast.IPv6NetId) else ident.packed
+    mask_int = ((1 << 128) - 1) ^ ((1 << (128 - prefix)) - 1)
     if int.from_bytes(addr, "big") & ~mask_int:
         raise state.error(messages.non_network_bits(_id_text(ident)), span)
-    mask = mask_int.to_bytes(16, "big")
-    return net.gen_host6(state, addr, mask, q.dir or "default")
+    return net.gen_host6(state, addr, mask_int.to_bytes(16, "big"), q.dir or "default")
 
 
 def _id_text(ident: Any) -> str:
@@ -262,27 +319,55 @@ def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> 
     return transport.gen_port(state, lo, hi, proto or "", direction)
 
 
+#: how libpcap names the link-layer protocol field, per framing, in range errors
+LINK_PROTO_NAMES = {"ppp": "PPP protocol", "ppp_bsdos": "PPP protocol", "chdlc": "HDLC protocol"}
+
+
+def _lookup_proto(state: CodegenState, name: str) -> int | None:
+    resolver = state.resolver
+    fn = getattr(resolver, "protocol", None) if resolver is not None else None
+    if fn is not None:
+        try:
+            found = fn(name)
+        except (LookupError, ValueError):
+            found = None
+        if isinstance(found, int):
+            return found
+    return _PROTO_NAMES.get(name.lower())
+
+
 def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     proto = q.proto
-    if proto not in (None, "ip", "ip6", "link"):
-        raise state.error(messages.invalid_qual(proto, "proto"), span)
     if isinstance(ident, ast.NumberId):
         value = ident.value
     elif isinstance(ident, ast.NameId):
-        table = _ETHERPROTO_NAMES if proto == "link" else _PROTO_NAMES
-        found = table.get(ident.text.lower())
+        if proto == "link":
+            found = _ETHERPROTO_NAMES.get(ident.text.lower())
+        elif proto in ("iso", "isis"):
+            found = legacy.ISO_NLPID.get(ident.text.lower()) if proto == "iso" else None
+        else:
+            found = _lookup_proto(state, ident.text)
         if found is None:
-            what = "ether proto" if proto == "link" else f"{proto or 'ip'} proto"
+            what = f"{q.proto_text or proto} proto" if proto else "proto"
             raise state.error(f"unknown '{what}' value '{ident.text}'", span)
         value = found
     else:
         raise state.error(messages.invalid_qual("proto", _id_text(ident)), span)
+    if proto == "iso":
+        return legacy.gen_iso_proto(state, value)
+    if proto == "isis":
+        return legacy.gen_isis_proto(state, value)
+    if proto not in (None, "ip", "ip6", "link"):
+        raise state.error(messages.invalid_qual(proto, "proto"), span)
     if proto == "link":
+        field = LINK_PROTO_NAMES.get(state.link.framing, "EtherType")
         if value > 65535:
-            raise state.error(f"EtherType {value} greater than maximum 65535", span)
+            raise state.error(f"{field} {value} greater than maximum 65535", span)
+        if state.link.framing in ("ether", "llc", "sll", "sll2") and 255 < value <= 1500:
+            raise state.error(f"LLC DSAP {value} greater than maximum 255", span)
         return link.gen_linktype(state, value)
     if value > 255:
-        raise state.error(f"IP protocol {value} greater than maximum 255", span)
+        raise state.error(f"protocol number {value} greater than maximum 255", span)
     if proto == "ip":
         return net.gen_ip_proto(state, value)
     if proto == "ip6":
