@@ -174,8 +174,14 @@ def _parse_line(body: str, line: int) -> _Pending:
     )
 
 
-def _resolve(target: str | None, index: int, labels: dict[str, int], line: int) -> int:
-    """The relative offset (from the next instruction) of ``target``; None means 0."""
+def _resolve(
+    target: str | None, index: int, labels: dict[str, int], line: int, backwards: bool = False
+) -> int:
+    """The offset of ``target`` from the next instruction; None means 0 (fall through).
+
+    Only ``ja`` may go ``backwards``: its 32-bit k wraps, and libpcap's own code for
+    ``protochain`` relies on it (its ``bpf_validate`` sums offsets modulo 2**32).
+    """
     if target is None:
         return 0
     if _LABEL.match(target):
@@ -186,9 +192,9 @@ def _resolve(target: str | None, index: int, labels: dict[str, int], line: int) 
         absolute = parse_number(target, line, "jump target")
         if absolute >= 1 << 31:
             raise AsmError(f"jump target {target} is negative", line)
-    if absolute <= index:
+    if absolute <= index and not backwards:
         raise AsmError(f"jump from insn {index} to insn {absolute} goes backwards", line)
-    return absolute - index - 1
+    return (absolute - index - 1) & 0xFFFFFFFF
 
 
 def parse_listing(text: str) -> list[Insn]:
@@ -215,7 +221,7 @@ def parse_listing(text: str) -> list[Insn]:
     insns = []
     for index, item in enumerate(pending):
         if item.ja is not None:
-            k = _resolve(item.ja, index, labels, item.line)
+            k = _resolve(item.ja, index, labels, item.line, backwards=True)
             insns.append(Insn(item.code, 0, 0, k))
             continue
         jt = _resolve(item.jt, index, labels, item.line)

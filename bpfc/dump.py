@@ -112,7 +112,7 @@ def _asm_operand(n: int, code: int, k: int) -> str:
         return "#len"
     if kind is Operand.X:
         return "x"
-    return f"l{n + 1 + k}"  # Operand.JA
+    return f"l{(n + 1 + k) & 0xFFFFFFFF}"  # Operand.JA
 
 
 def dump_asm(insns: Insns, flavor: str = "master") -> str:
@@ -122,7 +122,7 @@ def dump_asm(insns: Insns, flavor: str = "master") -> str:
         if is_conditional_jump(code):
             targets.update((n + 1 + jt, n + 1 + jf))
         elif code == 0x05:
-            targets.add(n + 1 + k)
+            targets.add((n + 1 + k) & 0xFFFFFFFF)  # a 32-bit offset may wrap backwards
     width = len(f"l{len(insns)}:") + 1
     lines = []
     for n, (code, jt, jf, k) in enumerate(insns):

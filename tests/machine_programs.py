@@ -21,7 +21,7 @@ _DIVS = {0x34, 0x94}  # div #k, mod #k: k must not be 0
 
 
 @st.composite
-def insn_at(draw, index: int, length: int, canonical: bool) -> Insn:
+def insn_at(draw, index: int, length: int, canonical: bool, backward_ja: bool = False) -> Insn:
     """One instruction at ``index`` of a ``length``-long program."""
     room = length - index - 2  # how far forward a jump may go and still land on an insn
     code = draw(st.sampled_from(CODES if room >= 0 else RETS))
@@ -33,7 +33,7 @@ def insn_at(draw, index: int, length: int, canonical: bool) -> Insn:
     elif code in _DIVS:
         k = draw(st.integers(1, 0xFFFFFFFF))
     elif kind is Operand.JA:
-        k = draw(st.integers(0, room))
+        k = draw(st.integers(-index - 1 if backward_ja else 0, room)) & 0xFFFFFFFF
     if is_conditional_jump(code):
         jt, jf = draw(st.integers(0, min(room, 255))), draw(st.integers(0, min(room, 255)))
     elif canonical:
@@ -44,7 +44,14 @@ def insn_at(draw, index: int, length: int, canonical: bool) -> Insn:
 
 
 @st.composite
-def programs(draw, canonical: bool = True, max_size: int = 24) -> list[Insn]:
-    """A libpcap-valid program of 1..max_size instructions."""
+def programs(
+    draw, canonical: bool = True, max_size: int = 24, backward_ja: bool = False
+) -> list[Insn]:
+    """A libpcap-valid program of 1..max_size instructions.
+
+    ``backward_ja`` lets ``ja`` wrap its 32-bit offset back to an earlier instruction,
+    as libpcap's ``protochain`` code does (libpcap's validator allows it; such a
+    program may loop forever, so never *run* these).
+    """
     length = draw(st.integers(1, max_size))
-    return [draw(insn_at(i, length, canonical)) for i in range(length)]
+    return [draw(insn_at(i, length, canonical, backward_ja)) for i in range(length)]
