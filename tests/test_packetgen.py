@@ -194,3 +194,22 @@ def test_targeted_set_hits_both_verdicts(expr):
     pkts += explore([prog], pkts)
     accepted = sum(1 for p in pkts if run(p.data, p.wirelen))
     assert 0 < accepted < len(pkts), f"{accepted} of {len(pkts)} accepted"
+
+
+LINK_TARGETS = [
+    ("IEEE802_11", "wlan type mgt subtype beacon"), ("IEEE802_11", "type ctl subtype ack"),
+    ("IEEE802_11_RADIO", "wlan addr2 2:0:0:0:0:1"), ("IEEE802_11", "dir tods"),
+    ("PRISM_HEADER", "type data subtype qos-data"), ("IEEE802_11_RADIO_AVS", "wlan ra 2:0:0:0:0:2"),
+    ("MTP2", "sio 3 and dpc 5"), ("MTP2", "hmsu"), ("MTP2", "opc 6 and sls 2"), ("MTP2", "lssu"),
+]  # fmt: skip
+
+
+@needs_libpcap
+@pytest.mark.parametrize("linktype,expr", LINK_TARGETS)
+def test_link_specific_frames_hit_both_verdicts(linktype, expr):
+    from bpfc import libpcap
+
+    run = libpcap.make_bpf_filter(libpcap.compile(expr, linktype))
+    pkts = targeted_packets(expr, linktype)
+    accepted = sum(1 for p in pkts if run(p.data, p.wirelen))
+    assert 0 < accepted < len(pkts), f"{accepted} of {len(pkts)} accepted"

@@ -13,9 +13,9 @@ from __future__ import annotations
 from bpfc.packetgen.constants import Constants, extract
 from bpfc.packetgen.links import FRAMERS, frame
 from bpfc.packetgen.packet import Packet, truncate
-from bpfc.packetgen.targeted import noise_packets, targeted_packets
+from bpfc.packetgen.targeted import EXTRA_ONLY, noise_packets, targeted_packets
 
-LINKTYPES: tuple[str, ...] = tuple(FRAMERS)
+LINKTYPES: tuple[str, ...] = tuple(FRAMERS) + EXTRA_ONLY
 
 __all__ = [
     "LINKTYPES", "Constants", "Packet", "extract", "frame", "noise_packets",

@@ -19,9 +19,12 @@ from bpfc.packetgen import ether as E
 from bpfc.packetgen import inet as I
 from bpfc.packetgen.constants import Constants, extract
 from bpfc.packetgen.links import FRAMERS, HAS_MAC, frame
+from bpfc.packetgen.mtp import mtp2_frames
 from bpfc.packetgen.packet import Packet, truncate
+from bpfc.packetgen.wlan import wlan_frames
 
 DEFAULT4 = ("10.0.0.1", "10.0.0.2")
+EXTRA_ONLY = ("MTP2",)  # link types with no network layer: only link-specific frames
 DEFAULT6 = ("fe80::1", "fe80::2")
 TRANSPORTS = ("tcp", "udp", "sctp", "icmp", "igmp", "pim", "vrrp", "gre", "esp", "ah", "ipip")
 
@@ -245,7 +248,7 @@ def targeted_packets(
     extension headers) over the planted values; ``truncated`` adds that many copies
     cut short (caplen < wirelen).  Unknown link types raise ``ValueError``.
     """
-    if linktype not in FRAMERS:
+    if linktype not in FRAMERS and linktype not in EXTRA_ONLY:
         raise ValueError(f"packetgen has no framing for link type {linktype!r}")
     rng = random.Random(f"{seed}:{linktype}:{expr}")
     c = extract(expr)
@@ -258,7 +261,7 @@ def targeted_packets(
             data, how = _encapsulate(et, l3, c, rng, src, dst)
             out.append(Packet(data, len(data), f"{label} [{how}]"))
             continue
-        data = frame(linktype, et, l3, src=src, dst=dst, variant=i)
+        data = frame(linktype, et, l3, src=src, dst=dst, variant=i) if linktype in FRAMERS else None
         if data is not None:
             out.append(Packet(data, len(data), label))
     if linktype in HAS_MAC:
@@ -270,6 +273,12 @@ def targeted_packets(
                     out.append(Packet(data, len(data), f"mac {src.hex()}>{dst.hex()}"))
     if ethernet:
         out += [Packet(d, len(d), label) for d, label in _ether_extras(c, rng)]
+    wlan = wlan_frames(linktype, macs)
+    if len(wlan) > 160:  # every subtype x slot x MAC is a lot; keep an even sample
+        wlan = rng.sample(wlan, 160)
+    out += [Packet(d, len(d), label) for d, label in wlan]
+    if linktype == "MTP2":
+        out += [Packet(d, len(d), label) for d, label in mtp2_frames(c.numbers)]
     out += _length_probes(c, out, rng)
     out += noise_packets(linktype, rng, 10)
     for _ in range(truncated):
