@@ -14,6 +14,8 @@ _MEM = (0x60, 0x61, 0x02, 0x03)
 _COND = tuple(c for c in KERNEL_CODES if c & 0x07 == 0x05 and c != 0x05)
 _BODY_CODES = tuple(sorted(c for c in KERNEL_CODES if c not in (0x06, 0x16) and c & 0x07 != 0x05))
 
+# huge, Linux negative (SKF_NET_OFF, SKF_LL_OFF) and ancillary (vlan tag, present, protocol)
+_ODD_ABS = (0x7FFFFFFF, 0xFFF00000, 0xFFE00001, 0xFFFFF02C, 0xFFFFF030, 0xFFFFF000)
 offsets = st.one_of(
     st.integers(0, 72), st.sampled_from([0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF])
 )
@@ -45,7 +47,7 @@ def strict_programs(draw: st.DrawFn, max_len: int = 14) -> list[tuple[int, int, 
         else:
             code = draw(st.sampled_from(_BODY_CODES))
             if code in _LOADS_ABS:
-                k = draw(st.one_of(st.integers(0, 72), st.just(0x7FFFFFFF)))
+                k = draw(st.one_of(st.integers(0, 72), st.sampled_from(_ODD_ABS)))
             elif code in _LOADS_IND or code == 0xB1:
                 k = draw(offsets) if code != 0xB1 else draw(st.integers(0, 72))
             elif code in _MEM:
