@@ -36,7 +36,7 @@ def _is_test(block: Block) -> bool:
     if len(block.stmts) != 1:
         return False
     ins = block.stmts[0]
-    return bpf_class(ins.code) == Class.LD and bpf_mode(ins.code) == Mode.ABS
+    return bpf_class(ins.code) == Class.LD and bpf_mode(ins.code) in (Mode.ABS, Mode.IND)
 
 
 def _chain(head: Block, preds: dict[int, list[Block]]) -> list[Block]:

@@ -34,17 +34,27 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("build_sets", build_sets.run),
 )
 
+LATE = frozenset({"build_sets"})
+"""Passes that reshape whole chains: run only in rounds where the others changed nothing,
+so that they see chains after threading and sharing have finished joining them."""
+
 MAX_ROUNDS = 100
 
 
 def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -> int:
     """Run ``passes`` (default ``PASSES``) until nothing changes; returns the rounds used."""
     chosen = PASSES if passes is None else tuple(passes)
+    early = [fn for name, fn in chosen if name not in LATE]
+    late = [fn for name, fn in chosen if name in LATE]
     for rounds in range(1, MAX_ROUNDS + 1):
         changed = False
-        for _name, fn in chosen:
+        for fn in early:
             if fn(graph):
                 changed = True
+        if not changed:
+            for fn in late:
+                if fn(graph):
+                    changed = True
         if not changed:
             return rounds
     raise InternalError(f"optimizer did not reach a fixed point in {MAX_ROUNDS} rounds")
