@@ -59,6 +59,8 @@ def libpcap_compile(expr: str, linktype: str, snaplen: int, optimize: bool, netm
     """The system libpcap's program (``Rejected`` carrying pcap_geterr's text on failure)."""
     lp = _libpcap()
     mask = lp.PCAP_NETMASK_UNKNOWN if netmask is None else netmask
+    if isinstance(mask, str):  # dotted quad, as the upstream records give it
+        mask = int.from_bytes(bytes(int(p) for p in mask.split(".")), "big")
     try:
         return [tuple(i) for i in lp.compile(expr, linktype, snaplen, optimize, mask)]
     except lp.LibpcapError as err:

@@ -29,3 +29,35 @@ def test_bpfc_agrees_with_libpcap(linktype):
         elif reason is None and what in known:
             problems.append(f"FIXED {what!r}: remove it from differential_known_failures.txt")
     assert not problems, "\n".join(problems)
+
+
+HYPOTHESIS_EXPRS = [
+    "tcp dst port 80 or udp src port 53", "host 10.1.2.3 and not net 192.168.1.0/24",
+    "ip6 and tcp or tcp[tcpflags] & tcp-syn != 0", "icmp or arp or ip6 multicast",
+    "portrange 1000-2000 and (ip[8] > 64 or len < 100)", "ether broadcast or ip proto 47",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expr", HYPOTHESIS_EXPRS)
+def test_bpfc_agrees_on_hypothesis_frames(expr):
+    require_libpcap()
+    from differential import Rejected, bpfc_compile, bpfc_runner, libpcap_compile, libpcap_runner
+    from hypothesis import given
+    from strategies import frames
+
+    pairs = []
+    for opt in (True, False):
+        try:
+            ours = bpfc_compile(expr, "EN10MB", 262144, opt, None)
+        except Rejected as err:
+            pytest.skip(f"bpfc does not compile {expr!r} yet: {err.message}")
+        ref = libpcap_compile(expr, "EN10MB", 262144, opt, None)
+        pairs.append((opt, bpfc_runner(ours), libpcap_runner(ref)))
+
+    @given(frames("EN10MB"))
+    def agree(pkt):
+        for opt, ours, ref in pairs:
+            a, b = ours(pkt.data, pkt.wirelen), ref(pkt.data, pkt.wirelen)
+            assert a == b, f"opt={opt}: bpfc {a}, libpcap {b} on {pkt.data.hex()}"
+
+    agree()
