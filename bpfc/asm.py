@@ -19,7 +19,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from bpfc.asm_text import parse_listing, strip_comments
+from bpfc.asm_text import blank_block_comments, parse_listing, strip_comments
 from bpfc.errors import AsmError
 from bpfc.insn import Insn
 
@@ -78,7 +78,7 @@ def read_ddd(text: str) -> list[Insn]:
 
 def read_dd(text: str) -> list[Insn]:
     """``-dd`` (or a whole C declaration): one ``{ code, jt, jf, k },`` per line."""
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    text = blank_block_comments(text)
     insns = []
     for n, line in enumerate(text.split("\n"), 1):
         line = re.sub(r"//.*", "", line).strip()

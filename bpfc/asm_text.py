@@ -48,7 +48,6 @@ _NEGATED = {"jne": "jeq", "jlt": "jge", "jle": "jgt"}  # one label: the *false* 
 _JUMPS = {"jeq", "jgt", "jge", "jset"}
 
 _PREFIX = re.compile(r"\s*(?:\(\s*([0-9]+)\s*\))?\s*(?:([A-Za-z_]\w*)\s*:)?\s*(.*)$")
-_DSTYLE = re.compile(r"(.*?)\s+jt\s+(\S+)\s+jf\s+(\S+)$", re.I)
 _LABEL = re.compile(r"[A-Za-z_]\w*$")
 
 
@@ -120,13 +119,24 @@ class _Pending:
     ja: str | None = None
 
 
+def blank_block_comments(text: str) -> str:
+    """Remove ``/* ... */`` comments (keeping their newlines), in linear time."""
+    parts = []
+    pos = 0
+    while (start := text.find("/*", pos)) >= 0:
+        end = text.find("*/", start + 2)
+        if end < 0:
+            raise AsmError("unterminated /* comment", text.count("\n", 0, start) + 1)
+        parts.append(text[pos:start] + "\n" * text.count("\n", start, end))
+        pos = end + 2
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def strip_comments(text: str) -> str:
     """Blank out ``/* */``, ``;`` and column-0 ``#`` comments, keeping line numbers."""
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
-    if "/*" in text:
-        raise AsmError("unterminated /* comment", text[: text.index("/*")].count("\n") + 1)
     lines = []
-    for raw in text.split("\n"):
+    for raw in blank_block_comments(text).split("\n"):
         lines.append("" if raw.startswith("#") else raw.split(";", 1)[0])
     return "\n".join(lines)
 
@@ -145,9 +155,9 @@ def _parse_line(body: str, line: int) -> _Pending:
         return _Pending(line, 0x05, 0, ja=rest)
     targets: list[str] = []
     if name in _JUMPS or name in _NEGATED:
-        dstyle = _DSTYLE.match(rest)
-        if dstyle:
-            rest, targets = dstyle.group(1), [dstyle.group(2), dstyle.group(3)]
+        words = rest.rsplit(None, 4)  # -d style: OPERAND jt N jf M
+        if len(words) == 5 and words[1].lower() == "jt" and words[3].lower() == "jf":
+            rest, targets = words[0], [words[2], words[4]]
         else:
             rest, *targets = (part.strip() for part in rest.split(","))
         if not 1 <= len(targets) <= 2 or not all(targets):

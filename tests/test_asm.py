@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from hypothesis import given
@@ -186,6 +187,25 @@ def test_jump_farther_than_255_is_an_asm_error():
     text = "jeq #1, far, far\n" + "ld #0\n" * 300 + "far: ret #0\n"
     with pytest.raises(AsmError, match=r"line 1: true branch jumps 300 insns, more than 255"):
         assemble(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeq #1" + " " * 50_000 + "x\nret #0",  # once quadratic: the jt/jf split
+        "jeq #1," + " " * 50_000 + ",\nret #0",
+        "/* " * 50_000,  # once quadratic: unterminated block comments
+        "{ /* " * 50_000,
+        "ld " + "[" * 50_000,
+        "4*(" + "[" * 50_000 + "]&0xf)",
+        "a" * 50_000 + "b" * 50_000,
+    ],
+)
+def test_pathological_lines_fail_fast(text):
+    start = time.perf_counter()
+    with pytest.raises(AsmError):
+        assemble(text)
+    assert time.perf_counter() - start < 5  # linear: milliseconds; quadratic: minutes
 
 
 def test_well_formed_but_invalid_program_is_a_validation_error():
