@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bpfc.insn import Class, Insn, JmpOp, RVal, Src
 
@@ -27,11 +28,28 @@ JF = False
 Exit = tuple["Block", bool]
 
 
+class InnerJump(NamedTuple):
+    """A jump *inside* a block's statements (libpcap's ``protochain`` loop).
+
+    ``jt``/``jf`` are indices into the same statement list (forward targets); an
+    unconditional ``ja`` carries its own relative ``k``, which may be negative: a
+    backward jump, which libpcap emits for ``protochain`` and no validator accepts.
+    """
+
+    code: int
+    k: int
+    jt: int = 0
+    jf: int = 0
+
+
+Stmt = Insn | InnerJump
+
+
 @dataclass(eq=False)
 class Block:
     """A basic block: ``stmts`` then a jump (``code``/``k`` with ``jt``/``jf``) or a ``ret``."""
 
-    stmts: list[Insn]
+    stmts: list[Stmt]
     code: int
     k: int = 0
     jt: Block | None = None

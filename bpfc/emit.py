@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 
-from bpfc.cfg import Block
+from bpfc.cfg import Block, InnerJump
 from bpfc.errors import InternalError
 from bpfc.insn import BPF_MAXINSNS, Class, Insn, JmpOp
 
@@ -83,7 +83,7 @@ def _place(
     """Emit the program; ``None`` after marking a jump that needs a trampoline."""
     out: list[Insn] = []
     for block in blocks:
-        out.extend(block.stmts)
+        out.extend(_stmts(block.stmts))
         if block.is_ret:
             out.append(block.terminal())
             continue
@@ -109,6 +109,20 @@ def _place(
         extra.extend([Insn(0, 0, 0, 0)] * (reserved - len(extra)))
         out.append(Insn(block.code, rel[0], rel[1], block.k))
         out.extend(extra)
+    return out
+
+
+def _stmts(stmts: list) -> list[Insn]:
+    """A block's statements as instructions, resolving jumps between statements."""
+    out: list[Insn] = []
+    for pos, stmt in enumerate(stmts):
+        if isinstance(stmt, InnerJump):
+            if stmt.code == Class.JMP | JmpOp.JA:
+                out.append(Insn(stmt.code, 0, 0, stmt.k & 0xFFFFFFFF))
+            else:
+                out.append(Insn(stmt.code, stmt.jt - pos - 1, stmt.jf - pos - 1, stmt.k))
+        else:
+            out.append(stmt)
     return out
 
 
