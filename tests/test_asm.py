@@ -116,6 +116,16 @@ def test_json_objects_lists_and_wrapper():
     assert assemble(json.dumps({"insns": objs})) == ARP
 
 
+def test_bpf_asm_outputs_read_back():
+    """bpf_asm's default one-liner ends in a comma; its -c lines pad with %#04x/%2u/%#010x."""
+    assert assemble("4,40 0 0 12,21 0 1 2054,6 0 0 4294967295,6 0 0 0,\n") == ARP
+    c_lines = (
+        "{ 0x28,  0,  0, 0x0000000c },\n{ 0x15,  0,  1, 0x00000806 },\n"
+        "{ 0x06,  0,  0, 0xffffffff },\n{ 0x06,  0,  0, 0000000000 },\n"
+    )
+    assert assemble(c_lines) == ARP
+
+
 def test_c_array_with_comments():
     text = "/* arp */\nstruct sock_filter code[] = {\n" + dump(ARP, "dd") + "};\n"
     assert assemble(text) == ARP
