@@ -1,0 +1,244 @@
+"""Filter a capture file: the loop behind ``bpfc filter``, batch or per packet.
+
+:func:`filter_capture` takes an open reader, a function giving the program for a link
+type (pcapng files may mix link types, so programs are made on demand, one per link
+type), and where matching packets go: a :class:`~bpfc.capture.writer.CaptureWriter`,
+a callback, or nowhere (counting only).
+
+Two engines:
+
+* ``batch`` (numpy): the reader indexes chunks of records over its mapping, the batch
+  engine judges a whole chunk per program, and when the output is a pcap file in the
+  input's own format, runs of consecutive matching records are written straight from
+  the mapping with one ``write`` each;
+* ``packet``: each packet's view goes through :func:`bpfc.vm.make_filter`'s generated
+  function (used when numpy is missing or a program jumps backward).
+
+A corrupt input ends the loop with every complete packet before it already judged and
+written; the error is returned in the stats for the caller to report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bpfc.capture.common import CaptureError, Packet
+from bpfc.capture.writer import CaptureWriter
+
+Program = Sequence[Sequence[int]]
+ProgramFor = Callable[[int], Program]
+Emit = Callable[[int, Packet], None]
+Progress = Callable[[int, int, int], None]
+"""``progress(byte position or -1, file size, packets read)``."""
+
+CHUNK = 1 << 16
+
+
+@dataclass
+class FilterStats:
+    """What one run did; ``error`` is the capture error that ended it early, if any."""
+
+    read: int = 0
+    matched: int = 0
+    engine: str = ""
+    seconds: float = 0.0
+    error: CaptureError | None = None
+
+
+def choose_engine(requested: str, programs: list[Program]) -> str:
+    """``batch`` when numpy is present and every program only jumps forward, else ``packet``."""
+    from bpfc.capture.batch import batchable, numpy_available
+
+    if requested not in ("auto", "batch", "packet"):
+        raise ValueError(f"unknown engine {requested!r} (auto, batch or packet)")
+    if requested == "packet":
+        return "packet"
+    ok = numpy_available() and all(batchable(p) for p in programs)
+    if requested == "batch" and not ok:
+        raise ValueError("the batch engine needs numpy and programs without backward jumps")
+    return "batch" if ok else "packet"
+
+
+def filter_capture(
+    reader: Any,
+    program_for: ProgramFor,
+    *,
+    writer: CaptureWriter | None = None,
+    emit: Emit | None = None,
+    limit: int | None = None,
+    engine: str = "auto",
+    progress: Progress | None = None,
+) -> FilterStats:
+    """Run the programs over every packet of ``reader``; see the module docstring."""
+    first = program_for(reader.linktype) if reader.linktype is not None else None
+    stats = FilterStats(engine=choose_engine(engine, [first] if first else []))
+    if writer is not None and reader.linktype is not None:
+        writer.start(reader.linktype)
+    started = time.perf_counter()
+    run = _batch if stats.engine == "batch" else _per_packet
+    try:
+        run(reader, program_for, writer, emit, limit, progress, stats)
+    except CaptureError as err:
+        stats.error = err
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _per_packet(
+    reader: Any,
+    program_for: ProgramFor,
+    writer: CaptureWriter | None,
+    emit: Emit | None,
+    limit: int | None,
+    progress: Progress | None,
+    stats: FilterStats,
+) -> None:
+    from bpfc.vm import make_filter
+
+    filters: dict[int, Callable[..., int]] = {}
+    total = len(reader.buffer)
+    read = matched = 0
+    try:
+        for packet in reader:
+            read += 1
+            accept = filters.get(packet.linktype)
+            if accept is None:
+                accept = filters[packet.linktype] = make_filter(program_for(packet.linktype))
+            if accept(packet.data, packet.wirelen):
+                matched += 1
+                if writer is not None:
+                    writer.write(packet)
+                if emit is not None:
+                    emit(read, packet)
+                if limit is not None and matched >= limit:
+                    break
+            if progress is not None and not read & 0xFFFF:
+                progress(-1, total, read)
+    finally:
+        stats.read, stats.matched = read, matched
+
+
+def _batch(
+    reader: Any,
+    program_for: ProgramFor,
+    writer: CaptureWriter | None,
+    emit: Emit | None,
+    limit: int | None,
+    progress: Progress | None,
+    stats: FilterStats,
+) -> None:
+    import numpy as np
+
+    from bpfc.capture.batch import run_batch
+
+    raw = writer is not None and writer.raw_compatible(reader)
+    source = reader.buffer
+    total = len(source)
+    for chunk in reader.chunks(CHUNK):
+        n = len(chunk)
+        verdict = _judge(np, run_batch, chunk, program_for)
+        hits = np.flatnonzero(verdict)
+        if limit is not None and stats.matched + hits.shape[0] >= limit:
+            hits = hits[: limit - stats.matched]
+            n = int(hits[-1]) + 1 if hits.shape[0] else n
+            stats.read += n
+            stats.matched += hits.shape[0]
+            _output(chunk, hits, reader, writer, emit, raw, source, stats.read - n)
+            return
+        _output(chunk, hits, reader, writer, emit, raw, source, stats.read)
+        stats.read += n
+        stats.matched += int(hits.shape[0])
+        if progress is not None:
+            progress(int(chunk.rec_end[-1]), total, stats.read)
+
+
+def _judge(np: Any, run_batch: Any, chunk: Any, program_for: ProgramFor) -> Any:
+    """Boolean verdict per packet of ``chunk``, one batch run per link type present."""
+    linktypes = set(chunk.linktypes.values())
+    if len(linktypes) == 1:
+        return _run(run_batch, program_for(linktypes.pop()), chunk, None) != 0
+    verdict = np.zeros(len(chunk), dtype=bool)
+    lt_of = np.zeros(max(chunk.linktypes) + 1, dtype=np.int64)
+    for iface, linktype in chunk.linktypes.items():
+        lt_of[iface] = linktype
+    per_packet = lt_of[chunk.iface]
+    for linktype in np.unique(per_packet).tolist():
+        sel = np.flatnonzero(per_packet == linktype)
+        verdict[sel] = _run(run_batch, program_for(int(linktype)), chunk, sel) != 0
+    return verdict
+
+
+def _run(run_batch: Any, prog: Program, chunk: Any, sel: Any) -> Any:
+    """One program over the packets ``sel`` (None: all) of a chunk; per packet if need be."""
+    from bpfc.capture.batch import batchable
+
+    if batchable(prog):
+        if sel is None:
+            return run_batch(prog, chunk.buf, chunk.data_off, chunk.caplen, chunk.wirelen)
+        return run_batch(
+            prog, chunk.buf, chunk.data_off[sel], chunk.caplen[sel], chunk.wirelen[sel]
+        )
+    import numpy as np
+
+    from bpfc.vm import make_filter
+
+    accept = make_filter(prog)
+    index = range(len(chunk)) if sel is None else sel.tolist()
+    return np.array([accept(chunk.data(i), int(chunk.wirelen[i])) for i in index], np.uint32)
+
+
+def _output(
+    chunk: Any,
+    hits: Any,
+    reader: Any,
+    writer: CaptureWriter | None,
+    emit: Emit | None,
+    raw: bool,
+    source: memoryview,
+    base: int,
+) -> None:
+    if not hits.shape[0]:
+        return
+    if emit is not None or (writer is not None and not raw):
+        for i in hits.tolist():
+            packet = _packet(chunk, i)
+            if writer is not None:
+                writer.write(packet)
+            if emit is not None:
+                emit(base + i + 1, packet)
+        return
+    if writer is None:
+        return
+    import numpy as np
+
+    # whole records copied verbatim, one write per run of consecutive matches
+    whole = (chunk.rec_end - chunk.rec_off) == 16 + chunk.caplen
+    cuts = np.flatnonzero(np.diff(hits) != 1)
+    starts = hits[np.concatenate(([0], cuts + 1))].tolist()
+    ends = hits[np.concatenate((cuts, [hits.shape[0] - 1]))].tolist()
+    linktype = reader.linktype
+    for first, last in zip(starts, ends, strict=True):
+        if whole[first : last + 1].all():
+            writer.write_raw(
+                source[int(chunk.rec_off[first]) : int(chunk.rec_end[last])],
+                last - first + 1,
+                linktype,
+            )
+        else:
+            for i in range(first, last + 1):
+                writer.write(_packet(chunk, i))
+
+
+def _packet(chunk: Any, i: int) -> Packet:
+    iface = int(chunk.iface[i])
+    return Packet(
+        int(chunk.ts_ns[i]),
+        int(chunk.caplen[i]),
+        int(chunk.wirelen[i]),
+        chunk.linktypes[iface],
+        iface,
+        chunk.data(i),
+    )

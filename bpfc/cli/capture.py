@@ -1,0 +1,220 @@
+"""``bpfc filter`` and ``bpfc capture``: tcpdump's ``-r``/``-w`` and ``-i`` with our programs.
+
+``bpfc filter -r IN [-w OUT] [-c COUNT] [--count] [-y LINKTYPE] [--program FILE] [--pcapng]
+EXPRESSION...`` reads a pcap or pcapng file in place, compiles the expression once per
+link type seen (or takes ``--program``), and writes the matching packets (pcap unless
+``--pcapng`` or OUT ends in ``.pcapng``), or prints one line per match (packet number,
+time, captured length), or only the count.  A summary goes to stderr; a progress bar too
+when stderr is a terminal and the file is large.
+
+``bpfc capture -i IFACE [-w OUT] [-c COUNT] EXPRESSION...`` runs the program in the kernel
+(compiled for a live Linux socket) and reads a TPACKET_V3 ring.
+
+A corrupt input still writes every complete matching packet; the error then becomes one
+line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bpfc.capture.common import Packet
+
+PROGRESS_MIN_BYTES = 64 << 20
+
+
+def _program_source(args: argparse.Namespace, *, linux: bool) -> Callable[[int], Any]:
+    """``linktype -> program``: compiled per link type (cached), or the ``--program`` file."""
+    expr = " ".join(args.expression)
+    if args.program:
+        if expr:
+            raise ValueError("give either an expression or --program, not both")
+        from bpfc.cli.machine import load_program, read_input
+
+        fixed = load_program(read_input(args.program))
+        return lambda _linktype: fixed
+    import bpfc
+
+    forced = getattr(args, "linktype", None)
+    cache: dict[int, Any] = {}
+
+    def compiled(linktype: int) -> Any:
+        key = linktype if forced is None else forced
+        if key not in cache:
+            cache[key] = bpfc.compile(
+                expr or "", linktype=key, snaplen=args.snaplen, netmask=0, linux=linux
+            )
+        return cache[key]
+
+    return compiled
+
+
+def _linktype(text: str) -> int | str:
+    return int(text) if text.isdigit() else text.upper()
+
+
+def _line(out: Any, nsec: bool) -> Callable[[int, Packet], None]:
+    def emit(index: int, packet: Packet) -> None:
+        sec, frac = divmod(packet.ts_ns, 1_000_000_000)
+        stamp = f"{sec}.{frac:09d}" if nsec else f"{sec}.{frac // 1000:06d}"
+        out.write(f"{index} {stamp} {packet.caplen}\n")
+
+    return emit
+
+
+class _Bar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, position: int, total: int, packets: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        if position >= 0 and total:
+            done = position / total
+            bar = "#" * int(done * 30)
+            sys.stderr.write(f"\r[{bar:<30}] {done:4.0%} {packets:,} packets")
+        else:
+            sys.stderr.write(f"\r{packets:,} packets")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.last:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+
+
+def _filter_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bpfc filter", description="Filter a pcap/pcapng file like tcpdump -r IN -w OUT."
+    )
+    parser.add_argument("-r", dest="input", required=True, help="capture file to read")
+    parser.add_argument("-w", dest="output", help="write matching packets here (- = stdout)")
+    parser.add_argument("-c", dest="limit", type=int, help="stop after COUNT matching packets")
+    parser.add_argument("--count", action="store_true", help="print only the number of matches")
+    parser.add_argument("-y", dest="linktype", type=_linktype, help="compile for this link type")
+    parser.add_argument("--program", help="a program file (any text form, or raw bytes)")
+    parser.add_argument("--pcapng", action="store_true", help="write pcapng instead of pcap")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "batch", "packet"),
+        default="auto",
+        help="batch (numpy) or per-packet evaluation (default: batch when possible)",
+    )
+    parser.add_argument("-q", dest="quiet", action="store_true", help="no summary on stderr")
+    parser.add_argument("expression", nargs="*", help="filter expression (default: all)")
+    return parser
+
+
+def main_filter(argv: Sequence[str]) -> int:
+    """``bpfc filter``: see the module docstring."""
+    from bpfc.capture.engine import filter_capture
+    from bpfc.capture.reader import open_capture
+    from bpfc.capture.writer import CaptureWriter
+
+    args = _filter_parser().parse_args(list(argv))
+    if args.limit is not None and args.limit <= 0:
+        raise ValueError(f"-c needs a positive count, not {args.limit}")
+    with open_capture(args.input) as reader:
+        args.snaplen = reader.snaplen or 262144
+        program_for = _program_source(args, linux=False)
+        if not args.expression and not args.program:
+            program_for = lambda _linktype: [(0x06, 0, 0, args.snaplen)]  # noqa: E731
+        writer = None
+        if args.output:
+            pcapng = args.pcapng or args.output.endswith(".pcapng")
+            writer = CaptureWriter(
+                args.output,
+                pcapng=pcapng,
+                snaplen=reader.snaplen or 262144,
+                nsec=bool(getattr(reader, "nsec", False)) and reader.format == "pcap",
+            )
+        emit = None if (writer is not None or args.count) else _line(sys.stdout, reader.nsec)
+        bar = _Bar() if sys.stderr.isatty() and len(reader.buffer) >= PROGRESS_MIN_BYTES else None
+        try:
+            stats = filter_capture(
+                reader,
+                program_for,
+                writer=writer,
+                emit=emit,
+                limit=args.limit,
+                engine=args.engine,
+                progress=bar,
+            )
+        finally:
+            if writer is not None:
+                writer.close()
+            if bar is not None:
+                bar.clear()
+    if args.count:
+        print(f"{stats.matched} packet{'' if stats.matched == 1 else 's'}")
+    if not args.quiet:
+        rate = stats.read / stats.seconds if stats.seconds else 0.0
+        print(
+            f"bpfc filter: {stats.read} packets read, {stats.matched} matched"
+            f" ({stats.engine} engine, {stats.seconds:.3f} s, {rate:,.0f} packets/s)",
+            file=sys.stderr,
+        )
+    if stats.error is not None:
+        raise stats.error
+    return 0
+
+
+def main_capture(argv: Sequence[str]) -> int:
+    """``bpfc capture -i IFACE [-w OUT] [-c COUNT] EXPRESSION...``: live, filter in the kernel."""
+    from bpfc.capture.live import LiveCapture
+    from bpfc.capture.writer import CaptureWriter
+
+    parser = argparse.ArgumentParser(
+        prog="bpfc capture", description="Capture on a Linux interface, the filter in the kernel."
+    )
+    parser.add_argument("-i", dest="iface", required=True, help="interface to capture on")
+    parser.add_argument("-w", dest="output", help="write packets here (- = stdout)")
+    parser.add_argument("-c", dest="limit", type=int, help="stop after COUNT packets")
+    parser.add_argument("-p", dest="no_promisc", action="store_true", help="not promiscuous")
+    parser.add_argument("--program", help="a program file (any text form, or raw bytes)")
+    parser.add_argument("--pcapng", action="store_true", help="write pcapng instead of pcap")
+    parser.add_argument("--timeout", type=float, help="stop after this many idle seconds")
+    parser.add_argument("-q", dest="quiet", action="store_true", help="no summary on stderr")
+    parser.add_argument("expression", nargs="*", help="filter expression (default: all)")
+    args = parser.parse_args(list(argv))
+    args.snaplen, args.linktype = 262144, None
+    program = None
+    if args.expression or args.program:
+        program = _program_source(args, linux=True)(1)
+    writer = None
+    if args.output:
+        pcapng = args.pcapng or args.output.endswith(".pcapng")
+        writer = CaptureWriter(args.output, pcapng=pcapng, nsec=True)
+        writer.start(1)
+    emit = _line(sys.stdout, True)
+    count = 0
+    capture = LiveCapture(args.iface, program, promiscuous=not args.no_promisc)
+    try:
+        for packet in capture.packets(args.limit, args.timeout):
+            count += 1
+            if writer is not None:
+                writer.write(packet)
+            else:
+                emit(count, packet)
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if writer is not None:
+            writer.close()
+        kernel_seen, kernel_drops = capture.stats()
+        capture.close()
+    if not args.quiet:
+        print(
+            f"bpfc capture: {count} packets captured, {kernel_drops} dropped by the kernel",
+            file=sys.stderr,
+        )
+    del kernel_seen
+    return 0
