@@ -261,54 +261,55 @@ def _id_text(ident: Any) -> str:
     return getattr(ident, "text", str(getattr(ident, "value", "")))
 
 
+def _names() -> Any:
+    """The bundled name tables (``bpfc.names``), or None before that package exists."""
+    try:
+        import bpfc.names as names
+    except ImportError:  # pragma: no cover
+        return None
+    return names
+
+
+def _nametoport(text: str) -> tuple[int, str | None] | None:
+    names = _names()
+    if names is not None:
+        return names.nametoport(text)
+    value = _SERVICES.get(text)
+    return None if value is None else (value, None)
+
+
 def _port_value(state: CodegenState, text: str, proto: str | None, span: Any) -> int:
     if text.isdigit():
         value = int(text)
     else:
-        value = _lookup_service(state, text, proto)
-        if value is None:
+        found = _nametoport(text)
+        if found is None:
             raise state.error(f"unknown port in range '{text}'", span)
+        value = found[0]
     if value > 65535:
         raise state.error(messages.port_too_big(value), span)
     return value
-
-
-def _lookup_service(state: CodegenState, name: str, proto: str | None) -> int | None:
-    resolver = state.resolver
-    fn = getattr(resolver, "service", None) if resolver is not None else None
-    if fn is not None:
-        try:
-            found = fn(name, proto)
-        except Exception:  # noqa: BLE001 - a resolver miss is just "unknown"
-            found = None
-        if isinstance(found, int):
-            return found
-    return _SERVICES.get(name.lower())
 
 
 def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     kind = q.kind or "port"
     proto = q.proto
     direction = q.dir or "default"
-    if isinstance(ident, (ast.IPv4Id,)):
-        raise state.error(f"'{kind}' qualifier applied to IPv4 address", span)
-    if isinstance(ident, ast.IPv4NetId):
-        raise state.error(f"'{kind}' qualifier applied to IPv4 address and prefix length", span)
-    if isinstance(ident, ast.IPv4MaskId):
-        raise state.error(f"'{kind}' qualifier applied to IPv4 address and netmask", span)
     if proto not in (None, "tcp", "udp", "sctp"):
         raise state.error(messages.invalid_qual(proto, kind), span)
-    if direction not in ("default", "src", "dst", "src or dst", "src and dst"):
-        raise state.error(messages.invalid_qual(direction, kind), span)
     if isinstance(ident, ast.NumberId):
         if ident.value > 65535:
             raise state.error(messages.port_too_big(ident.value), span)
         lo = hi = ident.value
     elif isinstance(ident, ast.NameId):
         text = ident.text
-        value = None if ident.escaped else _lookup_service(state, text, proto)
-        if value is not None:
-            lo = hi = value
+        found = _nametoport(text)
+        if found is not None:
+            lo = hi = found[0]
+            real = found[1]
+            if proto is not None and real is not None and real != proto:
+                raise state.error(f"port '{text}' is {real}", span)
+            proto = proto or real  # a tcp-only service name means tcp
         elif "-" in text and kind == "portrange":
             a, _, b = text.partition("-")
             lo, hi = _port_value(state, a, proto, span), _port_value(state, b, proto, span)
@@ -323,6 +324,14 @@ def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> 
 LINK_PROTO_NAMES = {"ppp": "PPP protocol", "ppp_bsdos": "PPP protocol", "chdlc": "HDLC protocol"}
 
 
+def _ether_proto(name: str) -> int | None:
+    names = _names()
+    if names is None:
+        return _ETHERPROTO_NAMES.get(name.lower())
+    found = names.ether_proto(name)
+    return names.llc_sap(name) if found is None else found
+
+
 def _lookup_proto(state: CodegenState, name: str) -> int | None:
     resolver = state.resolver
     fn = getattr(resolver, "protocol", None) if resolver is not None else None
@@ -333,6 +342,9 @@ def _lookup_proto(state: CodegenState, name: str) -> int | None:
             found = None
         if isinstance(found, int):
             return found
+    names = _names()
+    if names is not None:
+        return names.ip_proto(name)
     return _PROTO_NAMES.get(name.lower())
 
 
@@ -342,7 +354,7 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
         value = ident.value
     elif isinstance(ident, ast.NameId):
         if proto == "link":
-            found = _ETHERPROTO_NAMES.get(ident.text.lower())
+            found = _ether_proto(ident.text)
         elif proto in ("iso", "isis"):
             found = legacy.ISO_NLPID.get(ident.text.lower()) if proto == "iso" else None
         else:

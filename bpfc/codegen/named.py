@@ -2,7 +2,8 @@
 
 Names go through ``state.resolver`` (see :mod:`bpfc.names`: ``host(name)`` returns
 the IPv4/IPv6 addresses, ``ether(name)`` the MAC, ``network(name)`` the network
-number); no resolver means no name resolves.  As libpcap master, a host with several
+number); without one, :func:`bpfc.names.default_resolver` (the ``/etc`` files, no DNS)
+is created on the first lookup.  As libpcap master, a host with several
 addresses tests each protocol's link type once and then any of the addresses (IPv4
 addresses in ascending order, then IPv6), and IPv4 comes before IPv6.
 """
@@ -22,6 +23,12 @@ V4_PROTOS = (None, "ip", "arp", "rarp")
 
 def _call(state: CodegenState, method: str, name: str) -> Any:
     resolver = state.resolver
+    if resolver is None:  # the default reads /etc/hosts, /etc/ethers, /etc/networks
+        try:
+            from bpfc.names import default_resolver
+        except ImportError:  # pragma: no cover
+            return None
+        resolver = state.resolver = default_resolver()
     fn = getattr(resolver, method, None) if resolver is not None else None
     if fn is None:
         return None
