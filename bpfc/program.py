@@ -73,6 +73,8 @@ class Program(tuple):  # type: ignore[type-arg]
     def __new__(cls, insns: Iterable[Sequence[int]] = (), *, strict: bool = False) -> Program:
         from bpfc.validate import validate
 
+        if type(insns) is cls and not strict:
+            return insns  # already validated, and immutable
         items = list(insns)
         validate(items, strict=strict)  # also rejects items that are not 4 integers
         return super().__new__(cls, (Insn(*map(int, item)) for item in items))
@@ -169,6 +171,8 @@ class Program(tuple):  # type: ignore[type-arg]
         return list(item) if isinstance(index, slice) else item
 
     def __eq__(self, other: object) -> bool:
+        if isinstance(other, Program):
+            return tuple.__eq__(self, other)
         if isinstance(other, (list, tuple)):
             if len(other) != len(self):
                 return False

@@ -34,6 +34,12 @@ def test_compares_equal_to_plain_tuples_and_lists():
     assert all(isinstance(insn, Insn) for insn in prog)
 
 
+def test_rebuilding_a_program_returns_it():
+    prog = Program(ARP)
+    assert Program(prog) is prog
+    assert Program.from_insns(prog, strict=True) == prog
+
+
 def test_hash_and_equality_between_programs():
     assert hash(Program(ARP)) == hash(Program.from_insns(ARP)) == hash(tuple(map(Insn._make, ARP)))
     assert len({Program(ARP), Program(ARP), Program([(6, 0, 0, 0)])}) == 2
