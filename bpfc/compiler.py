@@ -66,6 +66,7 @@ def build_cfg(
     if isinstance(tree, ast.Empty):
         return ret_block(snaplen), state
     cond = gen_expr(state, tree)
+    state.extra["const"] = cond.const
     prologue = state.extra.get("prologue")
     if prologue is not None:  # variable-length link headers: lengths into registers first
         cond = prologue(state, cond)
@@ -98,7 +99,13 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
 
     root, state = build_cfg(expr, linktype, snaplen, netmask, linux=linux, resolver=resolver)
     if optimize:
+        # libpcap's optimizer refuses a filter that can never match; a constant-false
+        # expression is the case we can see without it
+        if state.extra.get("const") is False:
+            raise CompileError("expression rejects all packets", expr)
         root = _optimize(root, state)
+        if root.is_ret and root.k == 0:
+            raise CompileError("expression rejects all packets", expr)
     return Program.from_insns(linearize(root))
 
 
