@@ -9,6 +9,7 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from machine_programs import programs
 
 from bpfc.asm import assemble, detect, read
 from bpfc.asm_text import parse_listing, parse_number
@@ -16,7 +17,6 @@ from bpfc.dump import FORMATS, dump
 from bpfc.errors import AsmError, ValidationError
 from bpfc.image import OPCODES, SKF_AD_OFF, Operand, image, is_conditional_jump
 from bpfc.insn import Insn
-from tests.machine_programs import programs
 
 ARP = [(0x28, 0, 0, 12), (0x15, 0, 1, 0x806), (0x06, 0, 0, 0xFFFFFFFF), (0x06, 0, 0, 0)]
 

@@ -10,12 +10,12 @@ import sys
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from machine_programs import programs
 
 from bpfc import Program, ValidationError
 from bpfc.errors import AsmError
 from bpfc.insn import SOCK_FILTER, Insn
 from bpfc.program import SO_ATTACH_FILTER
-from tests.machine_programs import programs
 
 ARP = [(0x28, 0, 0, 12), (0x15, 0, 1, 0x806), (0x06, 0, 0, 0xFFFFFFFF), (0x06, 0, 0, 0)]
 
