@@ -140,7 +140,9 @@ NAMED_NUMBERS: dict[str, int] = {
 """Words the scanner turns into numbers (offsets and values for ``icmp[]``/``tcp[]``)."""
 
 _WHITESPACE = " \r\n\t"
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_DIGITS = frozenset("0123456789")
+_JOINERS = frozenset(":.-_")
+_ALNUM_RUN_RE = re.compile(r"[A-Za-z0-9]+")
 _LIMIT = 0xFFFFFFFF
 
 
@@ -242,11 +244,18 @@ def tokenize(expr: str) -> Iterator[Token]:
 
 def _scan_word(expr: str, pos: int) -> Token:
     """The longest of the address, number and name rules at ``pos`` (earliest on ties)."""
-    if expr[pos] not in _HEX_DIGITS:  # only a name (or keyword) can start here
-        end = pos + _match_len(_ID_RE, expr, pos)
-        text = expr[pos:end]
-        kind = KEYWORDS.get(text, "NUM" if text in NAMED_NUMBERS else "ID")
-        return _token(kind, text, pos, end)
+    run = _ALNUM_RUN_RE.match(expr, pos)
+    assert run is not None
+    word, end = run.group(), run.end()
+    if expr[end : end + 1] not in _JOINERS and len(word) != 12:
+        # No separator follows and not 12 characters long: no address form can match,
+        # so this is a number (all digits) or a name/keyword (anything else).
+        if word.isdigit():
+            number_value(word, expr, pos)
+            return _token("NUM", word, pos, end)
+        if word[0] not in _DIGITS:
+            kind = KEYWORDS.get(word, "NUM" if word in NAMED_NUMBERS else "ID")
+            return _token(kind, word, pos, end)
     candidates = (
         ("EID", _match_len(_MAC_RE, expr, pos)),
         ("NUM", _match_len(_NUM_RE, expr, pos)),

@@ -13,6 +13,7 @@ carry libpcap's message, ``can't parse filter expression: syntax error``.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -116,7 +117,15 @@ def parse(expr: str) -> ast.Expr:
 
     if not isinstance(expr, str):
         raise TypeError(f"filter expression must be str, not {type(expr).__name__}")
-    return to_ast(parse_tree(expr), expr)
+    # Parsing allocates many small acyclic objects; the cyclic collector would rescan them
+    # over and over on long inputs (40% of the time for 100,000 terms), so pause it.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return to_ast(parse_tree(expr), expr)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def cache_file() -> Path | None:

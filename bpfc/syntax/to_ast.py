@@ -61,8 +61,9 @@ def _span_of(item: Any) -> ast.Span:
 
 
 def _cover(items: list[Any]) -> ast.Span:
-    spans = [_span_of(i) for i in items]
-    return (spans[0][0], spans[-1][1]) if spans else ast.NO_SPAN
+    if not items:
+        return ast.NO_SPAN
+    return (_span_of(items[0])[0], _span_of(items[-1])[1])
 
 
 def _num(tok: Token) -> int:
@@ -110,27 +111,30 @@ class Builder:
         self.saved: list[ast.Qualifiers] = []
 
     def build(self, root: Tree) -> ast.Expr:
-        values: list[Any] = []
-        stack: list[tuple[Any, str, int]] = [(root, "", -1)]
-        while stack:
-            node, role, base = stack.pop()
-            if isinstance(node, Token):
-                values.append(node)
-                continue
-            if base < 0:
-                if node.data == "paren_expr":
+        # frames: [tree, role, index of the next child, results of the children so far]
+        stack: list[list[Any]] = [[root, "", 0, []]]
+        while True:
+            frame = stack[-1]
+            node, role, index, results = frame
+            children = node.children
+            while index < len(children):
+                child = children[index]
+                index += 1
+                if isinstance(child, Token):
+                    results.append(child)
+                    continue
+                frame[2] = index
+                if child.data == "paren_expr":
                     self.saved.append(self.q)
-                stack.append((node, role, len(values)))
-                children = node.children
-                for i in range(len(children) - 1, -1, -1):
-                    child = children[i]
-                    child_role = "id" if node.data == "pid" and i == 0 else ""
-                    stack.append((child, child_role, -1))
-                continue
-            args = values[base:]
-            del values[base:]
-            values.append(self.exit(node, role, args))
-        return values[0]  # type: ignore[no-any-return]
+                child_role = "id" if index == 1 and node.data == "pid" else ""
+                stack.append([child, child_role, 0, []])
+                break
+            else:
+                stack.pop()
+                value = self.exit(node, role, results)
+                if not stack:
+                    return value  # type: ignore[no-any-return]
+                stack[-1][3].append(value)
 
     # ------------------------------------------------------------ dispatch
     def exit(self, node: Tree, role: str, args: list[Any]) -> Any:
@@ -178,13 +182,17 @@ class Builder:
     t_not_id = t_not_term
 
     def t_paren_expr(self, a: list[Any]) -> Any:
-        return a[1]
+        """Grouping leaves no node: the inner node's span grows to take in the parens."""
+        return dataclasses.replace(a[1], span=_cover(a))
 
     t_paren_id = t_paren_expr
     t_a_prim_n = t_paren_expr
 
     def t_qualified(self, a: list[Any]) -> Any:
-        return a[1]
+        ident = a[1]
+        if isinstance(ident, ast.Primitive):  # the primitive's text starts at its qualifiers
+            return dataclasses.replace(ident, span=_cover(a))
+        return ident
 
     # ------------------------------------------------------------ qualifiers
     def t_head(self, a: list[Any]) -> ast.Qualifiers:
