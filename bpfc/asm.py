@@ -164,6 +164,7 @@ def read(text: str, fmt: str | None = None) -> list[Insn]:
     """The raw instructions in ``text`` (format ``fmt``, detected when None), unvalidated."""
     if not isinstance(text, str):
         raise TypeError(f"assemble() takes text, not {type(text).__name__}")
+    text = text.removeprefix("\ufeff")  # a byte-order mark from an editor
     fmt = fmt or detect(text)
     reader = _READERS.get(fmt)
     if reader is None:

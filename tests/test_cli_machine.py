@@ -74,6 +74,18 @@ def test_disasm_text_flavor_and_forced_raw(tmp_path, capsys):
     assert capsys.readouterr().out == ARP.dump("d")
 
 
+def test_utf8_comments_and_bom_are_text(tmp_path, capsys):
+    path = tmp_path / "arp.s"
+    path.write_bytes("\ufeff; ARP — only\n".encode() + ARP_ASM.encode())
+    assert main(["disasm", "-f", "ddd", str(path)]) == 0
+    assert capsys.readouterr().out == ARP.dump("ddd")
+    assert main(["disasm", "-i", "asm", str(tmp_path / "missing")]) == 1
+    binary = tmp_path / "arp.bin"
+    binary.write_bytes(bytes(ARP))
+    assert main(["disasm", "-i", "asm", str(binary)]) == 1
+    assert "input is not text, so it cannot be read as asm" in capsys.readouterr().err
+
+
 def test_run_prints_one_value_per_packet(arp_file, capsys):
     assert main(["run", arp_file, ARP_PACKET, IP_PACKET, "0x" + ARP_PACKET.replace(" ", "")]) == 0
     assert capsys.readouterr().out.split() == ["4294967295", "0", "4294967295"]

@@ -35,13 +35,14 @@ def read_input(path: str) -> bytes:
         return handle.read()
 
 
-def looks_like_text(data: bytes) -> bool:
-    """True when ``data`` is printable ASCII text (so not a raw instruction array)."""
+def decode_text(data: bytes) -> str | None:
+    """``data`` as text when it is printable UTF-8 (else None: a raw instruction array)."""
     try:
-        text = data.decode("ascii")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return False
-    return all(ch.isprintable() or ch in "\t\n\r\f\v" for ch in text)
+        return None
+    printable = all(ch.isprintable() or ch in "\t\n\r\f\v" for ch in text)
+    return text if printable else None
 
 
 def load_program(
@@ -54,11 +55,14 @@ def load_program(
     """A Program from file contents: any text format, or raw ``struct sock_filter`` bytes."""
     from bpfc.program import Program
 
-    if input_format == "raw" or (input_format is None and not looks_like_text(data)):
+    text = None if input_format == "raw" else decode_text(data)
+    if text is None:
+        if input_format not in (None, "raw"):
+            raise AsmError(f"input is not text, so it cannot be read as {input_format}")
         return Program.from_bytes(data, byteorder=byteorder, strict=strict)  # type: ignore[arg-type]
-    if not data.strip():
+    if not text.strip():
         raise AsmError("empty input: no instructions")
-    return assemble(data.decode("ascii"), fmt=input_format, strict=strict)
+    return assemble(text, fmt=input_format, strict=strict)
 
 
 def _write(text: str | bytes, output: str | None) -> None:
