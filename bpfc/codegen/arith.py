@@ -48,7 +48,6 @@ NET_PROTOS = {
     "arp": link.ETHERTYPE_ARP,
     "rarp": link.ETHERTYPE_REVARP,
     "atalk": link.ETHERTYPE_ATALK,
-    "aarp": link.ETHERTYPE_AARP,
     "decnet": link.ETHERTYPE_DN,
     "sca": 0x6007,
     "lat": 0x6004,

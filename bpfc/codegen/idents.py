@@ -130,6 +130,8 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     proto = q.proto
     direction = q.dir or "default"
     kind = q.kind
+    if direction in WLAN_DIRS and kind in ("port", "portrange"):
+        raise state.error(messages.invalid_qual(direction, kind), span)
     if direction in WLAN_DIRS and state.link.mac != "wlan":
         raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
     if kind in ("port", "portrange", "proto", "protochain") and type(ident) in ID_DESCRIPTIONS:
@@ -145,7 +147,13 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
         return _gen_proto(state, q, ident, span)
     if kind == "protochain":
         return _gen_protochain(state, q, ident, span)
-    if kind == "gateway" and state.link.mac not in link.MAC_LAYOUTS:
+    if kind == "gateway" and proto == "decnet":
+        raise state.error(messages.invalid_qual(proto, "gateway"), span)
+    if kind == "gateway" and not isinstance(ident, ast.NameId):
+        raise state.error(messages.invalid_qual("gateway", _id_text(ident)), span)
+    if kind == "gateway" and proto not in (None, "ip", "arp", "rarp"):
+        raise state.error(messages.invalid_qual(proto, "gateway"), span)
+    if kind == "gateway" and state.link.mac not in link.GATEWAY_MACS:
         raise state.error(messages.not_supported_on("gateway", state.link.display), span)
     if proto == "decnet" and kind in (None, "host", "net"):
         return _gen_decnet(state, q, ident, span)
@@ -162,6 +170,8 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
 
 def _gen_decnet(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     kind = q.kind or "host"
+    if isinstance(ident, ast.IPv6NetId) and kind == "host" and ident.prefix != 128:
+        raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
     if isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
         desc = "host <IPv6 address>" if kind == "host" else "net <IPv6 prefix>"
         raise state.error(messages.invalid_qual("decnet", desc), span)
@@ -173,17 +183,18 @@ def _gen_decnet(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -
 
 
 def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
-    if q.proto not in (None, "ip", "ip6"):
-        raise state.error(messages.invalid_qual(q.proto, "protochain"), span)
     if isinstance(ident, ast.NumberId):
         value = ident.value
     elif isinstance(ident, ast.NameId):
         found = _lookup_proto(state, ident.text)
         if found is None:
-            raise state.error(f"unknown 'protochain' value '{ident.text}'", span)
+            what = f"{q.proto_text or q.proto} protochain" if q.proto else "protochain"
+            raise state.error(f"unknown '{what}' value '{ident.text}'", span)
         value = found
     else:
         raise state.error(messages.invalid_qual("protochain", _id_text(ident)), span)
+    if q.proto not in (None, "ip", "ip6"):
+        raise state.error(messages.invalid_qual(q.proto, "protochain"), span)
     if value > 255:
         raise state.error(f"protocol number {value} greater than maximum 255", span)
     from bpfc.codegen import protochain
@@ -198,8 +209,6 @@ def _mac_dir(direction: str) -> str:
 def _gen_ip4(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     kind = q.kind or "host"
     proto = q.proto
-    if proto == "link":
-        raise state.error(f"illegal link-layer address '{_id_text(ident)}'", span)
     if isinstance(ident, (ast.IPv4NetId, ast.IPv4MaskId)):
         if kind == "host":
             raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
@@ -227,6 +236,8 @@ def _gen_ip4(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> C
         value, bits = parse_ipv4(state, ident.text, span)
         value = (value << (32 - bits)) & 0xFFFFFFFF
         mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    if proto == "link":
+        raise state.error(f"illegal link-layer address '{_id_text(ident)}'", span)
     if proto not in (None, "ip", "arp", "rarp"):
         raise state.error(messages.invalid_qual(proto, f"{kind} <IPv4 address>"), span)
     if kind == "net" and value & ~mask & 0xFFFFFFFF:
@@ -243,7 +254,7 @@ def _gen_ip6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> C
         desc = "<IPv6 prefix>" if kind == "net" else "<IPv6 address>"
         raise state.error(messages.invalid_qual(q.proto, f"{kind} {desc}"), span)
     if prefix > 128:
-        raise state.error(f"netmask length {prefix} greater than maximum 128", span)
+        raise state.error("mask length must be <= 128", span)
     addr = ident.addr.packed if isinstance(ident, ast.IPv6NetId) else ident.packed
     mask_int = ((1 << 128) - 1) ^ ((1 << (128 - prefix)) - 1)
     if int.from_bytes(addr, "big") & ~mask_int:
@@ -350,6 +361,8 @@ def _lookup_proto(state: CodegenState, name: str) -> int | None:
 
 def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     proto = q.proto
+    if proto == "decnet":
+        raise state.error(messages.invalid_qual(proto, "proto"), span)
     if isinstance(ident, ast.NumberId):
         value = ident.value
     elif isinstance(ident, ast.NameId):

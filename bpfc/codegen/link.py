@@ -219,6 +219,9 @@ MAC_LAYOUTS: dict[str, tuple[int | None, int | None]] = {
     "sll": (6, None),
 }
 
+#: MAC layouts with both addresses, where ``gateway`` makes sense
+GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc")
+
 DIR_SRC, DIR_DST, DIR_OR, DIR_AND = "src", "dst", "src or dst", "src and dst"
 
 
