@@ -11,7 +11,8 @@ $BPFC_COMPOSITIONS sets how many compositions run per link type and setting.
 from __future__ import annotations
 
 import pytest
-from differential import CI_LINKTYPES, ci_results, known_failures, require_libpcap
+from compositions import CI_LINKTYPES, ci_results, known_failures
+from differential import require_libpcap
 
 
 @pytest.mark.parametrize("linktype", CI_LINKTYPES)

@@ -4,6 +4,7 @@ unoptimized programs must agree on every generated packet, and a planted bug mus
 from __future__ import annotations
 
 import pytest
+from compositions import run_compositions
 from differential import (
     Rejected,
     check,
@@ -11,7 +12,6 @@ from differential import (
     libpcap_runner,
     libpcap_unopt,
     require_libpcap,
-    run_compositions,
 )
 
 from bpfc.packetgen.compose import pool

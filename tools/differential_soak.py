@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from differential import (  # noqa: E402
+from compositions import (  # noqa: E402
     CI_LINKTYPES,
     KNOWN_FAILURES,
     ci_results,
-    libpcap_available,
     probe_pool,
     run_compositions,
 )
+from differential import libpcap_available  # noqa: E402
 
 from bpfc.packetgen.compose import pool  # noqa: E402
 
