@@ -213,3 +213,15 @@ def test_link_specific_frames_hit_both_verdicts(linktype, expr):
     pkts = targeted_packets(expr, linktype)
     accepted = sum(1 for p in pkts if run(p.data, p.wirelen))
     assert 0 < accepted < len(pkts), f"{accepted} of {len(pkts)} accepted"
+
+
+def test_trace_follows_scratch_memory_and_constant_addends():
+    # Unoptimized shape of `ip[2:2] - 20 > 30`: ldh [16]; st M[1]; ld #20; st M[2];
+    # ldx M[2]; ld M[1]; sub x; jgt #30 -> the field must exceed 50.
+    prog = [(0x28, 0, 0, 16), (0x02, 0, 0, 1), (0x00, 0, 0, 20), (0x02, 0, 0, 2),
+            (0x61, 0, 0, 2), (0x60, 0, 0, 1), (0x1C, 0, 0, 0), (0x25, 0, 1, 30),
+            (6, 0, 0, 1), (6, 0, 0, 0)]  # fmt: skip
+    (cmp,) = trace(prog, bytes(40), 40)
+    assert (cmp.offset, cmp.size, cmp.op, cmp.value) == (16, 2, 0x20, 50)
+    found = explore([prog], [Packet(bytes(40), 40)])
+    assert any(int.from_bytes(p.data[16:18], "big") > 50 for p in found)

@@ -32,10 +32,18 @@ class Compare(NamedTuple):
 
 
 def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Compare]:
-    """The packet-field comparisons ``insns`` makes on ``data``, in execution order."""
+    """The packet-field comparisons ``insns`` makes on ``data``, in execution order.
+
+    Provenance ``(offset, size, mask, addend)`` follows the accumulator through ``and #k``,
+    ``add``/``sub`` of constants, ``tax``/``txa`` and the scratch memory, so that the
+    unoptimized ``ldh [x+14]; st M[1]; ...; ld M[1]; sub x; jgt #k`` shape is seen too.
+    """
     a = x = 0
     mem = [0] * 16
-    src: tuple[int, int, int] | None = None  # where A came from: (offset, size, mask)
+    src: _Src | None = None  # where A came from
+    xsrc: _Src | None = None  # where X came from (None: a constant or unknown)
+    msrc: list[_Src | None] = [None] * 16
+    xconst = True  # X holds a value not derived from the packet
     out: list[Compare] = []
     pc = 0
     for _ in range(4 * len(insns) + 8):
@@ -51,28 +59,25 @@ def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Com
                 off = k + (x if mode == 0x40 else 0)
                 if off + size > len(data):
                     return out
-                a, src = int.from_bytes(data[off : off + size], "big"), (off, size, -1)
+                a, src = int.from_bytes(data[off : off + size], "big"), (off, size, -1, 0)
             else:
                 a = {0x00: k, 0x80: wirelen, 0x60: mem[k & 15]}.get(mode, 0)
-                src = None
+                src = msrc[k & 15] if mode == 0x60 else None
         elif cls == 1:  # LDX
             mode = code & 0xE0
             if mode == 0xA0:
                 if k >= len(data):
                     return out
-                x = (data[k] & 0xF) << 2
+                x, xsrc, xconst = (data[k] & 0xF) << 2, None, False
             else:
                 x = {0x00: k, 0x80: wirelen, 0x60: mem[k & 15]}.get(mode, 0)
-        elif cls == 2:
-            mem[k & 15] = a
-        elif cls == 3:
-            mem[k & 15] = x
+                xsrc = msrc[k & 15] if mode == 0x60 else None
+                xconst = mode == 0x00 or (mode == 0x60 and msrc[k & 15] is None)
+        elif cls in (2, 3):
+            mem[k & 15], msrc[k & 15] = (a, src) if cls == 2 else (x, xsrc)
         elif cls == 4:  # ALU
             op, operand = code & 0xF0, (x if code & 8 else k)
-            if op == 0x50 and src is not None and not code & 8:
-                src = (src[0], src[1], src[2] & k)
-            else:
-                src = None
+            src = _alu_src(src, op, operand, const=not code & 8 or xconst)
             a = _alu(op, a, operand)
             if a is None:
                 return out
@@ -81,20 +86,36 @@ def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Com
             if op == 0:
                 pc += k - (1 << 32) if k >= 1 << 31 else k  # protochain loops jump back
                 continue
-            if src is not None:
-                out.append(Compare(src[0], src[1], src[2], op, operand))
+            if src is not None and (not code & 8 or xconst):
+                value = (operand - src[3]) & 0xFFFFFFFF if op != 0x40 else operand
+                out.append(Compare(src[0], src[1], src[2], op, value))
             taken = {0x10: a == operand, 0x20: a > operand, 0x30: a >= operand,
                      0x40: bool(a & operand)}.get(op, False)  # fmt: skip
             pc += jt if taken else jf
         elif cls == 6:
             return out
-        else:
-            if code & 0xF8 == 0x00:
-                x = a
-            elif code & 0xF8 == 0x80:
-                a = x
-                src = None
+        elif code & 0xF8 == 0x00:  # tax
+            x, xsrc, xconst = a, src, src is None and xconst
+        elif code & 0xF8 == 0x80:  # txa
+            a, src = x, xsrc
     return out
+
+
+_Src = tuple[int, int, int, int]
+
+
+def _alu_src(src: _Src | None, op: int, v: int, const: bool) -> _Src | None:
+    """Provenance after an ALU op: masks and constant addends are followed, others lost."""
+    if src is None or not const:
+        return None
+    off, size, mask, add = src
+    if op == 0x50 and add == 0:
+        return (off, size, mask & v, 0)
+    if op == 0x00:
+        return (off, size, mask, add + v)
+    if op == 0x10:
+        return (off, size, mask, add - v)
+    return None
 
 
 def _alu(op: int, a: int, v: int) -> int | None:
