@@ -38,11 +38,26 @@ def handler(node_type: type) -> Callable[[Handler], Handler]:
 
 def gen_expr(state: CodegenState, node: Any) -> Cond:
     """The sub-graph for a boolean AST node."""
+    _load_default_handlers()
     fn = HANDLERS.get(type(node))
     if fn is None:
         name = type(node).__name__.lower()
         raise state.error(f"'{name}' is not supported by bpfc yet", _span(node))
     return fn(state, node)
+
+
+_DEFAULTS_LOADED: list[bool] = []
+
+
+def _load_default_handlers() -> None:
+    """Register the fallbacks for link-specific primitives (once, never overriding)."""
+    if _DEFAULTS_LOADED:
+        return
+    _DEFAULTS_LOADED.append(True)
+    before = dict(HANDLERS)
+    import bpfc.codegen.unsupported  # noqa: F401 - registers handlers
+
+    HANDLERS.update(before)  # handlers registered by real implementations win
 
 
 def _span(node: Any) -> tuple[int, int] | None:

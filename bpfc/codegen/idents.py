@@ -147,6 +147,8 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
         return _gen_proto(state, q, ident, span)
     if kind == "protochain":
         return _gen_protochain(state, q, ident, span)
+    if kind == "gateway" and isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
+        raise state.error(messages.invalid_qual("gateway", _id_text(ident)), span)
     if kind == "gateway" and proto == "decnet":
         raise state.error(messages.invalid_qual(proto, "gateway"), span)
     if kind == "gateway" and not isinstance(ident, ast.NameId):
@@ -165,6 +167,8 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
         return _gen_ip6(state, q, ident, span)
     if isinstance(ident, (ast.IPv4Id, ast.NumberId, ast.IPv4NetId, ast.IPv4MaskId)):
         return _gen_ip4(state, q, ident, span)
+    if isinstance(ident, ast.ArcnetId):
+        raise state.error(f"'link host $XX' not supported on {state.link.display}", span)
     raise state.error(f"'{type(ident).__name__}' ids are not supported by bpfc yet", span)
 
 
@@ -183,6 +187,8 @@ def _gen_decnet(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -
 
 
 def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+    if q.proto == "decnet":
+        raise state.error(messages.invalid_qual("decnet", "protochain"), span)
     if isinstance(ident, ast.NumberId):
         value = ident.value
     elif isinstance(ident, ast.NameId):

@@ -77,14 +77,12 @@ def gen_iso_abbrev(state: CodegenState, word: str) -> Cond | None:
 
 def _is_llc(state: CodegenState) -> Cond:
     framing = state.link.framing
-    if framing == "llc":  # FDDI, token ring, IP over FC: always 802.2
+    if framing == "llc" and state.link.mac in ("fddi", "tr"):  # FDDI, token ring: 802.2
         return true_cond()
     if framing == "ether":
         # an 802.3 length field, and not a raw Novell 802.3 frame (0xFFFF)
         b0 = not_(state.cmp_gt(Rel.LINKTYPE, 0, 2, link.ETHERMTU))
         return and_(b0, not_(state.cmp(Rel.LLC, 0, 2, 0xFFFF)))
-    if framing in ("sll", "sll2"):
-        return state.cmp(Rel.LINKTYPE, 0, 2, link.SLL_P_802_2)
     raise state.error(f"'llc' not supported on {state.link.display}")
 
 

@@ -234,8 +234,13 @@ def _mac_layout(state: CodegenState, what: str) -> tuple[int | None, int | None]
     return MAC_LAYOUTS[layout]
 
 
-def gen_mac_host(state: CodegenState, mac: bytes, direction: str) -> Cond:
-    """``ether [src|dst] host MAC`` for the link type's MAC layout."""
+def gen_mac_host(
+    state: CodegenState, mac: bytes, direction: str, spelled: str = "XX:XX:XX:XX:XX:XX"
+) -> Cond:
+    """``ether [src|dst] host MAC`` for the link type's MAC layout (``spelled``: how the
+    id was written, ``NAME`` or ``XX:XX:...``, for libpcap's error message)."""
+    if state.link.mac not in GATEWAY_MACS:
+        raise state.error(f"'link host {spelled}' not supported on {state.link.display}")
     src_off, dst_off = _mac_layout(state, "ethernet addresses")
 
     def one(off: int | None, name: str) -> Cond:
@@ -255,10 +260,14 @@ def gen_mac_host(state: CodegenState, mac: bytes, direction: str) -> Cond:
 
 
 def gen_link_broadcast(state: CodegenState) -> Cond:
+    if state.link.mac not in GATEWAY_MACS:
+        raise state.error(f"'broadcast' not supported on {state.link.display}")
     return gen_mac_host(state, b"\xff" * 6, DIR_DST)
 
 
 def gen_link_multicast(state: CodegenState) -> Cond:
+    if state.link.mac not in GATEWAY_MACS:
+        raise state.error(f"'multicast' not supported on {state.link.display}")
     _, dst_off = _mac_layout(state, "multicast")
     if dst_off is None:
         raise state.error(f"'multicast' is not supported on {state.link.display}")
