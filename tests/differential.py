@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bpfc.packetgen import Packet, targeted_packets
-from bpfc.packetgen.explore import explore
+from bpfc.packetgen import Packet, packet_set
 
 Insns = list[tuple[int, int, int, int]]
 # (expr, linktype, snaplen, optimize, netmask) -> instructions; raises on rejection.
@@ -150,8 +149,7 @@ def default_packets(
     expr: str, linktype: str, ref_programs: Iterable[Insns], seed: int = 0
 ) -> list[Packet]:
     """The targeted packet set for ``expr`` plus packets steered by the reference programs."""
-    seeds = targeted_packets(expr, linktype, seed=seed)
-    return seeds + explore(list(ref_programs), seeds, seed=seed, limit=200)
+    return packet_set(expr, linktype, ref_programs, seed=seed)
 
 
 def check(

@@ -13,6 +13,7 @@ The corpus location is ../shared/corpus-upstream or $BPFC_UPSTREAM.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -35,11 +36,13 @@ from upstream_cases import (  # noqa: E402
 )
 
 
-def run_suite(suite: str) -> tuple[dict[str, str | None], dict[str, str], int]:
-    """(id -> failure reason or None, id -> dlt, number of reject messages with errstr)."""
+def run_suite(suite: str) -> tuple[dict[str, str | None], dict[str, str], Counter, Counter]:
+    """(id -> failure reason or None, id -> dlt, and for reject cases: errstr family ->
+    cases, errstr family -> cases whose bpfc message contains the errstr)."""
     results: dict[str, str | None] = {}
     dlt_of: dict[str, str] = {}
-    errstr_hits = 0
+    families: Counter = Counter()
+    hits: Counter = Counter()
     for rec in cases(UPSTREAM, suite):
         if suite == "accept":
             reason = evaluate_accept(rec, UPSTREAM)
@@ -49,10 +52,18 @@ def run_suite(suite: str) -> tuple[dict[str, str | None], dict[str, str], int]:
             dlt_of[rec["id"]] = savefiles(UPSTREAM)[rec["savefile"]]["dlt"]
         else:
             reason, has_errstr = evaluate_reject(rec, UPSTREAM)
-            errstr_hits += has_errstr
+            family = _family(rec.get("errstr", ""))
+            families[family] += 1
+            hits[family] += has_errstr
             dlt_of[rec["id"]] = rec["dlt"]
         results[rec["id"]] = reason
-    return results, dlt_of, errstr_hits
+    return results, dlt_of, families, hits
+
+
+def _family(errstr: str) -> str:
+    """An errstr with its quoted and numeric parts blanked: the message template."""
+    text = re.sub(r"DLT_\w+", "DLT_X", re.sub(r"'[^']*'", "'X'", errstr))
+    return re.sub(r"(?<![\w.])\d+(?![\w.])", "N", text)
 
 
 def table(title: str, rows: list[tuple[str, int, int]]) -> str:
@@ -81,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = []
     for suite in suites:
         start = time.perf_counter()
-        results, dlt_of, errstr_hits = run_suite(suite)
+        results, dlt_of, families, hits = run_suite(suite)
         elapsed = time.perf_counter() - start
         skipped = sum(1 for r in load(UPSTREAM) if r["kind"] == suite and skip_reason(r))
         per_dlt: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -93,8 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {suite}: {ok}/{len(results)} pass, {skipped} skipped as not applicable"
               f" ({elapsed:.1f} s)")  # fmt: skip
         if suite == "reject":
-            print(f"   errstr found in bpfc's message: {errstr_hits}/{len(results)}"
-                  f" ({100 * errstr_hits / max(len(results), 1):.1f}%)")  # fmt: skip
+            total_hits = sum(hits.values())
+            print(
+                f"   errstr found in bpfc's message: {total_hits}/{len(results)}"
+                f" ({100 * total_hits / max(len(results), 1):.1f}%); by message template:"
+            )
+            rows = [(f[:70], hits[f], n) for f, n in families.most_common(20)]
+            print(table("   errstr template", rows))  # fmt: skip
         print(table("DLT", sorted((d, v[0], v[1]) for d, v in per_dlt.items())))
         if args.by_reason:
             reasons = Counter(_reason_key(r) for r in results.values() if r is not None)

@@ -10,6 +10,8 @@ Pure Python and dependency-free, so the golden corpus tools can use it outside t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from bpfc.packetgen.constants import Constants, extract
 from bpfc.packetgen.links import FRAMERS, frame
 from bpfc.packetgen.packet import Packet, truncate
@@ -17,7 +19,24 @@ from bpfc.packetgen.targeted import EXTRA_ONLY, noise_packets, targeted_packets
 
 LINKTYPES: tuple[str, ...] = tuple(FRAMERS) + EXTRA_ONLY
 
+
+def packet_set(
+    expr: str,
+    linktype: str = "EN10MB",
+    programs: Iterable[Sequence[Sequence[int]]] = (),
+    *,
+    seed: int = 0,
+    steered: int = 200,
+) -> list[Packet]:
+    """The packets to judge ``expr`` by: its targeted set plus up to ``steered`` packets
+    steered by ``programs`` (the reference programs, as ``(code, jt, jf, k)`` sequences)."""
+    from bpfc.packetgen.explore import explore
+
+    seeds = targeted_packets(expr, linktype, seed=seed)
+    return seeds + explore(list(programs), seeds, seed=seed, limit=steered)
+
+
 __all__ = [
-    "LINKTYPES", "Constants", "Packet", "extract", "frame", "noise_packets",
+    "LINKTYPES", "Constants", "Packet", "extract", "frame", "noise_packets", "packet_set",
     "targeted_packets", "truncate",
 ]  # fmt: skip

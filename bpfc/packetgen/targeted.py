@@ -285,7 +285,10 @@ def targeted_packets(
         if out:
             p = rng.choice(out)
             out.append(truncate(p, rng.randrange(len(p.data) + 1)))
-    return out
+    unique: dict[tuple[bytes, int], Packet] = {}
+    for p in out:  # the same bytes reached by two routes are only worth one run
+        unique.setdefault((p.data, p.wirelen), p)
+    return list(unique.values())
 
 
 def _length_probes(c: Constants, pkts: list[Packet], rng: random.Random) -> list[Packet]:
