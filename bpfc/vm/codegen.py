@@ -159,7 +159,7 @@ class _Writer:
             if t == f:
                 pc = t
                 continue
-            operand = "X" if code & 0x08 else str(k)
+            operand = "X" if code & 0x08 else hex(k)
             op = code & 0xF0
             if op == 0x40:
                 yes, no = f"A & {operand}", f"not A & {operand}"
@@ -209,7 +209,7 @@ class _Writer:
             else:
                 put(depth, f"X = (p[{k}] & 15) << 2")
         elif code in (0x00, 0x01):
-            put(depth, f"{'A' if code == 0x00 else 'X'} = {k}")
+            put(depth, f"{'A' if code == 0x00 else 'X'} = {hex(k)}")
         elif code in (0x80, 0x81):
             put(depth, f"{'A' if code == 0x80 else 'X'} = wl")
         elif code in (0x60, 0x61, 0x02, 0x03):
@@ -233,7 +233,7 @@ class _Writer:
 
     def alu(self, code: int, k: int, depth: int) -> bool:
         op, use_x = code & 0xF0, bool(code & 0x08)
-        v = "X" if use_x else str(k)
+        v = "X" if use_x else hex(k)
         put = self.put
         if op == 0x80 and not use_x:
             put(depth, f"A = -A & {M32}")
