@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from bpfc import libpcap
 from bpfc.dump import FORMATS, dump
 from bpfc.errors import AsmError
-from bpfc.image import ANCILLARY, LDX_LEN, OPCODES, SKF_AD_OFF, image
+from bpfc.image import ANCILLARY, LDX_LEN, OPCODES, SKF_AD_OFF, Operand, image, is_conditional_jump
 
 needs_libpcap = pytest.mark.skipif(not libpcap.available(), reason="system libpcap not found")
 needs_tcpdump = pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not found")
@@ -150,6 +151,27 @@ def test_asm_format_uses_labels_and_bpf_asm_keywords():
         "ldx #len",
         "ret a",
     ]
+
+
+def _bpf_asm() -> str | None:
+    return os.environ.get("BPFC_BPF_ASM") or shutil.which("bpf_asm")
+
+
+@pytest.mark.skipif(_bpf_asm() is None, reason="no bpf_asm (set BPFC_BPF_ASM=path)")
+def test_asm_format_is_what_the_kernel_bpf_asm_assembles(tmp_path):
+    """Every named opcode plus a few ancillary loads, through Linux tools/bpf/bpf_asm."""
+    from bpfc.asm import assemble
+
+    prog = [(0x20, 0, 0, SKF_AD_OFF + off) for off in (0, 4, 8, 44, 52)]
+    for code, (_, kind) in OPCODES.items():  # ja #15 and jt 1 land among the final rets
+        k = 0 if kind in (Operand.NONE, Operand.X, Operand.LEN) else 15
+        prog.append((code, 1 if is_conditional_jump(code) else 0, 0, k))
+    prog += [(0x06, 0, 0, 0)] * 16
+    source = tmp_path / "prog.s"
+    source.write_text(dump(prog, "asm"))
+    result = subprocess.run([_bpf_asm(), str(source)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert assemble(result.stdout, fmt="xt_bpf") == prog
 
 
 def test_asm_format_refuses_opcodes_it_cannot_spell():
