@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bpfc.errors import CompileError
-from bpfc.insn import Class, Insn, RVal, bpf_class, bpf_rval
+from bpfc.insn import Class, Insn, JmpOp, RVal, bpf_class, bpf_rval
+
+JA = Class.JMP | JmpOp.JA
 
 __all__ = ["optimize"]
 
@@ -28,6 +30,18 @@ def rejects_all(insns: Sequence[Insn]) -> bool:
     return all(
         bpf_rval(i.code) == RVal.K and i.k == 0 for i in insns if bpf_class(i.code) == Class.RET
     )
+
+
+def is_forward(insns: Sequence[Insn]) -> bool:
+    """True when every jump lands inside the program (no 32-bit wrap-around loops)."""
+    n = len(insns)
+    for i, (code, jt, jf, k) in enumerate(insns):
+        if code == JA:
+            if i + 1 + k >= n:
+                return False
+        elif bpf_class(code) == Class.JMP and i + 1 + max(jt, jf) >= n:
+            return False
+    return True
 
 
 def optimize(
@@ -48,6 +62,8 @@ def optimize(
     from bpfc.opt.manager import run_passes
 
     source = [Insn(*i) for i in insns]
+    if not is_forward(source):
+        return source  # a loop (libpcap's protochain): not a DAG, left as it is
     graph = build(source)
     run_passes(graph, passes)
     result = linearize(graph)

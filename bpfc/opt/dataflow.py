@@ -85,17 +85,28 @@ def operand(vals: Values, regs: Sequence[int], code: int, k: int) -> tuple[int |
 
 def outcome(vals: Values, state: State, code: int, k: int) -> bool | None:
     """The fixed outcome of a conditional jump in ``state``, or None."""
-    op = bpf_op(code)
-    c, va = operand(vals, state.regs, code, k)
-    if c is None:
-        if state.regs[X] == va:
-            return {0x10: True, 0x20: False, 0x30: True}.get(op)
-        return None
+    return decided(vals, state.regs, state.facts, code, k)
+
+
+_SAME = {0x10: True, 0x20: False, 0x30: True}
+
+
+def decided(
+    vals: Values, regs: Sequence[int], facts: dict[int, F.Fact], code: int, k: int
+) -> bool | None:
+    """``outcome`` on a bare register file and fact map."""
+    va = regs[A]
+    if code & Src.X:
+        c = vals.const.get(regs[X])
+        if c is None:
+            return _SAME.get(code & 0xF0) if regs[X] == va else None
+    else:
+        c = k
     ca = vals.const.get(va)
     if ca is not None:
-        return F.evaluate(op, ca, c)
-    fact = state.facts.get(va)
-    return None if fact is None else F.decide(fact, op, c)
+        return F.evaluate(code & 0xF0, ca, c)
+    fact = facts.get(va)
+    return None if fact is None else F.decide(fact, code & 0xF0, c)
 
 
 def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:

@@ -40,11 +40,12 @@ class Block:
 
     @property
     def is_ret(self) -> bool:
-        return bpf_class(self.code) == Class.RET
+        return self.code & 7 == Class.RET
 
     @property
     def is_cond(self) -> bool:
-        return bpf_class(self.code) == Class.JMP and self.code != JA
+        code = self.code
+        return code & 7 == Class.JMP and code != JA
 
     def succs(self) -> tuple[Block, ...]:
         if self.jt is None:

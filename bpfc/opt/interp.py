@@ -90,7 +90,7 @@ def run(insns: Sequence[Sequence[int]], pkt: bytes, wirelen: int | None = None) 
         elif cls == Class.JMP:
             op = bpf_op(code)
             if op == 0x00:
-                pc += k
+                pc = (pc + k) & MASK  # wraps like libpcap's pointer arithmetic (protochain loops)
                 continue
             b = x if bpf_src(code) else k
             if op == 0x10:

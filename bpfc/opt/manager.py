@@ -25,12 +25,12 @@ from bpfc.opt.graph import Graph
 Pass = Callable[[Graph], bool]
 
 PASSES: tuple[tuple[str, Pass], ...] = (
-    ("number_values", number_values.run),
     ("thread_jumps", thread_jumps.run),
+    ("merge_blocks", merge_blocks.run),
+    ("number_values", number_values.run),
     ("eliminate_dead", eliminate_dead.run),
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
-    ("merge_blocks", merge_blocks.run),
     ("build_sets", build_sets.run),
 )
 

@@ -12,17 +12,18 @@ so the pass stays linear.
 
 from __future__ import annotations
 
-from bpfc.opt.dataflow import State, forward, live_ins, out_edges, outcome
+from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import Values, step
 
-_MAX_WALK = 64
+_MAX_WALK = 24
 
 
 def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Block | None:
     """The furthest block an edge into ``start`` may jump to directly, or None."""
     regs = list(state.regs)
     minlen = state.minlen
+    facts = state.facts
     written = 0
     best = None
     block = start
@@ -37,7 +38,7 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
                 written |= 1 << s.dest
                 regs[s.dest] = s.vn
         if block.is_cond and block.jt is not block.jf:
-            taken = outcome(vals, State(tuple(regs), state.facts, minlen), block.code, block.k)
+            taken = decided(vals, regs, facts, block.code, block.k)
             if taken is None:
                 break
             nxt = block.jt if taken else block.jf
