@@ -96,3 +96,12 @@ def test_isolated_reports_abort_and_runs_good_programs() -> None:
     assert info.value.signal == 6
     prog = libpcap.compile("tcp port 80")
     assert libpcap.bpf_filter_isolated(prog, [(TCP80, None), (TCP80[:30], None)]) == [262144, 0]
+
+
+def test_compile_is_safe_from_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    exprs = ["tcp port 80", "udp", "vlan 100 and udp port 53", "host 10.0.0.1"] * 8
+    expected = [libpcap.compile(e) for e in exprs]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(libpcap.compile, exprs)) == expected
