@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     totals = dict(expressions=0, packets=0, both_rejected=0)
     failing: list[str] = []
+    kinds: Counter = Counter()
     shown = 0
     crashes: list[str] = []
     done = 0
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         failing += res.failing_exprs
         crashes += res.crashes
         for d in res.disagreements:
+            kinds[_kind(d)] += 1
             if shown < args.show:
                 print(f"\n{d}")
                 shown += 1
@@ -85,12 +88,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  rejected by both     {totals['both_rejected']}")
     print(f"  disagreeing exprs    {len(failing)}")
     print(f"  harness crashes      {len(crashes)}")
+    for kind, n in kinds.most_common():
+        print(f"    {n:7}  {kind}")
     print(f"  time                 {elapsed:.1f} s")
     for expr in failing[:20]:
         print(f"  FAIL {expr}")
     for line in crashes[:10]:
         print(f"  CRASH {line}")
     return 1 if failing or crashes else 0
+
+
+def _kind(d) -> str:
+    """Disagreement category for the summary."""
+    setting = "optimized" if d.optimize else "unoptimized"
+    if d.packet is None:
+        if str(d.ours).startswith("rejects"):
+            return f"{setting}: bpfc rejects, libpcap compiles"
+        return f"{setting}: bpfc compiles, libpcap rejects ({d.reference})"[:100]
+    if d.packet.wirelen > len(d.packet.data):
+        return f"{setting}: verdicts differ on a truncated capture (caplen < wirelen)"
+    return f"{setting}: verdicts differ on a complete packet"
 
 
 def update_known_failures() -> int:
