@@ -178,7 +178,7 @@ def _only(wanted: int) -> Callable[[CodegenState, int], Cond]:
 
 
 def _none(state: CodegenState, proto: int) -> Cond:
-    raise state.error(f"link-layer type filtering not implemented on {state.link.display}")
+    raise state.error(f"link-layer type filtering not implemented for {state.link.display}")
 
 
 #: framing name (see bpfc.linktypes.FRAMINGS) -> generator of "network protocol is X"
