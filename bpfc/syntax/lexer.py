@@ -112,7 +112,7 @@ def _v6_pattern() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alts))
 
 
-_V6_RE = _v6_pattern()
+_v6_re: re.Pattern[str] | None = None  # compiled on first use: a big pattern, rarely needed
 
 NAMED_NUMBERS: dict[str, int] = {
     "icmptype": 0, "icmpcode": 1,
@@ -190,9 +190,12 @@ def _v6_len(text: str, pos: int) -> int:
     run = _V6_CHARS_RE.match(text, pos)
     if not run or ":" not in run.group():
         return 0
+    global _v6_re
+    if _v6_re is None:
+        _v6_re = _v6_pattern()
     end = min(run.end(), pos + 128)
     for stop in range(end, pos + 1, -1):
-        if _V6_RE.fullmatch(text, pos, stop):
+        if _v6_re.fullmatch(text, pos, stop):
             return stop - pos
     return 0
 
