@@ -8,10 +8,10 @@ steered into each program's comparisons.
 from __future__ import annotations
 
 import pytest
+from test_opt_helpers import first_difference, packets_for, upstream_accepts
 
 from bpfc.errors import CompileError
 from bpfc.opt import optimize
-from test_opt_helpers import first_difference, packets_for, upstream_accepts
 
 # Expressions where we are knowingly larger than libpcap: libpcap's version changes the
 # verdict on truncated packets (it drops a load that can fail, or reorders tests across

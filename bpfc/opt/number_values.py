@@ -19,12 +19,8 @@ from bpfc.opt.values import A, Values, X, step
 
 _LD_IMM = Class.LD | Mode.IMM
 _LDX_IMM = Class.LDX | Mode.IMM
-_MOVES = {
-    Class.MISC | MiscOp.TAX,
-    Class.MISC | MiscOp.TXA,
-    Class.LD | Mode.MEM,
-    Class.LDX | Mode.MEM,
-}
+_REG_MOVES = {Class.MISC | MiscOp.TAX, Class.MISC | MiscOp.TXA}
+_MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 
 
 def _replaceable(ins: Insn) -> bool:
@@ -71,6 +67,10 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
             new = Insn(_LD_IMM if dest == A else _LDX_IMM, 0, 0, const)
         elif dest in (A, X) and _replaceable(ins):
             new = _move(regs, dest, vn) or new
+        elif dest in (A, X) and ins.code in _MEM_LOADS:
+            move = _move(regs, dest, vn)
+            if move is not None and move.code in _REG_MOVES:
+                new = move
         if new != ins:
             changed = True
         out.append(new)
