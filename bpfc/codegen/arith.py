@@ -170,7 +170,9 @@ def gen_arth(state: CodegenState, op: str, a0: Arth, a1: Arth) -> Arth:
     state.free_reg(a1.reg)
     reg = state.alloc_reg()
     stmts.append(_st(reg))
-    return Arth(stmts, reg, _and_checks(a0.checks, a1.checks))
+    # libpcap keeps only the left operand's protocol checks here (the right one's are
+    # dropped: ``ip[1] + tcp[2] = 3`` does not test for TCP); same verdicts on purpose
+    return Arth(stmts, reg, a0.checks)
 
 
 def gen_neg(state: CodegenState, a: Arth) -> Arth:
