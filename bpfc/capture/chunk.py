@@ -3,14 +3,17 @@
 The batch engine wants, for a few tens of thousands of packets at once, where each
 packet's bytes start in one packed buffer, how many were captured, and the wire length.
 A capture file mapping already *is* such a buffer, so a chunk is just index arrays into
-it (``data_off``, ``caplen``, ``wirelen``, ``ts_ns``, ``iface``) plus the record spans
-(``rec_off``, ``rec_end``) that let a writer copy whole runs of records untouched.
+it (``data_off``, ``caplen``, ``iface``) plus the record spans (``rec_off``, ``rec_end``)
+that let a writer copy whole runs of records untouched.  ``wirelen`` and ``ts_ns`` are
+gathered from the record headers only when first asked for: many filters never load
+``len``, and only a re-encoding writer or a printed line needs the time.
 numpy is imported here only; nothing else in the readers needs it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,21 +21,55 @@ if TYPE_CHECKING:  # pragma: no cover
     from bpfc.capture.pcap import PcapReader
 
 
-class Chunk(NamedTuple):
+class Chunk:
     """Index arrays over ``buf`` (uint8, the whole source) for ``len(data_off)`` packets."""
 
-    buf: Any
-    data_off: Any
-    caplen: Any
-    wirelen: Any
-    ts_ns: Any
-    iface: Any
-    linktypes: dict[int, int]
-    rec_off: Any
-    rec_end: Any
+    __slots__ = (
+        "buf", "data_off", "caplen", "iface", "linktypes", "rec_off", "rec_end",
+        "_wirelen", "_ts_ns", "_gather",
+    )  # fmt: skip
 
-    def __len__(self) -> int:  # type: ignore[override]
+    def __init__(
+        self,
+        buf: Any,
+        data_off: Any,
+        caplen: Any,
+        iface: Any,
+        linktypes: dict[int, int],
+        rec_off: Any,
+        rec_end: Any,
+        *,
+        wirelen: Any = None,
+        ts_ns: Any = None,
+        gather: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.buf = buf
+        self.data_off = data_off
+        self.caplen = caplen
+        self.iface = iface
+        self.linktypes = linktypes
+        self.rec_off = rec_off
+        self.rec_end = rec_end
+        self._wirelen = wirelen
+        self._ts_ns = ts_ns
+        self._gather = gather
+
+    def __len__(self) -> int:
         return int(self.data_off.shape[0])
+
+    @property
+    def wirelen(self) -> Any:
+        if self._wirelen is None:
+            assert self._gather is not None
+            self._wirelen = self._gather("wirelen")
+        return self._wirelen
+
+    @property
+    def ts_ns(self) -> Any:
+        if self._ts_ns is None:
+            assert self._gather is not None
+            self._ts_ns = self._gather("ts_ns")
+        return self._ts_ns
 
     def data(self, i: int) -> memoryview:
         """Packet ``i``'s bytes as a view into the source (no copy)."""
@@ -47,30 +84,43 @@ def as_uint8(view: memoryview) -> Any:
     return np.frombuffer(view, dtype=np.uint8)
 
 
-def pcap_chunk(reader: PcapReader, offsets: list[int], end: int) -> Chunk:
-    """Index the pcap records starting at ``offsets`` (all complete) with one gather."""
+def u32_at(buf: Any, pos: Any, big_endian: bool) -> Any:
+    """The 32-bit words at byte offsets ``pos`` (any alignment), as int64."""
+    b = [buf[pos + i].astype(np.int64) for i in range(4)]
+    if big_endian:
+        b.reverse()
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
+
+
+def pcap_chunk(reader: PcapReader, offsets: list[int], after: int) -> Chunk:
+    """Index the complete pcap records starting at ``offsets``; ``after`` follows the last."""
     buf = getattr(reader, "_buf8", None)
     if buf is None or buf.shape[0] != len(reader.buffer):
         buf = as_uint8(reader.buffer)
         reader._buf8 = buf  # type: ignore[attr-defined]
-    pos = np.asarray(offsets, dtype=np.int64)
-    n = pos.shape[0]
-    header = buf[pos[:, None] + np.arange(16, dtype=np.int64)]
-    words = header.view(np.dtype(reader.byteorder + "u4")).reshape(n, 4).astype(np.int64)
-    rec_end = pos + 16 + words[:, 2]
-    caplen = np.minimum(words[:, 2], reader.snapshot)
-    scale = 1 if reader.nsec else 1000
+    pos = np.array(offsets, dtype=np.int64)
+    rec_end = np.empty_like(pos)
+    rec_end[:-1] = pos[1:]
+    rec_end[-1] = after
     data_off = pos + 16
+    caplen = np.minimum(rec_end - data_off, reader.snapshot)
+    big = reader.byteorder == ">"
+    scale = 1 if reader.nsec else 1000
+
+    def gather(name: str) -> Any:
+        if name == "wirelen":
+            return u32_at(buf, pos + 12, big)
+        return u32_at(buf, pos, big) * 1_000_000_000 + u32_at(buf, pos + 4, big) * scale
+
     return Chunk(
-        buf=buf,
-        data_off=data_off,
-        caplen=caplen,
-        wirelen=words[:, 3],
-        ts_ns=words[:, 0] * 1_000_000_000 + words[:, 1] * scale,
-        iface=np.zeros(n, dtype=np.int32),
-        linktypes={0: reader.linktype},
-        rec_off=pos,
-        rec_end=rec_end,
+        buf,
+        data_off,
+        caplen,
+        np.zeros(pos.shape[0], dtype=np.int32),
+        {0: reader.linktype},
+        pos,
+        rec_end,
+        gather=gather,
     )
 
 
@@ -88,13 +138,13 @@ def list_chunk(
     """A chunk from plain lists (pcapng blocks, zero-copy buffers, rings)."""
     i64 = np.int64
     return Chunk(
-        buf=buf,
-        data_off=np.asarray(data_off, dtype=i64),
-        caplen=np.asarray(caplen, dtype=i64),
+        buf,
+        np.asarray(data_off, dtype=i64),
+        np.asarray(caplen, dtype=i64),
+        np.asarray(iface, dtype=np.int32),
+        dict(linktypes),
+        np.asarray(rec_off, dtype=i64),
+        np.asarray(rec_end, dtype=i64),
         wirelen=np.asarray(wirelen, dtype=i64),
         ts_ns=np.asarray(ts_ns, dtype=i64),
-        iface=np.asarray(iface, dtype=np.int32),
-        linktypes=dict(linktypes),
-        rec_off=np.asarray(rec_off, dtype=i64),
-        rec_end=np.asarray(rec_end, dtype=i64),
     )

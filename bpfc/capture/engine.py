@@ -98,6 +98,9 @@ def _per_packet(
 ) -> None:
     from bpfc.vm import make_filter
 
+    if reader.format == "pcap" and limit is None:
+        _pcap_generated_loop(reader, program_for(reader.linktype), writer, emit, progress, stats)
+        return
     filters: dict[int, Callable[..., int]] = {}
     total = len(reader.buffer)
     read = matched = 0
@@ -119,6 +122,51 @@ def _per_packet(
                 progress(-1, total, read)
     finally:
         stats.read, stats.matched = read, matched
+
+
+def _pcap_generated_loop(
+    reader: Any,
+    prog: Program,
+    writer: CaptureWriter | None,
+    emit: Emit | None,
+    progress: Progress | None,
+    stats: FilterStats,
+) -> None:
+    """Per-packet verdicts with the packet loop inside :mod:`bpfc.vm`'s generated code."""
+    from itertools import islice
+
+    from bpfc.vm import make_batch_filter
+
+    verdicts = make_batch_filter(prog)
+    offsets: list[int] = []
+    errors: list[CaptureError] = []
+    items = reader.pairs(offsets, errors)
+    raw = writer is not None and writer.raw_compatible(reader)
+    source = reader.buffer
+    total = len(source)
+    while True:
+        results = verdicts(islice(items, CHUNK))
+        if not results:
+            break
+        hits = [i for i, verdict in enumerate(results) if verdict]
+        for i in hits:
+            pos = offsets[i]
+            packet, stop = reader.packet_at(pos)
+            if writer is not None:
+                if raw and stop == pos + 16 + packet.caplen:  # whole record: copy it
+                    writer.write_raw([source[pos:stop]], 1, reader.linktype)
+                else:
+                    writer.write(packet)
+            if emit is not None:
+                emit(stats.read + i + 1, packet)
+        stats.read += len(results)
+        stats.matched += len(hits)
+        reader.release(offsets[0], offsets[-1])
+        offsets.clear()
+        if progress is not None:
+            progress(-1, total, stats.read)
+    if errors:
+        raise errors[0]
 
 
 def _batch(
@@ -176,11 +224,11 @@ def _run(run_batch: Any, prog: Program, chunk: Any, sel: Any) -> Any:
     from bpfc.capture.batch import batchable
 
     if batchable(prog):
+        # the wire length is gathered from the headers only for programs that load it
+        wirelen = chunk.wirelen if any(i[0] in (0x80, 0x81) for i in prog) else chunk.caplen
         if sel is None:
-            return run_batch(prog, chunk.buf, chunk.data_off, chunk.caplen, chunk.wirelen)
-        return run_batch(
-            prog, chunk.buf, chunk.data_off[sel], chunk.caplen[sel], chunk.wirelen[sel]
-        )
+            return run_batch(prog, chunk.buf, chunk.data_off, chunk.caplen, wirelen)
+        return run_batch(prog, chunk.buf, chunk.data_off[sel], chunk.caplen[sel], wirelen[sel])
     import numpy as np
 
     from bpfc.vm import make_filter
@@ -214,22 +262,21 @@ def _output(
         return
     import numpy as np
 
-    # whole records copied verbatim, one write per run of consecutive matches
+    # whole records copied verbatim, one slice per run of consecutive matches, one writelines
     whole = (chunk.rec_end - chunk.rec_off) == 16 + chunk.caplen
-    cuts = np.flatnonzero(np.diff(hits) != 1)
-    starts = hits[np.concatenate(([0], cuts + 1))].tolist()
-    ends = hits[np.concatenate((cuts, [hits.shape[0] - 1]))].tolist()
-    linktype = reader.linktype
-    for first, last in zip(starts, ends, strict=True):
-        if whole[first : last + 1].all():
-            writer.write_raw(
-                source[int(chunk.rec_off[first]) : int(chunk.rec_end[last])],
-                last - first + 1,
-                linktype,
-            )
-        else:
-            for i in range(first, last + 1):
+    if not whole[hits].all():  # some records were cut to the snapshot: re-encode those
+        for i in hits.tolist():
+            if whole[i]:
+                start, stop = int(chunk.rec_off[i]), int(chunk.rec_end[i])
+                writer.write_raw([source[start:stop]], 1, reader.linktype)
+            else:
                 writer.write(_packet(chunk, i))
+        return
+    cuts = np.flatnonzero(np.diff(hits) != 1)
+    starts = chunk.rec_off[hits[np.concatenate(([0], cuts + 1))]].tolist()
+    stops = chunk.rec_end[hits[np.concatenate((cuts, [hits.shape[0] - 1]))]].tolist()
+    runs = [source[a:b] for a, b in zip(starts, stops, strict=True)]
+    writer.write_raw(runs, int(hits.shape[0]), reader.linktype)
 
 
 def _packet(chunk: Any, i: int) -> Packet:

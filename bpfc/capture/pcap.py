@@ -153,6 +153,48 @@ class PcapReader:
                 release_pages(self._map, released, pos)
                 released = pos
 
+    def pairs(self, offsets: list[int], errors: list[CaptureError]) -> Iterator[tuple[Any, int]]:
+        """``(data view, wire length)`` per packet, for generated filter loops.
+
+        Each record's offset is appended to ``offsets``; an unreadable record ends the
+        iteration quietly with its error appended to ``errors`` (so the consumer keeps
+        every verdict it already has).  Pages are not released here: the consumer goes
+        back to the matches, so it calls :meth:`release` when it is done with a range.
+        """
+        mv = self._mv
+        end = len(mv)
+        unpack = self._record.unpack_from
+        snapshot = self.snapshot
+        note = offsets.append
+        pos = FILE_HEADER
+        while pos < end:
+            if pos + RECORD_HEADER > end:
+                errors.append(self._truncated_header(pos, end))
+                return
+            _, _, caplen, wirelen = unpack(mv, pos)
+            start = pos + RECORD_HEADER
+            stop = start + caplen
+            if stop > end:
+                errors.append(self._truncated_record(pos, caplen, end - start))
+                return
+            note(pos)
+            yield mv[start : start + min(caplen, snapshot)], wirelen
+            pos = stop
+
+    def release(self, start: int, end: int) -> None:
+        """Drop the pages of bytes ``[start, end)`` from the resident set (views stay valid)."""
+        release_pages(self._map, start, end)
+
+    def packet_at(self, pos: int) -> tuple[Packet, int]:
+        """The packet whose record starts at byte ``pos`` (an offset :meth:`pairs` noted),
+        and where its record ends (it may hold more than the snapshot it was cut to)."""
+        sec, frac, caplen, wirelen = self._record.unpack_from(self._mv, pos)
+        start = pos + RECORD_HEADER
+        ts_ns = sec * 1_000_000_000 + frac * (1 if self.nsec else 1000)
+        keep = min(caplen, self.snapshot)
+        packet = Packet(ts_ns, keep, wirelen, self.linktype, 0, self._mv[start : start + keep])
+        return packet, start + caplen
+
     def _truncated_header(self, pos: int, end: int) -> CaptureError:
         return CaptureError(
             f"truncated record header ({end - pos} of {RECORD_HEADER} bytes)", self.path, pos
@@ -164,39 +206,52 @@ class PcapReader:
         )
 
     # -- batch path ----------------------------------------------------------------------
+    def _offsets(self, pos: int, size: int) -> tuple[list[int], int, CaptureError | None]:
+        """Up to ``size`` record offsets from ``pos``, the offset after them, and any error.
+
+        The fast path walks the chain of record lengths in one list comprehension (the
+        records are contiguous, so each start is the previous start + 16 + caplen); when
+        it runs off the end of the file it is redone carefully to find the exact error.
+        """
+        mv = self._mv
+        end = len(mv)
+        caplen_at = self._caplen.unpack_from
+        start = pos
+        try:
+            nexts = [pos := pos + RECORD_HEADER + caplen_at(mv, pos + 8)[0] for _ in range(size)]
+        except struct.error:
+            nexts = []
+        if nexts and nexts[-1] <= end:
+            return [start, *nexts[:-1]], nexts[-1], None
+        offsets: list[int] = []
+        pos = start
+        while pos < end and len(offsets) < size:
+            if pos + RECORD_HEADER > end:
+                return offsets, pos, self._truncated_header(pos, end)
+            stop = pos + RECORD_HEADER + caplen_at(mv, pos + 8)[0]
+            if stop > end:
+                left = end - pos - RECORD_HEADER
+                return offsets, pos, self._truncated_record(pos, stop - pos - RECORD_HEADER, left)
+            offsets.append(pos)
+            pos = stop
+        return offsets, pos, None
+
     def chunks(self, size: int = 65536) -> Iterator[Any]:
         """Yield :class:`~bpfc.capture.chunk.Chunk` s of up to ``size`` records (needs numpy)."""
         from bpfc.capture.chunk import pcap_chunk
 
-        mv = self._mv
-        end = len(mv)
-        caplen_at = self._caplen.unpack_from
+        end = len(self._mv)
         pos = FILE_HEADER
         prev = 0
         while pos < end:
-            offsets: list[int] = []
-            append = offsets.append
-            error = None
-            limit = size
-            while pos < end and limit:
-                if pos + RECORD_HEADER > end:
-                    error = self._truncated_header(pos, end)
-                    break
-                stop = pos + RECORD_HEADER + caplen_at(mv, pos + 8)[0]
-                if stop > end:
-                    error = self._truncated_record(
-                        pos, stop - pos - RECORD_HEADER, end - pos - RECORD_HEADER
-                    )
-                    break
-                append(pos)
-                pos = stop
-                limit -= 1
-            release_pages(self._map, prev, offsets[0] if offsets else pos)
-            prev = offsets[0] if offsets else pos
+            offsets, after, error = self._offsets(pos, size)
+            release_pages(self._map, prev, pos)
+            prev = pos
             if offsets:
-                yield pcap_chunk(self, offsets, pos)
+                yield pcap_chunk(self, offsets, after)
             if error is not None:
                 raise error
+            pos = after
 
 
 class PcapWriter:
@@ -225,7 +280,7 @@ class PcapWriter:
     def write_packet(self, packet: Packet) -> None:
         self.write(packet.ts_ns, packet.wirelen, packet.data)
 
-    def write_raw(self, records: Any, count: int) -> None:
-        """Append ``count`` records already encoded in this file's format (a run of a source)."""
-        self.out.write(records)
+    def write_raw(self, runs: list[Any], count: int) -> None:
+        """Append ``count`` records already encoded in this file's format (runs of a source)."""
+        self.out.writelines(runs)
         self.count += count

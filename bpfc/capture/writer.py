@@ -67,11 +67,11 @@ class CaptureWriter:
             )
         self._pcap.write(packet.ts_ns, packet.wirelen, packet.data)
 
-    def write_raw(self, records: Any, count: int, linktype: int) -> None:
-        """Append ``count`` records copied from a compatible pcap input."""
+    def write_raw(self, runs: list[Any], count: int, linktype: int) -> None:
+        """Append ``count`` records, given as runs of bytes copied from a compatible input."""
         self.start(linktype)
         assert self._pcap is not None
-        self._pcap.write_raw(records, count)
+        self._pcap.write_raw(runs, count)
 
     def close(self) -> None:
         self.out.flush()
