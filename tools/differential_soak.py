@@ -112,18 +112,21 @@ def _kind(d) -> str:
 
 def update_known_failures() -> int:
     lines = [
-        "# Differential checks bpfc fails today: LINKTYPE<TAB>primitive (or @compositions-opt /",
-        "# @compositions-unopt).  Regenerate: python tools/differential_soak.py "
-        "--update-known-failures",
+        "# Differential checks bpfc fails today: LINKTYPE<TAB>check<TAB># what went wrong.",
+        "# check = a primitive alone, or '@opt EXPR' / '@unopt EXPR' for a composition.",
+        "# Regenerate: python tools/differential_soak.py --update-known-failures",
     ]
     for linktype in CI_LINKTYPES:
         results, excluded = ci_results(linktype)
         bad = sorted(what for what, reason in results.items() if reason is not None)
         print(f"{linktype}: {len(results) - len(bad)}/{len(results)} pass, "
               f"{len(excluded)} excluded")  # fmt: skip
-        lines += [f"{linktype}\t{what}" for what in bad]
+        for what in bad:
+            first = results[what].splitlines()[0]
+            reason = first.rsplit("': ", 1)[-1]  # drop the "LINKTYPE opt 'expr'" prefix
+            lines.append(f"{linktype}\t{what}\t# {reason[:120]}")
     KNOWN_FAILURES.write_text("\n".join(lines) + "\n")
-    print(f"wrote {len(lines) - 2} entries to {KNOWN_FAILURES}")
+    print(f"wrote {len(lines) - 3} entries to {KNOWN_FAILURES}")
     return 0
 
 

@@ -64,15 +64,23 @@ def pool(linktype: str) -> tuple[str, ...]:
 
 def compose(primitives: list[str] | tuple[str, ...], rng: random.Random, depth: int = 4) -> str:
     """A random boolean expression over ``primitives`` no deeper than ``depth``."""
+    return compose_leaves(primitives, rng, depth)[0]
+
+
+def compose_leaves(
+    primitives: list[str] | tuple[str, ...], rng: random.Random, depth: int = 4
+) -> tuple[str, list[str]]:
+    """Like :func:`compose`, also returning the primitives used (the leaves, in order)."""
     if depth <= 0 or rng.random() < 0.3:
-        return rng.choice(primitives)
+        leaf = rng.choice(primitives)
+        return leaf, [leaf]
     roll = rng.random()
     if roll < 0.2:
-        inner = compose(primitives, rng, depth - 1)
-        return f"{rng.choice(('not ', '!', 'not '))}({inner})"
+        inner, leaves = compose_leaves(primitives, rng, depth - 1)
+        return f"{rng.choice(('not ', '!', 'not '))}({inner})", leaves
     op = rng.choice((" and ", " or ", " && ", " || ", " and ", " or "))
-    left = compose(primitives, rng, depth - 1)
-    right = compose(primitives, rng, depth - 1)
+    left, lleaves = compose_leaves(primitives, rng, depth - 1)
+    right, rleaves = compose_leaves(primitives, rng, depth - 1)
     if rng.random() < 0.8:  # usually parenthesise: `and`/`or` share one precedence level
         left, right = f"({left})", f"({right})"
-    return left + op + right
+    return left + op + right, lleaves + rleaves
