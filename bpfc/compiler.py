@@ -1,10 +1,10 @@
 """``compile()``: filter expression text to a validated :class:`~bpfc.program.Program`.
 
 The pipeline: parse (``bpfc.syntax.parse``) -> generate a CFG in source order
-(``bpfc.codegen``) -> close it with ``ret snaplen`` / ``ret 0`` -> optimize (the
-``bpfc.opt`` package, when it provides ``optimize(root, state)``; otherwise the
-unoptimized graph is used, which is always correct) -> linearize in libpcap's block
-order (``bpfc.emit``) -> validate.
+(``bpfc.codegen``) -> close it with ``ret snaplen`` / ``ret 0`` -> linearize in
+libpcap's block order (``bpfc.emit``) -> optimize (``bpfc.opt.optimize`` on the
+instructions; a graph-level ``bpfc.opt.optimize_cfg(root, state)`` is used first if
+the package provides one) -> validate.
 """
 
 from __future__ import annotations
@@ -106,7 +106,23 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
         root = _optimize(root, state)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
+        return Program.from_insns(_optimize_insns(linearize(root), expr))
     return Program.from_insns(linearize(root))
+
+
+def _optimize_insns(insns: list, expr: str) -> list:
+    """Run ``bpfc.opt.optimize`` (instruction-level) when the optimizer package has it."""
+    try:
+        module = importlib.import_module("bpfc.opt")
+    except ImportError:  # pragma: no cover
+        return insns
+    fn = getattr(module, "optimize", None)
+    if fn is None:
+        return insns
+    try:
+        return fn(insns)
+    except CompileError as err:
+        raise CompileError(err.message, expr, err.span, err.hint) from None
 
 
 def _optimize(root: Block, state: CodegenState) -> Block:
