@@ -178,6 +178,8 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
                 if op in (AluOp.DIV, AluOp.MOD):
                     return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
                 return Step(A, vals.alu(op, regs[A], regs[X]), True, minlen, ins)
+            if op in (AluOp.DIV, AluOp.MOD) and cx == 0:
+                return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
             ins = Insn(Class.ALU | op | Src.K, 0, 0, cx)
             k = cx
         if op in (AluOp.DIV, AluOp.MOD) and k == 0:
