@@ -1,10 +1,10 @@
 """The abstract syntax tree of a pcap-filter(7) expression, as bpfc's parser builds it.
 
 The parser (:mod:`bpfc.syntax`) turns text into these nodes; the code generator turns them
-into a control-flow graph.  Nodes are frozen, slotted dataclasses: they are hashable, cheap,
-and can be shared.  Every node has a ``span`` — the ``(start, end)`` character offsets of the
-text it came from — declared with ``compare=False``, so two trees built from differently
-spaced text compare equal.
+into a control-flow graph.  Nodes are frozen and slotted and behave as dataclasses (see
+:class:`Node`): they are hashable, cheap, and can be shared.  Every node has a ``span``
+— the ``(start, end)`` character offsets of the text it came from — declared with
+``compare=False``, so two trees built from differently spaced text compare equal.
 
 The parser does *lexical* and *syntactic* work only.  Everything that depends on the link
 type, on name lookups or on value ranges (unknown host names, ``'port' qualifier applied to
@@ -96,8 +96,10 @@ resolved qualifiers and the link type, which only the code generator knows:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import FrozenInstanceError, field
+from typing import Any, ClassVar, TypeVar
 
 Span = tuple[int, int]
 """``(start, end)`` character offsets into the expression text, end exclusive."""
@@ -130,20 +132,106 @@ BYTE_OPS: tuple[str, ...] = ("&", "|", "<", ">", "=")
 
 
 class Node:
-    """Base class of every AST node (all are frozen slotted dataclasses with a ``span``)."""
+    """Base class of every AST node: frozen, slotted, compared and hashed by value.
+
+    Nodes behave as ``@dataclass(frozen=True, slots=True)`` classes do —
+    :func:`dataclasses.fields`, :func:`dataclasses.replace`, ``match`` patterns,
+    :class:`~dataclasses.FrozenInstanceError` — but are declared with :func:`_node`, which
+    builds them without generating code: creating ~45 dataclasses costs more start-up time
+    than the rest of the parser.
+    """
 
     __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+    _compare: ClassVar[tuple[str, ...]] = ()
+    _repr: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        names = self._fields
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__}() takes {len(names)} arguments")
+        setter = object.__setattr__
+        for name, value in zip(names, args, strict=False):
+            setter(self, name, value)
+        for name in names[len(args) :]:
+            if name in kwargs:
+                setter(self, name, kwargs.pop(name))
+            elif name in self._defaults:
+                setter(self, name, self._defaults[name])
+            else:
+                raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got unexpected {sorted(kwargs)}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in self._compare])
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *self._key()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._repr)
+        return f"{type(self).__name__}({args})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), tuple(getattr(self, name) for name in self._fields))
 
     def children(self) -> tuple[Node, ...]:
         """The direct child nodes, in source order."""
         out: list[Node] = []
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
+        for name in self._fields:
+            value = getattr(self, name)
             if isinstance(value, Node):
                 out.append(value)
             elif isinstance(value, tuple):
                 out.extend(v for v in value if isinstance(v, Node))
         return tuple(out)
+
+
+_N = TypeVar("_N", bound=type)
+
+
+def _node(cls: _N) -> _N:
+    """Turn an annotated class body into a slotted :class:`Node` subclass (see there)."""
+    annotations = cls.__dict__.get("__annotations__", {})
+    namespace = {
+        k: v
+        for k, v in cls.__dict__.items()
+        if k not in annotations and k not in ("__dict__", "__weakref__")
+    }
+    specs: dict[str, dataclasses.Field[Any]] = {}
+    defaults: dict[str, Any] = {}
+    for name, hint in annotations.items():
+        default = cls.__dict__.get(name, dataclasses.MISSING)
+        spec = default if isinstance(default, dataclasses.Field) else field(default=default)
+        spec.name, spec.type = name, hint
+        spec._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+        if spec.default is not dataclasses.MISSING:
+            defaults[name] = spec.default
+        specs[name] = spec
+    names = tuple(annotations)
+    namespace.update(
+        __slots__=names,
+        __match_args__=names,
+        __dataclass_fields__=specs,
+        _fields=names,
+        _defaults=defaults,
+        _compare=tuple(n for n in names if specs[n].compare),
+        _repr=tuple(n for n in names if specs[n].repr),
+    )
+    return type(cls)(cls.__name__, cls.__bases__, namespace)  # type: ignore[return-value]
 
 
 def walk(root: Node) -> Iterator[Node]:
@@ -158,14 +246,14 @@ def walk(root: Node) -> Iterator[Node]:
 # ---------------------------------------------------------------- boolean structure
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Empty(Node):
     """The empty expression: matches every packet."""
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class And(Node):
     """Conjunction of two or more terms, evaluated left to right (``and``, ``&&``)."""
 
@@ -173,7 +261,7 @@ class And(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Or(Node):
     """Disjunction of two or more terms, evaluated left to right (``or``, ``||``)."""
 
@@ -181,7 +269,7 @@ class Or(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Not(Node):
     """Negation (``not``, ``!``)."""
 
@@ -192,7 +280,7 @@ class Not(Node):
 # ---------------------------------------------------------------- qualified primitives
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Qualifiers(Node):
     """The resolved qualifiers of a :class:`Primitive` (see the module docstring).
 
@@ -216,7 +304,7 @@ class Qualifiers(Node):
         return not (self.inherited or self.undefined)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class NameId(Node):
     """A name id (host, net, port, service, protocol name, port range); escapes removed."""
 
@@ -225,7 +313,7 @@ class NameId(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class NumberId(Node):
     """A numeric id (``port 80``, ``proto 6``, ``net 10``, ``host 167772161``)."""
 
@@ -233,7 +321,7 @@ class NumberId(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class IPv4Id(Node):
     """2-4 dotted numbers as written (``10.1``, ``1.2.3.4``, DECnet ``1.2``)."""
 
@@ -246,7 +334,7 @@ class IPv4Id(Node):
         return self.text.count(".") + 1
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class IPv4NetId(Node):
     """``addr/prefix`` for IPv4 (``prefix`` unchecked: the generator validates it)."""
 
@@ -255,7 +343,7 @@ class IPv4NetId(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class IPv4MaskId(Node):
     """``addr mask mask``."""
 
@@ -264,7 +352,7 @@ class IPv4MaskId(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class IPv6Id(Node):
     """An IPv6 address; ``packed`` is its 16 bytes."""
 
@@ -273,7 +361,7 @@ class IPv6Id(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class IPv6NetId(Node):
     """``addr/prefix`` for IPv6 (``prefix`` unchecked)."""
 
@@ -282,7 +370,7 @@ class IPv6NetId(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class EtherId(Node):
     """A MAC address (``a:b:c:d:e:f``, ``a-b-..``, ``a.b.c.d.e.f``, ``xxxx.xxxx.xxxx``,
     ``xxxxxxxxxxxx``); ``octets`` is its 6 bytes."""
@@ -292,7 +380,7 @@ class EtherId(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class ArcnetId(Node):
     """An ARCnet address ``$xx``; ``value`` is the byte."""
 
@@ -304,7 +392,7 @@ class ArcnetId(Node):
 Id = NameId | NumberId | IPv4Id | IPv4NetId | IPv4MaskId | IPv6Id | IPv6NetId | EtherId | ArcnetId
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Primitive(Node):
     """``[proto] [dir] [kind] id`` with the qualifiers resolved (incl. inheritance)."""
 
@@ -313,7 +401,7 @@ class Primitive(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class ProtoAbbrev(Node):
     """A protocol word on its own (``tcp``, ``ip6``, ``ether``, ``l1``...); ``proto`` is
     canonical (see :data:`PROTOS`), ``text`` the word as written."""
@@ -326,7 +414,7 @@ class ProtoAbbrev(Node):
 # ---------------------------------------------------------------- keyword primitives
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Broadcast(Node):
     """``[proto] broadcast``; ``proto`` canonical or None."""
 
@@ -334,7 +422,7 @@ class Broadcast(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Multicast(Node):
     """``[proto] multicast``; ``proto`` canonical or None."""
 
@@ -342,7 +430,7 @@ class Multicast(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Less(Node):
     """``less N``: wire length <= N."""
 
@@ -350,7 +438,7 @@ class Less(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Greater(Node):
     """``greater N``: wire length >= N."""
 
@@ -358,7 +446,7 @@ class Greater(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class ByteOp(Node):
     """``byte INDEX OP VALUE`` (an IPv4-relative byte test); op in :data:`BYTE_OPS`."""
 
@@ -368,21 +456,21 @@ class ByteOp(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Inbound(Node):
     """``inbound``."""
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Outbound(Node):
     """``outbound``."""
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class IfIndex(Node):
     """``ifindex N``."""
 
@@ -390,7 +478,7 @@ class IfIndex(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Vlan(Node):
     """``vlan [N]`` (shifts the offsets of what follows)."""
 
@@ -398,7 +486,7 @@ class Vlan(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Mpls(Node):
     """``mpls [N]``."""
 
@@ -406,14 +494,14 @@ class Mpls(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Pppoed(Node):
     """``pppoed``."""
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Pppoes(Node):
     """``pppoes [N]``."""
 
@@ -421,7 +509,7 @@ class Pppoes(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Geneve(Node):
     """``geneve [N]``."""
 
@@ -429,7 +517,7 @@ class Geneve(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Vxlan(Node):
     """``vxlan [N]``."""
 
@@ -437,7 +525,7 @@ class Vxlan(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Batadv(Node):
     """``batadv [VERSION [TYPE]]``; TYPE a number or a name (resolved by the generator)."""
 
@@ -446,7 +534,7 @@ class Batadv(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class PfIfname(Node):
     """pflog ``on NAME`` / ``ifname NAME``."""
 
@@ -454,7 +542,7 @@ class PfIfname(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class PfRuleset(Node):
     """pflog ``rset NAME`` / ``ruleset NAME``."""
 
@@ -462,7 +550,7 @@ class PfRuleset(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class PfRnr(Node):
     """pflog ``rnr N`` / ``rulenum N``."""
 
@@ -470,7 +558,7 @@ class PfRnr(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class PfSrnr(Node):
     """pflog ``srnr N`` / ``subrulenum N``."""
 
@@ -478,7 +566,7 @@ class PfSrnr(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class PfReason(Node):
     """pflog ``reason N|NAME`` (names via :mod:`bpfc.names`)."""
 
@@ -486,7 +574,7 @@ class PfReason(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class PfAction(Node):
     """pflog ``action NAME``."""
 
@@ -494,7 +582,7 @@ class PfAction(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class WlanType(Node):
     """802.11 ``[proto] type T [subtype S]``; T and S numbers or names."""
 
@@ -504,7 +592,7 @@ class WlanType(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class WlanSubtype(Node):
     """802.11 ``[proto] subtype NAME`` (a name that also implies the type)."""
 
@@ -513,7 +601,7 @@ class WlanSubtype(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class WlanDir(Node):
     """802.11 ``[proto] dir D``; D a number or ``nods``/``tods``/``fromds``/``dstods``."""
 
@@ -522,7 +610,7 @@ class WlanDir(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Llc(Node):
     """``llc [KIND]``; KIND as written (``i``, ``s``, ``u``, ``rr``, ``rnr``, ``ui``...)."""
 
@@ -530,7 +618,7 @@ class Llc(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class AtmType(Node):
     """``lane``, ``metac``, ``bcc``, ``oamf4ec``, ``oamf4sc``, ``sc``, ``ilmic``."""
 
@@ -538,7 +626,7 @@ class AtmType(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class AtmMultiType(Node):
     """``oam``, ``oamf4``, ``connectmsg``, ``metaconnect``."""
 
@@ -546,7 +634,7 @@ class AtmMultiType(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class AtmField(Node):
     """``vpi``/``vci`` compared with a number; op in :data:`RELOPS`."""
 
@@ -556,7 +644,7 @@ class AtmField(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Mtp2Type(Node):
     """``fisu``, ``lssu`` (``lsu``), ``msu``, ``hfisu``, ``hlssu``, ``hmsu``."""
 
@@ -564,7 +652,7 @@ class Mtp2Type(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Mtp3Field(Node):
     """``sio opc dpc sls hsio hopc hdpc hsls`` compared with a number."""
 
@@ -577,7 +665,7 @@ class Mtp3Field(Node):
 # ---------------------------------------------------------------- arithmetic
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Const(Node):
     """A number; ``name`` is the named constant written (``tcpflags``, ``icmp-echo``)."""
 
@@ -586,14 +674,14 @@ class Const(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Len(Node):
     """``len`` / ``length``: the packet's wire length."""
 
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Load(Node):
     """``proto[index]`` / ``proto[index:size]``; ``proto`` canonical, ``size`` unchecked."""
 
@@ -604,7 +692,7 @@ class Load(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class BinOp(Node):
     """``lhs op rhs``; op in :data:`ARITH_OPS`."""
 
@@ -614,7 +702,7 @@ class BinOp(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Neg(Node):
     """Unary minus."""
 
@@ -622,7 +710,7 @@ class Neg(Node):
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@_node
 class Relation(Node):
     """``lhs op rhs`` over arithmetic; op in :data:`RELOPS`."""
 
