@@ -225,3 +225,10 @@ def test_trace_follows_scratch_memory_and_constant_addends():
     assert (cmp.offset, cmp.size, cmp.op, cmp.value) == (16, 2, 0x20, 50)
     found = explore([prog], [Packet(bytes(40), 40)])
     assert any(int.from_bytes(p.data[16:18], "big") > 50 for p in found)
+
+
+@given(st.text(max_size=60) | st.from_regex(r"[0-9a-f:./\- ]{0,40}", fullmatch=True))
+def test_extract_and_targeted_accept_any_text(text):
+    extract(text)  # must not raise on broken or hostile expressions
+    pkts = targeted_packets(text, random_count=2, truncated=1)
+    assert pkts and all(p.wirelen >= len(p.data) for p in pkts)
