@@ -53,3 +53,20 @@ def test_compile_outcome_mismatch_is_reported():
 
     (d,) = check("udp", optimize=(True,), candidate=rejecting, candidate_runner=libpcap_runner)
     assert d.packet is None and "nope" in str(d)
+
+
+def test_master_listing_as_reference():
+    require_libpcap()
+    from differential import listing_compile
+
+    master = listing_compile(
+        ["(000) ldh      [12]", "(001) jeq      #0x800           jt 2\tjf 3",
+         "(002) ret      #262144", "(003) ret      #0"],
+        ["(000) ldh      [12]", "(001) jeq      #0x800           jt 2\tjf 3",
+         "(002) ret      #262144", "(003) ret      #0"],
+    )  # fmt: skip
+    assert check("ip", reference=master, candidate=libpcap_compile,
+                 candidate_runner=libpcap_runner) == []  # fmt: skip
+    wrong = check("ip6", reference=master, candidate=libpcap_compile,
+                  candidate_runner=libpcap_runner)  # fmt: skip
+    assert wrong and all(d.packet is not None for d in wrong)
