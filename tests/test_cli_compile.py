@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,15 @@ def test_help(capsys) -> None:  # noqa: ANN001
         main(["--help"])
     assert exc.value.code == 0
     assert "-y LINKTYPE" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not installed")
+@pytest.mark.parametrize("flag", ["-d", "-dd", "-ddd"])
+@pytest.mark.parametrize("expr", ["tcp port 80", "udp and not arp or ip6", "ip[2:2] > 100"])
+def test_same_text_as_tcpdump(capsys, flag: str, expr: str) -> None:  # noqa: ANN001
+    """Unoptimized output is byte-identical to tcpdump's (libpcap 1.10.3 flavour)."""
+    ref = subprocess.run(
+        ["tcpdump", "-O", flag, "-y", "EN10MB", expr], capture_output=True, text=True, check=True
+    ).stdout
+    _, out, _ = run(capsys, "-O", flag, "--flavor", "1.10", expr)
+    assert out == ref
