@@ -227,8 +227,11 @@ def test_trace_follows_scratch_memory_and_constant_addends():
     assert any(int.from_bytes(p.data[16:18], "big") > 50 for p in found)
 
 
-@given(st.text(max_size=60) | st.from_regex(r"[0-9a-f:./\- ]{0,40}", fullmatch=True))
-def test_extract_and_targeted_accept_any_text(text):
+@given(
+    st.text(max_size=60) | st.from_regex(r"[0-9a-f:./\- ]{0,40}", fullmatch=True),
+    st.sampled_from(["EN10MB", "MTP2", "IEEE802_11_RADIO", "PFLOG", "ARCNET"]),
+)
+def test_extract_and_targeted_accept_any_text(text, linktype):
     extract(text)  # must not raise on broken or hostile expressions
-    pkts = targeted_packets(text, random_count=2, truncated=1)
+    pkts = targeted_packets(text, linktype, random_count=2, truncated=1)
     assert pkts and all(p.wirelen >= len(p.data) for p in pkts)

@@ -23,15 +23,16 @@ def mtp2_frames(numbers: list[int]) -> list[tuple[bytes, str]]:
     """FISUs, LSSUs and MSUs with every number as SIO, DPC, OPC and SLS (and ±1)."""
     out = [(signal_unit(0), "fisu"), (bytes([0x80, 0x80, 1, 0]), "lssu 1"),
            (bytes([0x80, 0x80, 2, 0, 0]), "lssu 2")]  # fmt: skip
-    values = sorted({v for n in numbers for v in (n - 1, n, n + 1) if v >= 0} | {0, 3, 5})
+    values = sorted({v for n in numbers for v in (n - 1, n, n + 1) if 0 <= v <= 0x3FFF} | {0, 3, 5})
+    sios = [v for v in values if v <= 0xFF][:12]
     for v in values:
-        for w in values[:12]:
+        for w in sios:
             out.append((signal_unit(20, w, routing_label(v, v, v), bytes(16)), f"msu sio={w} {v}"))
             out.append((hsl_unit(20, w, routing_label(v, v, v)), f"hsl msu sio={w} {v}"))
         out.append((signal_unit(20, 0x83, routing_label(v, 1, 2), bytes(16)), f"msu dpc={v}"))
         out.append((signal_unit(20, 0x83, routing_label(1, v, 2), bytes(16)), f"msu opc={v}"))
         out.append((signal_unit(20, 0x83, routing_label(1, 2, v), bytes(16)), f"msu sls={v}"))
-        out.append((hsl_unit(20, v, routing_label(v, v, v)), f"hsl msu {v}"))
+        out.append((hsl_unit(20, v & 0xFF, routing_label(v, v, v)), f"hsl msu {v}"))
     out += [(hsl_unit(li, 3, routing_label(1, 2, 3)), f"hsl li={li}") for li in (0, 1, 2, 3)]
     return out
 
