@@ -34,7 +34,8 @@ from make_capture import write_capture  # noqa: E402
 FILTERS = [
     "tcp port 80",
     "udp and not port 53",
-    "ip6 and tcp[tcpflags] & tcp-syn != 0",
+    "ip6 and tcp",
+    "tcp[tcpflags] & tcp-syn != 0",
     "vlan and udp",
     "arp or icmp",
     "ip[8] < 64 and (tcp dst port 443 or udp dst port 5353)",
