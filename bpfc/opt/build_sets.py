@@ -28,15 +28,22 @@ LEAF = 8
 TREE_MIN = 64
 
 
-def _is_test(block: Block) -> bool:
+def _is_load(ins: Insn) -> bool:
+    return bpf_class(ins.code) == Class.LD and bpf_mode(ins.code) in (Mode.ABS, Mode.IND)
+
+
+def _is_test(block: Block, head: bool = False) -> bool:
+    """A ``jeq #k`` on A, after nothing or one packet load (a head may do more before)."""
     if block.code != JEQ or block.jt is block.jf:
         return False
-    if not block.stmts:
+    stmts = block.stmts
+    if not stmts:
         return True
-    if len(block.stmts) != 1:
+    if not _is_load(stmts[-1]):
         return False
-    ins = block.stmts[0]
-    return bpf_class(ins.code) == Class.LD and bpf_mode(ins.code) in (Mode.ABS, Mode.IND)
+    if len(stmts) == 1:
+        return True
+    return head  # the head's earlier statements run before the chain, as they did
 
 
 def _chain(head: Block, preds: dict[int, list[Block]]) -> list[Block]:
@@ -80,7 +87,7 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
     current: Insn | None = None
     for block in chain:
         if block.stmts:
-            current = block.stmts[0]
+            current = block.stmts[-1]
         tests.append((current, block.k))
     loads = list(dict.fromkeys(t[0] for t in tests))
     # The first test of the last field to appear loads it; from there on every load
@@ -97,7 +104,7 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
     groups = {ld: sorted(cs) for ld, cs in groups.items() if cs}
     big = max(len(cs) for cs in groups.values()) >= TREE_MIN
     old = sum(len(b.stmts) + 1 for b in chain)
-    new = sum(len(b.stmts) + 1 for b in chain[:cut])
+    new = sum(len(b.stmts) + 1 for b in chain[:cut]) + (len(chain[0].stmts) - 1 if not cut else 0)
     for ld, cs in groups.items():
         new += (ld is not None) + (_tree_size(len(cs)) if len(cs) >= TREE_MIN else len(cs))
     if len(loads) < 2 and not big:
@@ -117,9 +124,9 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
         nxt = root
     if cut:
         chain[cut - 1].jf = nxt
-    else:
-        for attr in ("stmts", "code", "k", "jt", "jf"):
-            setattr(chain[0], attr, getattr(nxt, attr))
+    else:  # the head's own statements (before its load) still run first
+        chain[0].stmts = chain[0].stmts[:-1]
+        chain[0].set_goto(nxt)
     return True
 
 
@@ -130,7 +137,7 @@ def run(graph: Graph) -> bool:
     done: set[int] = set()
     changed = False
     for block in order:
-        if block.id in done or not _is_test(block):
+        if block.id in done or not _is_test(block, head=True):
             continue
         chain = _chain(block, preds)
         done.update(b.id for b in chain)

@@ -12,9 +12,9 @@ the ``add`` and ``ld #`` then die.  The base must be small (a header length from
 from __future__ import annotations
 
 from bpfc.insn import AluOp, Class, Insn, MiscOp, Mode, bpf_class, bpf_mode
-from bpfc.opt.dataflow import live_ins, term_uses
+from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block, term_uses
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import NREGS, Values, X, defines, step, uses
+from bpfc.opt.values import Values, X, defines, step, uses
 
 TAX = Class.MISC | MiscOp.TAX
 _LIMIT = 0x10000000
@@ -32,8 +32,8 @@ def _small_sum(vals: Values, vn_a: int, vn_x: int) -> int | None:
     return vals.const.get(other)
 
 
-def _fold(vals: Values, block: Block, live_out: int) -> bool:
-    regs = [vals.number(("entry", block.id, r)) for r in range(NREGS)]
+def _fold(vals: Values, block: Block, entry: State, live_out: int) -> bool:
+    regs = list(entry.regs)
     stmts = block.stmts
     for i, ins in enumerate(stmts):
         if ins.code == TAX:
@@ -74,12 +74,16 @@ def run(graph: Graph) -> bool:
     live = live_ins(order)
     vals = Values()
     changed = False
-    for block in order:
-        if not any(ins.code == TAX for ins in block.stmts):
-            continue
-        out = 0
-        for succ in block.succs():
-            out |= live[succ.id]
-        if _fold(vals, block, out):
-            changed = True
+
+    def visit(block: Block, state: State):
+        nonlocal changed
+        if any(ins.code == TAX for ins in block.stmts):
+            out = 0
+            for succ in block.succs():
+                out |= live[succ.id]
+            if _fold(vals, block, state, out):
+                changed = True
+        return out_edges(vals, block, run_block(vals, block, state))
+
+    forward(graph, order, vals, visit)
     return changed

@@ -4,7 +4,9 @@
 targets swapped, and ``and #m; jset #k`` is ``jset #(m & k)``.  Both save the ``and``
 when the masked A is dead on both successors (A then keeps the unmasked value, which
 later blocks may find already loaded).  ``and #m; jeq #c`` with a bit of c outside
-m can never be true and becomes an unconditional edge.
+m can never be true and becomes an unconditional edge.  Adding, subtracting or
+xor-ing a constant is a bijection, so an equality test after it can test the
+original A against an adjusted constant (``sub x; jeq #0`` is ``jeq x``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,34 @@ from bpfc.opt.dataflow import live_ins
 from bpfc.opt.graph import Graph
 from bpfc.opt.values import A
 
+MASK = 0xFFFFFFFF
+SUB_X = Class.ALU | AluOp.SUB | Src.X
 AND_K = Class.ALU | AluOp.AND | Src.K
 JSET_K = Class.JMP | JmpOp.JSET | Src.K
+
+
+_SHIFT = {AluOp.ADD: lambda k, c: (k - c) & MASK, AluOp.SUB: lambda k, c: (k + c) & MASK}
+_SHIFT[AluOp.XOR] = lambda k, c: k ^ c
+
+
+def _unshift(block, live) -> bool:
+    """``add/sub/xor #c; jeq #k`` -> ``jeq #k'``, ``sub x; jeq #0`` -> ``jeq x``, A dead after."""
+    last = block.stmts[-1]
+    if bpf_op(block.code) != JmpOp.JEQ or bpf_src(block.code) != Src.K:
+        return False
+    if last.code == SUB_X and block.k == 0:
+        if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
+            return False
+        block.code = Class.JMP | JmpOp.JEQ | Src.X
+        block.stmts = block.stmts[:-1]
+        return True
+    if last.code & 0x0F != Class.ALU | Src.K or bpf_op(last.code) not in _SHIFT:
+        return False
+    if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
+        return False
+    block.k = _SHIFT[bpf_op(last.code)](block.k, last.k)
+    block.stmts = block.stmts[:-1]
+    return True
 
 
 def run(graph: Graph) -> bool:
@@ -23,7 +51,13 @@ def run(graph: Graph) -> bool:
     live = None
     changed = False
     for block in order:
-        if not block.is_cond or not block.stmts or block.stmts[-1].code != AND_K:
+        if not block.is_cond or not block.stmts:
+            continue
+        if block.stmts[-1].code != AND_K:
+            if live is None:
+                live = live_ins(order)
+            while block.stmts and _unshift(block, live):
+                changed = True
             continue
         if bpf_src(block.code) != Src.K:
             continue
