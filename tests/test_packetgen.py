@@ -235,3 +235,20 @@ def test_extract_and_targeted_accept_any_text(text, linktype):
     extract(text)  # must not raise on broken or hostile expressions
     pkts = targeted_packets(text, linktype, random_count=2, truncated=1)
     assert pkts and all(p.wirelen >= len(p.data) for p in pkts)
+
+
+def test_names_resolve_to_planted_addresses():
+    from bpfc.packetgen import names_from_fixtures
+
+    names = names_from_fixtures(
+        hosts=["10.20.30.40 Host-A.test alias", "fd00::1 host-a.test"],
+        ethers=["aa:00:04:00:14:0e host-a.test"],
+        networks=["net-b.test 10.20.0.0"],
+    )
+    c = extract("host HOST-A.TEST or net net-b.test", names)
+    assert ipaddress.IPv4Network("10.20.30.40/32") in c.nets4
+    assert ipaddress.IPv4Network("10.20.0.0/16") in c.nets4
+    assert ipaddress.IPv6Network("fd00::1/128") in c.nets6
+    assert bytes.fromhex("aa000400140e") in c.macs
+    blob = b"".join(p.data for p in targeted_packets("host alias", names=names))
+    assert I.ip4("10.20.30.40") in blob

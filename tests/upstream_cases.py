@@ -24,7 +24,7 @@ from pathlib import Path
 
 from differential import Rejected, bpfc_runner, libpcap_compile, libpcap_runner, listing_reference
 
-from bpfc.packetgen import LINKTYPES, Packet, noise_packets, targeted_packets
+from bpfc.packetgen import LINKTYPES, Packet, names_from_fixtures, noise_packets, targeted_packets
 from bpfc.packetgen.explore import explore
 
 KNOWN_FAILURES = Path(__file__).with_name("upstream_known_failures.txt")
@@ -70,6 +70,13 @@ def resolver(upstream: Path):
         return None
     fx = _aux(upstream)["name_service_fixtures"]
     return StaticResolver(fx["hosts"], fx["ethers"], fx["networks"])
+
+
+@cache
+def fixture_names(upstream: Path) -> dict[str, list[str]]:
+    """The suite's hosts/ethers/networks fixtures as a packetgen ``names`` mapping."""
+    fx = _aux(upstream)["name_service_fixtures"]
+    return names_from_fixtures(fx["hosts"], fx["ethers"], fx["networks"])
 
 
 def skip_reason(rec: dict) -> str | None:
@@ -126,7 +133,9 @@ def accept_packets(rec: dict, upstream: Path, refs: list) -> list[Packet]:
     """Targeted + steered + savefile packets for an accept case."""
     dlt = rec["dlt"]
     if dlt in LINKTYPES:
-        seeds = targeted_packets(rec["expr"], dlt, random_count=20, truncated=6)
+        seeds = targeted_packets(
+            rec["expr"], dlt, random_count=20, truncated=6, names=fixture_names(upstream)
+        )
         if len(seeds) > PACKETS_PER_CASE:
             step = len(seeds) / PACKETS_PER_CASE
             seeds = [seeds[int(i * step)] for i in range(PACKETS_PER_CASE)]

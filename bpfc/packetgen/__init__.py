@@ -10,9 +10,9 @@ Pure Python and dependency-free, so the golden corpus tools can use it outside t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from bpfc.packetgen.constants import Constants, extract
+from bpfc.packetgen.constants import Constants, extract, names_from_fixtures
 from bpfc.packetgen.links import FRAMERS, frame
 from bpfc.packetgen.packet import Packet, truncate
 from bpfc.packetgen.targeted import EXTRA_ONLY, noise_packets, targeted_packets
@@ -27,16 +27,18 @@ def packet_set(
     *,
     seed: int = 0,
     steered: int = 200,
+    names: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Packet]:
     """The packets to judge ``expr`` by: its targeted set plus up to ``steered`` packets
     steered by ``programs`` (the reference programs, as ``(code, jt, jf, k)`` sequences)."""
     from bpfc.packetgen.explore import explore
 
-    seeds = targeted_packets(expr, linktype, seed=seed)
+    seeds = targeted_packets(expr, linktype, seed=seed, names=names)
     return seeds + explore(list(programs), seeds, seed=seed, limit=steered)
 
 
 __all__ = [
-    "LINKTYPES", "Constants", "Packet", "extract", "frame", "noise_packets", "packet_set",
+    "LINKTYPES", "Constants", "Packet", "extract", "frame", "names_from_fixtures",
+    "noise_packets", "packet_set",
     "targeted_packets", "truncate",
 ]  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 SERVICES = {
@@ -60,7 +61,9 @@ def _ip4(text: str) -> ipaddress.IPv4Network | None:
     """IPv4 text in libpcap's forms: full, abbreviated (``10.1``), with ``/len``."""
     addr, _, plen = text.partition("/")
     parts = addr.split(".")
-    if len(parts) > 4 or any(not p or int(p) > 255 for p in parts):
+    if len(parts) > 4 or not plen.isdigit() and plen:
+        return None
+    if any(not p.isdigit() or int(p) > 255 for p in parts):
         return None
     octets = [int(p) for p in parts] + [0] * (4 - len(parts))
     length = int(plen) if plen else 8 * len(parts)
@@ -83,8 +86,11 @@ def _mac(text: str) -> bytes | None:
     return bytes(int(p, 16) for p in parts)
 
 
-def extract(expr: str) -> Constants:
+def extract(expr: str, names: Mapping[str, Sequence[str]] | None = None) -> Constants:
     """The constants of ``expr``; a following ``mask a.b.c.d`` narrows the previous network.
+
+    ``names`` maps host/network/ether names (lowercase) to the address texts they stand
+    for (see :func:`names_from_fixtures`), so named hosts get targeted packets too.
 
     >>> c = extract("net 10.1/16 and port 53 or portrange 1000-1002 and ether host 0:1:2:3:4:5")
     >>> c.nets4, c.ranges, c.macs[0].hex()
@@ -122,8 +128,47 @@ def extract(expr: str) -> Constants:
         elif kind == "num":
             _add(out.numbers, _number(text))
         else:
-            _add(out.words, text.lower().lstrip("\\"))
+            word = text.lower().lstrip("\\")
+            _add(out.words, word)
+            for addr in (names or {}).get(word, ()):
+                _plant_name(out, addr)
         pending_mask = kind == "word" and text.lower() == "mask"
+    return out
+
+
+def _plant_name(out: Constants, addr: str) -> None:
+    """Add the address a name resolved to, whatever its family."""
+    if (net := _ip4(addr)) is not None and addr.count(".") == 3:
+        _add(out.nets4, net if net.prefixlen < 32 else ipaddress.IPv4Network(addr))
+    elif (mac := _mac_try(addr)) is not None:
+        _add(out.macs, mac)
+    elif (net6 := _ip6(addr)) is not None:
+        _add(out.nets6, net6)
+
+
+def names_from_fixtures(
+    hosts: Iterable[str] = (), ethers: Iterable[str] = (), networks: Iterable[str] = ()
+) -> dict[str, list[str]]:
+    """A ``names`` mapping for :func:`extract` from /etc/hosts, /etc/ethers and /etc/networks
+    style lines (networks get the prefix their trailing zero octets imply)."""
+    out: dict[str, list[str]] = {}
+    for line in hosts:
+        addr, *aliases = line.split("#", 1)[0].split()
+        for name in aliases:
+            out.setdefault(name.lower(), []).append(addr)
+    for line in ethers:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2:
+            out.setdefault(fields[1].lower(), []).append(fields[0])
+    for line in networks:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2:
+            octets = fields[1].split(".")
+            while len(octets) > 1 and octets[-1] == "0":
+                octets.pop()
+            out.setdefault(fields[0].lower(), []).append(
+                ".".join(octets + ["0"] * (4 - len(octets))) + f"/{8 * len(octets)}"
+            )
     return out
 
 

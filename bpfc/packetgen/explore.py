@@ -19,6 +19,8 @@ from typing import NamedTuple
 from bpfc.packetgen.packet import Packet
 
 _SIZES = {0x00: 4, 0x08: 2, 0x10: 1}
+_GROW = 0  # Compare.op for "a load ran past the end of the packet"
+MAX_GROW = 4096
 
 
 class Compare(NamedTuple):
@@ -27,7 +29,7 @@ class Compare(NamedTuple):
     offset: int
     size: int
     mask: int
-    op: int  # BPF_OP: 0x10 jeq, 0x20 jgt, 0x30 jge, 0x40 jset
+    op: int  # BPF_OP: 0x10 jeq, 0x20 jgt, 0x30 jge, 0x40 jset; 0 a load past the end
     value: int
 
 
@@ -58,6 +60,7 @@ def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Com
                 size = _SIZES.get(code & 0x18, 4)
                 off = k + (x if mode == 0x40 else 0)
                 if off + size > len(data):
+                    out.append(Compare(off, size, -1, _GROW, 0))  # the packet is too short
                     return out
                 a, src = int.from_bytes(data[off : off + size], "big"), (off, size, -1, 0)
             else:
@@ -67,6 +70,7 @@ def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Com
             mode = code & 0xE0
             if mode == 0xA0:
                 if k >= len(data):
+                    out.append(Compare(k, 1, -1, _GROW, 0))
                     return out
                 x, xsrc, xconst = (data[k] & 0xF) << 2, None, False
             else:
@@ -146,6 +150,14 @@ def mutate(pkt: Packet, c: Compare) -> list[Packet]:
     mask = c.mask & full
     data = bytearray(pkt.data)
     if c.offset + c.size > len(data):
+        # Only complete packets grow (zero padding, wire length with them): a truncated
+        # capture is meant to stay short.
+        if pkt.wirelen != len(data) or c.offset + c.size > MAX_GROW:
+            return []
+        extra = c.offset + c.size - len(data)
+        grown = Packet(bytes(data) + bytes(extra), pkt.wirelen + extra, f"{pkt.label} [+{extra}]")
+        return [grown] if c.op == _GROW else [grown, *mutate(grown, c)]
+    if c.op == _GROW:
         return []
     old = int.from_bytes(data[c.offset : c.offset + c.size], "big")
     out = []
@@ -173,12 +185,21 @@ def explore(
     seen = {p.data for p in seeds}
     frontier = list(seeds)
     found: list[Packet] = []
+    budget = max(20, limit // 4)
     for _ in range(rounds):
+        traced = [(pkt, [trace(prog, pkt.data, pkt.wirelen) for prog in progs]) for pkt in frontier]
+        rng.shuffle(traced)
+        # Half the budget on the packets that got deepest into a program, half at random.
+        deep = sorted(traced, key=lambda t: -max((len(c) for c in t[1]), default=0))
+        chosen = {id(t[0]): t for t in deep[: budget // 2]}
+        for t in traced:
+            if len(chosen) >= budget:
+                break
+            chosen.setdefault(id(t[0]), t)
         fresh: list[Packet] = []
-        rng.shuffle(frontier)
-        for pkt in frontier[: max(20, limit // 4)]:
-            for prog in progs:
-                for cmp in trace(prog, pkt.data, pkt.wirelen):
+        for pkt, traces in chosen.values():
+            for compares in traces:
+                for cmp in compares:
                     for new in mutate(pkt, cmp):
                         if new.data not in seen:
                             seen.add(new.data)

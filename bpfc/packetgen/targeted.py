@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from bpfc.packetgen import ether as E
 from bpfc.packetgen import inet as I
@@ -241,17 +241,20 @@ def targeted_packets(
     seed: int = 0,
     random_count: int = 60,
     truncated: int = 12,
+    names: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Packet]:
     """A deterministic packet set aimed at the constants of ``expr`` on ``linktype``.
 
     ``random_count`` adds that many randomly shaped IP packets (fragments, options,
     extension headers) over the planted values; ``truncated`` adds that many copies
-    cut short (caplen < wirelen).  Unknown link types raise ``ValueError``.
+    cut short (caplen < wirelen); ``names`` resolves host/network/ether names (see
+    :func:`bpfc.packetgen.constants.names_from_fixtures`).  Unknown link types raise
+    ``ValueError``.
     """
     if linktype not in FRAMERS and linktype not in EXTRA_ONLY:
         raise ValueError(f"packetgen has no framing for link type {linktype!r}")
     rng = random.Random(f"{seed}:{linktype}:{expr}")
-    c = extract(expr)
+    c = extract(expr, names)
     macs = _macs(c)
     out: list[Packet] = []
     ethernet = linktype == "EN10MB"
