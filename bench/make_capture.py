@@ -31,8 +31,12 @@ def _l4(rng: random.Random, proto: int) -> bytes:
     body = bytes(rng.randrange(256) for _ in range(rng.choice([0, 8, 40, 120, 400, 1200])))
     if proto == 6:
         flags = rng.choice([0x02, 0x12, 0x10, 0x18, 0x11, 0x04])
-        return struct.pack(">HHIIBBHHH", sport, dport, rng.getrandbits(32), 0, 0x50, flags,
-                           65535, 0, 0) + body
+        return (
+            struct.pack(
+                ">HHIIBBHHH", sport, dport, rng.getrandbits(32), 0, 0x50, flags, 65535, 0, 0
+            )
+            + body
+        )
     if proto == 17:
         return struct.pack(">HHHH", sport, dport, 8 + len(body), 0) + body
     return struct.pack(">BBHHH", rng.choice([0, 8, 3, 11]), 0, 0, 1, 1) + body[:56]
@@ -41,23 +45,53 @@ def _l4(rng: random.Random, proto: int) -> bytes:
 def _ipv4(rng: random.Random, proto: int) -> bytes:
     l4 = _l4(rng, proto)
     frag = 0x2000 * (rng.random() < 0.02)
-    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), rng.getrandbits(16), frag,
-                       rng.choice([1, 64, 128, 255]), proto, 0,
-                       bytes([10, rng.randrange(4), rng.randrange(256), rng.randrange(256)]),
-                       bytes([192, 168, rng.randrange(4), rng.randrange(256)])) + l4
+    return (
+        struct.pack(
+            ">BBHHHBBH4s4s",
+            0x45,
+            0,
+            20 + len(l4),
+            rng.getrandbits(16),
+            frag,
+            rng.choice([1, 64, 128, 255]),
+            proto,
+            0,
+            bytes([10, rng.randrange(4), rng.randrange(256), rng.randrange(256)]),
+            bytes([192, 168, rng.randrange(4), rng.randrange(256)]),
+        )
+        + l4
+    )
 
 
 def _ipv6(rng: random.Random, proto: int) -> bytes:
     l4 = _l4(rng, 58 if proto == 1 else proto)
-    return struct.pack(">IHBB16s16s", 0x60000000, len(l4), 58 if proto == 1 else proto, 64,
-                       b"\x20\x01\x0d\xb8" + rng.randbytes(12),
-                       b"\xfe\x80" + bytes(6) + rng.randbytes(8)) + l4
+    return (
+        struct.pack(
+            ">IHBB16s16s",
+            0x60000000,
+            len(l4),
+            58 if proto == 1 else proto,
+            64,
+            b"\x20\x01\x0d\xb8" + rng.randbytes(12),
+            b"\xfe\x80" + bytes(6) + rng.randbytes(8),
+        )
+        + l4
+    )
 
 
 def _arp(rng: random.Random) -> bytes:
-    return struct.pack(">HHBBH6s4s6s4s", 1, 0x800, 6, 4, rng.choice([1, 2]), rng.randbytes(6),
-                       bytes([10, 0, 0, rng.randrange(256)]), bytes(6),
-                       bytes([10, 0, 0, rng.randrange(256)]))
+    return struct.pack(
+        ">HHBBH6s4s6s4s",
+        1,
+        0x800,
+        6,
+        4,
+        rng.choice([1, 2]),
+        rng.randbytes(6),
+        bytes([10, 0, 0, rng.randrange(256)]),
+        bytes(6),
+        bytes([10, 0, 0, rng.randrange(256)]),
+    )
 
 
 def template(rng: random.Random) -> bytes:
