@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from bpfc.capture.common import Packet
@@ -240,3 +240,37 @@ def buffer_pair(size: int = 1 << 20, *, shared: bool = False) -> tuple[Any, Prod
     else:
         memory = bytearray(2 * size)
     return memory, Producer(memory, size), Consumer(memory, size)
+
+
+def relay(
+    packets: Iterable[Packet], handle: Callable[[Hold], None], size: int = 1 << 20
+) -> Producer:
+    """Carry ``packets`` (e.g. a capture file's) through a buffer pair to ``handle``.
+
+    The producer appends each packet to the store buffer (the one copy, as the kernel makes
+    it in FreeBSD); whenever it could only drop, the consumer side first takes the hold
+    buffer, calls ``handle(hold)`` -- which reads it in place, e.g. ``hold.chunk()`` for the
+    batch engine -- and acknowledges it.  Packets too large for a buffer are dropped and
+    counted.  Returns the producer, whose counters say what happened.
+    """
+    _, producer, consumer = buffer_pair(size)
+
+    def drain() -> bool:
+        hold = consumer.acquire()
+        if hold is None:
+            return False
+        with hold:
+            handle(hold)
+        return True
+
+    for packet in packets:
+        if not producer.room(packet.caplen):
+            drain()
+        producer.append(
+            packet.data, packet.ts_ns, packet.wirelen, packet.linktype, packet.interface
+        )
+    while producer.pending:
+        if not producer.rotate():
+            drain()
+    drain()
+    return producer
