@@ -116,3 +116,20 @@ def test_graph_round_trip_preserves_verdicts(prog):
     out = linearize(build(prog))
     for pkt in _packets(prog)[:20]:
         assert run(out, pkt) == run(prog, pkt)
+
+
+def test_threading_both_edges_of_one_branch_independently():
+    """Found by hypothesis: redirecting the true edge must not also move the false edge."""
+    prog = [
+        Insn(0x30, 0, 0, 0),  # ldb [0]
+        Insn(0x25, 0, 1, 0),  # jgt #0
+        Insn(0x15, 0, 0, 0),  # jeq #0 (both ways to the next)
+        Insn(0x15, 0, 3, 1),  # jeq #1
+        Insn(0x30, 0, 0, 0),  # ldb [0]
+        Insn(0x15, 0, 0, 0),  # jeq #0 (both ways)
+        Insn(0x30, 0, 0, 1),  # ldb [1]
+        Insn(0x16, 0, 0, 0),  # ret a
+    ]
+    out = _opt(prog)
+    for pkt in (b"\x01\x00\x05", b"\x00\x07", b"\x02\x09"):
+        assert run(out, pkt) == run(prog, pkt)

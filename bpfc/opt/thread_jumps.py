@@ -61,14 +61,20 @@ def run(graph: Graph) -> bool:
         after = _after(vals, block, state)
         edges = out_edges(vals, block, after)
         result = []
-        for succ, st in edges:
+        for n, (succ, st) in enumerate(edges):
             target = _walk(vals, succ, st, live)
             if target is not None and target is not succ:
                 changed = True
-                if block.jt is succ:
-                    block.jt = target
-                if block.jf is succ:
-                    block.jf = target
+                if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false
+                    if n == 0:
+                        block.jt = target
+                    else:
+                        block.jf = target
+                else:  # one edge: every successor slot that leads there
+                    if block.jt is succ:
+                        block.jt = target
+                    if block.jf is succ:
+                        block.jf = target
                 succ = target
             result.append((succ, st))
         return result
