@@ -233,3 +233,32 @@ def test_bpfc_capture_on_loopback(tmp_path: Path) -> None:
     got = [int(d[-3:]) for _, _, _, _, _, d in read_packets(out)]
     assert len(got) == 3 and got == list(range(got[0], got[0] + 3))
     assert "3 packets captured" in done.stderr
+
+
+def test_y_compiles_for_another_link_type(upstream: Path, capsys) -> None:
+    """A raw-IPv4 file read as if it were Ethernet: the verdicts change with the link type."""
+    src = str(upstream / "pcaps" / "LINKTYPE_RAW_ipv4.pcap")
+    assert main(["filter", "-q", "--count", "-r", src, "udp port 53"]) == 0
+    assert capsys.readouterr().out == "1 packet\n"
+    assert main(["filter", "-q", "--count", "-y", "EN10MB", "-r", src, "udp port 53"]) == 0
+    assert capsys.readouterr().out == "0 packets\n"
+
+
+def test_shb_only_pcapng_gives_an_empty_but_valid_pcap(tmp_path: Path) -> None:
+    src = tmp_path / "shb.pcapng"
+    with open(src, "wb") as handle:
+        PcapngWriter(handle)
+    out = tmp_path / "o.pcap"
+    assert main(["filter", "-q", "-r", str(src), "-w", str(out), "ip"]) == 0
+    assert read_packets(out) == [] and len(out.read_bytes()) == 24
+
+
+def test_progress_bar_draws_and_clears(capsys) -> None:
+    from bpfc.cli.capture import _Bar
+
+    bar = _Bar()
+    bar(50, 100, 1234)
+    bar(75, 100, 2000)  # within 0.1 s: not redrawn
+    bar.clear()
+    err = capsys.readouterr().err
+    assert "50%" in err and "1,234 packets" in err and "75%" not in err and err.endswith("\r")

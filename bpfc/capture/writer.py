@@ -74,6 +74,8 @@ class CaptureWriter:
         self._pcap.write_raw(runs, count)
 
     def close(self) -> None:
+        if not self.pcapng and self._pcap is None:  # no packet and no link type ever seen
+            self.start(1)
         self.out.flush()
         if self._own:
             self.out.close()
