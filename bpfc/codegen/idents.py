@@ -13,7 +13,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import legacy, link, messages, named, net, transport
+from bpfc.codegen import legacy, link, lookups, messages, named, net, transport
 from bpfc.codegen.state import CodegenState
 
 #: bare protocol words that are "network protocol is X" tests on the link layer
@@ -49,26 +49,6 @@ IP_ABBREVS = {
     "ah": (51, "any"),
     "esp": (50, "any"),
 }
-
-#: fallback tables used when bpfc.names is not available
-_PROTO_NAMES = {k: v for k, (v, _) in IP_ABBREVS.items()} | {
-    "ip": 0, "hopopt": 0, "ggp": 3, "ipencap": 4, "st": 5, "egp": 8, "pup": 12, "hmp": 20,
-    "xns-idp": 22, "rdp": 27, "iso-tp4": 29, "dccp": 33, "xtp": 36, "ddp": 37, "ipv6": 41,
-    "ipv6-route": 43, "ipv6-frag": 44, "idrp": 45, "rsvp": 46, "gre": 47, "skip": 57,
-    "ipv6-icmp": 58, "ipv6-nonxt": 59, "ipv6-opts": 60, "rspf": 73, "vmtp": 81, "eigrp": 88,
-    "ospf": 89, "ax.25": 93, "ipip": 94, "etherip": 97, "encap": 98, "ipcomp": 108,
-    "l2tp": 115, "isis": 124, "fc": 133, "mobility-header": 135, "udplite": 136,
-    "mpls-in-ip": 137, "manet": 138, "hip": 139, "shim6": 140, "wesp": 141, "rohc": 142,
-    "ethernet": 143,
-}  # fmt: skip
-_SERVICES = {
-    "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
-    "http": 80, "www": 80, "pop3": 110, "ntp": 123, "imap": 143, "snmp": 161, "bgp": 179,
-    "https": 443, "syslog": 514,
-}  # fmt: skip
-_ETHERPROTO_NAMES = LINK_ABBREVS | {
-    "loopback": 0x9000, "lldp": 0x88CC, "slow": 0x8809, "802.1q": 0x8100, "mpls": 0x8847,
-}  # fmt: skip
 
 
 def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
@@ -192,7 +172,7 @@ def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: An
     if isinstance(ident, ast.NumberId):
         value = ident.value
     elif isinstance(ident, ast.NameId):
-        found = _lookup_proto(state, ident.text)
+        found = lookups.ip_proto(state, ident.text)
         if found is None:
             what = f"{q.proto_text or q.proto} protochain" if q.proto else "protochain"
             raise state.error(f"unknown '{what}' value '{ident.text}'", span)
@@ -278,28 +258,11 @@ def _id_text(ident: Any) -> str:
     return getattr(ident, "text", str(getattr(ident, "value", "")))
 
 
-def _names() -> Any:
-    """The bundled name tables (``bpfc.names``), or None before that package exists."""
-    try:
-        import bpfc.names as names
-    except ImportError:  # pragma: no cover
-        return None
-    return names
-
-
-def _nametoport(text: str) -> tuple[int, str | None] | None:
-    names = _names()
-    if names is not None:
-        return names.nametoport(text)
-    value = _SERVICES.get(text)
-    return None if value is None else (value, None)
-
-
 def _port_value(state: CodegenState, text: str, proto: str | None, span: Any) -> int:
     if text.isdigit():
         value = int(text)
     else:
-        found = _nametoport(text)
+        found = lookups.nametoport(text)
         if found is None:
             raise state.error(f"unknown port in range '{text}'", span)
         value = found[0]
@@ -320,7 +283,7 @@ def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> 
         lo = hi = ident.value
     elif isinstance(ident, ast.NameId):
         text = ident.text
-        found = _nametoport(text)
+        found = lookups.nametoport(text)
         if found is not None:
             lo = hi = found[0]
             real = found[1]
@@ -341,30 +304,6 @@ def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> 
 LINK_PROTO_NAMES = {"ppp": "PPP protocol", "ppp_bsdos": "PPP protocol", "chdlc": "HDLC protocol"}
 
 
-def _ether_proto(name: str) -> int | None:
-    names = _names()
-    if names is None:
-        return _ETHERPROTO_NAMES.get(name.lower())
-    found = names.ether_proto(name)
-    return names.llc_sap(name) if found is None else found
-
-
-def _lookup_proto(state: CodegenState, name: str) -> int | None:
-    resolver = state.resolver
-    fn = getattr(resolver, "protocol", None) if resolver is not None else None
-    if fn is not None:
-        try:
-            found = fn(name)
-        except (LookupError, ValueError):
-            found = None
-        if isinstance(found, int):
-            return found
-    names = _names()
-    if names is not None:
-        return names.ip_proto(name)
-    return _PROTO_NAMES.get(name.lower())
-
-
 def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     proto = q.proto
     if proto == "decnet":
@@ -373,11 +312,11 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
         value = ident.value
     elif isinstance(ident, ast.NameId):
         if proto == "link":
-            found = _ether_proto(ident.text)
+            found = lookups.ether_proto(ident.text)
         elif proto in ("iso", "isis"):
             found = legacy.ISO_NLPID.get(ident.text.lower()) if proto == "iso" else None
         else:
-            found = _lookup_proto(state, ident.text)
+            found = lookups.ip_proto(state, ident.text)
         if found is None:
             what = f"{q.proto_text or proto} proto" if proto else "proto"
             raise state.error(f"unknown '{what}' value '{ident.text}'", span)

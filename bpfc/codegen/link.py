@@ -205,7 +205,8 @@ def gen_linktype(state: CodegenState, proto: int) -> Cond:
     hook = state.extra.get("linktype_hook")
     if hook is not None:  # encapsulations (mpls, pppoe...) redirect the test
         return hook(state, proto)
-    return LINKTYPE_GENERATORS[state.link.framing](state, proto)
+    generator = LINKTYPE_GENERATORS.get(state.link.framing, _none)
+    return generator(state, proto)
 
 
 # -- MAC addresses -----------------------------------------------------------------------
