@@ -251,11 +251,16 @@ class PcapngReader:
                 values.clear()
             return chunk
 
-        for record in self._records():
-            for values, value in zip(lists, record, strict=True):
-                values.append(value)
-            if len(rec_off) >= size:
+        try:
+            for record in self._records():
+                for values, value in zip(lists, record, strict=True):
+                    values.append(value)
+                if len(rec_off) >= size:
+                    yield flush()
+        except CaptureError:
+            if rec_off:  # every complete packet before the error is handed out first
                 yield flush()
+            raise
         if rec_off:
             yield flush()
 
