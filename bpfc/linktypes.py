@@ -60,6 +60,8 @@ class LinkType:
     dir_field: tuple[int, int, int | None, int] | None = None
     #: interface index in the header: (offset, size)
     ifindex_field: tuple[int, int] | None = None
+    #: where the link-layer header starts (after a capture pseudo-header)
+    off_linkhdr: int = 0
 
     @property
     def display(self) -> str:
@@ -219,3 +221,6 @@ def register(row: LinkType) -> None:
     for name in (row.name, *row.aliases):
         _BY_NAME[name.upper()] = row
     _BY_NUMBER[row.dlt] = row
+
+
+import bpfc.linktypes_more  # noqa: E402, F401 - registers the rows it defines

@@ -54,6 +54,8 @@ def _load_default_handlers() -> None:
     if _DEFAULTS_LOADED:
         return
     _DEFAULTS_LOADED.append(True)
+    import bpfc.codegen.otherlinks  # noqa: F401 - ARCnet, DSA, Juniper, Frame Relay...
+
     before = dict(HANDLERS)
     import bpfc.codegen.unsupported  # noqa: F401 - registers handlers
 

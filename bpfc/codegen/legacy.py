@@ -7,12 +7,14 @@ tests, ``gen_llc*``), learnt from its listings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bpfc.cfg import Cond, and_, not_, or_, true_cond
 from bpfc.codegen import link
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
+from bpfc.linktypes_more import LLC_ALWAYS
 
 ISO_NLPID = {"clnp": 0x81, "esis": 0x82, "isis": 0x83}
 #: IS-IS PDU type abbreviations, in the order libpcap tests them
@@ -44,10 +46,18 @@ LLC_KINDS = {
 }
 
 
+#: framing -> ``iso proto N`` generator where the NLPID is in the link header itself
+#: (Frame Relay; filled by the modules of those link types)
+ISO_PROTO_GENERATORS: dict[str, Callable[[CodegenState, int], Cond]] = {}
+
+
 def gen_iso_proto(state: CodegenState, nlpid: int) -> Cond:
     """``iso proto N``: an OSI frame whose network-layer protocol id is N."""
     if nlpid > 255:
         raise state.error(f"ISO protocol {nlpid} greater than maximum 255")
+    special = ISO_PROTO_GENERATORS.get(state.link.framing)
+    if special is not None:
+        return special(state, nlpid)
     return and_(link.gen_linktype(state, link.LLCSAP_ISONS), state.cmp(Rel.NET_NOSNAP, 0, 1, nlpid))
 
 
@@ -77,7 +87,7 @@ def gen_iso_abbrev(state: CodegenState, word: str) -> Cond | None:
 
 def _is_llc(state: CodegenState) -> Cond:
     framing = state.link.framing
-    if framing == "llc" and state.link.mac in ("fddi", "tr"):  # FDDI, token ring: 802.2
+    if framing == "llc" and (state.link.mac in ("fddi", "tr") or state.link.name in LLC_ALWAYS):
         return true_cond()
     if framing == "ether":
         # an 802.3 length field, and not a raw Novell 802.3 frame (0xFFFF)

@@ -77,6 +77,7 @@ class CodegenState:
         state = cls(link=link, **options)
         state.off_linktype = None if link.off_linktype is None else Offset(link.off_linktype)
         state.off_linkpl = Offset(link.off_linkpl)
+        state.off_linkhdr = Offset(link.off_linkhdr)
         state.off_nl = link.off_nl
         state.off_nl_nosnap = link.off_nl_nosnap
         return state

@@ -1,0 +1,122 @@
+"""One-byte link addresses: ARCnet (BSD and Linux headers) and BACnet MS/TP.
+
+These link types address stations with a single byte, written ``$xx`` in filters
+(``link host $0e``, ``link src $8c``).  Their MAC layouts are
+:data:`bpfc.linktypes_more.MAC8_LAYOUTS` (source and destination offsets, the
+broadcast address, whether ``multicast`` exists); ARCnet broadcast is destination 0,
+BACnet MS/TP broadcast is 0xff, and ARCnet has no multicast of its own, so
+``multicast`` means broadcast there, as in libpcap.
+
+ARCnet's protocol id byte follows RFC 1201 only: libpcap master stopped matching the
+RFC 1051 ids because the rest of its code reads RFC 1201 offsets.
+
+The checks on ``$xx`` ids come in libpcap's order: 802.11 directions, then the type
+qualifier (only ``host``), then the protocol qualifier (only ``link``), then the link
+type.  Handlers for primitives, ``broadcast`` and ``multicast`` wrap the ones already
+registered and fall back to them for everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpfc import ast
+from bpfc.cfg import Cond, and_, false_cond, or_
+from bpfc.codegen import link, messages
+from bpfc.codegen.dispatch import HANDLERS, Handler, handler
+from bpfc.codegen.state import CodegenState, Rel
+from bpfc.linktypes_more import MAC8_LAYOUTS
+
+#: ethertype -> RFC 1201 ARCnet protocol id
+ARCNET_TYPES = {
+    link.ETHERTYPE_IP: 0xD4,
+    link.ETHERTYPE_ARP: 0xD5,
+    link.ETHERTYPE_REVARP: 0xD6,
+    link.ETHERTYPE_ATALK: 0xDD,
+    link.ETHERTYPE_IPV6: 0xC4,
+}
+
+#: the 802.11 direction qualifiers (refused by the wrapped handler)
+WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
+
+
+def gen_arcnet_linktype(state: CodegenState, proto: int) -> Cond:
+    """The "network protocol is ``proto``" test on ARCnet: its one-byte protocol id."""
+    arctype = ARCNET_TYPES.get(proto)
+    if arctype is None:
+        return false_cond()
+    return state.cmp(Rel.LINKTYPE, 0, 1, arctype)
+
+
+link.LINKTYPE_GENERATORS["arcnet"] = gen_arcnet_linktype
+
+
+def gen_mac8_host(state: CodegenState, addr: int, direction: str) -> Cond:
+    """``link [dir] host $xx`` on a link type with one-byte addresses."""
+    src, dst, _, _ = MAC8_LAYOUTS[state.link.mac or ""]
+
+    def at(offset: int) -> Cond:
+        return state.cmp(Rel.LINKHDR, offset, 1, addr)
+
+    if direction == link.DIR_SRC:
+        return at(src)
+    if direction == link.DIR_DST:
+        return at(dst)
+    if direction == link.DIR_AND:
+        return and_(at(src), at(dst))
+    return or_(at(src), at(dst))
+
+
+def gen_arcnet_id(state: CodegenState, node: ast.Primitive) -> Cond:
+    """A ``$xx`` primitive: qualifier checks, then the host test where addresses are 8-bit."""
+    q = node.qual
+    span = _span(node)
+    if q.kind not in (None, "host"):
+        raise state.error(messages.invalid_qual(q.kind, "$XX"), span)
+    if q.proto not in (None, "link"):
+        raise state.error("'link' is the only valid proto qualifier for 'host $XX'", span)
+    if state.link.mac not in MAC8_LAYOUTS:
+        raise state.error(messages.not_supported_on("link host $XX", state.link.display), span)
+    assert isinstance(node.id, ast.ArcnetId)
+    return gen_mac8_host(state, node.id.value, q.dir or link.DIR_OR)
+
+
+def _span(node: Any) -> Any:
+    span = getattr(node, "span", None)
+    return None if span == ast.NO_SPAN else span
+
+
+def _wrap(node_type: type, fn: Any) -> None:
+    """Register ``fn(state, node, previous)`` in front of the current handler."""
+    previous: Handler = HANDLERS[node_type]
+
+    def wrapped(state: CodegenState, node: Any) -> Cond:
+        return fn(state, node, previous)
+
+    handler(node_type)(wrapped)
+
+
+def _primitive(state: CodegenState, node: ast.Primitive, previous: Handler) -> Cond:
+    q = node.qual
+    if isinstance(node.id, ast.ArcnetId) and not q.undefined and q.dir not in WLAN_DIRS:
+        return gen_arcnet_id(state, node)
+    return previous(state, node)
+
+
+def _broadcast(state: CodegenState, node: ast.Broadcast, previous: Handler) -> Cond:
+    layout = MAC8_LAYOUTS.get(state.link.mac or "")
+    if layout is None or node.proto not in (None, "link"):
+        return previous(state, node)
+    return state.cmp(Rel.LINKHDR, layout[1], 1, layout[2])
+
+
+def _multicast(state: CodegenState, node: ast.Multicast, previous: Handler) -> Cond:
+    layout = MAC8_LAYOUTS.get(state.link.mac or "")
+    if layout is None or not layout[3] or node.proto not in (None, "link"):
+        return previous(state, node)
+    return state.cmp(Rel.LINKHDR, layout[1], 1, layout[2])
+
+
+_wrap(ast.Primitive, _primitive)
+_wrap(ast.Broadcast, _broadcast)
+_wrap(ast.Multicast, _multicast)
