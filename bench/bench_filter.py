@@ -8,7 +8,8 @@ separate processes, and prints a table:
 * whole-process wall time and CPU time (user + system, from ``wait4``) of each;
 * the throughput ratio bpfc/tcpdump (tcpdump's time divided by bpfc's), wall and CPU;
 * whether the output files are identical (bytes, else packet by packet);
-* the engines' own packets/s (filtering only, without interpreter start-up and compiling);
+* the engines' own rates in millions of packets/s, by wall-clock / CPU time (filtering
+  only, without interpreter start-up and compiling);
 * peak RSS of each process, and of the batch engine on a file a quarter the size, to
   show that memory stays flat as the file grows (the file is mapped, not read in).
 
@@ -86,9 +87,13 @@ def program_args(bpfc: list[str], work: Path, capture: Path, expr: str) -> tuple
     return ["--program", str(path)], err.strip().splitlines()[0]
 
 
-def engine_rate(stderr: str) -> float:
-    match = re.search(r"engine, ([\d.]+) s, ([\d,]+) packets/s", stderr)
-    return float(match.group(2).replace(",", "")) if match else 0.0
+def engine_rate(stderr: str) -> str:
+    """The engine's own rate, wall-clock / CPU time, in packets per second."""
+    match = re.search(r"engine, [\d.]+ s, ([\d,]+) packets/s; cpu [\d.]+ s, ([\d,]+)", stderr)
+    if not match:
+        return "?"
+    wall, cpu = (int(g.replace(",", "")) for g in match.groups())
+    return f"{wall / 1e6:.2f}/{cpu / 1e6:.2f}M"
 
 
 def same_output(a: Path, b: Path) -> str:
@@ -149,7 +154,7 @@ def main() -> int:
             f"{expr:<52} {int(matched.group(1)) if matched else -1:>7}"
             f" {tw:5.2f}s/{tc:5.2f}c {bw:5.2f}s/{bc:5.2f}c {tw / bw:4.2f}/{tc / bc:4.2f}c"
             f" {same if same == same_p else same + '/' + same_p:>6}"
-            f" {engine_rate(berr):>12,.0f} {engine_rate(perr):>12,.0f}"
+            f" {engine_rate(berr):>12} {engine_rate(perr):>12}"
             f" {tr / 1024:4.0f}/{br / 1024:4.0f}/{pr / 1024:4.0f}"
         )
     for note in notes:

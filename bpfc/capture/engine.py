@@ -45,6 +45,7 @@ class FilterStats:
     matched: int = 0
     engine: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     error: CaptureError | None = None
 
 
@@ -77,13 +78,14 @@ def filter_capture(
     stats = FilterStats(engine=choose_engine(engine, [first] if first else []))
     if writer is not None and reader.linktype is not None:
         writer.start(reader.linktype)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     run = _batch if stats.engine == "batch" else _per_packet
     try:
         run(reader, program_for, writer, emit, limit, progress, stats)
     except CaptureError as err:
         stats.error = err
     stats.seconds = time.perf_counter() - started
+    stats.cpu_seconds = time.process_time() - cpu_started
     return stats
 
 

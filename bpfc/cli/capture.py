@@ -156,9 +156,11 @@ def main_filter(argv: Sequence[str]) -> int:
         print(f"{stats.matched} packet{'' if stats.matched == 1 else 's'}")
     if not args.quiet:
         rate = stats.read / stats.seconds if stats.seconds else 0.0
+        cpu_rate = stats.read / stats.cpu_seconds if stats.cpu_seconds else 0.0
         print(
             f"bpfc filter: {stats.read} packets read, {stats.matched} matched"
-            f" ({stats.engine} engine, {stats.seconds:.3f} s, {rate:,.0f} packets/s)",
+            f" ({stats.engine} engine, {stats.seconds:.3f} s, {rate:,.0f} packets/s;"
+            f" cpu {stats.cpu_seconds:.3f} s, {cpu_rate:,.0f} packets/s)",
             file=sys.stderr,
         )
     if stats.error is not None:
