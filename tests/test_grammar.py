@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import pytest
 from bpfc import ast
 from bpfc.errors import CompileError
 from bpfc.syntax import SYNTAX_ERROR, parse
+from bpfc.syntax.gen_tables import grammar_sha256
 from bpfc.syntax.lexer import KEYWORDS, NAMED_NUMBERS, tokenize
-from bpfc.syntax.parse import grammar_text
+from bpfc.syntax.parse import grammar_text, tables_are_fresh
 
 
 def _is_lexical(errstr: str) -> bool:
@@ -236,3 +239,32 @@ def test_grammar_file_is_the_packaged_one() -> None:
     text = grammar_text()
     assert "start: expr?" in text
     assert "%declare" in text
+
+
+# ------------------------------------------------------------------ the two engines
+
+
+def test_generated_tables_match_the_grammar() -> None:
+    """If this fails, run ``python -m bpfc.syntax.gen_tables`` and commit _tables.py."""
+    from bpfc.syntax import _tables
+
+    assert _tables.GRAMMAR_SHA256 == grammar_sha256(grammar_text())
+    assert tables_are_fresh()
+
+
+def test_tables_engine_and_lark_agree_on_the_corpus(upstream: Path) -> None:
+    exprs = _exprs(upstream, "accept")[::3] + _exprs(upstream, "reject")[::7]
+    for expr in exprs:
+        results = []
+        for engine in ("tables", "lark"):
+            try:
+                results.append(parse(expr, engine))
+            except CompileError as err:
+                results.append((err.message, err.span))
+        assert results[0] == results[1], expr
+
+
+def test_parsing_does_not_import_lark() -> None:
+    code = "import sys; from bpfc.syntax import parse; parse('tcp'); print('lark' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -9,8 +9,8 @@ observation that keeps this simple: every keyword and named constant is also mat
 generic name pattern, so a word is a keyword exactly when the longest name match *is* the
 keyword.
 
-Tokens are :class:`lark.Token` objects whose ``type`` is a terminal declared in
-``grammar/pcap_filter.lark``.  A character no rule accepts becomes a ``LEX_ERROR`` token
+Tokens are :class:`bpfc.syntax.lalr.Token` objects whose ``type`` is a terminal declared
+in ``grammar/pcap_filter.lark``.  A character no rule accepts becomes a ``LEX_ERROR`` token
 (the parser then reports a syntax error there, as libpcap does); numbers that overflow or
 have bad digits and malformed addresses raise :class:`~bpfc.errors.CompileError` with
 libpcap's wording.
@@ -22,10 +22,8 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from lark import Token
-from lark.lexer import Lexer
-
 from bpfc.errors import CompileError
+from bpfc.syntax.lalr import Token
 
 KEYWORDS: dict[str, str] = {
     "dst": "DST", "src": "SRC",
@@ -201,7 +199,7 @@ def _v6_len(text: str, pos: int) -> int:
 
 
 def _token(kind: str, text: str, start: int, end: int) -> Token:
-    return Token(kind, text, start_pos=start, end_pos=end, line=1, column=start + 1)
+    return Token(kind, text, start, end)
 
 
 def tokenize(expr: str) -> Iterator[Token]:
@@ -294,13 +292,3 @@ def _ipv6_token(expr: str, pos: int, length: int) -> Token:
     except ValueError:
         raise CompileError(f"invalid IPv6 address {text}", expr, (pos, pos + length)) from None
     return _token("HID6", text, pos, pos + length)
-
-
-class PcapLexer(Lexer):
-    """Adapter for Lark (module-level so Lark can pickle it into its cache)."""
-
-    def __init__(self, lexer_conf: object = None) -> None:
-        pass
-
-    def lex(self, data: str) -> Iterator[Token]:  # type: ignore[override]
-        return tokenize(data)

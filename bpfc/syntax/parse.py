@@ -1,10 +1,13 @@
-"""Text to parse tree to AST: the Lark LALR parser, built once and cached on disk.
+"""Text to parse tree to AST, with libpcap's error messages and the offending span.
 
-Building the LALR tables from ``grammar/pcap_filter.lark`` takes about a quarter of a
-second; Lark's ``cache=`` stores them keyed on the grammar's hash, so a changed grammar
-regenerates them automatically.  The cache lives in ``$BPFC_CACHE_DIR`` or
-``$XDG_CACHE_HOME/bpfc`` (``~/.cache/bpfc``); when that is not writable bpfc simply
-builds the tables in memory.  The parser is created on first use, not at import.
+Two engines build the same parse tree from ``grammar/pcap_filter.lark``:
+
+* normally, :mod:`bpfc.syntax.lalr`, a small LALR driver over tables generated from the
+  grammar by Lark (``python -m bpfc.syntax.gen_tables``) — no Lark import at run time;
+* when those tables are stale (their recorded grammar hash differs from the grammar's),
+  Lark itself (``parser="lalr"``, strict), its tables cached on disk keyed on the grammar
+  (``$BPFC_CACHE_DIR``, else ``$XDG_CACHE_HOME/bpfc`` or ``~/.cache/bpfc``; no cache when
+  that is not writable).
 
 Every failure is a :class:`~bpfc.errors.CompileError` whose ``span`` points at the
 offending token (an empty span at the end for a truncated expression).  Syntax errors
@@ -17,7 +20,6 @@ import gc
 import os
 import sys
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,36 @@ from bpfc import ast
 from bpfc.errors import CompileError
 
 SYNTAX_ERROR = "can't parse filter expression: syntax error"
+GRAMMAR_FILE = "pcap_filter.lark"
 
 _lock = threading.Lock()
-_parser: Any = None
+_lark_parser: Any = None
+_tables_fresh: bool | None = None
+
+
+def grammar_text() -> str:
+    """The grammar source: from the installed ``bpfc.grammar`` package, else (a source
+    checkout whose install does not map that package) from ``grammar/`` beside ``bpfc/``."""
+    from importlib import resources
+
+    try:
+        return resources.files("bpfc.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        path = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
+        return path.read_text("utf-8")
+
+
+def tables_are_fresh() -> bool:
+    """True when the generated LALR tables were built from the current grammar."""
+    global _tables_fresh
+    if _tables_fresh is None:
+        import hashlib
+
+        from bpfc.syntax import _tables
+
+        digest = hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+        _tables_fresh = digest == _tables.GRAMMAR_SHA256
+    return _tables_fresh
 
 
 def _cache_path() -> str | None:
@@ -47,23 +76,10 @@ def _cache_path() -> str | None:
     return os.path.join(base, f"pcap_filter-lark{lark.__version__}-py{version}.cache")
 
 
-GRAMMAR_FILE = "pcap_filter.lark"
-
-
-def grammar_text() -> str:
-    """The grammar source: from the installed ``bpfc.grammar`` package, else (a source
-    checkout whose install does not map that package) from ``grammar/`` beside ``bpfc/``."""
-    try:
-        return resources.files("bpfc.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        path = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
-        return path.read_text("utf-8")
-
-
-def _build() -> Any:
+def _build_lark() -> Any:
     from lark import Lark
 
-    from bpfc.syntax.lexer import PcapLexer
+    from bpfc.syntax.larkbridge import PcapLexer
 
     options: dict[str, Any] = {"parser": "lalr", "lexer": PcapLexer, "maybe_placeholders": False}
     path = _cache_path()
@@ -75,43 +91,46 @@ def _build() -> Any:
     return Lark(grammar_text(), **options)
 
 
-def get_parser() -> Any:
-    """The shared Lark parser (built or loaded on first call; thread-safe)."""
-    global _parser
-    if _parser is None:
+def get_lark_parser() -> Any:
+    """The shared Lark parser (built or loaded from the cache on first call; thread-safe)."""
+    global _lark_parser
+    if _lark_parser is None:
         with _lock:
-            if _parser is None:
-                _parser = _build()
-    return _parser
+            if _lark_parser is None:
+                _lark_parser = _build_lark()
+    return _lark_parser
 
 
-def _describe(tok: Any) -> str:
+def _syntax_error(expr: str, tok: Any) -> CompileError:
     if tok.type == "$END":
-        return "end of expression"
-    return f"'{tok}'"
+        return CompileError(SYNTAX_ERROR, expr, (len(expr), len(expr)), "unexpected end")
+    span = (tok.start_pos, tok.end_pos)
+    return CompileError(SYNTAX_ERROR, expr, span, f"unexpected '{tok}'")
 
 
-def parse_tree(expr: str) -> Any:
-    """The Lark parse tree of ``expr`` (mostly for tests); raises :class:`CompileError`."""
-    from lark.exceptions import UnexpectedInput, UnexpectedToken
+def parse_tree(expr: str, engine: str | None = None) -> Any:
+    """The parse tree of ``expr``; ``engine`` ``"tables"`` or ``"lark"`` forces one (the
+    default is the tables when fresh).  Raises :class:`CompileError`."""
+    from bpfc.syntax.lexer import tokenize
 
-    parser = get_parser()
+    if engine is None:
+        engine = "tables" if tables_are_fresh() else "lark"
+    if engine == "tables":
+        from bpfc.syntax import lalr
+
+        try:
+            return lalr.parse(tokenize(expr), len(expr))
+        except lalr.UnexpectedToken as err:
+            raise _syntax_error(expr, err.token) from None
+    from lark.exceptions import UnexpectedToken
+
     try:
-        return parser.parse(expr)
+        return get_lark_parser().parse(expr)
     except UnexpectedToken as err:
-        tok = err.token
-        if tok.type == "$END":
-            span = (len(expr), len(expr))
-        else:
-            span = (tok.start_pos, tok.end_pos)
-        hint = f"unexpected {_describe(tok)}"
-        raise CompileError(SYNTAX_ERROR, expr, span, hint) from None
-    except UnexpectedInput as err:  # pragma: no cover - the custom lexer never raises these
-        pos = getattr(err, "pos_in_stream", None) or 0
-        raise CompileError(SYNTAX_ERROR, expr, (pos, pos + 1)) from None
+        raise _syntax_error(expr, err.token) from None
 
 
-def parse(expr: str) -> ast.Expr:
+def parse(expr: str, engine: str | None = None) -> ast.Expr:
     """The AST of a filter expression; an empty expression gives :class:`bpfc.ast.Empty`."""
     from bpfc.syntax.to_ast import to_ast
 
@@ -122,13 +141,13 @@ def parse(expr: str) -> ast.Expr:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return to_ast(parse_tree(expr), expr)
+        return to_ast(parse_tree(expr, engine), expr)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def cache_file() -> Path | None:
-    """Where the parser tables are cached (None when caching is off)."""
+    """Where Lark's tables are cached for the fallback engine (None when caching is off)."""
     path = _cache_path()
     return None if path is None else Path(path)

@@ -13,7 +13,8 @@ a simple state machine, which this module runs while it walks the tree left to r
   later ones as inherited.
 
 The walk is iterative (an explicit stack), so 100,000-term expressions and 10,000 nested
-parentheses are fine: Lark's own ``Transformer`` would recurse.
+parentheses are fine: Lark's own ``Transformer`` would recurse.  It accepts the trees of
+:mod:`bpfc.syntax.lalr` and Lark's own trees alike (both have ``data`` and ``children``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from lark import Token, Tree
-
 from bpfc import ast
+from bpfc.syntax.lalr import Token, Tree
 from bpfc.syntax.lexer import NAMED_NUMBERS, ether_octets, number_value
 
 _PNAME: dict[str, str] = {"LINK": "link", "IPV6": "ip6", "ICMPV6": "icmp6"}
