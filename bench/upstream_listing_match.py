@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -93,7 +94,8 @@ def fixture_resolver(corpus: Path) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus-upstream")
+    default_corpus = os.environ.get("BPFC_UPSTREAM", ROOT.parent / "shared" / "corpus-upstream")
+    parser.add_argument("--corpus", type=Path, default=Path(default_corpus))
     parser.add_argument("--dlt", default=None)
     parser.add_argument("--show", type=int, default=0, help="print N mismatches per DLT")
     parser.add_argument("--errors", type=int, default=0, help="print N compile errors per DLT")
