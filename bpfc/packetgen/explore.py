@@ -186,7 +186,10 @@ def explore(
     frontier = list(seeds)
     found: list[Packet] = []
     budget = max(20, limit // 4)
+    per_round = max(1, limit // max(1, rounds))
     for _ in range(rounds):
+        if len(frontier) > 3 * budget:  # tracing every seed costs more than it finds
+            frontier = rng.sample(frontier, 3 * budget)
         traced = [(pkt, [trace(prog, pkt.data, pkt.wirelen) for prog in progs]) for pkt in frontier]
         rng.shuffle(traced)
         # Half the budget on the packets that got deepest into a program, half at random.
@@ -196,20 +199,19 @@ def explore(
             if len(chosen) >= budget:
                 break
             chosen.setdefault(id(t[0]), t)
-        fresh: list[Packet] = []
+        fresh: list[tuple[int, int, Packet]] = []  # (depth, order, packet)
         for pkt, traces in chosen.values():
             for compares in traces:
-                for cmp in compares:
+                for depth, cmp in enumerate(compares):
                     for new in mutate(pkt, cmp):
                         if new.data not in seen:
                             seen.add(new.data)
-                            fresh.append(new)
+                            fresh.append((depth, len(fresh), new))
         if not fresh:
             break
-        found += fresh
-        frontier = fresh
-        if len(found) >= limit:
-            break
-    if len(found) > limit:
-        found = rng.sample(found, limit)
-    return found
+        # The deepest comparisons are the branches the seeds did not reach: keep those first.
+        fresh.sort(key=lambda t: (-t[0], t[1]))
+        kept = [p for _, _, p in fresh]
+        found += kept[:per_round]
+        frontier = kept[: 4 * budget]
+    return found[:limit]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+from functools import lru_cache
 
 # IP protocol numbers used by the builders and the targeted generator.
 PROTO = {
@@ -22,11 +23,13 @@ PROTO = {
 IPV6_EXT = (0, 43, 44, 60, 51, 135)
 
 
+@lru_cache(maxsize=4096)
 def ip4(addr: str | int) -> bytes:
     """Four bytes of an IPv4 address given as text or integer."""
     return ipaddress.IPv4Address(addr).packed
 
 
+@lru_cache(maxsize=4096)
 def ip6(addr: str | int) -> bytes:
     """Sixteen bytes of an IPv6 address given as text or integer."""
     return ipaddress.IPv6Address(addr).packed
