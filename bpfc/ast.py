@@ -18,7 +18,8 @@ How the language maps to nodes
 source                                     nodes
 =========================================  ==============================================
 (empty expression)                         ``Empty()`` — accepts every packet
-``a and b and c`` / ``&&``                 ``And((a, b, c))`` — n-ary, flattened, in order
+``a and b and c`` / ``&&``                 ``And((a, b, c))`` — n-ary, means ``(a and b)
+                                           and c``; ``a and (b and c)`` stays nested
 ``a or b`` / ``||``                        ``Or((a, b))``
 ``not a`` / ``! a``                        ``Not(a)``
 ``( expr )``                               the inner node (grouping leaves no node)
