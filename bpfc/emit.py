@@ -68,13 +68,19 @@ def linearize(root: Block, *, warn: bool = True) -> list[Insn]:
         program = _place(blocks, offsets, long_jt, long_jf)
         if program is not None:
             break
-    if warn and len(program) > BPF_MAXINSNS:
+    if warn:
+        warn_if_too_long(program, stacklevel=4)
+    return program
+
+
+def warn_if_too_long(program: list[Insn], stacklevel: int = 3) -> None:
+    """Warn (:class:`BpfcWarning`) when Linux would refuse the program for its length."""
+    if len(program) > BPF_MAXINSNS:
         warnings.warn(
             f"program has {len(program)} instructions; Linux loads at most {BPF_MAXINSNS}",
             BpfcWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
-    return program
 
 
 def _place(
