@@ -60,6 +60,10 @@ def build_cfg(
         resolver=resolver,
         expr=expr,
     )
+    if link.vlhdr is not None:  # variable-length link headers: offsets and prologue
+        from bpfc.codegen import vlhdr
+
+        vlhdr.setup(state)
     tree = _parse(expr)
     from bpfc import ast
 

@@ -32,6 +32,7 @@ FRAMINGS = (
     "null_host",  # BSD loopback: AF_ value in host byte order (4 bytes)
     "null_net",  # OpenBSD loopback / enc: AF_ value in network byte order
     "ipnet",  # Solaris ipnet: one byte IPH_AF_INET / IPH_AF_INET6
+    "wlan",  # 802.11: a data frame (frame control) carrying 802.2 LLC/SNAP
     "raw",  # no type field: look at the IP version nibble
     "ipv4",  # IPv4 only: the type test is a constant
     "ipv6",  # IPv6 only
@@ -124,6 +125,68 @@ LINKTYPES: tuple[LinkType, ...] = (
     _L("PPP_PPPD", 166, 2, 4, "ppp", description="PPP for pppd", dir_field=(0, 1, 0, 1)),
     _L("IPNET", 226, 1, 24, "ipnet", description="Solaris ipnet", dir_field=(2, 2, 2, 1)),
     _L("IPV4", 228, None, 0, "ipv4", description="raw IPv4"),
+    # 802.11 family: the payload offset is variable (802.11 header length, QoS, radiotap
+    # padding) and so, behind a radio header, is the 802.11 header; bpfc.codegen.vlhdr
+    _L(
+        "IEEE802_11",
+        105,
+        24,
+        0,
+        "wlan",
+        8,
+        3,
+        mac="wlan",
+        vlhdr="ieee802_11",
+        description="IEEE 802.11 wireless",
+    ),
+    _L(
+        "PRISM_HEADER",
+        119,
+        None,
+        0,
+        "wlan",
+        8,
+        3,
+        mac="wlan",
+        vlhdr="prism",
+        description="Prism monitor mode + 802.11",
+    ),
+    _L(
+        "IEEE802_11_RADIO",
+        127,
+        None,
+        0,
+        "wlan",
+        8,
+        3,
+        mac="wlan",
+        vlhdr="radiotap",
+        description="radiotap + 802.11",
+    ),
+    _L(
+        "IEEE802_11_RADIO_AVS",
+        163,
+        None,
+        0,
+        "wlan",
+        8,
+        3,
+        mac="wlan",
+        vlhdr="avs",
+        description="AVS monitor mode + 802.11",
+    ),
+    _L(
+        "PPI",
+        192,
+        None,
+        0,
+        "wlan",
+        8,
+        3,
+        mac="wlan",
+        vlhdr="ppi",
+        description="Per-Packet Information + 802.11",
+    ),
     _L("IPV6", 229, None, 0, "ipv6", description="raw IPv6"),
     _L(
         "LINUX_SLL2",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bpfc.cfg import Cond, and_, jmp_block, not_
 from bpfc.codegen import link, net, transport
-from bpfc.codegen.state import SIZES, CodegenState, ld
+from bpfc.codegen.state import SIZES, CodegenState, Offset, ld
 from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Src
 
 #: operator text -> ALU operation
@@ -42,6 +42,8 @@ RELATIONS = {
     "<=": (JmpOp.JGT, True),
 }
 
+#: link types whose captures start with a radio header (``radio[]``)
+RADIO_HEADERS = ("radiotap", "avs", "prism")
 LINK_PROTOS = {"link", "ether", "fddi", "tr", "wlan", "ppp", "slip", "radio"}
 NET_PROTOS = {
     "ip": link.ETHERTYPE_IP,
@@ -117,16 +119,14 @@ def gen_load(state: CodegenState, proto: str, index: Arth, size: int) -> Arth:
     state.free_reg(index.reg)
     stmts = list(index.stmts)
     checks = index.checks
-    if proto in LINK_PROTOS:
-        base = state.off_linkhdr
-        if base.reg is not None:
-            raise state.error("variable-length link headers are not supported yet")
-        stmts += [_to_x(index), ld(Class.LD | Mode.IND | sz, base.constant)]
+    if proto == "radio":
+        if state.link.vlhdr not in RADIO_HEADERS:
+            raise state.error("radio information not present in capture")
+        stmts += [_to_x(index), ld(Class.LD | Mode.IND | sz, 0)]
+    elif proto in LINK_PROTOS:
+        stmts += _indexed(state.off_linkhdr, index, 0, sz)
     elif proto in NET_PROTOS:
-        base = state.off_linkpl
-        if base.reg is not None:
-            raise state.error("variable-length link headers are not supported yet")
-        stmts += [_to_x(index), ld(Class.LD | Mode.IND | sz, base.constant + state.off_nl)]
+        stmts += _indexed(state.off_linkpl, index, state.off_nl, sz)
         check = link.gen_linktype(state, NET_PROTOS[proto])
         checks = _and_checks(checks, check) if checks is None else and_(checks, check)
     elif proto in TRAN_PROTOS:
@@ -141,20 +141,30 @@ def gen_load(state: CodegenState, proto: str, index: Arth, size: int) -> Arth:
         if checks is not None:
             b = and_(checks, b)
         checks = b
-    elif proto == "icmp6":
-        stmts += [
-            _to_x(index),
-            ld(Class.LD | Mode.IND | sz, state.off_linkpl.constant + state.off_nl + 40),
-        ]
+    elif proto == "icmp6":  # libpcap makes the checks first (register order)
         b = and_(
             link.gen_linktype(state, link.ETHERTYPE_IPV6),
             state.cmp(net.Rel.NET, 6, 1, 58),
         )
         checks = b if checks is None else and_(checks, b)
+        stmts += _indexed(state.off_linkpl, index, state.off_nl + 40, sz)
     else:
         raise state.error(f"'{proto}' does not support the index operation")
     stmts.append(_st(reg))
     return Arth(stmts, reg, checks)
+
+
+def _indexed(base: Offset, index: Arth, k: int, sz: int) -> list[Insn]:
+    """Load at ``k`` + index past ``base``; a variable base adds its register to X."""
+    if base.reg is None:
+        return [_to_x(index), ld(Class.LD | Mode.IND | sz, base.constant + k)]
+    return [
+        ld(Class.LDX | Mode.MEM, base.reg),
+        _to_a(index),
+        ld(Class.ALU | AluOp.ADD | Src.X),
+        ld(Class.MISC | 0x00),
+        ld(Class.LD | Mode.IND | sz, base.constant + k),
+    ]
 
 
 def gen_arth(state: CodegenState, op: str, a0: Arth, a1: Arth) -> Arth:

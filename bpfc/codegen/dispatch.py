@@ -60,6 +60,9 @@ def _load_default_handlers() -> None:
     import bpfc.codegen.unsupported  # noqa: F401 - registers handlers
 
     HANDLERS.update(before)  # handlers registered by real implementations win
+    from bpfc.codegen import wlan
+
+    wlan.register()  # 802.11 type/subtype/dir: value checks on every link type
 
 
 def _span(node: Any) -> tuple[int, int] | None:

@@ -93,6 +93,10 @@ def _is_llc(state: CodegenState) -> Cond:
         # an 802.3 length field, and not a raw Novell 802.3 frame (0xFFFF)
         b0 = not_(state.cmp_gt(Rel.LINKTYPE, 0, 2, link.ETHERMTU))
         return and_(b0, not_(state.cmp(Rel.LLC, 0, 2, 0xFFFF)))
+    if framing == "wlan":  # 802.11: every data frame carries 802.2 LLC
+        from bpfc.codegen.wlan import gen_data_frame
+
+        return gen_data_frame(state)
     raise state.error(f"'llc' not supported on {state.link.display}")
 
 

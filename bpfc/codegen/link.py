@@ -221,7 +221,11 @@ MAC_LAYOUTS: dict[str, tuple[int | None, int | None]] = {
 }
 
 #: MAC layouts with both addresses, where ``gateway`` makes sense
-GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc")
+GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc", "wlan")
+
+#: MAC layouts whose address position depends on the frame (802.11): layout ->
+#: (host(state, mac, direction), broadcast(state), multicast(state)) generators
+MAC_HOSTS: dict[str, tuple[Callable[..., Cond], Callable[..., Cond], Callable[..., Cond]]] = {}
 
 DIR_SRC, DIR_DST, DIR_OR, DIR_AND = "src", "dst", "src or dst", "src and dst"
 
@@ -240,6 +244,8 @@ def gen_mac_host(
 ) -> Cond:
     """``ether [src|dst] host MAC`` for the link type's MAC layout (``spelled``: how the
     id was written, ``NAME`` or ``XX:XX:...``, for libpcap's error message)."""
+    if state.link.mac in MAC_HOSTS:
+        return MAC_HOSTS[state.link.mac][0](state, mac, direction)
     if state.link.mac not in GATEWAY_MACS:
         raise state.error(f"'link host {spelled}' not supported on {state.link.display}")
     src_off, dst_off = _mac_layout(state, "ethernet addresses")
@@ -261,12 +267,16 @@ def gen_mac_host(
 
 
 def gen_link_broadcast(state: CodegenState) -> Cond:
+    if state.link.mac in MAC_HOSTS:
+        return MAC_HOSTS[state.link.mac][1](state)
     if state.link.mac not in GATEWAY_MACS:
         raise state.error(f"'broadcast' not supported on {state.link.display}")
     return gen_mac_host(state, b"\xff" * 6, DIR_DST)
 
 
 def gen_link_multicast(state: CodegenState) -> Cond:
+    if state.link.mac in MAC_HOSTS:
+        return MAC_HOSTS[state.link.mac][2](state)
     if state.link.mac not in GATEWAY_MACS:
         raise state.error(f"'multicast' not supported on {state.link.display}")
     _, dst_off = _mac_layout(state, "multicast")

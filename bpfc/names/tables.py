@@ -193,7 +193,8 @@ WLAN_SUBTYPES: dict[int, dict[str, int]] = {
         "auth": 0xB0, "authentication": 0xB0, "deauth": 0xC0, "deauthentication": 0xC0,
     },
     0x04: {
-        "ps-poll": 0xA0, "rts": 0xB0, "cts": 0xC0, "ack": 0xD0, "cf-end": 0xE0,
+        "bar": 0x80, "ba": 0x90, "ps-poll": 0xA0, "rts": 0xB0, "cts": 0xC0, "ack": 0xD0,
+        "cf-end": 0xE0,
         "cf-end-ack": 0xF0,
     },
     0x08: {
