@@ -98,7 +98,7 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
 ) -> Program:
     """Compile ``expr`` as libpcap's ``pcap_compile`` would for ``pcap_open_dead(linktype,
     snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket."""
-    from bpfc.emit import linearize
+    from bpfc.emit import linearize, warn_if_too_long
     from bpfc.program import Program
 
     root, state = build_cfg(expr, linktype, snaplen, netmask, linux=linux, resolver=resolver)
@@ -110,8 +110,11 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
         root = _optimize(root, state)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
-        return Program.from_insns(_optimize_insns(linearize(root), expr))
-    return Program.from_insns(linearize(root))
+        insns = _optimize_insns(linearize(root, warn=False), expr)
+    else:
+        insns = linearize(root, warn=False)
+    warn_if_too_long(insns)
+    return Program.from_insns(insns)
 
 
 def _optimize_insns(insns: list, expr: str) -> list:
