@@ -85,11 +85,15 @@ def gen_iso_abbrev(state: CodegenState, word: str) -> Cond | None:
 # -- 802.2 LLC -----------------------------------------------------------------------
 
 
+#: Ethernet-framed link types on which libpcap supports ``llc`` (not netANALYZER)
+LLC_ETHER_LINKS = frozenset({"EN10MB", "DSA_TAG_BRCM", "DSA_TAG_DSA"})
+
+
 def _is_llc(state: CodegenState) -> Cond:
     framing = state.link.framing
     if framing == "llc" and (state.link.mac in ("fddi", "tr") or state.link.name in LLC_ALWAYS):
         return true_cond()
-    if framing == "ether":
+    if framing == "ether" and state.link.name in LLC_ETHER_LINKS:
         # an 802.3 length field, and not a raw Novell 802.3 frame (0xFFFF)
         b0 = not_(state.cmp_gt(Rel.LINKTYPE, 0, 2, link.ETHERMTU))
         return and_(b0, not_(state.cmp(Rel.LLC, 0, 2, 0xFFFF)))
