@@ -29,6 +29,8 @@ CASES = [
     ("geneve.pcap", "geneve and tcp"),
     ("of13_ericsson.pcapng", "tcp[tcpflags] & tcp-push != 0"),
     ("timestamp_invalid_nano.pcap", "ip"),
+    ("pptp.pcap", "tcp and greater 100"),  # big-endian: records re-encoded, same bytes
+    ("tcp-handshake-nano.pcap", "tcp[tcpflags] & tcp-ack != 0"),
 ]
 
 
@@ -269,3 +271,19 @@ def test_progress_bar_draws_and_clears(capsys) -> None:
     bar.clear()
     err = capsys.readouterr().err
     assert "50%" in err and "1,234 packets" in err and "75%" not in err and err.endswith("\r")
+
+
+def test_read_from_standard_input(upstream: Path, tmp_path: Path) -> None:
+    src = upstream / "pcaps" / "afs.pcap"
+    out = tmp_path / "o.pcap"
+    with open(src, "rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "bpfc", "filter", "-q", "-r", "-", "-w", str(out), "icmp"],
+            stdin=stdin,
+            capture_output=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    direct = tmp_path / "d.pcap"
+    assert main(["filter", "-q", "-r", str(src), "-w", str(direct), "icmp"]) == 0
+    assert out.read_bytes() == direct.read_bytes() and read_packets(out)

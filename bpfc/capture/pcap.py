@@ -65,9 +65,13 @@ class PcapReader:
 
     format = "pcap"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, data: Any = None) -> None:
+        """Map ``path``; or, with ``data`` (any bytes-like object), read that in place."""
         self.path = str(path)
-        self._map, self._mv = map_file(self.path)
+        if data is None:
+            self._map, self._mv = map_file(self.path)
+        else:
+            self._map, self._mv = None, memoryview(data).cast("B")
         mv = self._mv
         sniffed = sniff_pcap(bytes(mv[:4]))
         if sniffed is None:

@@ -66,9 +66,13 @@ class PcapngReader:
     nsec = True
     native = False
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, data: Any = None) -> None:
+        """Map ``path``; or, with ``data`` (any bytes-like object), read that in place."""
         self.path = str(path)
-        self._map, self._mv = map_file(self.path)
+        if data is None:
+            self._map, self._mv = map_file(self.path)
+        else:
+            self._map, self._mv = None, memoryview(data).cast("B")
         if not sniff_pcapng(bytes(self._mv[:4])):
             raise CaptureError("not a pcapng file (bad block type)", self.path, 0)
         self.linktypes: dict[int, int] = {}

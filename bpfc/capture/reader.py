@@ -9,6 +9,7 @@ Both readers share one surface: ``path``, ``format`` (``"pcap"``/``"pcapng"``),
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from bpfc.capture.common import CaptureError
@@ -21,18 +22,24 @@ Reader = PcapReader | PcapngReader
 def open_capture(path: str | Path) -> Reader:
     """Map ``path`` and return a pcap or pcapng reader for it.
 
+    ``-`` reads standard input (a pipe cannot be mapped, so it is read into memory first).
     Raises :class:`CaptureError` (naming the file) for an empty file, an unknown magic
     number or a bad file/section header, and ``OSError`` when the file cannot be opened.
     """
     name = str(path)
-    with open(name, "rb") as handle:
-        head = handle.read(4)
+    data = None
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        head = data[:4]
+    else:
+        with open(name, "rb") as handle:
+            head = handle.read(4)
     if not head:
         raise CaptureError("empty file, not a capture", name)
     if sniff_pcapng(head):
-        return PcapngReader(name)
+        return PcapngReader(name, data)
     if sniff_pcap(head) is not None:
-        return PcapReader(name)
+        return PcapReader(name, data)
     raise CaptureError(
         f"unknown file format (magic 0x{head.hex()}): not a pcap or pcapng file", name, 0
     )
