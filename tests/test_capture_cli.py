@@ -287,3 +287,9 @@ def test_read_from_standard_input(upstream: Path, tmp_path: Path) -> None:
     direct = tmp_path / "d.pcap"
     assert main(["filter", "-q", "-r", str(src), "-w", str(direct), "icmp"]) == 0
     assert out.read_bytes() == direct.read_bytes() and read_packets(out)
+
+
+def test_capture_on_a_missing_interface_is_one_line(capsys) -> None:
+    assert main(["capture", "-i", "nosuchif0", "-c", "1", "ip"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["bpfc capture: no such interface 'nosuchif0'"]
