@@ -95,10 +95,12 @@ def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
                 children = []
             kept: list[Any] = []
             for index, splice in keep:
-                if splice:
-                    kept.extend(children[index].children)
-                else:
+                if not splice:
                     kept.append(children[index])
+                elif kept:
+                    kept.extend(children[index].children)
+                else:  # a left-recursive list: take it over rather than copy it (O(n), not n^2)
+                    kept = children[index].children
             value = kept[0] if collapse and len(kept) == 1 else Tree(name, kept)
             goto = actions[states[-1]][origin]
             states.append(goto)
