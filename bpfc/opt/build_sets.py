@@ -56,8 +56,6 @@ def _chain(head: Block, preds: dict[int, list[Block]]) -> list[Block]:
             break
         if nxt.stmts and not loaded:
             break  # A's incoming value cannot be reloaded after another load
-        if nxt in chain:  # pragma: no cover - the graph is acyclic
-            break
         chain.append(nxt)
         cur = nxt
     return chain

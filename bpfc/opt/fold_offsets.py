@@ -71,6 +71,8 @@ def _rewrite(block: Block, at: int, c: int, live_out: int) -> bool:
 
 def run(graph: Graph) -> bool:
     order = graph.order()
+    if not any(ins.code == TAX for block in order for ins in block.stmts):
+        return False
     live = live_ins(order)
     vals = Values()
     changed = False

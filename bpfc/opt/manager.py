@@ -42,19 +42,31 @@ MAX_ROUNDS = 100
 
 
 def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -> int:
-    """Run ``passes`` (default ``PASSES``) until nothing changes; returns the rounds used."""
+    """Run ``passes`` (default ``PASSES``) until nothing changes; returns the rounds used.
+
+    A pass that found nothing to do is not run again until some other pass has changed
+    the graph since (``version`` counts changes), so the final confirming round is cheap.
+    """
     chosen = PASSES if passes is None else tuple(passes)
-    early = [fn for name, fn in chosen if name not in LATE]
-    late = [fn for name, fn in chosen if name in LATE]
-    for rounds in range(1, MAX_ROUNDS + 1):
+    version = 0
+    clean: dict[str, int] = {}
+
+    def sweep(names: Sequence[tuple[str, Pass]]) -> bool:
+        nonlocal version
         changed = False
-        for fn in early:
+        for name, fn in names:
+            if clean.get(name) == version:
+                continue
             if fn(graph):
+                version += 1
                 changed = True
-        if not changed:
-            for fn in late:
-                if fn(graph):
-                    changed = True
-        if not changed:
+            else:
+                clean[name] = version
+        return changed
+
+    early = [(name, fn) for name, fn in chosen if name not in LATE]
+    late = [(name, fn) for name, fn in chosen if name in LATE]
+    for rounds in range(1, MAX_ROUNDS + 1):
+        if not sweep(early) and not sweep(late):
             return rounds
     raise InternalError(f"optimizer did not reach a fixed point in {MAX_ROUNDS} rounds")
