@@ -132,16 +132,10 @@ def _stmts(stmts: list) -> list[Insn]:
     return out
 
 
-_JOPS = {0x10: "jeq", 0x20: "jgt", 0x30: "jge", 0x40: "jset"}
-
-
 def insn_text(insn: Insn) -> str:
-    """A short human-readable form for graph labels (not the tcpdump dump format)."""
-    code, k = insn.code, insn.k
-    cls = code & 0x07
-    if cls == Class.JMP:
-        op = _JOPS.get(code & 0xF0, "ja")
-        return f"{op} {'x' if code & 0x08 else f'#{k:#x}'}"
-    if cls == Class.RET:
-        return "ret a" if code & 0x18 == 0x10 else f"ret #{k}"
-    return f"code {code:#06x} k {k:#x}"
+    """An instruction as ``bpf_image`` names it, without index or jump targets (for
+    graph labels; jumps between blocks are drawn as edges)."""
+    from bpfc.image import operand_text
+
+    name, operand = operand_text(insn.code, insn.k, 0)
+    return f"{name} {operand}".rstrip()
