@@ -18,7 +18,6 @@ libpcap's wording.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 
@@ -286,6 +285,8 @@ def _scan_word(expr: str, pos: int) -> Token:
 
 
 def _ipv6_token(expr: str, pos: int, length: int) -> Token:
+    import ipaddress
+
     text = expr[pos : pos + length]
     try:
         ipaddress.IPv6Address(text)

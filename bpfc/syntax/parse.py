@@ -20,7 +20,6 @@ import gc
 import os
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 from bpfc import ast
@@ -34,16 +33,26 @@ _lark_parser: Any = None
 _tables_fresh: bool | None = None
 
 
+def _grammar_path() -> str | None:
+    """The grammar file on disk: ``bpfc/grammar/`` when installed, ``grammar/`` beside
+    ``bpfc/`` in a source checkout (whose editable install may not map ``bpfc.grammar``)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for folder in (os.path.join(package, "grammar"), os.path.join(package, "..", "grammar")):
+        path = os.path.join(folder, GRAMMAR_FILE)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
 def grammar_text() -> str:
-    """The grammar source: from the installed ``bpfc.grammar`` package, else (a source
-    checkout whose install does not map that package) from ``grammar/`` beside ``bpfc/``."""
+    """The grammar source (from the file system, else through ``importlib.resources``)."""
+    path = _grammar_path()
+    if path is not None:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
     from importlib import resources
 
-    try:
-        return resources.files("bpfc.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        path = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
-        return path.read_text("utf-8")
+    return resources.files("bpfc.grammar").joinpath(GRAMMAR_FILE).read_text("utf-8")
 
 
 def tables_are_fresh() -> bool:
@@ -147,7 +156,6 @@ def parse(expr: str, engine: str | None = None) -> ast.Expr:
             gc.enable()
 
 
-def cache_file() -> Path | None:
+def cache_file() -> str | None:
     """Where Lark's tables are cached for the fallback engine (None when caching is off)."""
-    path = _cache_path()
-    return None if path is None else Path(path)
+    return _cache_path()
