@@ -74,7 +74,8 @@ KNOWN_LARGER = {
     "ip6 net fe80::/10": 3,
     "host 10.0.0.1 or host 10.0.0.2 or host 10.0.0.3 or host 10.0.0.4": 3,
     "host 10.0.0.1 or host 10.0.0.2": 3,
-    "host 1.1.1.1 or host 2.2.2.2 or host 3.3.3.3 or host 4.4.4.4 or host 5.5.5.5 or host 6.6.6.6": 3,
+    "host 1.1.1.1 or host 2.2.2.2 or host 3.3.3.3 or host 4.4.4.4"
+    " or host 5.5.5.5 or host 6.6.6.6": 3,
     "host 10.0.0.1 and host 10.0.0.2": 2,
     "(tcp port 80 or tcp port 443) and not host 10.0.0.1": 2,
     "(host 10.0.0.1 or host 10.0.0.2) and (port 22 or port 80)": 2,
