@@ -287,3 +287,4 @@ def register(row: LinkType) -> None:
 
 
 import bpfc.linktypes_more  # noqa: E402, F401 - registers the rows it defines
+import bpfc.linktypes_pflog_atm_ss7  # noqa: E402, F401 - pflog, SunATM, SS7 rows

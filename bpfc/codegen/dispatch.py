@@ -55,6 +55,7 @@ def _load_default_handlers() -> None:
         return
     _DEFAULTS_LOADED.append(True)
     import bpfc.codegen.otherlinks  # noqa: F401 - ARCnet, DSA, Juniper, Frame Relay...
+    from bpfc.codegen import atm, mtp, pflog  # noqa: F401 - SunATM, SS7, pflog primitives
 
     before = dict(HANDLERS)
     import bpfc.codegen.unsupported  # noqa: F401 - registers handlers

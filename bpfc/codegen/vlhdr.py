@@ -84,6 +84,11 @@ class VarOffset(Offset):
 
 def setup(state: CodegenState) -> None:
     """Install the variable offsets and the prologue for the row's ``vlhdr``."""
+    if state.link.vlhdr == "pflog":  # not 802.11: the pflog header has its own module
+        from bpfc.codegen import pflog
+
+        pflog.setup(state)
+        return
     from bpfc.codegen import wlan  # registers the 802.11 framing and primitives
 
     wlan.register()

@@ -1,0 +1,175 @@
+"""OpenBSD pflog: the variable-length pflog header and its primitives.
+
+A pflog record starts with its own header, whose first byte is the header length; the
+logged packet starts at that length rounded up to a multiple of 4.  So, as for 802.11,
+the link-layer payload offset lives in a scratch register, taken the first time a load
+needs it (:class:`~bpfc.codegen.vlhdr.VarOffset`) and computed by a prologue at the start
+of the program (libpcap's ``gen_load_pflog_llprefixlen``): ``ldb [0]; add #3;
+and #0xfffffffc; st M[r]; tax``.  Header fields are at fixed offsets.
+
+* framing ``pflog``: "network protocol is X" reads the address family byte (``AF_INET``,
+  or Linux's ``AF_INET6``, as libpcap built on Linux does); anything else is false;
+* ``ifname``/``on`` and ``ruleset``/``rset`` compare the name's bytes (at most 15);
+* ``rnr``/``rulenum``, ``srnr``/``subrulenum``: 32-bit rule numbers;
+* ``reason`` (number or name) and ``action`` (name) compare one byte.
+
+On other link types every one of these is refused with libpcap's message.  Names that
+do not exist are refused first (libpcap resolves them while parsing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpfc import ast
+from bpfc.cfg import Cond, InnerJump, false_cond
+from bpfc.codegen import link
+from bpfc.codegen.dispatch import handler
+from bpfc.codegen.state import CodegenState, Rel, ld
+from bpfc.codegen.vlhdr import VarOffset
+from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
+from bpfc.linktypes_pflog_atm_ss7 import (
+    PFLOG_ACTION,
+    PFLOG_AF,
+    PFLOG_IFNAME,
+    PFLOG_NAME_SIZE,
+    PFLOG_REASON,
+    PFLOG_RULENR,
+    PFLOG_RULESET,
+    PFLOG_SUBRULENR,
+)
+from bpfc.names import pf_action, pf_reason
+
+TAX = Class.MISC | 0x00
+JA = Class.JMP | JmpOp.JA
+
+
+def _span(node: Any) -> Any:
+    span = getattr(node, "span", None)
+    return None if span == ast.NO_SPAN else span
+
+
+def is_pflog(state: CodegenState) -> bool:
+    return state.link.framing == "pflog"
+
+
+def require_pflog(state: CodegenState, word: str, node: Any) -> None:
+    """libpcap's refusal of a pflog primitive on another link type."""
+    if not is_pflog(state):
+        raise state.error(f"'{word}' supported only on PFLOG linktype", _span(node))
+
+
+# -- the variable-length header ------------------------------------------------------------
+
+
+def setup(state: CodegenState) -> None:
+    """Make the payload offset variable and install the prologue that computes it."""
+    state.off_linkpl = VarOffset(state, 0)
+    state.extra["prologue"] = prologue
+
+
+def prologue_stmts(state: CodegenState) -> list[Any]:
+    """``M[r] = X = (header length + 3) & ~3`` if some load used the payload offset."""
+    payload = state.off_linkpl
+    reg = payload.allocated if isinstance(payload, VarOffset) else None
+    if reg is None:
+        return []
+    return [
+        ld(Class.LD | Mode.ABS | Size.B, 0),
+        ld(Class.ALU | AluOp.ADD, 3),
+        ld(Class.ALU | AluOp.AND, 0xFFFFFFFC),
+        ld(Class.ST, reg),
+        ld(TAX),
+    ]
+
+
+def prologue(state: CodegenState, cond: Cond) -> Cond:
+    """``cond`` with the header-length computation in front of its first block."""
+    stmts = prologue_stmts(state)
+    if stmts:
+        entry = cond.entry
+        shift = len(stmts)
+        # jumps inside the block (protochain) count statements: move them along
+        shifted = [
+            s._replace(jt=s.jt + shift, jf=s.jf + shift)
+            if isinstance(s, InnerJump) and s.code != JA
+            else s
+            for s in entry.stmts
+        ]
+        entry.stmts[:] = stmts + shifted
+    return cond
+
+
+# -- framing -------------------------------------------------------------------------------
+
+
+def gen_pflog_linktype(state: CodegenState, proto: int) -> Cond:
+    """The address family byte says IPv4 or IPv6; other protocols never match."""
+    family = {link.ETHERTYPE_IP: link.AF_INET, link.ETHERTYPE_IPV6: link.AF_INET6_LINUX}
+    af = family.get(proto)
+    if af is None:
+        return false_cond()
+    return state.cmp(Rel.LINKHDR, PFLOG_AF, 1, af)
+
+
+link.LINKTYPE_GENERATORS["pflog"] = gen_pflog_linktype
+
+
+# -- primitives ----------------------------------------------------------------------------
+
+
+def _name(state: CodegenState, node: Any, word: str, offset: int, what: str) -> Cond:
+    require_pflog(state, word, node)
+    data = node.name.encode()
+    if len(data) >= PFLOG_NAME_SIZE:
+        raise state.error(f"{what} can only be {PFLOG_NAME_SIZE - 1} characters", _span(node))
+    return state.bcmp(Rel.LINKHDR, offset, data)
+
+
+@handler(ast.PfIfname)
+def gen_ifname(state: CodegenState, node: ast.PfIfname) -> Cond:
+    """``ifname NAME`` / ``on NAME``: the interface the packet was logged on."""
+    return _name(state, node, "ifname", PFLOG_IFNAME, "ifname interface names")
+
+
+@handler(ast.PfRuleset)
+def gen_ruleset(state: CodegenState, node: ast.PfRuleset) -> Cond:
+    """``ruleset NAME`` / ``rset NAME``: the anchor of the matching rule."""
+    return _name(state, node, "ruleset", PFLOG_RULESET, "ruleset names")
+
+
+@handler(ast.PfRnr)
+def gen_rnr(state: CodegenState, node: ast.PfRnr) -> Cond:
+    """``rnr N`` / ``rulenum N``."""
+    require_pflog(state, "rnr", node)
+    return state.cmp(Rel.LINKHDR, PFLOG_RULENR, 4, node.value)
+
+
+@handler(ast.PfSrnr)
+def gen_srnr(state: CodegenState, node: ast.PfSrnr) -> Cond:
+    """``srnr N`` / ``subrulenum N``."""
+    require_pflog(state, "srnr", node)
+    return state.cmp(Rel.LINKHDR, PFLOG_SUBRULENR, 4, node.value)
+
+
+@handler(ast.PfReason)
+def gen_reason(state: CodegenState, node: ast.PfReason) -> Cond:
+    """``reason N`` / ``reason NAME`` (``match``, ``bad-offset``, ...)."""
+    value = node.value
+    if isinstance(value, str):
+        found = pf_reason(value)
+        if found is None:
+            raise state.error(f'unknown PF reason "{value}"', _span(node))
+        value = found
+    require_pflog(state, "reason", node)
+    return state.cmp(Rel.LINKHDR, PFLOG_REASON, 1, value)
+
+
+@handler(ast.PfAction)
+def gen_action(state: CodegenState, node: ast.PfAction) -> Cond:
+    """``action NAME`` (``pass``/``accept``, ``block``/``drop``, ``nat``, ...)."""
+    value = pf_action(node.name)
+    if value is None:
+        raise state.error(f'unknown PF action "{node.name}"', _span(node))
+    require_pflog(state, "action", node)
+    return state.cmp(Rel.LINKHDR, PFLOG_ACTION, 1, value)
