@@ -211,3 +211,17 @@ def test_verify_refuses_a_differing_program():
 def test_verify_passes_through_optimize():
     prog = parse_listing((FIXTURES / "vxlan_and_ip.txt").read_text())
     assert optimize(prog, verify=True) == optimize(prog)
+
+
+def test_linux_ancillary_loads_are_kept_and_prove_no_length():
+    """``ld [0xfffff000 + n]`` reads socket metadata on Linux: never dropped, never a guard."""
+    prog = listing(
+        """
+        (000) ldb [100]
+        (001) ld #0xfffff004
+        (002) ret #262144
+        """
+    )
+    prog[1] = Insn(0x20, 0, 0, 0xFFFFF004)  # ld [SKF_AD_OFF + SKF_AD_PKTTYPE]
+    out = optimize(prog)
+    assert Insn(0x30, 0, 0, 100) in out and Insn(0x20, 0, 0, 0xFFFFF004) in out

@@ -32,7 +32,7 @@ from bpfc.insn import (
 )
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import NREGS, WIDTH, A, Values, X, defines, step, uses
+from bpfc.opt.values import ANCILLARY, NREGS, WIDTH, A, Values, X, defines, step, uses
 
 INF = 1 << 40
 
@@ -191,7 +191,7 @@ def load_end(ins: Insn) -> int:
     code, k = ins.code, ins.k
     cls = bpf_class(code)
     if cls == Class.LD and bpf_mode(code) == Mode.ABS:
-        return k + WIDTH.get(bpf_size(code), 4)
+        return 0 if k >= ANCILLARY else k + WIDTH.get(bpf_size(code), 4)
     if cls == Class.LDX and bpf_mode(code) == Mode.MSH:
         return k + 1
     return 0

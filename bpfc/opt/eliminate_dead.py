@@ -14,7 +14,7 @@ from __future__ import annotations
 from bpfc.insn import AluOp, Class, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
 from bpfc.opt.dataflow import INF, load_end, min_lengths, ret_guard, term_uses
 from bpfc.opt.graph import Graph
-from bpfc.opt.values import defines, uses
+from bpfc.opt.values import ANCILLARY, defines, uses
 
 
 def _may_fail(ins) -> bool:
@@ -22,6 +22,8 @@ def _may_fail(ins) -> bool:
     code = ins.code
     cls = bpf_class(code)
     if cls == Class.LD:
+        if bpf_mode(code) == Mode.ABS and ins.k >= ANCILLARY:
+            return True
         return bpf_mode(code) == Mode.IND or bpf_mode(code) not in (
             Mode.IMM,
             Mode.ABS,

@@ -32,6 +32,7 @@ A, X = 0, 1
 NREGS = 18
 WIDTH = {Size.W: 4, Size.H: 2, Size.B: 1}
 _SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
+ANCILLARY = 0x80000000  # offsets Linux reads as negative: SKF_NET_OFF, SKF_AD_OFF
 
 
 def reg_of_mem(slot: int) -> int:
@@ -122,8 +123,11 @@ class Step:
 
 
 def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Step:
+    vn = vals.number(("ld", size, off))
+    if off >= ANCILLARY:  # Linux metadata, not packet bytes: may fail, proves no length
+        return Step(A, vn, False, minlen, ins)
     end = off + WIDTH[size]
-    return Step(A, vals.number(("ld", size, off)), end <= minlen, max(minlen, end), ins)
+    return Step(A, vn, end <= minlen, max(minlen, end), ins)
 
 
 def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) -> Step:
