@@ -12,6 +12,8 @@ np = pytest.importorskip("numpy")
 
 from bpfc.capture import open_capture  # noqa: E402
 from bpfc.capture.batch import batchable, pack, run_batch  # noqa: E402
+from bpfc.errors import ValidationError  # noqa: E402
+from bpfc.validate import validate  # noqa: E402
 from bpfc.vm.interp import interpret  # noqa: E402
 
 LOADS = [0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0xB1]
@@ -121,3 +123,50 @@ def test_batch_over_an_upstream_capture_matches_per_packet(upstream: Path, expr:
             total += len(chunk)
             matched += sum(1 for w in want if w)
     assert total == 601 and 0 < matched < total
+
+
+@given(
+    prog=programs(),
+    packets=packets_st,
+    kind=st.sampled_from(["usec", "pcapng"]),
+    cut=st.integers(0, 30),
+)
+def test_both_engines_write_the_same_file(
+    tmp_path_factory, prog: list, packets: list, kind: str, cut: int
+) -> None:
+    """batch and per-packet engines: same verdicts, same output, same error on a cut file."""
+    from bpfc.capture import CaptureError, CaptureWriter
+    from bpfc.capture.engine import filter_capture
+    from bpfc.capture.pcap import PcapWriter
+    from bpfc.capture.pcapng import PcapngWriter
+
+    tmp = tmp_path_factory.mktemp("eng")
+    src = tmp / "in"
+    with open(src, "wb") as out:
+        writer = PcapngWriter(out) if kind == "pcapng" else PcapWriter(out, 1, 65535)
+        for i, (data, extra) in enumerate(packets):
+            if kind == "pcapng":
+                writer.write(i * 1000, len(data) + extra, data, 1)
+            else:
+                writer.write(i * 1000, len(data) + extra, data)
+    blob = src.read_bytes()
+    src.write_bytes(blob[: len(blob) - cut])
+    try:
+        validate(prog)
+        open_capture(src).close()
+    except (ValidationError, CaptureError):
+        return  # an invalid program or a cut file header: nothing for an engine to do
+    results = []
+    for engine in ("batch", "packet"):
+        out_path = tmp / f"{engine}.pcap"
+        with open_capture(src) as reader, CaptureWriter(str(out_path)) as writer:
+            lines: list[int] = []
+            stats = filter_capture(
+                reader,
+                lambda _lt: prog,
+                writer=writer,
+                engine=engine,
+                emit=lambda index, _packet, lines=lines: lines.append(index),
+            )
+        results.append((stats.read, stats.matched, str(stats.error), lines, out_path.read_bytes()))
+    assert results[0] == results[1]

@@ -73,7 +73,11 @@ def filter_capture(
     engine: str = "auto",
     progress: Progress | None = None,
 ) -> FilterStats:
-    """Run the programs over every packet of ``reader``; see the module docstring."""
+    """Run the programs over every packet of ``reader``; see the module docstring.
+
+    Every program is validated (libpcap's rules) before it runs, whichever the engine.
+    """
+    program_for = _validated(program_for)
     first = program_for(reader.linktype) if reader.linktype is not None else None
     stats = FilterStats(engine=choose_engine(engine, [first] if first else []))
     if writer is not None and reader.linktype is not None:
@@ -87,6 +91,21 @@ def filter_capture(
     stats.seconds = time.perf_counter() - started
     stats.cpu_seconds = time.process_time() - cpu_started
     return stats
+
+
+def _validated(program_for: ProgramFor) -> ProgramFor:
+    from bpfc.validate import validate
+
+    cache: dict[int, Program] = {}
+
+    def checked(linktype: int) -> Program:
+        if linktype not in cache:
+            prog = program_for(linktype)
+            validate(prog)
+            cache[linktype] = prog
+        return cache[linktype]
+
+    return checked
 
 
 def _per_packet(
