@@ -104,8 +104,10 @@ class PcapReader:
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
+        """Unmap the file (left to the GC while views into it are still alive)."""
         mapping, self._map = self._map, None
         self._mv = memoryview(b"")
+        self.__dict__.pop("_buf8", None)
         close_mapping(mapping)
 
     def __enter__(self) -> PcapReader:
