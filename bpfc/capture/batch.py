@@ -160,11 +160,10 @@ class _Run:
                 where = where[fits]
         pos = self.get(self.off, idx) + where
         buf = self.buf
-        if size == 1:
-            value = buf[pos].astype(np.uint32)
-        else:
-            raw = buf[pos[:, None] + np.arange(size, dtype=np.int64)]
-            value = raw.view(">u4" if size == 4 else ">u2").reshape(-1).astype(np.uint32)
+        # one 1-D gather per byte is several times faster than a 2-D gather plus a view
+        value = buf[pos].astype(np.uint32)
+        for i in range(1, size):
+            value = (value << np.uint32(8)) | buf[pos + i]
         if code == 0xB1:
             self.put(self.x, idx, (value & np.uint32(0xF)) << np.uint32(2))
         else:
