@@ -112,7 +112,8 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     kind = q.kind
     if direction in WLAN_DIRS and kind in ("port", "portrange"):
         raise state.error(messages.invalid_qual(direction, kind), span)
-    if direction in WLAN_DIRS and state.link.mac != "wlan":
+    mac_id = isinstance(ident, ast.EtherId) or (proto == "link" and isinstance(ident, ast.NameId))
+    if direction in WLAN_DIRS and (state.link.mac != "wlan" or not mac_id):
         raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
     if kind in ("port", "portrange", "proto", "protochain") and type(ident) in ID_DESCRIPTIONS:
         what = ID_DESCRIPTIONS[type(ident)]
