@@ -288,3 +288,29 @@ def test_relay_a_capture_file_through_the_pair_to_the_batch_engine(upstream) -> 
     assert producer.drops == 0 and producer.rotations > 20
     assert seen == want
     assert 0 < sum(1 for _, v in want if v) < len(want)
+
+
+def test_a_file_backed_pair_is_shared_by_separate_mappings(tmp_path) -> None:
+    """Two mappings of one file (as two unrelated processes would have) see one pair."""
+    path = str(tmp_path / "zbuf")
+    _, producer, _ = buffer_pair(1024, path=path)
+    _, _, consumer = buffer_pair(1024, path=path)  # a second, independent mapping
+    got: list[int] = []
+
+    def take() -> bool:
+        hold = consumer.acquire()
+        if hold is None:
+            return False
+        got.extend(_seqs(hold))
+        hold.ack()
+        return True
+
+    for seq in range(60):
+        while not producer.room(40):
+            assert take()
+        assert producer.append(_packet(seq))
+    while producer.pending:
+        if not producer.rotate():
+            assert take()
+    take()
+    assert got == list(range(60)) and producer.rotations > 2

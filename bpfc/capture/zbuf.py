@@ -228,15 +228,24 @@ class Consumer:
         return None
 
 
-def buffer_pair(size: int = 1 << 20, *, shared: bool = False) -> tuple[Any, Producer, Consumer]:
+def buffer_pair(
+    size: int = 1 << 20, *, shared: bool = False, path: str | None = None
+) -> tuple[Any, Producer, Consumer]:
     """Memory for two buffers of ``size`` bytes and a producer and consumer over it.
 
-    ``shared=True`` uses an anonymous shared mapping, which a forked child shares.
+    ``shared=True`` uses an anonymous shared mapping, which a forked child shares;
+    ``path`` maps that file (created or resized to ``2 * size`` bytes) shared, so that
+    unrelated processes mapping the same file see the same pair.
     """
-    if shared:
-        import mmap
+    import mmap
 
-        memory: Any = mmap.mmap(-1, 2 * size)
+    if path is not None:
+        with open(path, "a+b") as handle:
+            if handle.seek(0, 2) != 2 * size:
+                handle.truncate(2 * size)
+            memory: Any = mmap.mmap(handle.fileno(), 2 * size, mmap.MAP_SHARED)
+    elif shared:
+        memory = mmap.mmap(-1, 2 * size)
     else:
         memory = bytearray(2 * size)
     return memory, Producer(memory, size), Consumer(memory, size)
