@@ -14,6 +14,7 @@ packet in hex, both verdicts and both listings.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -157,11 +158,15 @@ class Disagreement:
         )
 
 
+STEERED = int(os.environ.get("BPFC_STEERED_PACKETS", "80"))
+
+
 def default_packets(
     expr: str, linktype: str, ref_programs: Iterable[Insns], seed: int = 0
 ) -> list[Packet]:
-    """The targeted packet set for ``expr`` plus packets steered by the reference programs."""
-    return packet_set(expr, linktype, ref_programs, seed=seed)
+    """The targeted packet set for ``expr`` plus up to $BPFC_STEERED_PACKETS (default 80)
+    packets steered by the reference programs."""
+    return packet_set(expr, linktype, ref_programs, seed=seed, steered=STEERED)
 
 
 def check(
