@@ -95,6 +95,7 @@ class LiveCapture:
             self.close()
             raise
         self._block = 0
+        self._walking: Iterator[Packet] | None = None
         self.seen = 0
         self.skipped_outgoing = 0
 
@@ -178,13 +179,17 @@ class LiveCapture:
             raise CaptureError(f"capture on {self.iface} is closed")
         delivered = 0
         while count is None or delivered < count:
-            if not self._wait(timeout):
-                return
-            for packet in self._walk_block():
+            if self._walking is None:
+                if not self._wait(timeout):
+                    return
+                self._walking = self._walk_block()
+            # a block left half-read by a previous call is resumed, not handed back early
+            for packet in self._walking:
                 yield packet
                 delivered += 1
                 if count is not None and delivered >= count:
                     return
+            self._walking = None
 
     def __iter__(self) -> Iterator[Packet]:
         return self.packets()
@@ -196,6 +201,9 @@ class LiveCapture:
         return packets, drops
 
     def close(self) -> None:
+        walking, self._walking = getattr(self, "_walking", None), None
+        if walking is not None:
+            walking.close()  # type: ignore[attr-defined]
         ring, self._ring = self._ring, None
         if ring is not None:
             self._view.release()
