@@ -8,7 +8,8 @@
 * ``inbound``/``outbound`` read masked bits of a header field on DSA tags (Broadcom
   opcode, Marvell To_CPU/From_CPU) and Juniper (the flags byte after the magic).
 * ``llc`` always holds on LLC-encapsulated ATM.
-* ``vlan``/``mpls`` on a link type where libpcap master refuses them get its message.
+* ``vlan``/``mpls`` (:mod:`bpfc.codegen.encap`) on a link type where libpcap master
+  refuses them get its message.
 
 Handlers wrap the ones already registered and fall back to them for other link types.
 """
@@ -19,7 +20,9 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond, false_cond, or_, true_cond
-from bpfc.codegen import arcnet, legacy, link, messages  # noqa: F401 - arcnet registers itself
+
+# arcnet and encap register their handlers on import (encap before the refusals below)
+from bpfc.codegen import arcnet, encap, legacy, link, messages  # noqa: F401
 from bpfc.codegen.dispatch import HANDLERS, Handler, handler
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.linktypes_more import DIRECTION_MASKS, MPLS_LINKTYPES, VLAN_LINKTYPES
