@@ -15,6 +15,7 @@ reference interpreter and refuses to return a program that differs (``verify``).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 
 from bpfc.errors import CompileError
@@ -64,9 +65,15 @@ def optimize(
     source = [Insn(*i) for i in insns]
     if not is_forward(source):
         return source  # a loop (libpcap's protochain): not a DAG, left as it is
-    graph = build(source)
-    run_passes(graph, passes)
-    result = linearize(graph)
+    collecting = gc.isenabled()
+    gc.disable()  # the passes allocate many small acyclic objects: refcounting frees them
+    try:
+        graph = build(source)
+        run_passes(graph, passes)
+        result = linearize(graph)
+    finally:
+        if collecting:
+            gc.enable()
     if len(result) > len(source):
         result = source
     if verify:
