@@ -31,6 +31,7 @@ CASES = [
     ("timestamp_invalid_nano.pcap", "ip"),
     ("pptp.pcap", "tcp and greater 100"),  # big-endian: records re-encoded, same bytes
     ("tcp-handshake-nano.pcap", "tcp[tcpflags] & tcp-ack != 0"),
+    ("aarp-heapoverflow-1.pcap", "not ip"),  # FCS bits in the link-type field are kept
 ]
 
 

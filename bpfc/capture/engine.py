@@ -81,7 +81,7 @@ def filter_capture(
     first = program_for(reader.linktype) if reader.linktype is not None else None
     stats = FilterStats(engine=choose_engine(engine, [first] if first else []))
     if writer is not None and reader.linktype is not None:
-        writer.start(reader.linktype)
+        writer.start(reader.linktype, getattr(reader, "linktype_field", None))
     started, cpu_started = time.perf_counter(), time.process_time()
     run = _batch if stats.engine == "batch" else _per_packet
     try:

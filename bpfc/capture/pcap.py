@@ -95,6 +95,7 @@ class PcapReader:
         self.version = (major, minor)
         self.snaplen = snaplen
         self.linktype = linktype & LT_LINKTYPE_MASK
+        self.linktype_field = linktype  # with the FCS bits, for writing the same header
         self.fcs_len = (linktype >> 28) if linktype & LT_FCS_PRESENT else None
         self.linktypes = {0: self.linktype}
         # Records longer than the snapshot are cut to it (the rest is skipped), as libpcap does.
@@ -264,15 +265,23 @@ class PcapWriter:
     """Write a classic pcap file (this machine's byte order, micro- or nanosecond stamps)."""
 
     def __init__(
-        self, out: BinaryIO, linktype: int, snaplen: int = 262144, *, nsec: bool = False
+        self,
+        out: BinaryIO,
+        linktype: int,
+        snaplen: int = 262144,
+        *,
+        nsec: bool = False,
+        field: int | None = None,
     ) -> None:
+        """``field`` is the header's whole link-type field (FCS bits included), if not bare."""
         self.out = out
         self.nsec = nsec
         self.linktype = linktype
         self.snaplen = snaplen
         self.count = 0
         magic = MAGIC_NSEC if nsec else MAGIC_USEC
-        out.write(struct.pack("=IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        header = linktype if field is None else field
+        out.write(struct.pack("=IHHiIII", magic, 2, 4, 0, 0, snaplen, header))
         self._record = struct.Struct("=IIII")
 
     def write(self, ts_ns: int, wirelen: int, data: Any) -> None:

@@ -38,10 +38,14 @@ class CaptureWriter:
         sink = self._ng or self._pcap
         return sink.count if sink is not None else 0
 
-    def start(self, linktype: int) -> None:
-        """Write the pcap file header for ``linktype`` (pcapng needs nothing up front)."""
+    def start(self, linktype: int, field: int | None = None) -> None:
+        """Write the pcap file header for ``linktype`` (pcapng needs nothing up front).
+
+        ``field`` is the input's whole link-type field, FCS bits included, which tcpdump
+        copies into its output header.
+        """
         if not self.pcapng and self._pcap is None:
-            self._pcap = PcapWriter(self.out, linktype, self.snaplen, nsec=self.nsec)
+            self._pcap = PcapWriter(self.out, linktype, self.snaplen, nsec=self.nsec, field=field)
 
     def raw_compatible(self, reader: Any) -> bool:
         """True when ``reader``'s records can be copied into this output byte for byte."""
