@@ -279,11 +279,23 @@ def lookup(spec: str | int) -> LinkType:
     return row
 
 
+#: rows added with :func:`register`, in registration order
+REGISTERED: list[LinkType] = []
+
+
 def register(row: LinkType) -> None:
     """Add a link type (used by modules that teach bpfc new link layers)."""
     for name in (row.name, *row.aliases):
         _BY_NAME[name.upper()] = row
     _BY_NUMBER[row.dlt] = row
+    REGISTERED.append(row)
+
+
+def filterable() -> list[LinkType]:
+    """Every link type bpfc has a header model for (the table and registered rows), by
+    name; the name-only entries of :data:`OTHER_DLTS` are left out."""
+    rows = {row.name: row for row in (*LINKTYPES, *REGISTERED)}
+    return sorted(rows.values(), key=lambda row: row.name)
 
 
 import bpfc.linktypes_more  # noqa: E402, F401 - registers the rows it defines

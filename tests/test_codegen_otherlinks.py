@@ -392,3 +392,16 @@ def test_rows_resolve_by_name_and_number(dlt: str) -> None:
     assert row.framing != "none" or dlt == "BACNET_MS_TP"
     assert linktypes.lookup(row.dlt) is row
     assert linktypes.lookup(f"DLT_{dlt.lower()}") is row
+
+
+def test_listed_by_bpfc_minus_L() -> None:
+    from bpfc.cli.compile import _list_linktypes
+    from bpfc.linktypes import OTHER_DLTS, filterable
+
+    names = [row.name for row in filterable()]
+    assert set(MINE) <= set(names)
+    assert "USB_LINUX" not in names and "USB_LINUX" in OTHER_DLTS  # name-only entries
+    assert names == sorted(names)
+    listing = _list_linktypes()
+    assert "  ARCNET (ARCnet (BSD header)), DLT 7\n" in listing
+    assert "DSA_TAG_DSA" in listing and "JUNIPER_MFR" in listing

@@ -68,10 +68,10 @@ def _expression(args: argparse.Namespace) -> str:
 
 
 def _list_linktypes() -> str:
-    from bpfc.linktypes import LINKTYPES
+    from bpfc.linktypes import filterable
 
     lines = ["Data link types (use option -y to set):"]
-    for row in sorted(LINKTYPES, key=lambda r: r.name):
+    for row in filterable():
         lines.append(f"  {row.name} ({row.description or row.name}), DLT {row.dlt}")
     return "\n".join(lines) + "\n"
 
