@@ -98,10 +98,6 @@ def setup(state: CodegenState) -> None:
     state.extra["prologue"] = prologue
 
 
-def is_variable(offset: Offset) -> bool:
-    return isinstance(offset, VarOffset)
-
-
 # -- the prologue ------------------------------------------------------------------------
 
 
