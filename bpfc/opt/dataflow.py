@@ -58,12 +58,16 @@ def join(vals: Values, block: Block, states: Sequence[State]) -> State:
         return states[0]
     first = states[0]
     regs = list(first.regs)
+    for s in states[1:]:
+        other = s.regs
+        if other == first.regs:
+            continue
+        for i in range(NREGS):
+            if other[i] != regs[i] and regs[i] != -1:
+                regs[i] = -1
     for i in range(NREGS):
-        r = regs[i]
-        for s in states[1:]:
-            if s.regs[i] != r:
-                regs[i] = vals.number(("phi", block.id, i))
-                break
+        if regs[i] == -1:
+            regs[i] = vals.number(("phi", block.id, i))
     facts = dict(first.facts)
     for s in states[1:]:
         other = s.facts

@@ -46,10 +46,17 @@ def evaluate(op: int, a: int, k: int) -> bool:
 
 def decide(f: Fact, op: int, k: int) -> bool | None:
     """True/False when the fact fixes the outcome of ``A op k``, else None."""
-    if f.vals is not None:
-        outcomes = {evaluate(op, v, k) for v in f.vals}
-        if len(outcomes) == 1:
-            return outcomes.pop()
+    vals = f.vals
+    if vals is not None:
+        if op == JmpOp.JEQ:
+            if k not in vals:
+                return False
+            if len(vals) == 1:
+                return True
+        else:
+            outcomes = {evaluate(op, v, k) for v in vals}
+            if len(outcomes) == 1:
+                return outcomes.pop()
     if op == JmpOp.JEQ:
         if k in f.ne or k < f.lo or k > f.hi or (k & f.zero):
             return False

@@ -16,7 +16,7 @@ from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import Values, step
 
-_MAX_WALK = 24
+_MAX_WALK = 12
 
 
 def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Block | None:

@@ -35,6 +35,9 @@ _SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
 ANCILLARY = 0x80000000  # offsets Linux reads as negative: SKF_NET_OFF, SKF_AD_OFF
 
 
+_ABS = {Class.LD | Mode.ABS | size: size for size in (Size.W, Size.H, Size.B)}
+
+
 def reg_of_mem(slot: int) -> int:
     return 2 + slot
 
@@ -137,7 +140,11 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
     offset becomes absolute; an ALU op on a known X takes the constant).
     """
     code, _, _, k = ins
-    cls = bpf_class(code)
+    size = _ABS.get(code)
+    if size is not None and k < ANCILLARY:  # the common case, inlined: ld/ldh/ldb [k]
+        end = k + WIDTH[size]
+        return Step(A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
+    cls = code & 7
     if cls == Class.LD:
         mode = bpf_mode(code)
         if mode == Mode.IMM:
@@ -199,7 +206,7 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
 def uses(ins: Insn) -> int:
     """Bitmask of registers (bit r) a statement reads."""
     code, _, _, k = ins
-    cls = bpf_class(code)
+    cls = code & 7
     if cls == Class.LD:
         mode = bpf_mode(code)
         if mode == Mode.IND:
