@@ -209,7 +209,7 @@ def _packets(expr: str, dlt: str) -> list[Packet]:
             refs.append(libpcap_compile(expr, dlt, 262144, opt, None))
         except Exception:  # noqa: BLE001 - a rejection: nothing to steer by
             pass
-    return seeds + explore(refs, seeds, limit=120)
+    return seeds + explore(refs, seeds, rounds=6, limit=120)
 
 
 @pytest.mark.parametrize(("dlt", "expr"), PAIRS, ids=[f"{d}:{e}" for d, e in PAIRS])
