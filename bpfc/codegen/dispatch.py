@@ -54,6 +54,7 @@ def _load_default_handlers() -> None:
     if _DEFAULTS_LOADED:
         return
     _DEFAULTS_LOADED.append(True)
+    import bpfc.codegen.encap_more  # noqa: F401 - pppoe, geneve/vxlan, Linux vlan
     import bpfc.codegen.otherlinks  # noqa: F401 - ARCnet, DSA, Juniper, Frame Relay...
     from bpfc.codegen import atm, mtp, pflog  # noqa: F401 - SunATM, SS7, pflog primitives
 

@@ -1,0 +1,88 @@
+"""Switching the link layer in the middle of a filter (libpcap's ``PUSH_LINKHDR``).
+
+``pppoes`` makes what follows a PPP frame; ``geneve``/``vxlan`` make it the inner
+Ethernet frame.  Both change the compile state's link row and offsets for everything
+generated after them.  Two things must still see the *outermost* link type:
+
+* the prologue of variable-length link headers (radiotap, AVS, Prism, PPI), computed
+  when the filter is closed; as in libpcap master it stores the lengths into the
+  registers of the offsets current *at the end* of the filter (after a tunnel these are
+  the tunnel's registers: master's listing then reads registers nobody wrote, and we
+  reproduce that on purpose so verdicts stay identical);
+* error messages and link tests of primitives that come after are about the new link.
+
+:func:`push_link` records the outermost row and wraps the prologue once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpfc.cfg import Cond
+from bpfc.codegen.state import CodegenState, Offset
+from bpfc.linktypes import LinkType
+
+
+class Shifted(Offset):
+    """``base`` plus a constant, sharing base's (lazily allocated) register."""
+
+    def __init__(self, base: Offset, constant: int) -> None:
+        self.constant = constant
+        self._base = base
+
+    @property  # type: ignore[override]
+    def reg(self) -> int | None:
+        return self._base.reg
+
+    @reg.setter
+    def reg(self, value: int | None) -> None:
+        self._base.reg = value
+
+    @property
+    def allocated(self) -> int | None:
+        return allocated(self._base)
+
+    def __repr__(self) -> str:
+        return f"Shifted(constant={self.constant}, base={self._base!r})"
+
+
+def allocated(offset: Offset) -> int | None:
+    """The offset's register if it has one already (never allocates)."""
+    if hasattr(offset, "allocated"):
+        return offset.allocated  # type: ignore[no-any-return]
+    return offset.reg
+
+
+def shifted(offset: Offset, constant: int) -> Offset:
+    """An offset at ``constant`` with ``offset``'s variable part (if any)."""
+    if hasattr(offset, "allocated"):  # lazily allocated register: share it
+        return Shifted(offset, constant)
+    return Offset(constant, offset.reg)
+
+
+def push_link(state: CodegenState, row: LinkType) -> None:
+    """Make ``row`` the link type of what follows, keeping the prologue on the outer one."""
+    if "outermost_link" not in state.extra:
+        state.extra["outermost_link"] = state.link
+        prologue = state.extra.get("prologue")
+        if prologue is not None:
+            state.extra["prologue"] = _outer_prologue(prologue)
+    state.link = row
+
+
+def _outer_prologue(prologue: Any) -> Any:
+    def run(state: CodegenState, cond: Cond) -> Cond:
+        from bpfc.codegen.vlhdr import VarOffset
+
+        inner = (state.link, state.off_linkhdr, state.off_linkpl)
+        state.link = state.extra["outermost_link"]
+        hdr, pl = VarOffset(state), VarOffset(state)
+        hdr.reg = allocated(state.off_linkhdr)
+        pl.reg = allocated(state.off_linkpl)
+        state.off_linkhdr, state.off_linkpl = hdr, pl
+        try:
+            return prologue(state, cond)  # type: ignore[no-any-return]
+        finally:
+            state.link, state.off_linkhdr, state.off_linkpl = inner
+
+    return run
