@@ -11,7 +11,7 @@ is reachable from there, so removing unreachable code is free.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from bpfc.errors import ValidationError
 from bpfc.insn import Class, Insn, JmpOp, bpf_class, bpf_op
@@ -80,18 +80,23 @@ class Graph:
     def order(self) -> list[Block]:
         """Reachable blocks in reverse postorder (a topological order; false side first)."""
         post: list[Block] = []
-        seen = {self.entry.id}
-        stack: list[tuple[Block, Iterator[Block]]] = [(self.entry, iter(self.entry.succs()))]
+        seen: set[int] = set()
+        stack: list[tuple[Block, bool]] = [(self.entry, False)]
+        push, pop = stack.append, stack.pop
         while stack:
-            block, it = stack[-1]
-            for succ in it:
-                if succ.id not in seen:
-                    seen.add(succ.id)
-                    stack.append((succ, iter(succ.succs())))
-                    break
-            else:
-                stack.pop()
+            block, done = pop()
+            if done:
                 post.append(block)
+                continue
+            if block.id in seen:
+                continue
+            seen.add(block.id)
+            push((block, True))
+            jt, jf = block.jt, block.jf
+            if jf is not None and jf is not jt and jf.id not in seen:
+                push((jf, False))
+            if jt is not None and jt.id not in seen:
+                push((jt, False))
         post.reverse()
         return post
 
