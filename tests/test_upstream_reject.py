@@ -21,3 +21,13 @@ def test_reject_cases_raise_compile_error(upstream, dlt):
     assert results, f"no reject cases for {dlt}"
     problems = compare_with_known(results, known_failures())
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
+
+
+def test_known_failure_comparison_is_strict():
+    from upstream_cases import compare_with_known
+
+    results = {"a": None, "b": "boom", "c": None, "d": "still broken"}
+    problems = compare_with_known(results, known={"c", "d"})
+    assert any(p.startswith("NEW FAILURE b: boom") for p in problems)
+    assert any(p.startswith("FIXED c") for p in problems)
+    assert len(problems) == 2  # 'a' passes as expected, 'd' fails as recorded
