@@ -186,18 +186,28 @@ def _wlan_header_length(code: _Code, radiotap: bool, reg: int) -> None:
     code.emit(Class.ST, reg)
 
 
+def _allocated(offset: Offset) -> int | None:
+    """The register holding ``offset``'s variable part, if any (never allocates)."""
+    return offset.allocated if isinstance(offset, VarOffset) else offset.reg
+
+
 def prologue_stmts(state: CodegenState) -> list[Stmt]:
-    """The statements computing the variable offsets the program uses (maybe none)."""
-    kind = state.link.vlhdr
-    payload = state.off_linkpl
-    header = state.off_linkhdr
-    pl_reg = payload.allocated if isinstance(payload, VarOffset) else None
-    if pl_reg is not None and isinstance(header, VarOffset) and header.allocated is None:
-        header.reg  # noqa: B018 - the payload offset includes the header's: take its register
+    """The statements computing the variable offsets the program uses (maybe none).
+
+    The registers are the offsets' registers at the end of generation: an
+    encapsulation that moved an offset into a new register gets it computed there.
+    """
+    kind = state.link.vlhdr or ""
+    radio = kind != "ieee802_11"  # a radio header precedes the 802.11 header
+    pl_reg = _allocated(state.off_linkpl)
+    hdr_reg = _allocated(state.off_linkhdr) if radio else None
+    if pl_reg is not None and radio and hdr_reg is None:
+        # the payload offset includes the radio header's length: compute that too
+        hdr_reg = state.alloc_reg()
+        state.off_linkhdr.reg = hdr_reg
     code = _Code()
-    hdr_reg = header.allocated if isinstance(header, VarOffset) else None
     if hdr_reg is not None:
-        _prefix_length(code, kind or "", hdr_reg)
+        _prefix_length(code, kind, hdr_reg)
     if pl_reg is not None:
         if hdr_reg is None:
             code.emit(Class.LDX | Mode.IMM, 0)
