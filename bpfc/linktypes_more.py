@@ -43,7 +43,7 @@ _L = LinkType
 _NS = OFFSET_NOT_SET
 
 #: Juniper DLTs: name, number, off_linktype, off_linkpl, off_nl, off_nl_nosnap
-_JUNIPER = (
+JUNIPER_HEADERS = (
     ("JUNIPER_MLPPP", 130, 4, 4, 0, _NS),
     ("JUNIPER_MLFR", 131, 4, 4, 0, _NS),
     ("JUNIPER_ES", 132, 6, _NS, _NS, _NS),
@@ -85,7 +85,7 @@ MORE_LINKTYPES: tuple[LinkType, ...] = (
     _L("DSA_TAG_BRCM", 281, 16, 18, "ether", 0, 3, mac="ether", description="Broadcom tag"),
     _L("DSA_TAG_DSA", 284, 16, 18, "ether", 0, 3, mac="ether", description="Marvell DSA tag"),
     *(_L(name, dlt, lt, pl, "juniper", nl, nosnap, description="Juniper")
-      for name, dlt, lt, pl, nl, nosnap in _JUNIPER),
+      for name, dlt, lt, pl, nl, nosnap in JUNIPER_HEADERS),
 )  # fmt: skip
 
 #: link types whose ``inbound``/``outbound`` is a masked field of the link header:
@@ -93,7 +93,7 @@ MORE_LINKTYPES: tuple[LinkType, ...] = (
 DIRECTION_MASKS: dict[str, tuple[int, tuple[int, int], tuple[int, int]]] = {
     "DSA_TAG_BRCM": (12, (0xE0, 0x00), (0xE0, 0x20)),  # opcode bits of the tag
     "DSA_TAG_DSA": (12, (0x40, 0x00), (0xC0, 0x40)),  # To_CPU vs From_CPU
-    **{row[0]: (3, (0x01, 0x01), (0x01, 0x00)) for row in _JUNIPER},  # flags after magic
+    **{row[0]: (3, (0x01, 0x01), (0x01, 0x00)) for row in JUNIPER_HEADERS},  # flags after magic
 }
 
 #: link types where ``llc`` always holds (every frame is 802.2)

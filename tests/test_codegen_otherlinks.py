@@ -36,6 +36,7 @@ from differential import (  # noqa: E402
 
 import bpfc  # noqa: E402
 from bpfc.errors import CompileError  # noqa: E402
+from bpfc.linktypes_more import JUNIPER_HEADERS  # noqa: E402
 from bpfc.packetgen import LINKTYPES, Packet, targeted_packets  # noqa: E402
 from bpfc.packetgen.explore import explore  # noqa: E402
 
@@ -193,6 +194,9 @@ DIFFERENTIAL = {
     "BACNET_MS_TP": ["link[0] = 0x55", "len > 60"],
 }
 PAIRS = [(dlt, expr) for dlt, exprs in DIFFERENTIAL.items() for expr in exprs]
+#: every Juniper DLT: the magic, the direction flag, and network-layer offsets
+JUNIPER_EXPRS = ("ip host 1.2.3.4", "clnp", "inbound", "outbound", "tcp port 80")
+PAIRS += [(name, expr) for name, *_ in JUNIPER_HEADERS for expr in JUNIPER_EXPRS]
 
 
 def _packets(expr: str, dlt: str) -> list[Packet]:
