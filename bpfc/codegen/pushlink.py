@@ -9,13 +9,16 @@ generated after them.  Two things must still see the *outermost* link type:
   registers of the offsets current *at the end* of the filter (after a tunnel these are
   the tunnel's registers: master's listing then reads registers nobody wrote, and we
   reproduce that on purpose so verdicts stay identical);
-* error messages and link tests of primitives that come after are about the new link.
+* error messages and link tests of primitives that come after are about the new link;
+  the prologue's parts that master decides on the *current* link type (radiotap's
+  padding, PPI's "is it 802.11" check) are then left out, as in master.
 
 :func:`push_link` records the outermost row and wraps the prologue once.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bpfc.cfg import Cond
@@ -75,7 +78,10 @@ def _outer_prologue(prologue: Any) -> Any:
         from bpfc.codegen.vlhdr import VarOffset
 
         inner = (state.link, state.off_linkhdr, state.off_linkpl)
-        state.link = state.extra["outermost_link"]
+        outer = state.extra["outermost_link"]
+        # master decides radiotap's padding and PPI's DLT check on the *current* link
+        # type, which is no longer the outermost one: neither is generated
+        state.link = replace(outer, vlhdr=f"{outer.vlhdr}-pushed")
         hdr, pl = VarOffset(state), VarOffset(state)
         hdr.reg = allocated(state.off_linkhdr)
         pl.reg = allocated(state.off_linkpl)
