@@ -36,7 +36,7 @@ from differential import (  # noqa: E402
 
 import bpfc  # noqa: E402
 from bpfc.errors import CompileError  # noqa: E402
-from bpfc.linktypes_more import JUNIPER_HEADERS  # noqa: E402
+from bpfc.linktypes_more import JUNIPER_HEADERS, MORE_LINKTYPES  # noqa: E402
 from bpfc.packetgen import LINKTYPES, Packet, targeted_packets  # noqa: E402
 from bpfc.packetgen.explore import explore  # noqa: E402
 
@@ -409,3 +409,32 @@ def test_listed_by_bpfc_minus_L() -> None:
     listing = _list_linktypes()
     assert "  ARCNET (ARCnet (BSD header)), DLT 7\n" in listing
     assert "DSA_TAG_DSA" in listing and "JUNIPER_MFR" in listing
+
+
+ROBUST_ATOMS = [
+    "ip", "ip6", "arp", "tcp port 80", "host 10.0.0.1", "ether host 1:2:3:4:5:6", "broadcast",
+    "multicast", "link[0] = 1", "ip[0] = 0x45", "iso", "clnp", "l1", "llc", "llc u", "inbound",
+    "outbound", "ifindex 1", "protochain 6", "link host $12", "$0", "src and dst $ff",
+    "net $1", "ip host $2", "vlan 1", "mpls 2", "gateway foo", "decnet host 1.2", "atalk[1] = 2",
+    "ip broadcast", "ip6 multicast", "link proto 0x8847", "iso proto 3", "isis proto 4",
+]  # fmt: skip
+
+
+@given(
+    st.sampled_from([row.name for row in MORE_LINKTYPES]),
+    st.lists(st.sampled_from(ROBUST_ATOMS), min_size=1, max_size=4),
+    st.lists(st.sampled_from(("and", "or", "and not", "or not")), min_size=3, max_size=3),
+    st.booleans(),
+)
+def test_only_compile_errors(dlt: str, atoms: list[str], ops: list[str], optimize: bool) -> None:
+    """Any mix of primitives on these link types compiles to a valid program or raises
+    CompileError (never another exception)."""
+    expr = atoms[0]
+    for op, atom in zip(ops, atoms[1:], strict=False):
+        expr = f"({expr}) {op} {atom}"
+    try:
+        program = bpfc.compile(expr, linktype=dlt, optimize=optimize)
+    except CompileError:
+        return
+    insns = list(program)
+    assert insns and insns[-1][0] & 0x07 == 0x06  # ends with a return
