@@ -14,9 +14,9 @@ generated *after* it in the source (whatever the and/or/not structure):
   further, and "network protocol is IPv4/IPv6" becomes "bottom of stack, and version
   nibble 4/6" (:func:`gen_mpls_linktype`).
 
-On a live Linux Ethernet capture libpcap also accepts tags the kernel stripped
-(ancillary ``[vlanp]``/``[vlan_tci]`` loads and variable offsets): bpfc refuses that
-case (``linux=True`` on EN10MB) rather than generate the offline code.  Listings
+On a live Linux Ethernet capture the first ``vlan`` also accepts tags the kernel
+stripped (ancillary ``[vlanp]``/``[vlan_tci]`` loads and variable offsets): that form
+is :mod:`bpfc.codegen.vlan_live`, which falls back to this one otherwise.  Listings
 follow libpcap master's.
 """
 
@@ -52,9 +52,6 @@ def gen_vlan(state: CodegenState, vid: int | None, span: Any = None) -> Cond:
         raise state.error(f"VLAN tag {vid} greater than maximum {MAX_VLAN_ID}", span)
     if state.label_depth > 0:
         raise state.error("no VLAN match after MPLS", span)
-    if state.linux and state.link.name == "EN10MB" and state.vlan_depth == 0:
-        # libpcap then also accepts tags the kernel stripped ([vlanp], [vlan_tci] loads)
-        raise state.error("'vlan' on a live Linux capture is not supported by bpfc yet", span)
     result = link.gen_linktype(state, VLAN_TPIDS[0])
     for tpid in VLAN_TPIDS[1:]:
         result = or_(result, link.gen_linktype(state, tpid))

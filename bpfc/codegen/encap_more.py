@@ -5,4 +5,4 @@ Linux live-socket ``vlan`` with ancillary loads (:mod:`.vlan_live`), imported on
 the dispatcher after the link-type modules so that their handlers wrap those.
 """
 
-from bpfc.codegen import pppoe, tunnel  # noqa: F401
+from bpfc.codegen import pppoe, tunnel, vlan_live  # noqa: F401
