@@ -129,3 +129,61 @@ def test_and_or_are_flat_on_the_left(expr: str) -> None:
         if isinstance(node, (ast.And, ast.Or)):
             assert len(node.terms) >= 2
             assert type(node.terms[0]) is not type(node) or node.terms[0].span[0] < node.span[0]
+
+
+# ------------------------------------------------------------------ arithmetic shape vs libpcap
+
+U32 = 0xFFFFFFFF
+
+
+class _Undefined(Exception):
+    """Division by zero or an oversized shift: libpcap would not fold it."""
+
+
+def _evaluate(node: ast.Node) -> int:
+    if isinstance(node, ast.Const):
+        return node.value
+    if isinstance(node, ast.Neg):
+        return -_evaluate(node.operand) & U32
+    assert isinstance(node, ast.BinOp)
+    a, b = _evaluate(node.lhs), _evaluate(node.rhs)
+    if node.op in "/%" and b == 0 or node.op in ("<<", ">>") and b >= 32:
+        raise _Undefined
+    ops = {
+        "+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b,
+        "/": a // b if b else 0, "%": a % b if b else 0, "<<": a << b, ">>": a >> b,
+    }  # fmt: skip
+    return ops[node.op] & U32
+
+
+@st.composite
+def arithmetic(draw, depth: int = 0) -> str:
+    if depth >= 3 or draw(st.integers(0, 2)) == 0:
+        return str(draw(st.integers(0, 9)))
+    kind = draw(st.sampled_from(["binary", "binary", "binary", "neg", "paren"]))
+    if kind == "neg":
+        return "- " + draw(arithmetic(depth + 1))
+    if kind == "paren":
+        return "(" + draw(arithmetic(depth + 1)) + ")"
+    op = draw(st.sampled_from(ast.ARITH_OPS))
+    return f"{draw(arithmetic(depth + 1))} {op} {draw(arithmetic(depth + 1))}"
+
+
+@given(arithmetic())
+def test_arithmetic_grouping_matches_libpcap(libpcap_compile, expr: str) -> None:
+    """Constant arithmetic: libpcap's optimizer folds ``EXPR = V`` to "accept all" exactly
+    when V is EXPR's value, so our tree's value proves our grouping is libpcap's."""
+    tree = parse(f"{expr} = 0")
+    assert isinstance(tree, ast.Relation)
+    try:
+        value = _evaluate(tree.lhs)
+    except _Undefined:
+        assume(False)
+        return
+    try:
+        program = libpcap_compile.compile(f"{expr} = {value}", "EN10MB", optimize=True)
+    except libpcap_compile.LibpcapError as err:
+        # libpcap rejects a divisor whose code *starts* with "ld #0" ("0 % 0 + 1")
+        assume("by zero" not in str(err))
+        raise
+    assert [tuple(i) for i in program] == [(0x06, 0, 0, 262144)], expr
