@@ -133,3 +133,41 @@ def test_threading_both_edges_of_one_branch_independently():
     out = _opt(prog)
     for pkt in (b"\x01\x00\x05", b"\x00\x07", b"\x02\x09"):
         assert run(out, pkt) == run(prog, pkt)
+
+
+FIELDS = (Insn(0x20, 0, 0, 2), Insn(0x28, 0, 0, 6), Insn(0x30, 0, 0, 9), Insn(0x48, 0, 0, 1))
+
+
+@st.composite
+def chains(draw) -> list[Insn]:
+    """A run of ``[load]; jeq #c`` tests sharing their true target (set membership shapes).
+
+    Fields overlap and reach different packet lengths; X is set first for the indirect
+    one; the exits either return constants or read A (which must block the rewrite).
+    """
+    n = draw(st.integers(3, 90))
+    values = st.integers(0, 120) if n > 40 else st.sampled_from((0, 1, 2, 3, 0x0102, 0x01020304))
+    body: list[list[Insn]] = []
+    for i in range(n):
+        load = [] if i and draw(st.booleans()) else [draw(st.sampled_from(FIELDS))]
+        body.append(load + [Insn(0x15, 0, 0, draw(values))])
+    prefix = [Insn(0x01, 0, 0, draw(st.integers(0, 6)))]  # ldx #n
+    out = list(prefix)
+    total = len(prefix) + sum(len(b) for b in body) + 2
+    yes, no = total - 2, total - 1
+    for b in body:
+        out += b[:-1]
+        here = len(out)
+        nxt = here + 1 if b is not body[-1] else no
+        out.append(Insn(0x15, yes - here - 1, nxt - here - 1, b[-1].k))
+    out.append(draw(st.sampled_from((Insn(0x06, 0, 0, 1), Insn(0x16, 0, 0, 0)))))
+    out.append(draw(st.sampled_from((Insn(0x06, 0, 0, 0), Insn(0x16, 0, 0, 0)))))
+    return out
+
+
+@given(chains(), st.lists(st.binary(min_size=0, max_size=14), min_size=1, max_size=30))
+def test_set_membership_keeps_verdicts(prog, extra):
+    out = _opt(prog)
+    assert len(out) <= len(prog)
+    for pkt in sample(prog, count=40) + extra:
+        assert run(out, pkt) == run(prog, pkt), (prog, out, pkt.hex())
