@@ -56,15 +56,17 @@ def verdict(expr: str, dlt: str, data: bytes, optimize: bool = False) -> int:
     return _runner(expr, dlt, optimize)(data, len(data))
 
 
-def disagreements(expr: str, dlt: str, extra: Iterable[bytes] = ()) -> list[str]:
-    """bpfc vs the system libpcap, optimized and not, on ``extra`` packets plus the
-    harness's targeted and steered ones; each disagreement as text."""
+def disagreements(
+    expr: str, dlt: str, extra: Iterable[bytes] = (), optimize: tuple[bool, ...] = (False, True)
+) -> list[str]:
+    """bpfc vs the system libpcap on ``extra`` packets plus the harness's targeted and
+    steered ones; each disagreement as text."""
     refs = []
-    for optimize in (False, True):
+    for opt in optimize:
         try:
-            refs.append(libpcap_compile(expr, dlt, SNAPLEN, optimize, None))
+            refs.append(libpcap_compile(expr, dlt, SNAPLEN, opt, None))
         except Rejected as err:
             return [f"libpcap rejects {expr!r}: {err.message}"]
     packets = [Packet(data, len(data), "extra") for data in extra]
     packets += default_packets(expr, dlt, refs)
-    return [str(p) for p in check(expr, dlt, packets=packets)]
+    return [str(p) for p in check(expr, dlt, packets=packets, optimize=optimize)]

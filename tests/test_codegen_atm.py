@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("bpfc.syntax.parse")
 
 from differential import require_libpcap  # noqa: E402
 from linkfield_helpers import SNAPLEN, corpus_cases, disagreements, listing, verdict  # noqa: E402
+from strategies import compositions  # noqa: E402
 
 from bpfc import libpcap  # noqa: E402
 from bpfc.dump import dump_d  # noqa: E402
@@ -196,3 +197,25 @@ def test_agrees_with_libpcap(expr: str) -> None:
     require_libpcap()
     problems = disagreements(expr, "SUNATM", _frames(expr))
     assert not problems, "\n".join(problems[:3])
+
+
+# -- compositions: ``lane`` moves every offset after it, so it only leads a LANE pool ------
+
+LLC_POOL = [
+    "vpi 10", "vpi > 100", "vci 20", "vci < 5", "oam", "sc", "metac", "connectmsg", "llc",
+    "ip", "arp", "tcp port 80", "host 10.0.0.1", "ip[9] = 17", "len > 60",
+]  # fmt: skip
+LANE_POOL = [
+    "ip", "arp", "tcp dst port 80", "broadcast", "multicast", "ether src 02:00:00:00:00:01",
+    "llc", "ether proto 0x88cc", "len > 60",
+]  # fmt: skip
+
+
+@settings(max_examples=100)  # each example compiles twice and runs ~100 packets
+@given(compositions(LLC_POOL, max_leaves=5) | compositions(LANE_POOL, max_leaves=4).map(
+    lambda e: f"lane and ({e})"
+))  # fmt: skip
+def test_compositions_agree_with_libpcap(expr: str) -> None:
+    require_libpcap()
+    problems = disagreements(expr, "SUNATM", _frames("compositions"), optimize=(False,))
+    assert not problems, problems[0]

@@ -4,13 +4,14 @@ as a model of the signal unit says, and as the system libpcap's where 1.10.3 agr
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("bpfc.syntax.parse")
 
 from differential import require_libpcap  # noqa: E402
 from linkfield_helpers import SNAPLEN, corpus_cases, disagreements, listing, verdict  # noqa: E402
+from strategies import compositions  # noqa: E402
 from upstream_cases import cases, evaluate_apply  # noqa: E402
 
 from bpfc.errors import CompileError  # noqa: E402
@@ -172,3 +173,21 @@ def test_agrees_with_libpcap(expr: str) -> None:
     frames = [data for data, _label in mtp2_frames(numbers)]
     problems = disagreements(expr, "MTP2", frames)
     assert not problems, "\n".join(problems[:3])
+
+
+# -- compositions --------------------------------------------------------------------------
+
+COMPOSITION_POOL = [
+    "fisu", "lssu", "msu", "hmsu", "sio 3", "sio > 0xa1", "opc 2", "opc > 0x607", "sls 9",
+    "sls < 5", "hsio 0x41", "hopc 0x3aba", "hsls > 6", "link[0] = 0x80", "len > 20",
+]  # fmt: skip
+
+
+@settings(max_examples=100)  # each example compiles twice and runs ~100 packets
+@given(compositions(COMPOSITION_POOL, max_leaves=5))
+def test_compositions_agree_with_libpcap(expr: str) -> None:
+    require_libpcap()
+    numbers = [1, 2, 3, 5, 9, 0x41, 0x83, 0xA1, 0x607, 0x3ABA]
+    frames = [data for data, _label in mtp2_frames(numbers)]
+    problems = disagreements(expr, "MTP2", frames, optimize=(False,))
+    assert not problems, problems[0]

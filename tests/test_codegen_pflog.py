@@ -8,13 +8,14 @@ import re
 import struct
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("bpfc.syntax.parse")
 
 from differential import require_libpcap  # noqa: E402
 from linkfield_helpers import SNAPLEN, corpus_cases, disagreements, listing, verdict  # noqa: E402
+from strategies import compositions  # noqa: E402
 
 from bpfc.errors import CompileError  # noqa: E402
 from bpfc.names.tables import PF_ACTIONS, PF_REASONS  # noqa: E402
@@ -227,3 +228,20 @@ def test_agrees_with_libpcap(expr: str) -> None:
     require_libpcap()
     problems = disagreements(expr, "PFLOG", _sample_packets(expr))
     assert not problems, "\n".join(problems[:3])
+
+
+# -- compositions: state (the lazily taken offset register) must not leak between branches
+
+COMPOSITION_POOL = [
+    "ifname eth0", "rnr 1", "srnr 4", "reason memory", "action block", "inbound", "outbound",
+    "ip", "ip6", "tcp", "udp port 53", "ip host 10.0.0.1", "ip[9] = 6", "tcp[13] & 2 != 0",
+    "ip6[6] = 17", "len > 80", "link[1] = 2",
+]  # fmt: skip
+
+
+@settings(max_examples=100)  # each example compiles twice and runs ~100 packets
+@given(compositions(COMPOSITION_POOL, max_leaves=5))
+def test_compositions_agree_with_libpcap(expr: str) -> None:
+    require_libpcap()
+    problems = disagreements(expr, "PFLOG", _sample_packets("compositions"), optimize=(False,))
+    assert not problems, problems[0]
