@@ -66,7 +66,7 @@ ROWS: tuple[LinkType, ...] = (
     _L("PFLOG", 117, 0, 0, "pflog", vlhdr="pflog", description="OpenBSD pflog",
        dir_field=(PFLOG_DIR, 1, PF_IN, PF_OUT)),
     _L("SUNATM", 123, SUNATM_PAYLOAD, SUNATM_PAYLOAD, "sunatm", 8, 3,
-       description="SunATM (pseudo-header + LLC)"),
+       description="SunATM pseudo-header + AAL5"),
     _L("MTP2_WITH_PHDR", 139, None, _NS, "none", _NS, _NS,
        description="SS7 MTP2 with pseudo-header"),
     _L("MTP2", 140, None, _NS, "none", _NS, _NS, description="SS7 MTP2"),

@@ -191,3 +191,14 @@ def test_compositions_agree_with_libpcap(expr: str) -> None:
     frames = [data for data, _label in mtp2_frames(numbers)]
     problems = disagreements(expr, "MTP2", frames, optimize=(False,))
     assert not problems, problems[0]
+
+
+@pytest.mark.parametrize(("dlt", "shift"), [("MTP2_WITH_PHDR", 4), ("ERF", 20)])
+@pytest.mark.parametrize("expr", ["fisu", "hlssu", "sio 3", "opc > 0x607", "sls < 5",
+                                  "hsio 0x41", "hopc 0x3aba", "msu and hsls > 6"])  # fmt: skip
+def test_pseudo_header_link_types_agree_with_libpcap(dlt: str, shift: int, expr: str) -> None:
+    require_libpcap()
+    numbers = [1, 3, 5, 0x41, 0x607, 0x3ABA]
+    frames = [bytes(shift) + data for data, _label in mtp2_frames(numbers)]
+    problems = disagreements(expr, dlt, frames)
+    assert not problems, "\n".join(problems[:3])
