@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 
 import pytest
 
@@ -322,6 +324,26 @@ def test_nodes_are_frozen() -> None:
     node = parse("less 1")
     with pytest.raises(dataclasses.FrozenInstanceError):
         node.value = 2  # type: ignore[misc]
+
+
+def test_nodes_behave_as_dataclasses() -> None:
+    node = parse("tcp port 80")
+    assert isinstance(node, ast.Primitive) and dataclasses.is_dataclass(node)
+    assert [f.name for f in dataclasses.fields(node)] == ["qual", "id", "span"]
+    moved = dataclasses.replace(node, id=ast.NumberId(81))
+    assert moved.id == ast.NumberId(81) and moved.qual == node.qual and moved.span == node.span
+    assert pickle.loads(pickle.dumps(node)) == node
+    assert copy.deepcopy(node) == node
+    match node:
+        case ast.Primitive(ast.Qualifiers(proto="tcp"), ast.NumberId(value)):
+            assert value == 80
+        case _:
+            pytest.fail("match pattern did not match")
+    with pytest.raises(TypeError):
+        ast.Less()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        ast.Less(1, (0, 1), 3)  # type: ignore[call-arg]
+    assert ast.Less(1) != ast.Greater(1) and hash(ast.Less(1)) != hash(ast.Greater(1))
 
 
 def test_walk_is_preorder() -> None:
