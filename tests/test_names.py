@@ -206,3 +206,33 @@ def test_ipv4_part_over_255_is_invalid(big: int, where: int) -> None:
     parts = ["1", "2", "3", "4"]
     parts[where] = str(big)
     assert names.parse_ipv4(".".join(parts)) is None
+
+
+def _accept_jeq_constants(upstream: Path) -> list[tuple[list[str], list[int]]]:
+    """(words, jeq constants of the unoptimized listing) of the Linux-applicable accepts."""
+    out = []
+    with open(upstream / "libpcap-filtertests.jsonl", encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec["kind"] != "accept" or rec.get("locally_skipped_by_libpcap_testsuite_on_linux"):
+                continue
+            listing = rec.get("expected_unopt") or []
+            ks = [int(x.split("#")[1].split()[0], 16) for x in listing if "jeq" in x and "#" in x]
+            out.append((rec["expr"].split(), ks))
+    return out
+
+
+def test_pflog_and_80211_names_agree_with_upstream_listings(upstream: Path) -> None:
+    checked = 0
+    for words, ks in _accept_jeq_constants(upstream):
+        if len(words) == 2 and words[0] in ("action", "reason") and not words[1][0].isdigit():
+            lookup = names.pf_action if words[0] == "action" else names.pf_reason
+            assert lookup(words[1]) == ks[-1], words
+            checked += 1
+        elif len(words) == 2 and words[0] == "subtype":
+            assert names.wlan_subtype(words[1]) == ks[0], words
+            checked += 1
+        elif len(words) == 2 and words[0] == "dir" and not words[1][0].isdigit():
+            assert names.wlan_dir(words[1]) == ks[0], words
+            checked += 1
+    assert checked >= 60
