@@ -147,7 +147,7 @@ def scaling_table(max_terms: int, timeout: float) -> None:
 
     print("## scaling: input is the unoptimized program (libpcap's, joined per term)\n")
     print(
-        "| filter | N | input insns | bpfc time | bpfc insns | longest test path "
+        "| filter | N | input insns | bpfc CPU (wall) | bpfc insns | longest test path "
         "| bpfc peak memory | libpcap -O |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
