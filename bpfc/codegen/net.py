@@ -77,6 +77,8 @@ def gen_host4(
     addresses); each protocol then tests its link type once, then any address.
     """
     addrs = addr if isinstance(addr, list) else [(addr, mask)]
+    if proto in ("default", "") and state.label_depth > 0:  # inside MPLS: IPv4 only
+        return gen_hostop(state, addrs, direction, "ip")
     if proto in ("default", ""):
         b1 = or_(
             gen_hostop(state, addrs, direction, "ip"), gen_hostop(state, addrs, direction, "arp")
