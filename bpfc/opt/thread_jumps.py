@@ -12,7 +12,7 @@ so the pass stays linear.
 
 from __future__ import annotations
 
-from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges
+from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import Values, step
 
@@ -58,11 +58,11 @@ def run(graph: Graph) -> bool:
 
     def visit(block: Block, state: State):
         nonlocal changed
-        after = _after(vals, block, state)
+        after = run_block(vals, block, state)
         edges = out_edges(vals, block, after)
         result = []
         for n, (succ, st) in enumerate(edges):
-            target = _walk(vals, succ, st, live)
+            target = None if succ.jt is None else _walk(vals, succ, st, live)
             if target is not None and target is not succ:
                 changed = True
                 if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false
@@ -81,9 +81,3 @@ def run(graph: Graph) -> bool:
 
     forward(graph, order, vals, visit)
     return changed
-
-
-def _after(vals: Values, block: Block, state: State) -> State:
-    from bpfc.opt.dataflow import run_block
-
-    return run_block(vals, block, state)
