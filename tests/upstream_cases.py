@@ -30,7 +30,7 @@ from bpfc.packetgen.explore import explore
 KNOWN_FAILURES = Path(__file__).with_name("upstream_known_failures.txt")
 SUITES = ("accept", "reject", "apply")
 # Packets per accept case, before exploration (BPFC_UPSTREAM_PACKETS overrides).
-PACKETS_PER_CASE = int(os.environ.get("BPFC_UPSTREAM_PACKETS", "120"))
+PACKETS_PER_CASE = int(os.environ.get("BPFC_UPSTREAM_PACKETS", "80"))
 
 
 @cache
@@ -136,9 +136,15 @@ def accept_packets(rec: dict, upstream: Path, refs: list) -> list[Packet]:
         seeds = targeted_packets(
             rec["expr"], dlt, random_count=20, truncated=6, names=fixture_names(upstream)
         )
-        if len(seeds) > PACKETS_PER_CASE:
-            step = len(seeds) / PACKETS_PER_CASE
-            seeds = [seeds[int(i * step)] for i in range(PACKETS_PER_CASE)]
+        # Short and truncated packets are where programs differ most: keep them all, and
+        # an even sample of the rest.
+        edge = [p for p in seeds if len(p.data) < 60 or p.wirelen > len(p.data)]
+        rest = [p for p in seeds if not (len(p.data) < 60 or p.wirelen > len(p.data))]
+        room = max(PACKETS_PER_CASE // 2, PACKETS_PER_CASE - len(edge))
+        if len(rest) > room:
+            step = len(rest) / max(room, 1)
+            rest = [rest[int(i * step)] for i in range(room)]
+        seeds = edge + rest
     else:
         import random
 
