@@ -16,16 +16,19 @@ time into scratch registers by statements appended to the test:
   (0x6558) or directly a network-layer packet with that ethertype.
 
 Afterwards the link layer is Ethernet at variable offsets (so ``protochain`` refuses
-"variable length headers" and ``gateway`` cannot be used within them).  Listings
+"variable length headers" and ``gateway`` cannot be used within them); after Geneve,
+MAC address tests first check that there is an Ethernet header at all.  Listings
 follow libpcap master's, register numbers included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bpfc import ast, linktypes
-from bpfc.cfg import Cond, InnerJump, and_, jmp_block, or_
+from bpfc.cfg import Cond, InnerJump, and_, jmp_block, not_, or_
 from bpfc.codegen import link, transport
 from bpfc.codegen.dispatch import HANDLERS, Handler, handler
 from bpfc.codegen.link import DIR_DST
@@ -118,7 +121,7 @@ def _geneve_offsets(state: CodegenState) -> list[Any]:
     store_at = len(stmts)
     stmts.append(ld(Class.STX, linkpl))
     stmts[jump_at] = InnerJump(Class.JMP | JmpOp.JEQ, ETHERTYPE_TEB, jump_at + 1, store_at)
-    _enter_inner(state, linkhdr, linktype, linkpl)
+    _enter_inner(state, linkhdr, linktype, linkpl, geneve=True)
     return stmts
 
 
@@ -144,8 +147,10 @@ def _vxlan_offsets(state: CodegenState) -> list[Any]:
     return stmts
 
 
-def _enter_inner(state: CodegenState, linkhdr: int, linktype: int, linkpl: int) -> None:
-    push_link(state, linktypes.lookup("EN10MB"))
+def _enter_inner(
+    state: CodegenState, linkhdr: int, linktype: int, linkpl: int, geneve: bool = False
+) -> None:
+    push_link(state, GENEVE_ETHER if geneve else linktypes.lookup("EN10MB"))
     state.off_linkhdr = Offset(0, linkhdr)
     state.off_linktype = Offset(0, linktype)
     state.off_linkpl = Offset(0, linkpl)
@@ -165,6 +170,40 @@ def gen_tunnel(state: CodegenState, geneve: bool, vni: int | None, span: Any = N
     # the offsets run on either branch, then an always-true test (not folded away)
     tail = jmp_block([*stmts, ld(Class.LD | Mode.IMM, 0)], JmpOp.JEQ, 0)
     return and_(or_(b4, b6), tail)
+
+
+# -- MAC addresses inside Geneve: there may be no Ethernet header -----------------------------
+
+#: the link after ``geneve``: Ethernet, but MAC tests first check that there is a MAC header
+GENEVE_ETHER = replace(linktypes.lookup("EN10MB"), mac="geneve")
+
+
+def gen_has_ether_header(state: CodegenState) -> Cond:
+    """The Geneve payload is an Ethernet frame: its header and payload offsets differ."""
+    assert state.off_linkhdr.reg is not None and state.off_linkpl.reg is not None
+    stmts = [ld(Class.LD | Mode.MEM, state.off_linkhdr.reg),
+             ld(Class.LDX | Mode.MEM, state.off_linkpl.reg)]  # fmt: skip
+    return not_(jmp_block(stmts, JmpOp.JEQ, 0, Src.X))
+
+
+def _checked(generator: Callable[..., Cond]) -> Callable[..., Cond]:
+    def gen(state: CodegenState, *args: Any) -> Cond:
+        check = gen_has_ether_header(state)
+        state.link = ETHER
+        try:
+            return and_(check, generator(state, *args))
+        finally:
+            state.link = GENEVE_ETHER
+
+    return gen
+
+
+ETHER = linktypes.lookup("EN10MB")
+link.MAC_HOSTS["geneve"] = (
+    _checked(link.gen_mac_host),
+    _checked(link.gen_link_broadcast),
+    _checked(link.gen_link_multicast),
+)
 
 
 @handler(ast.Geneve)
