@@ -106,13 +106,19 @@ def gen_vlan_live(state: CodegenState, vid: int | None, span: Any = None) -> Con
         result = and_(result, b_vid)
     state.vlan_depth += 1
     if state.extra.get("prologue") is None:
-        state.extra["prologue"] = _zero_offsets
+        regs = [state.off_linkpl.reg, state.off_linktype.reg if state.off_linktype else None]
+        state.extra["prologue"] = lambda state, cond: _zero_offsets(regs, cond)
     return result
 
 
-def _zero_offsets(state: CodegenState, cond: Cond) -> Cond:
-    """The variable parts start at 0: ``ld #0; st M[payload]; st M[type]`` first."""
-    regs = [state.off_linkpl.reg, state.off_linktype.reg if state.off_linktype else None]
+def _zero_offsets(regs: list[int | None], cond: Cond) -> Cond:
+    """The variable parts start at 0: ``ld #0; st M[payload]; st M[type]`` first.
+
+    libpcap master zeroes the registers of the offsets current at the *end* of the
+    filter; after a later ``geneve``/``vxlan`` those are the tunnel's, and the tag's
+    registers are read uninitialized (a program Linux refuses).  bpfc zeroes the
+    registers the tag's offsets use: the same listing whenever master's is sound.
+    """
     stmts: list[Any] = [ld(Class.LD | Mode.IMM, 0)]
     stmts += [ld(Class.ST, reg) for reg in regs if reg is not None]
     entry = cond.entry
