@@ -21,7 +21,6 @@ True
 
 from __future__ import annotations
 
-import ctypes
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, SupportsIndex, overload
@@ -42,26 +41,45 @@ _STRUCTS = {
 }
 
 
-class SockFilter(ctypes.Structure):
-    """``struct sock_filter`` (= BSD's ``struct bpf_insn``)."""
+def _structures() -> tuple[type, type]:
+    """``(SockFilter, SockFprog)``, defined on first use: ``ctypes`` costs start-up time."""
+    cached = globals().get("_STRUCTURES")
+    if cached is not None:
+        return cached
+    import ctypes
 
-    _fields_ = [
-        ("code", ctypes.c_uint16),
-        ("jt", ctypes.c_uint8),
-        ("jf", ctypes.c_uint8),
-        ("k", ctypes.c_uint32),
-    ]
+    class SockFilter(ctypes.Structure):
+        """``struct sock_filter`` (= BSD's ``struct bpf_insn``)."""
+
+        _fields_ = [
+            ("code", ctypes.c_uint16),
+            ("jt", ctypes.c_uint8),
+            ("jf", ctypes.c_uint8),
+            ("k", ctypes.c_uint32),
+        ]
+
+    class SockFprog(ctypes.Structure):
+        """``struct sock_fprog { unsigned short len; struct sock_filter *filter; }``.
+
+        Pass the object itself as the value of ``setsockopt(SOL_SOCKET, SO_ATTACH_FILTER,
+        fprog)``; it owns the instruction array (``.buffer``), so keep it alive until the
+        call returns (the kernel copies the program during the call).
+        """
+
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    SockFilter.__module__ = SockFprog.__module__ = __name__
+    globals()["_STRUCTURES"] = cached = (SockFilter, SockFprog)
+    return cached
 
 
-class SockFprog(ctypes.Structure):
-    """``struct sock_fprog { unsigned short len; struct sock_filter *filter; }``.
-
-    Pass the object itself as the value of ``setsockopt(SOL_SOCKET, SO_ATTACH_FILTER,
-    fprog)``; it owns the instruction array (``.buffer``), so keep it alive until the
-    call returns (the kernel copies the program during the call).
-    """
-
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+def __getattr__(name: str) -> Any:
+    """``SockFilter`` and ``SockFprog`` (ctypes structures) are made when first asked for."""
+    if name == "SockFilter":
+        return _structures()[0]
+    if name == "SockFprog":
+        return _structures()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Program(tuple):  # type: ignore[type-arg]
@@ -113,12 +131,16 @@ class Program(tuple):  # type: ignore[type-arg]
             raise ValueError(f"byteorder must be native, little or big, not {byteorder!r}")
         return b"".join(layout.pack(*insn) for insn in self)
 
-    def sock_fprog(self) -> SockFprog:
-        """A ``struct sock_fprog`` for ``SO_ATTACH_FILTER`` that keeps its array alive."""
+    def sock_fprog(self) -> Any:
+        """A ``struct sock_fprog`` (:data:`SockFprog`) for ``SO_ATTACH_FILTER`` that keeps
+        its array alive."""
+        import ctypes
+
+        sock_filter, sock_fprog = _structures()
         if len(self) > 0xFFFF:
             raise ValueError(f"a sock_fprog holds at most 65535 instructions, not {len(self)}")
-        array = (SockFilter * len(self))(*(SockFilter(*insn) for insn in self))
-        fprog = SockFprog(len(self), ctypes.cast(array, ctypes.POINTER(SockFilter)))
+        array = (sock_filter * len(self))(*(sock_filter(*insn) for insn in self))
+        fprog = sock_fprog(len(self), ctypes.cast(array, ctypes.POINTER(sock_filter)))
         fprog.buffer = array  # type: ignore[attr-defined]
         return fprog
 

@@ -38,7 +38,6 @@ from bpfc.linktypes_pflog_atm_ss7 import (
     PFLOG_RULESET,
     PFLOG_SUBRULENR,
 )
-from bpfc.names import pf_action, pf_reason
 
 TAX = Class.MISC | 0x00
 JA = Class.JMP | JmpOp.JA
@@ -157,6 +156,8 @@ def gen_reason(state: CodegenState, node: ast.PfReason) -> Cond:
     """``reason N`` / ``reason NAME`` (``match``, ``bad-offset``, ...)."""
     value = node.value
     if isinstance(value, str):
+        from bpfc.names import pf_reason  # lazy: the name tables cost start-up time
+
         found = pf_reason(value)
         if found is None:
             raise state.error(f'unknown PF reason "{value}"', _span(node))
@@ -168,6 +169,8 @@ def gen_reason(state: CodegenState, node: ast.PfReason) -> Cond:
 @handler(ast.PfAction)
 def gen_action(state: CodegenState, node: ast.PfAction) -> Cond:
     """``action NAME`` (``pass``/``accept``, ``block``/``drop``, ``nat``, ...)."""
+    from bpfc.names import pf_action  # lazy: the name tables cost start-up time
+
     value = pf_action(node.name)
     if value is None:
         raise state.error(f'unknown PF action "{node.name}"', _span(node))
