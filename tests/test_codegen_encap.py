@@ -17,8 +17,13 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import shutil
+import subprocess
+import sys
+import uuid
 from functools import cache
 from pathlib import Path
 
@@ -336,3 +341,79 @@ def test_packet_helpers_roundtrip() -> None:
     assert _run("vxlan 5 and tcp dst port 80 and host 10.1.2.3", tunnelled) == 262144
     assert _run("vxlan 5 and tcp dst port 81", tunnelled) == 0
     assert _run("geneve", tunnelled) == 0
+
+
+# -- the kernel as the judge of the Linux live vlan (root, ip(8), network namespaces) ---------
+
+IP_TOOL = shutil.which("ip")
+
+KERNEL_SCRIPT = r"""
+import json, socket, sys
+from bpfc.capture.live import LiveCapture, collect
+spec = json.loads(sys.argv[1])
+frames = [bytes.fromhex(h) for h in spec["frames"]]
+caps = [LiveCapture("vb", prog) for prog in spec["programs"]]
+everything = LiveCapture("vb", None)
+send = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+send.bind(("va", 0))
+for frame in frames:
+    send.send(frame)
+collect(everything, len(frames), 5)
+print(json.dumps([[d.hex() for _, _, d in collect(cap, None, 0.3)] for cap in caps]))
+"""
+
+KERNEL_EXPRS = [
+    "vlan", "vlan 5", "vlan 10 and tcp port 80", "vlan and vlan 10", "vlan 7 and vlan 10 and ip",
+    "not vlan", "vlan and udp port 53", "vlan 5 or vlan 10", "vlan and ether src 02:00:00:00:00:01",
+]  # fmt: skip
+
+
+def _kernel_frames() -> list[bytes]:
+    src, dst = E.mac("02:00:00:00:00:01"), E.mac("02:00:00:00:00:02")
+    udp = I.ipv4("10.0.0.1", "10.0.0.2", 17, I.udp(1000, 53, b"x" * 8))
+    tcp = I.ipv4("10.0.0.1", "10.0.0.2", 6, I.tcp(1000, 80, 2))
+    return [
+        E.ether(dst, src, 0x0800, udp),
+        E.ether(dst, src, 0x0800, udp, tags=((0x8100, 5),)),
+        E.ether(dst, src, 0x0800, tcp, tags=((0x8100, 0xA00A),)),  # priority bits, vid 10
+        E.ether(dst, src, 0x0800, tcp, tags=((0x88A8, 7), (0x8100, 10))),
+        E.ether(dst, src, 0x0800, udp, tags=((0x9100, 5),)),  # a TPID the kernel leaves in
+        E.ether(
+            dst, src, 0x86DD, I.ipv6("fe80::1", "ff02::1", 17, I.udp(5, 53)), tags=((0x8100, 10),)
+        ),
+    ]
+
+
+@pytest.mark.skipif(IP_TOOL is None or os.geteuid() != 0, reason="needs root and ip(8)")
+def test_kernel_verdicts_for_live_vlan_equal_offline_on_the_tagged_frame() -> None:
+    """A veth pair strips 802.1Q/802.1ad tags on receive: the kernel runs the ancillary path."""
+    frames = _kernel_frames()
+    programs = [[list(i) for i in bpfc.compile(e, linux=True)] for e in KERNEL_EXPRS]
+    ns = f"bpfc-h12-{uuid.uuid4().hex[:8]}"
+
+    def run(*cmd: str) -> None:
+        subprocess.run(cmd, check=True, capture_output=True, timeout=20)
+
+    try:
+        run(IP_TOOL, "netns", "add", ns)
+    except subprocess.CalledProcessError as err:
+        pytest.skip(f"cannot create a network namespace here: {err.stderr.decode().strip()}")
+    try:
+        run(IP_TOOL, "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
+        run(IP_TOOL, "-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+        for name in ("va", "vb"):
+            run(IP_TOOL, "-n", ns, "link", "set", name, "up")
+        spec = json.dumps({"frames": [f.hex() for f in frames], "programs": programs})
+        done = subprocess.run(
+            [IP_TOOL, "netns", "exec", ns, sys.executable, "-c", KERNEL_SCRIPT, spec],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        captured = json.loads(done.stdout)
+    finally:
+        subprocess.run([IP_TOOL, "netns", "del", ns], capture_output=True, timeout=20)
+    sent = {f.hex() for f in frames}
+    for expr, got in zip(KERNEL_EXPRS, captured, strict=True):
+        offline = bpfc.compile(expr)
+        want = [f.hex() for f in frames if offline.run(f)]
+        assert [h for h in got if h in sent] == want, expr
