@@ -65,8 +65,8 @@ def disagreements(
     for opt in optimize:
         try:
             refs.append(libpcap_compile(expr, dlt, SNAPLEN, opt, None))
-        except Rejected as err:
-            return [f"libpcap rejects {expr!r}: {err.message}"]
+        except Rejected:  # check() compares the refusals themselves
+            pass
     packets = [Packet(data, len(data), "extra") for data in extra]
     try:
         packets += default_packets(expr, dlt, refs)
