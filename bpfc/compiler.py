@@ -10,6 +10,7 @@ the package provides one) -> validate.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from bpfc.errors import CompileError
@@ -86,6 +87,11 @@ def _parse(expr: str) -> Any:
     return parse(expr)
 
 
+#: Python frames allowed while compiling: codegen recurses over the syntax tree, about
+#: two frames per nesting level, and libpcap accepts nesting up to ~10,000 levels
+RECURSION_LIMIT = 25_000
+
+
 def compile(  # noqa: A001 - the public name mirrors pcap_compile
     expr: str,
     linktype: str | int = "EN10MB",
@@ -98,6 +104,29 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
 ) -> Program:
     """Compile ``expr`` as libpcap's ``pcap_compile`` would for ``pcap_open_dead(linktype,
     snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    try:
+        return _compile(expr, linktype, snaplen, optimize, netmask, linux, resolver)
+    except RecursionError:
+        # libpcap's parser stops at 10,000 levels ("memory exhausted"); ours may recurse
+        # deeper than Python allows in codegen or the optimizer on deep nesting
+        raise CompileError(
+            "expression too deeply nested", expr, hint="use fewer nested not/()/operators"
+        ) from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _compile(
+    expr: str,
+    linktype: str | int,
+    snaplen: int,
+    optimize: bool,
+    netmask: int | str | None,
+    linux: bool,
+    resolver: Any,
+) -> Program:
     from bpfc.emit import linearize, warn_if_too_long
     from bpfc.program import Program
 
