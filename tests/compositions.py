@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from differential import (
     default_packets,
     libpcap_compile,
 )
+from policy import check_policy
 
 from bpfc.packetgen import Packet
 from bpfc.packetgen.compose import compose, compose_leaves, pool
@@ -35,7 +37,8 @@ def probe_pool(
     """(primitives both compilers accept on ``linktype``, {excluded primitive: why}).
 
     Compositions draw only from the first list, so a half-finished compiler is still
-    tested on everything it claims to support.
+    tested on everything it claims to support.  bpfc's optimizer proving a primitive
+    unsatisfiable on the link type does not exclude it: the policy judges that proof.
     """
     usable, excluded = [], {}
     for prim in primitives:
@@ -46,7 +49,11 @@ def probe_pool(
             continue
         try:
             candidate(prim, linktype, 262144, False, None)
-            candidate(prim, linktype, 262144, True, None)
+            try:
+                candidate(prim, linktype, 262144, True, None)
+            except Rejected as err:  # the policy judges a proof of unsatisfiability
+                if "rejects all packets" not in err.message:
+                    raise
         except Rejected as err:
             excluded[prim] = f"bpfc: {err.message}"
             continue
@@ -67,6 +74,8 @@ class SoakResult:
     disagreements: list[Disagreement] = field(default_factory=list)
     failing_exprs: list[str] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
+    # what the policy excused or skipped (tests/policy.py), counted per packet or program
+    excused: Counter = field(default_factory=Counter)
 
 
 def run_compositions(
@@ -80,8 +89,11 @@ def run_compositions(
     candidate_runner: Callable[[Insns], Callable] = bpfc_runner,
     pad_to: int = 0,
     optimize: Sequence[bool] = (True, False),
+    policy: bool = False,
 ) -> SoakResult:
-    """Check ``count`` random compositions of ``primitives`` (deterministic for ``seed``).
+    """Check ``count`` random compositions of ``primitives`` (deterministic for ``seed``),
+    like against like with :func:`differential.check`, or under the equivalence policy of
+    ``tests/policy.py`` with ``policy=True`` (what the soak and CI hold bpfc to).
 
     ``pad_to`` zero-pads every packet to at least that many bytes: libpcap's own optimizer
     drops loads whose value cannot matter, so its optimized and unoptimized programs
@@ -101,8 +113,13 @@ def run_compositions(
         if pad_to:
             packets = [_pad(p, pad_to) for p in packets]
         try:
-            found = check(expr, linktype, packets, optimize=optimize, candidate=candidate,
-                          candidate_runner=candidate_runner, max_reports=2)  # fmt: skip
+            if policy:
+                found = check_policy(expr, linktype, packets, optimize=optimize,
+                                     candidate=candidate, candidate_runner=candidate_runner,
+                                     stats=result.excused)  # fmt: skip
+            else:
+                found = check(expr, linktype, packets, optimize=optimize, candidate=candidate,
+                              candidate_runner=candidate_runner, max_reports=2)  # fmt: skip
         except Exception as err:
             result.crashes.append(f"{expr!r}: {type(err).__name__}: {err}")
             continue
@@ -154,20 +171,20 @@ def ci_expressions(linktype: str, eligible: set[str], count: int) -> list[str]:
 def ci_results(linktype: str) -> tuple[dict[str, str | None], dict[str, str]]:
     """({check: failure or None}, excluded primitives) for one link type.
 
-    Checks are each usable primitive alone (key: the primitive), then compositions of
-    the primitives that pass alone, unoptimized (key ``@unopt EXPR``) and optimized
-    (``@opt EXPR``).
+    Checks, under the equivalence policy (``tests/policy.py``), are each usable primitive
+    alone (key: the primitive), then compositions of the primitives that pass alone, its
+    unopt rule (key ``@unopt EXPR``) and its optimizer rules (``@opt EXPR``).
     """
     usable, excluded = probe_pool(linktype, pool(linktype))
     results: dict[str, str | None] = {}
     for prim in usable:
-        found = check(prim, linktype, max_reports=1)
+        found = check_policy(prim, linktype, max_reports=1)
         results[prim] = str(found[0]) if found else None
     passing = {p for p in usable if results[p] is None}
     for expr in ci_expressions(linktype, passing, ci_compositions()):
         for tag, opt in (("@unopt", False), ("@opt", True)):
             try:
-                found = check(expr, linktype, optimize=(opt,), max_reports=1)
+                found = check_policy(expr, linktype, optimize=(opt,), max_reports=1)
             except Exception as err:  # the harness must report, not die, on a crash
                 results[f"{tag} {expr}"] = f"crash: {type(err).__name__}: {err}"
                 continue

@@ -145,9 +145,12 @@ class Disagreement:
     reference: int | str
     our_insns: Insns | None = field(default=None, repr=False)
     ref_insns: Insns | None = field(default=None, repr=False)
+    # which rule of tests/policy.py broke ("" from check(): like against like)
+    rule: str = ""
 
     def __str__(self) -> str:
-        head = f"{self.linktype} {'-O' if not self.optimize else 'opt'} {self.expr!r}:"
+        rule = f" [{self.rule}]" if self.rule else ""
+        head = f"{self.linktype} {'-O' if not self.optimize else 'opt'}{rule} {self.expr!r}:"
         if self.packet is None:
             return f"{head} bpfc: {self.ours}; reference: {self.reference}"
         p = self.packet

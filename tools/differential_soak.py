@@ -2,13 +2,17 @@
 """Soak bpfc against libpcap with random compositions of primitives.
 
     python tools/differential_soak.py 10000                  # EN10MB, seed 0
-    python tools/differential_soak.py 2000 -y LINUX_SLL --seed 7 --depth 3
+    python tools/differential_soak.py 10000 -y ci            # spread over CI_LINKTYPES
+    python tools/differential_soak.py 2000 -y LINUX_SLL,RAW --seed 7 --depth 3
     python tools/differential_soak.py --update-known-failures   # what CI expects to fail
 
 Draws only primitives both compilers accept on the link type (the rest are listed as
 excluded), builds targeted + program-steered packets per expression and compares
-bpfc (its interpreter) with libpcap (its ``bpf_filter``), optimized and unoptimized.
-Prints a summary and the first disagreements; exit status 1 if any were found.
+bpfc (its interpreter) with libpcap (its ``bpf_filter``) under the equivalence policy
+of tests/policy.py (unopt against libpcap's unopt on every packet; bpfc opt against
+bpfc unopt; opt against libpcap opt where libpcap's optimizer kept its own verdict).
+The count is split evenly over the link types given.  Prints a summary and the first
+disagreements; exit status 1 if any were found.
 """
 
 from __future__ import annotations
@@ -36,7 +40,12 @@ from bpfc.packetgen.compose import pool  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int, nargs="?", default=10000, help="compositions to run")
-    parser.add_argument("-y", "--linktype", default="EN10MB")
+    parser.add_argument(
+        "-y",
+        "--linktype",
+        default="EN10MB",
+        help="a link type, a comma-separated list, or 'ci' for CI_LINKTYPES",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--show", type=int, default=5, help="disagreements to print in full")
@@ -50,48 +59,63 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.update_known_failures:
         return update_known_failures()
-    usable, excluded = probe_pool(args.linktype, pool(args.linktype))
-    print(f"{args.linktype}: {len(usable)} primitives in the pool, {len(excluded)} excluded")
-    for prim, why in excluded.items():
-        print(f"  excluded {prim!r}: {why}")
-    if not usable:
+    linktypes = list(CI_LINKTYPES) if args.linktype == "ci" else args.linktype.split(",")
+    pools = {}
+    for linktype in linktypes:
+        usable, excluded = probe_pool(linktype, pool(linktype))
+        print(f"{linktype}: {len(usable)} primitives in the pool, {len(excluded)} excluded")
+        for prim, why in excluded.items():
+            print(f"  excluded {prim!r}: {why}")
+        if usable:
+            pools[linktype] = usable
+    if not pools:
         return 1
     start = time.perf_counter()
     totals = dict(expressions=0, packets=0, both_rejected=0)
     failing: list[str] = []
     kinds: Counter = Counter()
+    excused: Counter = Counter()
     shown = 0
     crashes: list[str] = []
     done = 0
-    while done < args.count:
-        n = min(args.chunk, args.count - done)
-        res = run_compositions(n, args.linktype, seed=args.seed * 1_000_003 + done,
-                               primitives=usable, depth=args.depth)  # fmt: skip
-        done += n
-        for key in totals:
-            totals[key] += getattr(res, key)
-        failing += res.failing_exprs
-        crashes += res.crashes
-        for d in res.disagreements:
-            kinds[_kind(d)] += 1
-            if shown < args.show:
-                print(f"\n{d}")
-                shown += 1
-        rate = done / (time.perf_counter() - start)
-        print(f"[{done}/{args.count}] {len(failing)} failing expressions, "
-              f"{len(crashes)} crashes, {rate:.1f} expr/s", flush=True)  # fmt: skip
+    per_type = {lt: args.count // len(pools) + (i < args.count % len(pools))
+                for i, lt in enumerate(pools)}  # fmt: skip
+    for linktype, count in per_type.items():
+        mine = 0
+        while mine < count:
+            n = min(args.chunk, count - mine)
+            res = run_compositions(n, linktype, seed=args.seed * 1_000_003 + mine,
+                                   primitives=pools[linktype], depth=args.depth,
+                                   policy=True)  # fmt: skip
+            mine += n
+            done += n
+            for key in totals:
+                totals[key] += getattr(res, key)
+            failing += [f"{linktype}\t{e}" for e in res.failing_exprs]
+            crashes += [f"{linktype}\t{c}" for c in res.crashes]
+            excused.update(res.excused)
+            for d in res.disagreements:
+                kinds[_kind(d)] += 1
+                if shown < args.show:
+                    print(f"\n{d}")
+                    shown += 1
+            rate = done / (time.perf_counter() - start)
+            print(f"[{linktype} {mine}/{count}, {done}/{args.count}] {len(failing)} failing"
+                  f" exprs, {len(crashes)} crashes, {rate:.1f} expr/s", flush=True)  # fmt: skip
     elapsed = time.perf_counter() - start
     print("\nsummary")
-    print(f"  link type            {args.linktype}")
+    print(f"  link types           {', '.join(f'{k} {v}' for k, v in per_type.items())}")
     print(f"  expressions checked  {totals['expressions']}")
-    print(f"  packets run          {totals['packets']} (x2 programs x2 interpreters)")
+    print(f"  packets run          {totals['packets']} (x4 programs)")
     print(f"  rejected by both     {totals['both_rejected']}")
     print(f"  disagreeing exprs    {len(failing)}")
     print(f"  harness crashes      {len(crashes)}")
     for kind, n in kinds.most_common():
         print(f"    {n:7}  {kind}")
+    for what, n in excused.most_common():
+        print(f"  {n:7} packets/programs {what}")
     print(f"  time                 {elapsed:.1f} s")
-    for expr in failing[:20]:
+    for expr in failing[:200]:
         print(f"  FAIL {expr}")
     for line in crashes[:10]:
         print(f"  CRASH {line}")
@@ -100,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _kind(d) -> str:
     """Disagreement category for the summary."""
-    setting = "optimized" if d.optimize else "unoptimized"
+    setting = f"{'optimized' if d.optimize else 'unoptimized'} [{d.rule}]"
     if d.packet is None:
         if str(d.ours).startswith("rejects"):
             return f"{setting}: bpfc rejects, libpcap compiles"
