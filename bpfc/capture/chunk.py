@@ -98,7 +98,7 @@ def pcap_chunk(reader: PcapReader, offsets: list[int], after: int) -> Chunk:
     if buf is None or buf.shape[0] != len(reader.buffer):
         buf = as_uint8(reader.buffer)
         reader._buf8 = buf  # type: ignore[attr-defined]
-    pos = np.array(offsets, dtype=np.int64)
+    pos = np.fromiter(offsets, dtype=np.int64, count=len(offsets))
     rec_end = np.empty_like(pos)
     rec_end[:-1] = pos[1:]
     rec_end[-1] = after
