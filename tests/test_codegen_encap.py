@@ -173,6 +173,23 @@ def test_primitives_agree_with_libpcap(expr: str) -> None:
     assert not problems, str(problems[0])
 
 
+OTHER_LINKS = [
+    ("FDDI", "pppoes 3 and ip"), ("FDDI", "pppoes and tcp port 80"), ("IEEE802_11", "pppoes 3"),
+    ("IEEE802_11", "pppoes 3 and ip"), ("LINUX_SLL", "pppoes 3 and udp"), ("LINUX_SLL", "geneve"),
+    ("LINUX_SLL2", "geneve 5 and tcp"), ("RAW", "geneve and ip6"), ("NULL", "geneve 5"),
+    ("PPP", "pppoed"), ("NETANALYZER", "pppoes 1 and ip6"), ("C_HDLC", "geneve and udp"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("linktype", "expr"), OTHER_LINKS)
+def test_other_links_agree_with_libpcap(linktype: str, expr: str) -> None:
+    """Offsets after an LLC/SNAP header (the session id follows it too), cooked headers..."""
+    program = bpfc.compile(expr, linktype=linktype, optimize=False)
+    validate([tuple(i) for i in program], strict=True)
+    problems = check(expr, linktype)
+    assert not problems, str(problems[0])
+
+
 def _defined(expr: str) -> bool:
     """Whether both programs only read scratch registers they wrote (else: undefined)."""
     try:

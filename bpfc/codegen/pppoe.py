@@ -48,7 +48,8 @@ def gen_pppoes(state: CodegenState, session: int | None, span: Any = None) -> Co
         )
     result = link.gen_linktype(state, ETHERTYPE_PPPOES)
     if session is not None:
-        result = and_(result, state.cmp(Rel.LLC, 2, 2, session))
+        # the session id, 2 bytes into the PPPoE header (after any LLC/SNAP header)
+        result = and_(result, state.cmp(Rel.NET, 2, 2, session))
     # the PPP header starts after the PPPoE header, at the network layer's place
     start = state.off_linkpl.constant + state.off_nl + PPPOE_HDR_LEN
     outer = state.off_linkpl

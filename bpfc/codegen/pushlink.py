@@ -5,13 +5,14 @@ Ethernet frame.  Both change the compile state's link row and offsets for everyt
 generated after them.  Two things must still see the *outermost* link type:
 
 * the prologue of variable-length link headers (radiotap, AVS, Prism, PPI), computed
-  when the filter is closed; as in libpcap master it stores the lengths into the
-  registers of the offsets current *at the end* of the filter (after a tunnel these are
-  the tunnel's registers: master's listing then reads registers nobody wrote, and we
-  reproduce that on purpose so verdicts stay identical);
-* error messages and link tests of primitives that come after are about the new link;
-  the prologue's parts that master decides on the *current* link type (radiotap's
+  when the filter is closed (:mod:`.vlhdr`); as in libpcap master it stores the lengths
+  into the registers of the offsets current *at the end* of the filter (after a tunnel
+  these are the tunnel's registers: master's listing then reads registers nobody
+  wrote, and that is reproduced on purpose so verdicts stay identical);
+* the parts of that prologue master decides on the *current* link type (radiotap's
   padding, PPI's "is it 802.11" check) are then left out, as in master.
+
+Error messages and link tests of the primitives that follow are about the new link.
 
 :func:`push_link` records the outermost row and wraps the prologue once.
 """
@@ -75,20 +76,18 @@ def push_link(state: CodegenState, row: LinkType) -> None:
 
 def _outer_prologue(prologue: Any) -> Any:
     def run(state: CodegenState, cond: Cond) -> Cond:
-        from bpfc.codegen.vlhdr import VarOffset
-
-        inner = (state.link, state.off_linkhdr, state.off_linkpl)
+        inner = state.link
         outer = state.extra["outermost_link"]
         # master decides radiotap's padding and PPI's DLT check on the *current* link
-        # type, which is no longer the outermost one: neither is generated
-        state.link = replace(outer, vlhdr=f"{outer.vlhdr}-pushed")
-        hdr, pl = VarOffset(state), VarOffset(state)
-        hdr.reg = allocated(state.off_linkhdr)
-        pl.reg = allocated(state.off_linkpl)
-        state.off_linkhdr, state.off_linkpl = hdr, pl
+        # type, which is no longer the outermost one: neither is generated (the radio
+        # header's length is still computed: any other name means radiotap/PPI framing)
+        vlhdr = outer.vlhdr
+        if vlhdr in ("radiotap", "ppi"):
+            vlhdr = f"{vlhdr}-pushed"
+        state.link = replace(outer, vlhdr=vlhdr)
         try:
             return prologue(state, cond)  # type: ignore[no-any-return]
         finally:
-            state.link, state.off_linkhdr, state.off_linkpl = inner
+            state.link = inner
 
     return run
