@@ -40,7 +40,7 @@ from differential import (  # noqa: E402
     listing_compile,
     require_libpcap,
 )
-from strategies import ADDR4, ADDR6, MACS, PORT, network_packets  # noqa: E402
+from strategies import ADDR4, ADDR6, MACS, PORT, compositions, network_packets  # noqa: E402
 
 import bpfc  # noqa: E402
 from bpfc.errors import CompileError, ValidationError  # noqa: E402
@@ -347,6 +347,33 @@ def test_linux_vlan_stripped_equals_offline_tagged(l3, expr, tci, inner_tag, tpi
         assert live.run(tagged, linux=True, vlan_present=0) == want
         if re.match(r"(not )?vlan", expr):  # tests before the first vlan see the stripped frame
             assert live.run(stripped, linux=True, vlan_tci=tci, vlan_present=1) == want
+
+
+LIVE_COMPOSED = st.builds(
+    lambda head, rest: f"{head} and ({rest})",
+    st.sampled_from(["vlan", "vlan 10", "vlan 5", "vlan and vlan", "vlan and vlan 10"]),
+    compositions(INNER + ["vlan 10", "mpls", "pppoes", "geneve"], max_leaves=4),
+)
+
+
+@given(network_packets(), LIVE_COMPOSED, st.integers(0, 0xFFFF), st.booleans())
+def test_linux_vlan_compositions_stripped_equal_offline(l3, expr, tci, inner_tag) -> None:  # noqa: ANN001
+    """Whatever follows the first ``vlan`` sees the same frame, stripped or not."""
+    et, payload = l3
+    src, dst = E.mac("02:00:00:00:00:01"), E.mac("02:00:00:00:00:02")
+    inner = ((0x8100, 10),) if inner_tag else ()
+    tagged = E.ether(dst, src, et, payload, tags=((0x8100, tci), *inner))
+    stripped = E.ether(dst, src, et, payload, tags=inner)
+    try:
+        offline = bpfc.compile(expr, optimize=False)
+        live = bpfc.compile(expr, optimize=False, linux=True)
+    except CompileError as err:  # refusals are the same in both modes
+        with pytest.raises(CompileError, match=re.escape(str(err).splitlines()[0])):
+            bpfc.compile(expr, optimize=False, linux=True)
+        return
+    want = offline.run(tagged)
+    assert live.run(stripped, linux=True, vlan_tci=tci, vlan_present=1) == want
+    assert live.run(tagged, linux=True, vlan_present=0) == want
 
 
 def test_linux_vlan_program_is_valid_for_the_kernel() -> None:
