@@ -118,3 +118,18 @@ def test_uninitialized_scratch_is_undefined_and_held_to_zero():
     # A program that stores first is defined.
     stored = [(0x00, 0, 0, 7), (0x02, 0, 0, 3)] + prog
     assert Scratch(stored, libpcap_runner).verdict(pkt, 0) == (0, True)
+
+
+def test_constant_folding_excuse_follows_libpcaps_own_folding():
+    # On IPV6, `ip` is a build-time false: master's `not (udp and ip)` accepts everything,
+    # 1.10.3 still runs `udp`'s load, which rejects a 5-byte capture.
+    accept_all = lambda e, lt, s, o, n: [(0x06, 0, 0, 262144)]  # noqa: E731
+    short = [Packet(bytes([0x60, 0, 0, 0, 0]), 5, "short ip6")]
+    stats: Counter = Counter()
+    assert check_policy("not (udp and ip)", "IPV6", short, optimize=(False,), stats=stats,
+                        candidate=accept_all, candidate_runner=libpcap_runner) == []  # fmt: skip
+    assert stats["excused (master change: constant folding)"] == 1
+    # Where libpcap's optimizer keeps the failing load (nothing folds), it is a bug.
+    (d,) = check_policy("not udp", "IPV6", short, optimize=(False,),
+                        candidate=accept_all, candidate_runner=libpcap_runner)  # fmt: skip
+    assert d.rule == "unopt" and (d.ours, d.reference) == (262144, 0)
