@@ -133,3 +133,22 @@ def test_constant_folding_excuse_follows_libpcaps_own_folding():
     (d,) = check_policy("not udp", "IPV6", short, optimize=(False,),
                         candidate=accept_all, candidate_runner=libpcap_runner)  # fmt: skip
     assert d.rule == "unopt" and (d.ours, d.reference) == (262144, 0)
+
+
+def test_constant_folding_with_protochain_uses_the_padded_capture():
+    # protochain's backward jump stops 1.10.3's optimizer; the model is then its
+    # unoptimized program on a zero-padded capture.
+    accept_all = lambda e, lt, s, o, n: [(0x06, 0, 0, 262144)]  # noqa: E731
+    short = [Packet(bytes([0x60, 0, 0, 0, 0]), 5, "short ip6")]
+    stats: Counter = Counter()
+    expr = "not (udp and ip) and not ip protochain 6"
+    assert check_policy(expr, "IPV6", short, optimize=(False,), stats=stats,
+                        candidate=accept_all, candidate_runner=libpcap_runner) == []  # fmt: skip
+    assert stats["excused (master change: constant folding)"] == 1
+    # Weaker than the optimizer model: any failing load is excused there, but a verdict
+    # on a complete packet is still held.
+    udp6 = bytes([0x60, 0, 0, 0, 0, 8, 17, 64]) + bytes(32) + bytes([0, 53, 0, 53, 0, 8, 0, 0])
+    full = [Packet(udp6, len(udp6), "ip6 udp")]
+    (d,) = check_policy("not udp and not ip protochain 6", "IPV6", full, optimize=(False,),
+                        candidate=accept_all, candidate_runner=libpcap_runner)  # fmt: skip
+    assert d.rule == "unopt"
