@@ -80,3 +80,76 @@ def test_walk_reads_caplen_at_every_alignment() -> None:
     assert [b - a - 16 for a, b in zip(starts, ends, strict=True)] == caplens
     assert {(a + 8) % 4 for a in starts} == {0, 1, 2, 3}
     reader.close()
+
+
+PROGRAMS = {
+    # ldh [12]; jeq #0x800 -> accept
+    "ip": [(0x28, 0, 0, 12), (0x15, 0, 1, 0x800), (0x06, 0, 0, 65535), (0x06, 0, 0, 0)],
+    # ld len; jgt #60 -> accept
+    "len > 60": [(0x80, 0, 0, 0), (0x25, 0, 1, 60), (0x06, 0, 0, 65535), (0x06, 0, 0, 0)],
+    # ldb [1]; jset #1 -> accept
+    "odd byte 1": [(0x30, 0, 0, 1), (0x45, 0, 1, 1), (0x06, 0, 0, 65535), (0x06, 0, 0, 0)],
+    # ldb [40] (past a 30-byte snapshot); jeq #0 -> accept
+    "byte 40 is 0": [(0x30, 0, 0, 40), (0x15, 0, 1, 0), (0x06, 0, 0, 65535), (0x06, 0, 0, 0)],
+}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.binary(max_size=90), st.integers(0, 90).map(bytes)), st.integers(0, 40)
+        ),
+        max_size=30,
+    ),
+    st.sampled_from(sorted(PROGRAMS)),
+    st.sampled_from([65535, 30]),
+    st.integers(0, 20),
+)
+def test_per_packet_writes_what_the_interpreter_accepts(
+    tmp_path_factory, packets: list, name: str, snaplen: int, cut: int
+) -> None:
+    """Both engines write, as runs or one by one, exactly the packets the interpreter accepts,
+    also when records are longer than the snapshot (cut to it on reading) or the file is cut."""
+    from bpfc.capture import CaptureWriter, open_capture, read_packets
+    from bpfc.capture.engine import filter_capture
+    from bpfc.capture.pcap import PcapWriter
+    from bpfc.vm import make_filter
+
+    prog = PROGRAMS[name]
+    tmp = tmp_path_factory.mktemp("walk")
+    src = tmp / "in.pcap"
+    with open(src, "wb") as out:
+        writer = PcapWriter(out, 1, snaplen)
+        for i, (data, extra) in enumerate(packets):
+            writer.write(i * 1000, len(data) + extra, data)
+    blob = src.read_bytes()
+    kept = max(24, len(blob) - cut)
+    boundaries = {24}
+    for data, _ in packets:
+        boundaries.add(max(boundaries) + 16 + len(data))
+    src.write_bytes(blob[:kept])
+    accept = make_filter(prog)
+    with open_capture(src) as reader:
+        expected = [(p.ts_ns, p.wirelen, bytes(p.data)) for p in _complete(reader)]
+    expected = [p for p in expected if accept(p[2], p[1])]
+    with open(tmp / "ref.pcap", "wb") as out:
+        writer = PcapWriter(out, 1, snaplen)
+        for ts_ns, wirelen, data in expected:
+            writer.write(ts_ns, wirelen, data)
+    reference = (tmp / "ref.pcap").read_bytes()
+    for engine in ("packet", "batch"):
+        out_path = tmp / f"{engine}.pcap"
+        with open_capture(src) as reader, CaptureWriter(str(out_path), snaplen=snaplen) as w:
+            stats = filter_capture(reader, lambda _lt: prog, writer=w, engine=engine)
+        got = [(p[0], p[2], p[5]) for p in read_packets(out_path)]
+        assert got == expected, engine
+        assert out_path.read_bytes() == reference, engine  # records cut as tcpdump -w cuts
+        assert stats.matched == len(expected)
+        assert (stats.error is not None) == (kept not in boundaries)
+
+
+def _complete(reader):  # every packet before a read error
+    try:
+        yield from reader
+    except CaptureError:
+        return

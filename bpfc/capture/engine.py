@@ -153,41 +153,73 @@ def _pcap_generated_loop(
     progress: Progress | None,
     stats: FilterStats,
 ) -> None:
-    """Per-packet verdicts with the packet loop inside :mod:`bpfc.vm`'s generated code."""
-    from itertools import islice
+    """Per-packet verdicts with the packet loop inside :mod:`bpfc.vm`'s generated code.
+
+    A chunk's record offsets come from the reader's walk of the length chain (the batch
+    path's); the packet views are made lazily by C-level iterators (``map`` over
+    ``slice``), so no Python code runs per packet outside the generated loop; wire lengths
+    are read only when the program loads ``len``.  Matching whole records go out as runs.
+    """
+    from itertools import compress, repeat
+    from operator import add, itemgetter, sub
 
     from bpfc.vm import make_batch_filter
 
     verdicts = make_batch_filter(prog)
-    offsets: list[int] = []
-    errors: list[CaptureError] = []
-    items = reader.pairs(offsets, errors)
+    uses_len = any(insn[0] in (0x80, 0x81) for insn in prog)
+    word_at = reader._caplen.unpack_from  # a 32-bit header field in the file's byte order
     raw = writer is not None and writer.raw_compatible(reader)
-    source = reader.buffer
-    total = len(source)
-    while True:
-        results = verdicts(islice(items, CHUNK))
-        if not results:
-            break
-        hits = [i for i, verdict in enumerate(results) if verdict]
-        for i in hits:
-            pos = offsets[i]
-            packet, stop = reader.packet_at(pos)
-            if writer is not None:
-                if raw and stop == pos + 16 + packet.caplen:  # whole record: copy it
-                    writer.write_raw([source[pos:stop]], 1, reader.linktype)
-                else:
-                    writer.write(packet)
-            if emit is not None:
-                emit(stats.read + i + 1, packet)
+    mv = reader.buffer
+    total = len(mv)
+    snapshot = reader.snapshot
+    for offsets, after in reader.record_runs(CHUNK):
+        ends = offsets[1:]
+        ends.append(after)
+        whole = max(map(sub, ends, offsets)) - 16 <= snapshot
+        starts = map(add, offsets, repeat(16))
+        if whole:
+            views = map(mv.__getitem__, map(slice, starts, ends))
+        else:  # some records are longer than the snapshot: cut them to it
+            stops = [min(b, a + 16 + snapshot) for a, b in zip(offsets, ends, strict=True)]
+            views = map(mv.__getitem__, map(slice, starts, stops))
+        if uses_len:
+            wirelens: Any = map(
+                itemgetter(0), map(word_at, repeat(mv), map(add, offsets, repeat(12)))
+            )
+        else:
+            wirelens = repeat(None)
+        results = verdicts(zip(views, wirelens))  # noqa: B905 - views end first
+        hits = list(compress(range(len(results)), results))
+        if hits and writer is not None and raw and whole and emit is None:
+            writer.write_raw(_runs(mv, offsets, ends, hits), len(hits), reader.linktype)
+        else:
+            for i in hits:
+                pos = offsets[i]
+                packet, stop = reader.packet_at(pos)
+                if writer is not None:
+                    if raw and stop == pos + 16 + packet.caplen:  # not cut: copy the record
+                        writer.write_raw([mv[pos:stop]], 1, reader.linktype)
+                    else:
+                        writer.write(packet)
+                if emit is not None:
+                    emit(stats.read + i + 1, packet)
         stats.read += len(results)
         stats.matched += len(hits)
-        reader.release(offsets[0], offsets[-1])
-        offsets.clear()
         if progress is not None:
             progress(-1, total, stats.read)
-    if errors:
-        raise errors[0]
+
+
+def _runs(mv: Any, offsets: list[int], ends: list[int], hits: list[int]) -> list[Any]:
+    """Views of the runs of consecutive matching records (``hits`` ascending, not empty)."""
+    runs = []
+    first = last = hits[0]
+    for i in hits[1:]:
+        if i != last + 1:
+            runs.append(mv[offsets[first] : ends[last]])
+            first = i
+        last = i
+    runs.append(mv[offsets[first] : ends[last]])
+    return runs
 
 
 def _batch(

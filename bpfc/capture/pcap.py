@@ -269,6 +269,23 @@ class PcapReader:
             pos = stop
         return offsets, pos, None
 
+    def record_runs(self, size: int = 65536) -> Iterator[tuple[list[int], int]]:
+        """``(offsets, after)`` for up to ``size`` complete records at a time: where each
+        record starts and where the last one ends.  Pages already walked are released; the
+        error that ends the file is raised after the records before it were handed out."""
+        end = len(self._mv)
+        pos = FILE_HEADER
+        prev = 0
+        while pos < end:
+            offsets, after, error = self._offsets(pos, size)
+            release_pages(self._map, prev, pos)
+            prev = pos
+            if offsets:
+                yield offsets, after
+            if error is not None:
+                raise error
+            pos = after
+
     def chunks(self, size: int = 65536) -> Iterator[Any]:
         """Yield :class:`~bpfc.capture.chunk.Chunk` s of up to ``size`` records (needs numpy)."""
         from bpfc.capture.chunk import pcap_chunk
