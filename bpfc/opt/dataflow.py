@@ -157,15 +157,17 @@ Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]
 def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) -> None:
     """Call ``visit(block, entry_state)`` in topological order; it returns the out edges.
 
-    Blocks no visited edge reaches are skipped (they are dead on every path).
+    Incoming states are joined as they arrive, so at most one state per pending block
+    is alive.  Blocks no visited edge reaches are skipped (they are dead on every path).
     """
-    incoming: dict[int, list[State]] = {graph.entry.id: [initial(vals)]}
+    pending: dict[int, State] = {graph.entry.id: initial(vals)}
     for block in order:
-        states = incoming.pop(block.id, None)
-        if not states:
+        state = pending.pop(block.id, None)
+        if state is None:
             continue
-        for succ, state in visit(block, join(vals, block, states)):
-            incoming.setdefault(succ.id, []).append(state)
+        for succ, out in visit(block, state):
+            prev = pending.get(succ.id)
+            pending[succ.id] = out if prev is None else join(vals, succ, (prev, out))
 
 
 def term_uses(block: Block) -> int:
