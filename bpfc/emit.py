@@ -86,8 +86,14 @@ def warn_if_too_long(program: list[Insn], stacklevel: int = 3) -> None:
 def _place(
     blocks: list[Block], offsets: dict[int, int], long_jt: set[int], long_jf: set[int]
 ) -> list[Insn] | None:
-    """Emit the program; ``None`` after marking a jump that needs a trampoline."""
+    """Emit the program; ``None`` after marking the jumps that need a trampoline.
+
+    Every jump found too long in this pass is marked before re-placing (offsets only grow
+    as trampolines are added, so a long jump stays long): re-placing once per long jump
+    would make big programs quadratic.
+    """
     out: list[Insn] = []
+    grown = False
     for block in blocks:
         out.extend(_stmts(block.stmts))
         if block.is_ret:
@@ -103,10 +109,10 @@ def _place(
             if off > MAX_COND_JUMP:
                 if id(block) not in marks:
                     marks.add(id(block))
-                    return None
+                    grown = True
                 rel.append(len(extra))
                 extra.append(Insn(Class.JMP | JmpOp.JA, 0, 0, off - len(extra) - 1))
-            elif off < 0:
+            elif off < 0 and not grown:  # once grown, this pass's offsets are stale
                 raise InternalError("backward jump in control-flow graph")
             else:
                 rel.append(off)
@@ -115,7 +121,7 @@ def _place(
         extra.extend([Insn(0, 0, 0, 0)] * (reserved - len(extra)))
         out.append(Insn(block.code, rel[0], rel[1], block.k))
         out.extend(extra)
-    return out
+    return None if grown else out
 
 
 def _stmts(stmts: list) -> list[Insn]:
