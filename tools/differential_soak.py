@@ -137,7 +137,8 @@ def _kind(d) -> str:
 def update_known_failures() -> int:
     lines = [
         "# Differential checks bpfc fails today: LINKTYPE<TAB>check<TAB># what went wrong.",
-        "# check = a primitive alone, or '@opt EXPR' / '@unopt EXPR' for a composition.",
+        "# check = a primitive alone, or '@opt EXPR' / '@unopt EXPR' for a composition,",
+        "# judged by the equivalence policy of tests/policy.py (docs/testing.md).",
         "# Regenerate: python tools/differential_soak.py --update-known-failures",
     ]
     for linktype in CI_LINKTYPES:
