@@ -64,7 +64,7 @@ def ports(c: Constants) -> list[int]:
     for p in c.ports:
         out += _around(p)
     for lo, hi in c.ranges:
-        out += _around(lo) + _around(hi) + [(lo + hi) // 2]
+        out += _around(lo) + _around(hi) + [m for m in ((lo + hi) // 2,) if m <= 0xFFFF]
     return list(dict.fromkeys(out)) or [80, 53, 1024]
 
 
