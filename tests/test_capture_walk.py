@@ -153,3 +153,28 @@ def _complete(reader):  # every packet before a read error
         yield from reader
     except CaptureError:
         return
+
+
+def test_auto_runs_a_small_pcap_per_packet_until_numpy_is_imported(tmp_path, monkeypatch) -> None:
+    """Importing numpy costs more than the batch engine saves on a small file."""
+    import bpfc.capture.engine as engine
+    from bpfc.capture import open_capture
+    from bpfc.capture.pcap import PcapWriter
+
+    src = tmp_path / "small.pcap"
+    with open(src, "wb") as out:
+        writer = PcapWriter(out, 1, 65535)
+        for i in range(50):
+            writer.write(i, 60, bytes(12) + b"\x08\x00" + bytes(46))
+    prog = PROGRAMS["ip"]
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)
+    with open_capture(src) as reader:
+        stats = engine.filter_capture(reader, lambda _lt: prog)
+    assert (stats.engine, stats.read, stats.matched) == ("packet", 50, 50)
+    monkeypatch.setattr(engine, "PER_PACKET_BELOW", 100)  # the file is bigger than this
+    with open_capture(src) as reader:
+        assert engine._small_pcap(reader) is False
+    monkeypatch.setattr(engine, "PER_PACKET_BELOW", 1 << 30)
+    monkeypatch.setitem(sys.modules, "numpy", object())  # numpy already imported
+    with open_capture(src) as reader:
+        assert engine._small_pcap(reader) is False
