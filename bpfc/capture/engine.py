@@ -211,7 +211,8 @@ def _pcap_generated_loop(
         results = verdicts(zip(views, wirelens))  # noqa: B905 - views end first
         hits = list(compress(range(len(results)), results))
         if hits and writer is not None and raw and whole and emit is None:
-            writer.write_raw(_runs(mv, offsets, ends, hits), len(hits), reader.linktype)
+            runs = _runs(_record_source(reader), offsets, ends, hits)
+            writer.write_raw(runs, len(hits), reader.linktype)
         else:
             for i in hits:
                 pos = offsets[i]
@@ -227,6 +228,16 @@ def _pcap_generated_loop(
         stats.matched += len(hits)
         if progress is not None:
             progress(-1, total, stats.read)
+
+
+def _record_source(reader: Any) -> Any:
+    """What whole records are sliced from for writing: the file mapping itself when there
+    is one (slicing an ``mmap`` copies the bytes, which the write would do anyway, and
+    costs about half as much as making a ``memoryview``), else the reader's view."""
+    import mmap
+
+    mapping = getattr(reader, "_map", None)
+    return mapping if isinstance(mapping, mmap.mmap) else reader.buffer
 
 
 def _runs(mv: Any, offsets: list[int], ends: list[int], hits: list[int]) -> list[Any]:
@@ -256,8 +267,8 @@ def _batch(
     from bpfc.capture.batch import run_batch
 
     raw = writer is not None and writer.raw_compatible(reader)
-    source = reader.buffer
-    total = len(source)
+    source = _record_source(reader)
+    total = len(reader.buffer)
     for chunk in reader.chunks(CHUNK):
         n = len(chunk)
         verdict = _judge(np, run_batch, chunk, program_for)
@@ -318,7 +329,7 @@ def _output(
     writer: CaptureWriter | None,
     emit: Emit | None,
     raw: bool,
-    source: memoryview,
+    source: Any,
     base: int,
 ) -> None:
     if not hits.shape[0]:
