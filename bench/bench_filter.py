@@ -126,10 +126,13 @@ def main() -> int:
     bpfc = [sys.executable, "-m", "bpfc", "filter"]
     empty = work / "empty.pcap"
     write_capture(str(empty), 0)
-    base_wall, base_cpu, _, _ = run([*bpfc, "-r", str(empty), "-w", os.devnull, "tcp port 80"])
+    base = [*bpfc, "-r", str(empty), "-w", os.devnull, "tcp port 80"]
+    base_wall, base_cpu, _, _ = run(base)
+    batch_wall, batch_cpu, _, _ = run([*base[:4], "--engine", "batch", *base[4:]])
     print(
         f"{args.packets:,} packets, {big.stat().st_size / 1e6:.0f} MB; "
         f"bpfc start-up + compile on an empty file: {base_wall:.2f} s wall, {base_cpu:.2f} s cpu"
+        f" ({batch_wall:.2f} s wall, {batch_cpu:.2f} s cpu with the batch engine's numpy)"
     )
     head = (
         f"{'filter':<52} {'match':>7} {'tcpdump':>13} {'bpfc batch':>13} {'ratio':>11}"
