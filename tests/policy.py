@@ -46,6 +46,7 @@ from differential import (
 from bpfc.packetgen import Packet
 
 BPF_LD_B_ABS = 0x30
+BPF_LD_B_IND = 0x50
 BPF_JGE_K = 0x35
 BPF_JGT_K = 0x25
 BPF_JEQ_K = 0x15
@@ -82,12 +83,13 @@ def _replace(insns: Insns, at: int, new: Insns) -> Insns:
 def master_ip_multicast(insns: Insns) -> Insns:
     """1.10.3 tests ``ip multicast`` with ``ldb [dst]; jge #0xe0`` (class D *and E*);
     master masks the top nibble and compares with 0xe0 (class D only).  Rewrite every
-    ``ldb [k]; jge #0xe0`` to also reject values above 0xef."""
+    ``ldb [k]; jge #0xe0`` (or ``ldb [x + k]``, behind 802.11's variable header) to also
+    reject values above 0xef."""
     out = list(insns)
     i = 0
     while i + 1 < len(out):
         (code, _, _, _), (jcode, jt, jf, k) = out[i], out[i + 1]
-        if code == BPF_LD_B_ABS and jcode == BPF_JGE_K and k == 0xE0:
+        if code in (BPF_LD_B_ABS, BPF_LD_B_IND) and jcode == BPF_JGE_K and k == 0xE0:
             # jge #0xe0 -> jge #0xe0 (jt next, jf F); jgt #0xef (jt F, jf T)
             out = _replace(out, i + 1, [(BPF_JGE_K, 0, jf + 1, 0xE0), (BPF_JGT_K, jf, jt, 0xEF)])
             i += 1
