@@ -100,13 +100,24 @@ def test_master_changes_are_few_and_explained():
     assert all(len(why) > 40 for _, why in MASTER_CHANGES.values())
 
 
-@given(st.integers(0, 6), st.integers(1, 4), st.binary(min_size=0, max_size=40))
-def test_replace_keeps_jump_targets(at, width, data):
-    # Replacing one non-jump instruction by ``width`` copies of it keeps every verdict.
-    prog = libpcap_compile("tcp or udp port 53 or ip[1] = 2", "RAW", 262144, False, None)
+REPLACE_EXPRS = ("tcp or udp port 53 or ip[1] = 2", "ip6 protochain 17 or udp port 53")
+
+
+@given(st.sampled_from(REPLACE_EXPRS), st.integers(0, 6), st.integers(1, 4),
+       st.binary(min_size=0, max_size=120))  # fmt: skip
+def test_replace_keeps_jump_targets(expr, at, width, data):
+    # Replacing one non-jump instruction by ``width`` copies of it keeps every verdict,
+    # including across protochain's backward ``ja``.
+    prog = libpcap_compile(expr, "RAW", 262144, False, None)
     plain = [i for i, (code, *_rest) in enumerate(prog) if code & 0x07 != 0x05][at]
     grown = _replace(prog, plain, [prog[plain]] * width)
     assert interpret(grown, data) == interpret(prog, data)
+
+
+def test_ip_multicast_rewrite_behind_a_variable_header():
+    prog = libpcap_compile("ip multicast", "IEEE802_11", 262144, False, None)
+    assert any(code == 0x50 for code, *_ in prog)  # ldb [x + k]
+    assert master_ip_multicast(prog) != prog
 
 
 def test_uninitialized_scratch_is_undefined_and_held_to_zero():
