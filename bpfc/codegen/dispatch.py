@@ -72,20 +72,24 @@ def _span(node: Any) -> tuple[int, int] | None:
     return None if span is None or span == ast.NO_SPAN else span
 
 
+def _balanced(join: Any, conds: list[Cond]) -> Cond:
+    """``join`` over ``conds`` in pairs, not left to right: the same graph (and_/or_ are
+    associative, patches and exit order included) without re-copying the growing exit
+    tuples at every term, which made 100,000-term chains quadratic."""
+    while len(conds) > 1:
+        pairs = [join(conds[i], conds[i + 1]) for i in range(0, len(conds) - 1, 2)]
+        conds = pairs + conds[len(conds) - len(conds) % 2 :]
+    return conds[0]
+
+
 @handler(ast.And)
 def _and(state: CodegenState, node: ast.And) -> Cond:
-    result = gen_expr(state, node.terms[0])
-    for term in node.terms[1:]:
-        result = and_(result, gen_expr(state, term))
-    return result
+    return _balanced(and_, [gen_expr(state, term) for term in node.terms])
 
 
 @handler(ast.Or)
 def _or(state: CodegenState, node: ast.Or) -> Cond:
-    result = gen_expr(state, node.terms[0])
-    for term in node.terms[1:]:
-        result = or_(result, gen_expr(state, term))
-    return result
+    return _balanced(or_, [gen_expr(state, term) for term in node.terms])
 
 
 @handler(ast.Not)
