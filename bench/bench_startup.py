@@ -6,7 +6,8 @@
    system, from ``wait4``) and wall time of ``tcpdump -d``, ``bpfc -d`` (``python -m
    bpfc``), and two baselines: ``python -c pass`` and ``python -S -E -c pass`` (no
    ``site``: what the interpreter itself costs, apart from the ``.pth`` files of
-   site-packages, which an install may or may not have);
+   site-packages, which an install may or may not have), and ``bpfc -d`` run the same
+   way without ``site`` (the package found through ``sys.path``);
 2. bpfc's import breakdown from ``python -X importtime`` (median self time per module
    over RUNS runs, the top N), plus the total of bpfc's own modules and of the rest.
 
@@ -32,6 +33,8 @@ import tempfile
 import time
 from collections import defaultdict
 
+import bpfc as bpfc_package
+
 EXPRESSIONS = ["tcp port 80", "host 10.0.0.1 and (udp or icmp)", "vlan and ip6 and tcp"]
 
 
@@ -52,6 +55,9 @@ def median_of(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, fl
     samples = [measure(cmd, env) for _ in range(runs)]
     return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(bpfc_package.__file__)))
+"""The directory holding the ``bpfc`` package, for the runs without ``site``."""
 
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
@@ -93,8 +99,6 @@ def main() -> int:
         env["PYTHONPYCACHEPREFIX"] = cache
     try:
         bpfc = [sys.executable, "-m", "bpfc", "-d"]
-        for expr in args.expressions:  # warm the bytecode cache (and the page cache)
-            measure([*bpfc, expr], env)
         tcpdump = shutil.which("tcpdump")
         head = f"{'command':<44} {'cpu ms':>8} {'wall ms':>8}"
         print(f"median of {args.runs} processes; bytecode cache: {'no' if args.no_pyc else 'yes'}")
@@ -104,11 +108,22 @@ def main() -> int:
             ("python -c pass", [sys.executable, "-c", "pass"]),
             ("python -S -E -c pass", [sys.executable, "-S", "-E", "-c", "pass"]),
         ]
+        isolated = [sys.executable, "-S", "-E"]
+        if cache is not None:  # -E ignores PYTHONPYCACHEPREFIX; -X does not
+            isolated += ["-X", f"pycache_prefix={cache}"]
+        else:
+            isolated += ["-B"]
         for expr in args.expressions:
             if tcpdump:
                 rows.append((f"tcpdump -d '{expr}'", [tcpdump, "-d", expr]))
             rows.append((f"bpfc -d '{expr}'", [*bpfc, expr]))
+            code = (
+                f"import sys; sys.path.insert(0, {ROOT!r}); sys.argv[1:] = ['-d', {expr!r}];"
+                " from bpfc.cli import run; run()"
+            )
+            rows.append(("  same, python -S -E (no site)", [*isolated, "-c", code]))
         for label, cmd in rows:
+            measure(cmd, env)  # warm the caches (bytecode, pages)
             cpu, wall = median_of(cmd, env, args.runs)
             print(f"{label:<44} {cpu * 1000:8.1f} {wall * 1000:8.1f}")
         expr = args.expressions[0]
