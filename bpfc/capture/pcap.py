@@ -160,40 +160,8 @@ class PcapReader:
                 release_pages(self._map, released, pos)
                 released = pos
 
-    def pairs(self, offsets: list[int], errors: list[CaptureError]) -> Iterator[tuple[Any, int]]:
-        """``(data view, wire length)`` per packet, for generated filter loops.
-
-        Each record's offset is appended to ``offsets``; an unreadable record ends the
-        iteration quietly with its error appended to ``errors`` (so the consumer keeps
-        every verdict it already has).  Pages are not released here: the consumer goes
-        back to the matches, so it calls :meth:`release` when it is done with a range.
-        """
-        mv = self._mv
-        end = len(mv)
-        unpack = self._record.unpack_from
-        snapshot = self.snapshot
-        note = offsets.append
-        pos = FILE_HEADER
-        while pos < end:
-            if pos + RECORD_HEADER > end:
-                errors.append(self._truncated_header(pos, end))
-                return
-            _, _, caplen, wirelen = unpack(mv, pos)
-            start = pos + RECORD_HEADER
-            stop = start + caplen
-            if stop > end:
-                errors.append(self._truncated_record(pos, caplen, end - start))
-                return
-            note(pos)
-            yield mv[start : start + min(caplen, snapshot)], wirelen
-            pos = stop
-
-    def release(self, start: int, end: int) -> None:
-        """Drop the pages of bytes ``[start, end)`` from the resident set (views stay valid)."""
-        release_pages(self._map, start, end)
-
     def packet_at(self, pos: int) -> tuple[Packet, int]:
-        """The packet whose record starts at byte ``pos`` (an offset :meth:`pairs` noted),
+        """The packet whose record starts at byte ``pos`` (an offset :meth:`record_runs` gave),
         and where its record ends (it may hold more than the snapshot it was cut to)."""
         sec, frac, caplen, wirelen = self._record.unpack_from(self._mv, pos)
         start = pos + RECORD_HEADER
