@@ -185,7 +185,7 @@ def test_backward_ja_runs_in_the_interpreter() -> None:
     assert codegen.expansion_size(prog) is None
     assert every_shape(prog) == 0
     loop = [ld(0), (0x04, 0, 0, 1), (0x05, 0, 0, 0xFFFFFFFE), (0x06, 0, 0, 1)]
-    assert every_shape(loop) == 0  # 65th backward jump
+    assert every_shape(loop) == 0  # cut off after 64 + caplen backward jumps
 
 
 def test_wide_dag_falls_back_but_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -256,3 +256,19 @@ def test_make_filter_raises_only_validation_errors(prog: list[object]) -> None:
     except ValidationError:
         return
     assert isinstance(fn(PKT), int)
+
+
+def test_backward_jump_budget_grows_with_the_capture() -> None:
+    # a loop that counts to 100 before returning: more than 64 backward jumps, as the
+    # upstream ip6_protochain_17_deepstack packet needs, runs to its end on a packet
+    # long enough and is still cut off (0) on a short one
+    loop = [
+        (0x87, 0, 0, 0),  # txa
+        (0x04, 0, 0, 1),  # add #1
+        (0x07, 0, 0, 0),  # tax
+        (0x15, 1, 0, 100),  # jeq #100
+        (0x05, 0, 0, 0xFFFFFFFB),  # ja back to txa
+        (0x06, 0, 0, 7),
+    ]
+    assert vm.interpret(loop, bytes(64), None, False, {}) == 7
+    assert vm.interpret(loop, bytes(8), None, False, {}) == 0

@@ -11,7 +11,10 @@ offsets, programs whose code would grow too large).  libpcap mode follows
   ``len`` is the wire length;
 * division or modulo by X = 0 returns 0; a shift by 32 or more gives 0;
 * an opcode the machine does not implement (``ret x``, ``ldx [k]`` ...) returns 0;
-* a backward ``ja`` to itself returns 0, and so does the 65th backward jump.
+* a backward ``ja`` to itself returns 0, and so does a run that takes more than
+  ``MAX_BACKWARD_JUMPS`` + (captured length) backward jumps.  libpcap sign-extends the
+  offset and has no limit (a chain walk that never advances loops forever there); a
+  ``protochain`` walk advances at least 8 bytes a step, so it never needs that many.
 
 Linux mode (``linux=True``) differs only in loads: ``[x + k]`` and ``[k]`` use a
 signed 32-bit offset, negative offsets go through ``SKF_NET_OFF``/``SKF_LL_OFF``,
@@ -30,6 +33,7 @@ __all__ = ["MAX_BACKWARD_JUMPS", "interpret"]
 
 M32 = 0xFFFFFFFF
 MAX_BACKWARD_JUMPS = 64
+"""Backward jumps allowed beyond one per captured byte before a run is cut off."""
 _SIZES = {0x00: 4, 0x08: 2, 0x10: 1}
 
 
@@ -100,6 +104,7 @@ def interpret(
     pc = 0
     n = len(insns)
     backward = 0
+    backward_limit = MAX_BACKWARD_JUMPS + len(p)
     while 0 <= pc < n:
         code, jt, jf, k = insns[pc]
         pc += 1
@@ -143,7 +148,7 @@ def interpret(
             a = value
         elif code == 0x05:  # ja: 32-bit offset, may be backward after wrapping
             delta = k - (1 << 32) if k >= 0x80000000 else k
-            if delta < 0 and (delta == -1 or backward >= MAX_BACKWARD_JUMPS):
+            if delta < 0 and (delta == -1 or backward >= backward_limit):
                 return 0
             backward += delta < 0
             pc += delta
