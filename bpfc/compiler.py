@@ -101,13 +101,17 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     *,
     linux: bool = False,
     resolver: Any = None,
+    verify: bool = False,
 ) -> Program:
     """Compile ``expr`` as libpcap's ``pcap_compile`` would for ``pcap_open_dead(linktype,
-    snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket."""
+    snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket.
+
+    ``verify=True`` runs the optimizer's input and output over a packet sample and raises
+    :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        return _compile(expr, linktype, snaplen, optimize, netmask, linux, resolver)
+        return _compile(expr, linktype, snaplen, optimize, netmask, linux, resolver, verify)
     except RecursionError:
         # libpcap's parser stops at 10,000 levels ("memory exhausted"); ours may recurse
         # deeper than Python allows in codegen or the optimizer on deep nesting
@@ -126,6 +130,7 @@ def _compile(
     netmask: int | str | None,
     linux: bool,
     resolver: Any,
+    verify: bool = False,
 ) -> Program:
     from bpfc.emit import linearize, warn_if_too_long
     from bpfc.program import Program
@@ -139,14 +144,14 @@ def _compile(
         root = _optimize(root, state)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
-        insns = _optimize_insns(linearize(root, warn=False), expr)
+        insns = _optimize_insns(linearize(root, warn=False), expr, verify)
     else:
         insns = linearize(root, warn=False)
     warn_if_too_long(insns)
     return Program.from_insns(insns)
 
 
-def _optimize_insns(insns: list, expr: str) -> list:
+def _optimize_insns(insns: list, expr: str, verify: bool = False) -> list:
     """Run ``bpfc.opt.optimize`` (instruction-level) when the optimizer package has it."""
     try:
         module = importlib.import_module("bpfc.opt")
@@ -156,7 +161,7 @@ def _optimize_insns(insns: list, expr: str) -> list:
     if fn is None:
         return insns
     try:
-        return fn(insns)
+        return fn(insns, verify=verify)
     except CompileError as err:
         raise CompileError(err.message, expr, err.span, err.hint) from None
 

@@ -97,7 +97,7 @@ def test_unknown_linktype_is_one_line(capsys) -> None:  # noqa: ANN001
 
 
 def test_cfg_subcommand_prints_dot(capsys) -> None:  # noqa: ANN001
-    status, out, _ = run(capsys, "cfg", "tcp or udp")
+    status, out, _ = run(capsys, "cfg", "--graph", "tcp or udp")
     assert status == 0
     assert out.startswith("digraph cfg {")
     assert out.count("->") >= 4

@@ -103,6 +103,12 @@ def main(argv: Sequence[str]) -> int:
         "-O", dest="no_optimize", action="store_true", help="do not run the optimizer"
     )
     parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="run the optimizer's input and output over a packet sample; refuse to emit "
+        "a program whose verdict differs",
+    )
+    parser.add_argument(
         "-L",
         dest="list_linktypes",
         action="store_true",
@@ -122,6 +128,7 @@ def main(argv: Sequence[str]) -> int:
         optimize=not args.no_optimize,
         netmask=args.netmask,
         linux=args.linux,
+        verify=args.verify,
     )
     text = program.dump(fmt, args.flavor)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -129,14 +136,39 @@ def main(argv: Sequence[str]) -> int:
 
 
 def main_cfg(argv: Sequence[str]) -> int:
-    """``bpfc cfg EXPRESSION``: the unoptimized control-flow graph as Graphviz dot."""
-    parser = _parser("bpfc cfg", "Print the control-flow graph of a filter as Graphviz dot.")
-    args = parser.parse_args(list(argv))
-    from bpfc.cfg import to_dot
-    from bpfc.compiler import build_cfg
-
-    root, _ = build_cfg(
-        _expression(args), args.linktype, args.snaplen, args.netmask, linux=args.linux
+    """``bpfc cfg EXPRESSION``: the program before and after optimization as Graphviz dot."""
+    parser = _parser(
+        "bpfc cfg",
+        "Print a filter's basic blocks before and after optimization as Graphviz dot "
+        "(render with: dot -Tsvg).",
     )
-    sys.stdout.write(to_dot(root))
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument("--before", action="store_true", help="only the unoptimized program")
+    view.add_argument("--after", action="store_true", help="only the optimized program")
+    view.add_argument(
+        "--graph", action="store_true", help="the code generator's block graph (before linearizing)"
+    )
+    args = parser.parse_args(list(argv))
+    from bpfc.compiler import build_cfg
+    from bpfc.compiler import compile as bpfc_compile
+    from bpfc.dot import compare_dot, program_dot
+
+    expr = _expression(args)
+    if args.graph:
+        from bpfc.cfg import to_dot
+
+        root, _ = build_cfg(expr, args.linktype, args.snaplen, args.netmask, linux=args.linux)
+        sys.stdout.write(to_dot(root))
+        return 0
+    options = dict(linktype=args.linktype, snaplen=args.snaplen, netmask=args.netmask)
+    before = (
+        [] if args.after else list(bpfc_compile(expr, optimize=False, linux=args.linux, **options))
+    )
+    after = (
+        [] if args.before else list(bpfc_compile(expr, optimize=True, linux=args.linux, **options))
+    )
+    if args.before or args.after:
+        sys.stdout.write(program_dot(before or after))
+    else:
+        sys.stdout.write(compare_dot(before, after))
     return 0
