@@ -27,7 +27,19 @@ _LAZY: dict[str, str] = {
     "InternalError": "bpfc.errors",
 }
 
-__all__ = sorted(_LAZY) + ["__version__"]
+__all__ = [
+    "AsmError",
+    "BpfcError",
+    "CompileError",
+    "Insn",
+    "InternalError",
+    "Program",
+    "ValidationError",
+    "__version__",
+    "assemble",
+    "compile",
+    "validate",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.asm import assemble

@@ -17,7 +17,9 @@ settings.register_profile(
 settings.register_profile(
     "thorough", max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck)
 )
-settings.load_profile(os.environ.get("BPFC_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
+settings.load_profile(
+    os.environ.get("BPFC_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM = Path(os.environ.get("BPFC_UPSTREAM", ROOT.parent / "shared" / "corpus-upstream"))
