@@ -192,5 +192,9 @@ def load(root: Path | str) -> Corpus:
 
 
 def default_root() -> Path:
-    """The corpus bpfc verifies by default: ``corpus/`` beside the package (source tree)."""
-    return Path(__file__).resolve().parent.parent.parent / "corpus"
+    """The corpus bpfc verifies by default: ``corpus/`` beside the package (a source tree
+    or editable install), else ``./corpus`` (a checkout, with bpfc installed from a wheel)."""
+    beside = Path(__file__).resolve().parent.parent.parent / "corpus"
+    if (beside / "expected").is_dir():
+        return beside
+    return Path.cwd() / "corpus"
