@@ -34,6 +34,7 @@ from compositions import (  # noqa: E402
 )
 from differential import libpcap_available  # noqa: E402
 
+from bpfc.packetgen import packet_set  # noqa: E402
 from bpfc.packetgen.compose import pool  # noqa: E402
 
 
@@ -62,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     linktypes = list(CI_LINKTYPES) if args.linktype == "ci" else args.linktype.split(",")
     pools = {}
     for linktype in linktypes:
+        try:
+            packet_set("ip", linktype, [], steered=0)
+        except ValueError as err:  # packetgen frames only the link types it knows
+            print(f"{linktype}: skipped ({err})")
+            continue
         usable, excluded = probe_pool(linktype, pool(linktype))
         print(f"{linktype}: {len(usable)} primitives in the pool, {len(excluded)} excluded")
         for prim, why in excluded.items():
