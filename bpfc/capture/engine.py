@@ -11,9 +11,10 @@ Two engines:
   engine judges a whole chunk per program, and when the output is a pcap file in the
   input's own format, runs of consecutive matching records are written straight from
   the mapping with one ``write`` each;
-* ``packet``: each packet's view goes through :func:`bpfc.vm.make_filter`'s generated
-  function (used when numpy is missing or a program jumps backward, and by ``auto`` for
-  a small pcap file while numpy is not imported yet: see :data:`PER_PACKET_BELOW`).
+* ``packet``: each packet goes through a function :mod:`bpfc.vm` generates (for pcap
+  files :func:`~bpfc.vm.make_offset_filter`'s, which reads packets in place in the
+  mapping); used when numpy is missing or a program jumps backward, and by ``auto`` for
+  a small pcap file while numpy is not imported yet: see :data:`PER_PACKET_BELOW`.
 
 A corrupt input ends the loop with every complete packet before it already judged and
 written; the error is returned in the stats for the caller to report.
@@ -176,42 +177,40 @@ def _pcap_generated_loop(
     """Per-packet verdicts with the packet loop inside :mod:`bpfc.vm`'s generated code.
 
     A chunk's record offsets come from the reader's walk of the length chain (the batch
-    path's); the packet views are made lazily by C-level iterators (``map`` over
-    ``slice``), so no Python code runs per packet outside the generated loop; wire lengths
-    are read only when the program loads ``len``.  Matching whole records go out as runs.
+    path's); :func:`bpfc.vm.make_offset_filter`'s function reads each packet in place in
+    the mapping at its offset, bounded by its captured length (cut to the snapshot), so
+    no view is made per packet and no Python code runs per packet outside the generated
+    loop; wire lengths are read only when the program loads ``len``.  Matching whole
+    records go out as runs.
     """
     from itertools import compress, repeat
     from operator import add, itemgetter, sub
 
-    from bpfc.vm import make_batch_filter
+    from bpfc.vm import make_offset_filter
 
-    verdicts = make_batch_filter(prog)
+    verdicts = make_offset_filter(prog)
     uses_len = any(insn[0] in (0x80, 0x81) for insn in prog)
     word_at = reader._caplen.unpack_from  # a 32-bit header field in the file's byte order
     raw = writer is not None and writer.raw_compatible(reader)
     mv = reader.buffer
+    buf = _record_source(reader)  # the mapping itself when there is one: indexed a bit faster
     total = len(mv)
     snapshot = reader.snapshot
     for offsets, after in reader.record_runs(CHUNK):
         ends = offsets[1:]
         ends.append(after)
-        whole = max(map(sub, ends, offsets)) - 16 <= snapshot
-        starts = map(add, offsets, repeat(16))
-        if whole:
-            views = map(mv.__getitem__, map(slice, starts, ends))
-        else:  # some records are longer than the snapshot: cut them to it
-            stops = [min(b, a + 16 + snapshot) for a, b in zip(offsets, ends, strict=True)]
-            views = map(mv.__getitem__, map(slice, starts, stops))
+        starts = list(map(add, offsets, repeat(16)))
+        caplens = list(map(sub, ends, starts))
+        whole = max(caplens) <= snapshot
+        if not whole:  # some records are longer than the snapshot: cut them to it
+            caplens = [min(n, snapshot) for n in caplens]
+        wirelens: Any = None
         if uses_len:
-            wirelens: Any = map(
-                itemgetter(0), map(word_at, repeat(mv), map(add, offsets, repeat(12)))
-            )
-        else:
-            wirelens = repeat(None)
-        results = verdicts(zip(views, wirelens))  # noqa: B905 - views end first
+            wirelens = map(itemgetter(0), map(word_at, repeat(mv), map(add, offsets, repeat(12))))
+        results = verdicts(buf, starts, caplens, wirelens)
         hits = list(compress(range(len(results)), results))
         if hits and writer is not None and raw and whole and emit is None:
-            runs = _runs(_record_source(reader), offsets, ends, hits)
+            runs = _runs(buf, offsets, ends, hits)
             writer.write_raw(runs, len(hits), reader.linktype)
         else:
             for i in hits:

@@ -4,7 +4,9 @@
 function (:mod:`bpfc.vm.codegen`), compiles that with ``compile()`` and caches the
 result by program; calling it costs one Python call plus the straight-line code
 of the path taken.  :func:`make_batch_filter` and :func:`make_batch_counter` put
-the per-packet loop inside the generated code, for throughput.  The semantics
+the per-packet loop inside the generated code, for throughput, and
+:func:`make_offset_filter` does too over packets that lie in one buffer (a mapped
+capture file) at given offsets, without making a view per packet.  The semantics
 (documented in :mod:`bpfc.vm.interp`, whose one-instruction-at-a-time
 :func:`~bpfc.vm.interp.interpret` is the reference) are libpcap's; ``linux=True``
 adds the Linux socket-filter loads with metadata keywords from
@@ -35,6 +37,7 @@ __all__ = [
     "make_batch_counter",
     "make_batch_filter",
     "make_filter",
+    "make_offset_filter",
     "run",
     "source",
 ]
@@ -86,7 +89,21 @@ def _fallback(prog: _Prog, linux: bool, mode: str) -> Callable[..., Any]:
     def count(items: Iterable[tuple[Packet, int | None]], **meta: Any) -> int:
         return sum(1 for p, w in items if single(p, w, **meta))
 
-    return {"single": single, "batch": batch, "count": count}[mode]
+    def offset(
+        buf: Packet,
+        offsets: Iterable[int],
+        caplens: Iterable[int],
+        wirelens: Iterable[int] | None = None,
+    ) -> list[int]:
+        caps = list(caplens)
+        wls = caps if wirelens is None else wirelens
+        view = memoryview(buf).cast("B")
+        return [
+            interpret(prog, view[o : o + n], w, False, {})
+            for o, n, w in zip(offsets, caps, wls)  # noqa: B905 - the shortest ends the run
+        ]
+
+    return {"single": single, "batch": batch, "count": count, "offset": offset}[mode]
 
 
 def make_filter(insns: Iterable[Sequence[int]], *, linux: bool = False) -> Callable[..., int]:
@@ -113,6 +130,18 @@ def make_batch_counter(
     """``fn(iterable of (packet, wirelen), **meta) -> int``: how many packets it accepts."""
     prog = _freeze(insns)
     return _build(prog, linux, "count")
+
+
+def make_offset_filter(insns: Iterable[Sequence[int]]) -> Callable[..., list[int]]:
+    """``fn(buffer, offsets, caplens, wirelens=None) -> list[int]``: one verdict per packet.
+
+    Packet ``i`` is ``buffer[offsets[i] : offsets[i] + caplens[i]]``, read in place (no
+    view is made per packet); loads past ``caplens[i]`` reject, as they would on the
+    packet alone, even where the buffer goes on.  ``len`` loads ``wirelens[i]`` (default:
+    the captured length).  libpcap semantics only: Linux loads need a packet object.
+    """
+    prog = _freeze(insns)
+    return _build(prog, False, "offset")
 
 
 def run(

@@ -11,8 +11,11 @@ other continues at the same indentation: every subtree ends in a return, so no
 places are written out once per path; when that expansion would exceed
 :data:`LINE_BUDGET` lines the caller falls back to the reference interpreter.
 
-Three shapes share the body: ``single`` (``return v``), ``batch`` (a ``for`` loop
-appending each verdict) and ``count`` (a loop counting accepted packets).  The
+Four shapes share the body: ``single`` (``return v``), ``batch`` (a ``for`` loop
+appending each verdict), ``count`` (a loop counting accepted packets) and ``offset``
+(like ``batch``, but the packets lie in one buffer ``p`` at offsets ``o`` with captured
+lengths ``n``: loads read ``p[o + k]`` and bounds are checked against ``n``, the packet's
+own length, never the buffer's end; no per-packet view is made).  The
 generated code refers to helpers through the namespace :func:`namespace` builds.
 """
 
@@ -44,7 +47,7 @@ def namespace() -> dict[str, object]:
         "_anc": interp.ancillary,
         "_check_meta": meta.check_meta,
         "_reject_meta": meta.reject_meta,
-        "__builtins__": {"len": len},
+        "__builtins__": {"len": len, "zip": zip},
     }
 
 
@@ -80,6 +83,7 @@ class _Writer:
         self.insns = [tuple(int(f) for f in insn) for insn in insns]
         self.linux = linux
         self.mode = mode
+        self.at = "o + " if mode == "offset" else ""  # packets lie at offset o of buffer p
         self.lines: list[str] = []
         n = len(self.insns)
         self.size = [0] * (n + 1)
@@ -103,7 +107,7 @@ class _Writer:
         if self.mode == "single":
             self.put(depth, f"return {value}")
             return
-        if self.mode == "batch":
+        if self.mode in ("batch", "offset"):
             self.put(depth, f"_append({value})")
         elif value == "A":
             self.put(depth, "if A:")
@@ -190,7 +194,7 @@ class _Writer:
                 self.fail_if(depth, "v is None")
                 put(depth, "A = v")
             else:
-                put(depth, f"A = {_const_load(k, size)}")
+                put(depth, f"A = {_const_load(k, size, self.at)}")
         elif code in _IND:
             size = _IND[code]
             if self.linux:
@@ -200,14 +204,14 @@ class _Writer:
             else:
                 put(depth, f"i = X + {k}")
                 self.fail_if(depth, f"i > n - {size}")
-                put(depth, f"A = {_var_load(size)}")
+                put(depth, f"A = {_var_load(size, self.at)}")
         elif code == 0xB1:
             if self.linux and k >= 0x80000000:
                 put(depth, f"v = _load(p, {k}, 1, True, meta)")
                 self.fail_if(depth, "v is None")
                 put(depth, "X = (v & 15) << 2")
             else:
-                put(depth, f"X = (p[{k}] & 15) << 2")
+                put(depth, f"X = (p[{self.at}{k}] & 15) << 2")
         elif code in (0x00, 0x01):
             put(depth, f"{'A' if code == 0x00 else 'X'} = {hex(k)}")
         elif code in (0x80, 0x81):
@@ -266,45 +270,56 @@ class _Writer:
         return False
 
 
-def _const_load(k: int, size: int) -> str:
+def _const_load(k: int, size: int, at: str = "") -> str:
     if size == 1:
-        return f"p[{k}]"
+        return f"p[{at}{k}]"
     if size == 2:
-        return f"p[{k}] << 8 | p[{k + 1}]"
-    return f"_W(p, {k})[0]"
+        return f"p[{at}{k}] << 8 | p[{at}{k + 1}]"
+    return f"_W(p, {at}{k})[0]"
 
 
-def _var_load(size: int) -> str:
+def _var_load(size: int, at: str = "") -> str:
     if size == 1:
-        return "p[i]"
+        return f"p[{at}i]"
     if size == 2:
-        return "p[i] << 8 | p[i + 1]"
-    return "_W(p, i)[0]"
+        return f"p[{at}i] << 8 | p[{at}i + 1]"
+    return f"_W(p, {at}i)[0]"
 
 
 def source(insns: Sequence[Sequence[int]], linux: bool = False, mode: str = "single") -> str:
     """The Python source of the function ``_bpf`` for a validated, forward-only program."""
-    if mode not in ("single", "batch", "count"):
+    if mode not in ("single", "batch", "count", "offset"):
         raise ValueError(f"unknown mode {mode!r}")
+    if mode == "offset" and linux:
+        raise ValueError("the offset shape has no Linux loads (they need a packet object)")
     writer = _Writer(insns, linux, mode)
     loop = mode != "single"
     depth = 2 if loop else 1
     uses_len = any(insn[0] in (0x80, 0x81) for insn in writer.insns)
     slots = sorted({k for code, _, _, k in writer.insns if code in (0x60, 0x61) and k < 16})
     writer.emit(0, depth)
-    head = ["def _bpf(items, **meta):" if loop else "def _bpf(p, wirelen=None, **meta):"]
-    head.append(f"    if meta:\n        {'_check_meta' if linux else '_reject_meta'}(meta)")
-    if mode == "batch":
+    pad = "    " * depth
+    if mode == "offset":
+        head = ["def _bpf(p, offsets, caplens, wirelens=None):"]
+    else:
+        head = ["def _bpf(items, **meta):" if loop else "def _bpf(p, wirelen=None, **meta):"]
+        head.append(f"    if meta:\n        {'_check_meta' if linux else '_reject_meta'}(meta)")
+    if mode in ("batch", "offset"):
         head += ["    out = []", "    _append = out.append"]
     elif mode == "count":
         head.append("    c = 0")
-    if loop:
+    if mode == "offset" and uses_len:
+        head.append("    wirelens = caplens if wirelens is None else wirelens")
+        head.append("    for o, n, wl in zip(offsets, caplens, wirelens):")
+    elif mode == "offset":
+        head.append("    for o, n in zip(offsets, caplens):")
+    elif loop:
         head.append("    for p, wirelen in items:")
-    pad = "    " * depth
-    head.append(f"{pad}n = len(p)")
-    if uses_len:
+    if mode != "offset":
+        head.append(f"{pad}n = len(p)")
+    if uses_len and mode != "offset":
         head.append(f"{pad}wl = n if wirelen is None else wirelen")
     head.append(f"{pad}A = X = 0")
     head += [f"{pad}m{slot} = 0" for slot in slots]
-    tail = {"single": [], "batch": ["    return out"], "count": ["    return c"]}[mode]
+    tail = ["    return c"] if mode == "count" else ["    return out"] if loop else []
     return "\n".join(head + writer.lines + tail) + "\n"

@@ -1,0 +1,81 @@
+"""The offset shape: packets read in place from one buffer equal the reference, packet by packet."""
+
+from __future__ import annotations
+
+import mmap
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from vm_strategies import packets, strict_programs
+
+from bpfc import vm
+from bpfc.vm import codegen
+
+RET_A = (0x16, 0, 0, 0)
+
+
+def lay_out(pkts: list[bytes], gaps: list[bytes]) -> tuple[bytes, list[int], list[int]]:
+    """One buffer holding every packet, each followed by its gap bytes (junk past caplen)."""
+    buf, offsets = bytearray(), []
+    for pkt, gap in zip(pkts, gaps, strict=True):
+        offsets.append(len(buf))
+        buf += pkt + gap
+    return bytes(buf), offsets, [len(p) for p in pkts]
+
+
+@given(
+    strict_programs(),
+    st.lists(st.tuples(packets, st.binary(max_size=8), st.none() | st.integers(0, 2**32 - 1))),
+)
+def test_offset_shape_equals_reference_interpreter(
+    prog: list[tuple[int, int, int, int]], items: list[tuple[bytes, bytes, int | None]]
+) -> None:
+    pkts = [p for p, _, _ in items]
+    buf, offsets, caplens = lay_out(pkts, [g for _, g, _ in items])
+    wirelens = [len(p) if w is None else w for p, _, w in items]
+    expected = [vm.interpret(prog, p, w, False, {}) for p, w in zip(pkts, wirelens, strict=True)]
+    assert vm.make_offset_filter(prog)(buf, offsets, caplens, wirelens) == expected
+    default = [vm.interpret(prog, p, None, False, {}) for p in pkts]
+    assert vm.make_offset_filter(prog)(buf, offsets, caplens) == default
+
+
+def test_bounds_are_the_packets_caplen_not_the_buffers_end() -> None:
+    prog = [(0x28, 0, 0, 2), RET_A]  # halfword at 2
+    buf = bytes(range(1, 9))
+    fn = vm.make_offset_filter(prog)
+    assert fn(buf, [0, 0, 4, 5], [4, 3, 4, 3]) == [0x0304, 0, 0x0708, 0]
+    ind = [(0x01, 0, 0, 1), (0x50, 0, 0, 1), RET_A]  # byte at X + 1 = 2
+    assert vm.make_offset_filter(ind)(buf, [0, 0], [3, 2]) == [3, 0]
+    msh = [(0xB1, 0, 0, 3), (0x87, 0, 0, 0), RET_A]
+    assert vm.make_offset_filter(msh)(buf, [0, 0], [4, 3]) == [(4 & 15) * 4, 0]
+
+
+def test_len_loads_the_wire_length_or_caplen() -> None:
+    prog = [(0x80, 0, 0, 0), RET_A]
+    fn = vm.make_offset_filter(prog)
+    assert fn(bytes(10), [0, 4], [4, 6]) == [4, 6]
+    assert fn(bytes(10), [0, 4], [4, 6], [1500, 60]) == [1500, 60]
+
+
+def test_reads_an_mmap_in_place() -> None:
+    data = bytes(12) + b"\x08\x00" + bytes(12) + b"\x86\xdd"
+    mapping = mmap.mmap(-1, len(data))
+    mapping.write(data)
+    prog = [(0x28, 0, 0, 12), (0x15, 0, 1, 0x800), (0x06, 0, 0, 1), (0x06, 0, 0, 0)]
+    assert vm.make_offset_filter(prog)(mapping, [0, 14], [14, 14]) == [1, 0]
+    assert vm.make_offset_filter(prog)(memoryview(mapping), [0, 14], [14, 14]) == [1, 0]
+
+
+def test_backward_jumps_fall_back_and_agree() -> None:
+    # a counting loop cut off after 64 + caplen backward jumps: the budget is per packet
+    prog = [(0x00, 0, 0, 0), (0x04, 0, 0, 1), (0x05, 0, 0, 0xFFFFFFFE), (0x06, 0, 0, 1)]
+    buf = bytes(range(16))
+    fn = vm.make_offset_filter(prog)
+    assert not hasattr(fn, "__bpf_source__")
+    assert fn(buf, [0, 3], [2, 1]) == [vm.interpret(prog, buf[0:2]), vm.interpret(prog, buf[3:4])]
+
+
+def test_linux_offset_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="Linux"):
+        codegen.source([RET_A], linux=True, mode="offset")
