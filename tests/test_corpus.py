@@ -185,3 +185,10 @@ def test_verify_pattern_and_errors(small_corpus: Path, capsys, tmp_path: Path) -
     assert "no case matches" in capsys.readouterr().err
     assert cli_main(["verify", str(tmp_path / "nowhere")]) == 1
     assert "no corpus at" in capsys.readouterr().err
+
+
+def test_verify_fails_when_a_known_failure_passes(small_corpus: Path, capsys) -> None:
+    (small_corpus / "known_failures.txt").write_text("# x\npflog/PFLOG/000 was broken once\n")
+    assert cli_main(["verify", str(small_corpus)]) == 1
+    out = capsys.readouterr().out
+    assert "XPASS pflog/PFLOG/000" in out and "1 known failures now passing" in out
