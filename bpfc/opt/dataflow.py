@@ -16,6 +16,7 @@ that fails before it changes nothing and may be dropped).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 from bpfc.insn import (
     Class,
@@ -57,27 +58,26 @@ def join(vals: Values, block: Block, states: Sequence[State]) -> State:
     if len(states) == 1:
         return states[0]
     first = states[0]
-    regs = list(first.regs)
+    base = first.regs
+    differ: set[int] = set()  # registers on which some state disagrees with the first
     for s in states[1:]:
         other = s.regs
-        if other == first.regs:
-            continue
-        for i in range(NREGS):
-            if other[i] != regs[i] and regs[i] != -1:
-                regs[i] = -1
-    for i in range(NREGS):
-        if regs[i] == -1:
+        if other is not base and other != base:
+            differ.update([i for i, (a, b) in enumerate(zip(base, other, strict=True)) if a != b])
+    if differ:
+        regs = list(base)
+        for i in sorted(differ):
             regs[i] = vals.number(("phi", block.id, i))
-    facts = dict(first.facts)
+        base = tuple(regs)
+    facts = first.facts
+    merge = F.merge
     for s in states[1:]:
         other = s.facts
-        for vn in list(facts):
-            f = other.get(vn)
-            if f is None:
-                del facts[vn]
-            else:
-                facts[vn] = F.merge(facts[vn], f)
-    return State(tuple(regs), facts, min(s.minlen for s in states))
+        if other is facts:
+            continue
+        get = other.get
+        facts = {vn: merge(f, g) for vn, f in facts.items() if (g := get(vn)) is not None}
+    return State(base, facts, min(s.minlen for s in states))
 
 
 def operand(vals: Values, regs: Sequence[int], code: int, k: int) -> tuple[int | None, int]:
@@ -192,6 +192,7 @@ def live_ins(order: Sequence[Block]) -> dict[int, int]:
     return live
 
 
+@lru_cache(maxsize=4096)  # pure in the instruction; called per statement by several passes
 def load_end(ins: Insn) -> int:
     """Packet length an absolute load needs (0 for statements that are not such loads)."""
     code, k = ins.code, ins.k

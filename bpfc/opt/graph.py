@@ -19,6 +19,10 @@ from bpfc.insn import Class, Insn, JmpOp, bpf_class, bpf_op
 JA = Class.JMP | JmpOp.JA
 
 
+# plain ints: the properties below are the optimizer's hottest calls
+_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(JA)
+
+
 class Block:
     """Statements plus a terminator; ``code`` is a RET code, ``JA`` or a conditional jump code.
 
@@ -40,12 +44,12 @@ class Block:
 
     @property
     def is_ret(self) -> bool:
-        return self.code & 7 == Class.RET
+        return self.code & 7 == _RET
 
     @property
     def is_cond(self) -> bool:
         code = self.code
-        return code & 7 == Class.JMP and code != JA
+        return code & 7 == _JMP and code != _JA
 
     def succs(self) -> tuple[Block, ...]:
         if self.jt is None:

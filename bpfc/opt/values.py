@@ -12,6 +12,8 @@ path already covers it; division by a possibly-zero X is an effect too.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bpfc.insn import (
     AluOp,
     Class,
@@ -203,6 +205,7 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
     return Step(None, 0, False, minlen, ins)
 
 
+@lru_cache(maxsize=4096)  # pure in the instruction, and on every pass's hot path
 def uses(ins: Insn) -> int:
     """Bitmask of registers (bit r) a statement reads."""
     code, _, _, k = ins
@@ -229,6 +232,7 @@ def uses(ins: Insn) -> int:
     return 0
 
 
+@lru_cache(maxsize=4096)
 def defines(ins: Insn) -> int:
     """The register a statement writes (A, X or M slot index)."""
     code, _, _, k = ins
