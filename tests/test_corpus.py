@@ -56,7 +56,9 @@ def test_cases_come_from_topic_files() -> None:
     excluded = {json.loads(line)["id"] for line in (ROOT / "excluded.jsonl").open()}
     for case in CORPUS.cases:
         src = sources[case.id]
-        assert (src.expr, src.linktype, src.netmask) == (case.expr, case.linktype, case.netmask)
+        want = (src.expr, src.linktype, src.netmask, src.snaplen)
+        assert want == (case.expr, case.linktype, case.netmask, case.snaplen)
+        assert case.accept == case.snaplen
     assert not excluded & {c.id for c in CORPUS.cases}
     assert set(sources) == excluded | {c.id for c in CORPUS.cases}
 
@@ -117,10 +119,13 @@ def test_compact_listing() -> None:
 
 
 def test_topic_parsing_and_errors() -> None:
-    text = "# c\n@linktypes EN10MB RAW\ntcp\n@netmask 255.0.0.0\nip broadcast\n"
+    text = "# c\n@linktypes EN10MB RAW\ntcp\n@netmask 255.0.0.0\n@snaplen 96\nip broadcast\n"
     got = list(parse_topic("t", text))
     assert [s.id for s in got] == ["t/EN10MB/000", "t/RAW/000", "t/EN10MB/001", "t/RAW/001"]
     assert got[2].netmask == "255.0.0.0" and got[0].netmask is None
+    assert (got[0].snaplen, got[2].snaplen) == (262144, 96)
+    with pytest.raises(ValueError, match=r"t\.txt:1: bad snaplen 'x'"):
+        list(parse_topic("t", "@snaplen x\n"))
     with pytest.raises(ValueError, match=r"t\.txt:1: expression before any @linktypes"):
         list(parse_topic("t", "tcp\n"))
     with pytest.raises(ValueError, match=r"unknown directive '@bogus'"):

@@ -121,8 +121,8 @@ def regenerate(root: Path, only: str | None = None, log: Callable[[str], None] =
         if reason is None:
             try:
                 mask = _netmask(src.netmask)
-                unopt = libpcap.compile(src.expr, src.linktype, 262144, False, mask)
-                opt = libpcap.compile(src.expr, src.linktype, 262144, True, mask)
+                unopt = libpcap.compile(src.expr, src.linktype, src.snaplen, False, mask)
+                opt = libpcap.compile(src.expr, src.linktype, src.snaplen, True, mask)
             except libpcap.LibpcapError as err:
                 reason = f"libpcap {version_short(libpcap.version())} rejects it: {err}"
         if reason is None:
@@ -149,9 +149,10 @@ def regenerate(root: Path, only: str | None = None, log: Callable[[str], None] =
         group_name = f"{src.topic}-{src.linktype}"
         pkts = groups[group_name]
         got_opt, got_unopt = _judge(opt)(pkts), _judge(unopt)(pkts)
-        verdicts, returns = encode_verdicts(got_opt, 262144)
+        verdicts, returns = encode_verdicts(got_opt, src.snaplen)
         case = Case(src.id, src.expr, src.linktype, group_name, verdicts, tuple(_listing(opt)),
-                    tuple(_listing(unopt)), netmask=src.netmask, returns=returns)  # fmt: skip
+                    tuple(_listing(unopt)), snaplen=src.snaplen, netmask=src.netmask,
+                    accept=src.snaplen, returns=returns)  # fmt: skip
         if got_unopt != got_opt:  # the optimizer may drop or add a load past the end
             case = dataclasses.replace(case, returns_unopt=tuple(got_unopt))
         by_topic.setdefault(src.topic, []).append(case.to_json())

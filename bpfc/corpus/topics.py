@@ -6,6 +6,7 @@ that say which link types they are compiled for::
     # comment
     @linktypes EN10MB LINUX_SLL RAW
     @netmask 255.255.255.0      (or ``none``: PCAP_NETMASK_UNKNOWN, the default)
+    @snaplen 96                 (or ``default``: 262144)
     host 10.0.0.1
 
 Every expression line becomes one case per link type in force.  A case's id is
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_SNAPLEN = 262144
+
 
 @dataclass(frozen=True)
 class Source:
@@ -29,6 +32,7 @@ class Source:
     expr: str
     linktype: str
     netmask: str | None = None
+    snaplen: int = DEFAULT_SNAPLEN
 
     @property
     def id(self) -> str:
@@ -39,6 +43,7 @@ def parse_topic(topic: str, text: str) -> Iterator[Source]:
     """The sources a topic file's ``text`` describes (errors name the line)."""
     linktypes: list[str] = []
     netmask: str | None = None
+    snaplen = DEFAULT_SNAPLEN
     index = 0
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -50,13 +55,18 @@ def parse_topic(topic: str, text: str) -> Iterator[Source]:
                 linktypes = rest.split()
             elif word == "netmask":
                 netmask = None if rest.strip() in ("", "none") else rest.strip()
+            elif word == "snaplen":
+                text = rest.strip()
+                if text != "default" and not text.isdigit():
+                    raise ValueError(f"{topic}.txt:{lineno}: bad snaplen '{text}'")
+                snaplen = DEFAULT_SNAPLEN if text == "default" else int(text)
             else:
                 raise ValueError(f"{topic}.txt:{lineno}: unknown directive '@{word}'")
             continue
         if not linktypes:
             raise ValueError(f"{topic}.txt:{lineno}: expression before any @linktypes line")
         for linktype in linktypes:
-            yield Source(topic, index, line, linktype, netmask)
+            yield Source(topic, index, line, linktype, netmask, snaplen)
         index += 1
 
 
