@@ -50,18 +50,18 @@ def _share(graph: Graph) -> bool:
 
 def _join(graph: Graph) -> bool:
     order = graph.order()
-    preds = graph.preds(order)
+    # only how many predecessors a block has matters here: absorbing a block into its
+    # sole predecessor leaves every other count as it was (one pred replaces another)
+    npreds = {bid: len(ps) for bid, ps in graph.preds(order).items()}
     changed = False
     for block in order:
-        if block is not graph.entry and not preds[block.id]:
+        if block is not graph.entry and not npreds[block.id]:
             continue  # absorbed earlier in this sweep
-        while block.code == JA and block.jt is not block and len(preds[block.jt.id]) == 1:
+        while block.code == JA and block.jt is not block and npreds[block.jt.id] == 1:
             succ = block.jt
             block.stmts = block.stmts + succ.stmts
             block.code, block.k, block.jt, block.jf = succ.code, succ.k, succ.jt, succ.jf
-            for s in block.succs():
-                preds[s.id] = [block if p is succ else p for p in preds[s.id]]
-            preds[succ.id] = []
+            npreds[succ.id] = 0
             changed = True
     return changed
 
