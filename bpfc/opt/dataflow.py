@@ -26,7 +26,6 @@ from bpfc.insn import (
     Src,
     bpf_class,
     bpf_mode,
-    bpf_op,
     bpf_rval,
     bpf_size,
     bpf_src,
@@ -59,6 +58,22 @@ def join(vals: Values, block: Block, states: Sequence[State]) -> State:
         return states[0]
     first = states[0]
     base = first.regs
+    if len(states) == 2:  # the common case (``forward`` joins edges as they arrive), inlined
+        second = states[1]
+        other = second.regs
+        if other is not base and other != base:
+            number, bid = vals.number, block.id
+            base = tuple(
+                [
+                    a if a == b else number(("phi", bid, i))
+                    for i, (a, b) in enumerate(zip(base, other, strict=True))
+                ]
+            )
+        facts = first.facts
+        if second.facts is not facts:
+            get, merge = second.facts.get, F.merge
+            facts = {vn: merge(f, g) for vn, f in facts.items() if (g := get(vn)) is not None}
+        return State(base, facts, min(first.minlen, second.minlen))
     differ: set[int] = set()  # registers on which some state disagrees with the first
     for s in states[1:]:
         other = s.regs
@@ -115,12 +130,20 @@ def decided(
 
 def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
     """The state on one edge of an undecided conditional jump."""
-    c, va = operand(vals, state.regs, code, k)
-    if c is None or va in vals.const:
+    regs = state.regs
+    const = vals.const
+    if code & Src.X:
+        c = const.get(regs[X])
+        if c is None:
+            return state
+    else:
+        c = k
+    va = regs[A]
+    if va in const:
         return state
-    facts = dict(state.facts)
-    facts[va] = F.refine(facts.get(va, F.TOP), bpf_op(code), c, taken)
-    return State(state.regs, facts, state.minlen)
+    facts = state.facts.copy()
+    facts[va] = F.refine(facts.get(va, F.TOP), code & 0xF0, c, taken)
+    return State(regs, facts, state.minlen)
 
 
 def run_block(vals: Values, block: Block, state: State) -> State:
@@ -154,20 +177,32 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
 Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]
 
 
+def inert(block: Block) -> bool:
+    """A ``ret #k`` with no statements: nothing in it reads or could use a state."""
+    return block.jt is None and not block.stmts and block.code & 0x18 == RVal.K
+
+
 def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) -> None:
     """Call ``visit(block, entry_state)`` in topological order; it returns the out edges.
 
     Incoming states are joined as they arrive, so at most one state per pending block
-    is alive.  Blocks no visited edge reaches are skipped (they are dead on every path).
+    is alive.  Blocks no visited edge reaches are skipped (they are dead on every path),
+    and so are ``inert`` blocks: their incoming states are not even joined.  That saves
+    most of the work on long ``or`` lists, whose thousands of paths end in the same few
+    ``ret #k`` blocks (every pass's ``visit`` does nothing on such a block).
     """
     pending: dict[int, State] = {graph.entry.id: initial(vals)}
+    skip = {block.id for block in order if inert(block)}
     for block in order:
         state = pending.pop(block.id, None)
-        if state is None:
+        if state is None or block.id in skip:
             continue
         for succ, out in visit(block, state):
             prev = pending.get(succ.id)
-            pending[succ.id] = out if prev is None else join(vals, succ, (prev, out))
+            if prev is None:
+                pending[succ.id] = out
+            elif succ.id not in skip:
+                pending[succ.id] = join(vals, succ, (prev, out))
 
 
 def term_uses(block: Block) -> int:
