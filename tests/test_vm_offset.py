@@ -79,3 +79,25 @@ def test_backward_jumps_fall_back_and_agree() -> None:
 def test_linux_offset_shape_is_refused() -> None:
     with pytest.raises(ValueError, match="Linux"):
         codegen.source([RET_A], linux=True, mode="offset")
+
+
+def test_only_registers_read_before_written_are_reset() -> None:
+    ld_a, ld_x = (0x00, 0, 0, 1), (0x01, 0, 0, 1)
+    assert codegen.registers_read_first([ld_a, RET_A]) == 0
+    assert codegen.registers_read_first([RET_A]) == 1
+    assert codegen.registers_read_first([(0x87, 0, 0, 0), RET_A]) == 2
+    assert codegen.registers_read_first([ld_a, (0x0C, 0, 0, 0), RET_A]) == 2
+    assert codegen.registers_read_first([ld_x, (0x07, 0, 0, 0), RET_A]) == 1
+    branchy = [ld_x, (0x15, 0, 1, 0), (0x06, 0, 0, 1), (0x87, 0, 0, 0), RET_A]
+    assert codegen.registers_read_first(branchy) == 1  # the jump reads A; X is set first
+    assert codegen.registers_read_first([(0x28, 0, 0, 0), RET_A], linux=True) == 3
+    assert "A = X = 0" not in vm.source([ld_a, RET_A], mode="offset")
+
+
+@given(strict_programs(), st.lists(packets, min_size=2, max_size=4))
+def test_registers_left_from_the_last_packet_never_leak(
+    prog: list[tuple[int, int, int, int]], pkts: list[bytes]
+) -> None:
+    expected = [vm.interpret(prog, p) for p in pkts]
+    assert vm.make_batch_filter(prog)([(p, None) for p in pkts]) == expected
+    assert [vm.make_filter(prog)(p) for p in pkts] == expected

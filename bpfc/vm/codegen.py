@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from bpfc.validate import SKF_AD_OFF
 from bpfc.vm import interp, meta
 
-__all__ = ["LINE_BUDGET", "expansion_size", "namespace", "source"]
+__all__ = ["LINE_BUDGET", "expansion_size", "namespace", "registers_read_first", "source"]
 
 LINE_BUDGET = 20000
 """Largest translated body (in lines) before we prefer the interpreter."""
@@ -74,6 +74,55 @@ def expansion_size(insns: Sequence[Sequence[int]]) -> int | None:
         else:
             size[pc] = 1 + size[pc + 1]
     return size[0]
+
+
+_READ_A, _READ_X = 1, 2
+_LOADS = {0x20: 0, 0x28: 0, 0x30: 0, 0x40: _READ_X, 0x48: _READ_X, 0x50: _READ_X}
+
+
+def registers_read_first(insns: Sequence[Sequence[int]], linux: bool = False) -> int:
+    """Which of A (bit 1) and X (bit 2) some path may read before writing it.
+
+    Only those need setting to 0 per packet.  Anything this does not recognise counts as
+    reading both and writing neither, which is always safe.
+    """
+    n = len(insns)
+    both = _READ_A | _READ_X
+    need = [0] * (n + 1)  # falling off the end returns 0 and reads nothing
+    for pc in range(n - 1, -1, -1):
+        code, jt, jf, k = (int(f) for f in insns[pc])
+        after = need[pc + 1]
+        if code == 0x05:
+            target = pc + 1 + k
+            need[pc] = need[target] if pc < target <= n else both
+        elif code in _COND:
+            t, f = pc + 1 + jt, pc + 1 + jf
+            need[pc] = _READ_A | (code & 0x08 and _READ_X) | need[t] | need[f]
+        elif code == 0x06:
+            need[pc] = 0
+        elif code == 0x16:
+            need[pc] = _READ_A
+        elif code in _LOADS:
+            need[pc] = both if linux else _LOADS[code] | (after & ~_READ_A)
+        elif code == 0xB1:
+            need[pc] = both if linux else after & ~_READ_X
+        elif code in (0x00, 0x80) or (code == 0x60 and k < 16):
+            need[pc] = after & ~_READ_A
+        elif code in (0x01, 0x81) or (code == 0x61 and k < 16):
+            need[pc] = after & ~_READ_X
+        elif code == 0x07:
+            need[pc] = _READ_A | (after & ~_READ_X)
+        elif code == 0x87:
+            need[pc] = _READ_X | (after & ~_READ_A)
+        elif code == 0x02 and k < 16:
+            need[pc] = _READ_A | after
+        elif code == 0x03 and k < 16:
+            need[pc] = _READ_X | after
+        elif code & 0x07 == 0x04 and code <= 0xAC:
+            need[pc] = _READ_A | (code & 0x08 and _READ_X) | after
+        else:
+            need[pc] = both
+    return need[0]
 
 
 class _Writer:
@@ -319,7 +368,10 @@ def source(insns: Sequence[Sequence[int]], linux: bool = False, mode: str = "sin
         head.append(f"{pad}n = len(p)")
     if uses_len and mode != "offset":
         head.append(f"{pad}wl = n if wirelen is None else wirelen")
-    head.append(f"{pad}A = X = 0")
+    first = registers_read_first(writer.insns, linux)
+    zeroed = [r for r, bit in (("A", _READ_A), ("X", _READ_X)) if first & bit]
+    if zeroed:  # a register no path reads before writing it is not reset per packet
+        head.append(f"{pad}{' = '.join(zeroed)} = 0")
     head += [f"{pad}m{slot} = 0" for slot in slots]
     tail = ["    return c"] if mode == "count" else ["    return out"] if loop else []
     return "\n".join(head + writer.lines + tail) + "\n"
