@@ -209,7 +209,9 @@ def _pcap_generated_loop(
             wirelens = map(itemgetter(0), map(word_at, repeat(mv), map(add, offsets, repeat(12))))
         results = verdicts(buf, starts, caplens, wirelens)
         hits = list(compress(range(len(results)), results))
-        if hits and writer is not None and raw and whole and emit is None:
+        if writer is None and emit is None:
+            pass  # counting only
+        elif hits and writer is not None and raw and whole and emit is None:
             runs = _runs(buf, offsets, ends, hits)
             writer.write_raw(runs, len(hits), reader.linktype)
         else:
