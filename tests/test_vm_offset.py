@@ -38,6 +38,11 @@ def test_offset_shape_equals_reference_interpreter(
     assert vm.make_offset_filter(prog)(buf, offsets, caplens, wirelens) == expected
     default = [vm.interpret(prog, p, None, False, {}) for p in pkts]
     assert vm.make_offset_filter(prog)(buf, offsets, caplens) == default
+    # the same packets behind 16-byte headers that offsets and lengths count
+    headed, at, lengths = lay_out([bytes(range(16)) + p for p in pkts], [g for _, g, _ in items])
+    with_header = vm.make_offset_filter(prog, header=16)
+    assert with_header(headed, at, lengths, wirelens) == expected
+    assert with_header(headed, at, lengths) == default
 
 
 def test_bounds_are_the_packets_caplen_not_the_buffers_end() -> None:
@@ -74,6 +79,11 @@ def test_backward_jumps_fall_back_and_agree() -> None:
     fn = vm.make_offset_filter(prog)
     assert not hasattr(fn, "__bpf_source__")
     assert fn(buf, [0, 3], [2, 1]) == [vm.interpret(prog, buf[0:2]), vm.interpret(prog, buf[3:4])]
+    headed = vm.make_offset_filter(prog, header=2)
+    assert headed(buf, [0, 3], [4, 3]) == [
+        vm.interpret(prog, buf[2:4]),
+        vm.interpret(prog, buf[5:6]),
+    ]
 
 
 def test_linux_offset_shape_is_refused() -> None:
@@ -101,3 +111,15 @@ def test_registers_left_from_the_last_packet_never_leak(
     expected = [vm.interpret(prog, p) for p in pkts]
     assert vm.make_batch_filter(prog)([(p, None) for p in pkts]) == expected
     assert [vm.make_filter(prog)(p) for p in pkts] == expected
+
+
+def test_header_lengths_fold_into_the_bounds() -> None:
+    prog = [(0x28, 0, 0, 2), RET_A]  # halfword at 2 of the packet
+    buf = b"HDR" + bytes(range(1, 5)) + b"hdr" + bytes(range(5, 8))
+    fn = vm.make_offset_filter(prog, header=3)
+    assert fn(buf, [0, 7], [7, 6]) == [0x0304, 0]  # the second packet has 3 bytes only
+    assert vm.make_offset_filter([(0x80, 0, 0, 0), RET_A], header=3)(buf, [0, 7], [7, 6]) == [4, 3]
+    with pytest.raises(ValueError, match="negative"):
+        vm.make_offset_filter(prog, header=-1)
+    with pytest.raises(ValueError, match="offset shape"):
+        codegen.source(prog, mode="batch", header=3)

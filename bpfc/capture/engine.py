@@ -188,7 +188,7 @@ def _pcap_generated_loop(
 
     from bpfc.vm import make_offset_filter
 
-    verdicts = make_offset_filter(prog)
+    verdicts = make_offset_filter(prog, header=16)  # offsets and lengths of whole records
     uses_len = any(insn[0] in (0x80, 0x81) for insn in prog)
     word_at = reader._caplen.unpack_from  # a 32-bit header field in the file's byte order
     raw = writer is not None and writer.raw_compatible(reader)
@@ -199,15 +199,14 @@ def _pcap_generated_loop(
     for offsets, after in reader.record_runs(CHUNK):
         ends = offsets[1:]
         ends.append(after)
-        starts = list(map(add, offsets, repeat(16)))
-        caplens = list(map(sub, ends, starts))
-        whole = max(caplens) <= snapshot
+        lengths = list(map(sub, ends, offsets))
+        whole = max(lengths) - 16 <= snapshot
         if not whole:  # some records are longer than the snapshot: cut them to it
-            caplens = [min(n, snapshot) for n in caplens]
+            lengths = [min(n, 16 + snapshot) for n in lengths]
         wirelens: Any = None
         if uses_len:
             wirelens = map(itemgetter(0), map(word_at, repeat(mv), map(add, offsets, repeat(12))))
-        results = verdicts(buf, starts, caplens, wirelens)
+        results = verdicts(buf, offsets, lengths, wirelens)
         hits = list(compress(range(len(results)), results))
         if writer is None and emit is None:
             pass  # counting only

@@ -61,12 +61,12 @@ def _freeze(insns: Iterable[Sequence[int]]) -> _Prog:
 
 
 @lru_cache(maxsize=512)
-def _build(prog: _Prog, linux: bool, mode: str) -> Callable[..., Any]:
+def _build(prog: _Prog, linux: bool, mode: str, header: int = 0) -> Callable[..., Any]:
     validate(prog)  # inside the cache: a program is checked once, like it is translated once
     size = codegen.expansion_size(prog)
     if size is None or size > codegen.LINE_BUDGET:
-        return _fallback(prog, linux, mode)
-    text = codegen.source(prog, linux=linux, mode=mode)
+        return _fallback(prog, linux, mode, header)
+    text = codegen.source(prog, linux=linux, mode=mode, header=header)
     namespace = codegen.namespace()
     exec(compile(text, f"<bpf {mode} filter, {len(prog)} insns>", "exec"), namespace)
     function = namespace["_bpf"]
@@ -75,7 +75,7 @@ def _build(prog: _Prog, linux: bool, mode: str) -> Callable[..., Any]:
     return function  # type: ignore[no-any-return]
 
 
-def _fallback(prog: _Prog, linux: bool, mode: str) -> Callable[..., Any]:
+def _fallback(prog: _Prog, linux: bool, mode: str, header: int = 0) -> Callable[..., Any]:
     """Programs with backward jumps or too large to expand run in the interpreter."""
 
     def single(p: Packet, wirelen: int | None = None, **meta: Any) -> int:
@@ -95,11 +95,11 @@ def _fallback(prog: _Prog, linux: bool, mode: str) -> Callable[..., Any]:
         caplens: Iterable[int],
         wirelens: Iterable[int] | None = None,
     ) -> list[int]:
-        caps = list(caplens)
+        caps = [n - header for n in caplens]
         wls = caps if wirelens is None else wirelens
         view = memoryview(buf).cast("B")
         return [
-            interpret(prog, view[o : o + n], w, False, {})
+            interpret(prog, view[o + header : o + header + n], w, False, {})
             for o, n, w in zip(offsets, caps, wls)  # noqa: B905 - the shortest ends the run
         ]
 
@@ -132,16 +132,24 @@ def make_batch_counter(
     return _build(prog, linux, "count")
 
 
-def make_offset_filter(insns: Iterable[Sequence[int]]) -> Callable[..., list[int]]:
+def make_offset_filter(
+    insns: Iterable[Sequence[int]], *, header: int = 0
+) -> Callable[..., list[int]]:
     """``fn(buffer, offsets, caplens, wirelens=None) -> list[int]``: one verdict per packet.
 
     Packet ``i`` is ``buffer[offsets[i] : offsets[i] + caplens[i]]``, read in place (no
     view is made per packet); loads past ``caplens[i]`` reject, as they would on the
     packet alone, even where the buffer goes on.  ``len`` loads ``wirelens[i]`` (default:
     the captured length).  libpcap semantics only: Linux loads need a packet object.
+
+    With ``header=h`` each packet is preceded by ``h`` bytes that its offset and length
+    both count (a capture record: offsets of records, lengths with their headers), which
+    saves the caller a pass over the lists.
     """
+    if header < 0:
+        raise ValueError(f"header length {header} is negative")
     prog = _freeze(insns)
-    return _build(prog, False, "offset")
+    return _build(prog, False, "offset", header)
 
 
 def run(

@@ -128,11 +128,14 @@ def registers_read_first(insns: Sequence[Sequence[int]], linux: bool = False) ->
 class _Writer:
     """Emits the body; ``mode`` decides how a verdict leaves the function."""
 
-    def __init__(self, insns: Sequence[Sequence[int]], linux: bool, mode: str) -> None:
+    def __init__(
+        self, insns: Sequence[Sequence[int]], linux: bool, mode: str, header: int = 0
+    ) -> None:
         self.insns = [tuple(int(f) for f in insn) for insn in insns]
         self.linux = linux
         self.mode = mode
         self.at = "o + " if mode == "offset" else ""  # packets lie at offset o of buffer p
+        self.skip = header  # offset shape: o and n count this many bytes before the packet
         self.lines: list[str] = []
         n = len(self.insns)
         self.size = [0] * (n + 1)
@@ -190,7 +193,7 @@ class _Writer:
                 elif code == 0xB1 and not (self.linux and k >= 0x80000000):
                     need = max(need, k + 1)
             if need > known:
-                self.fail_if(depth, f"n < {need}")
+                self.fail_if(depth, f"n < {need + self.skip}")
                 known = need
             for index in range(pc, min(end, n)):
                 if self.straight(index, depth):
@@ -243,7 +246,7 @@ class _Writer:
                 self.fail_if(depth, "v is None")
                 put(depth, "A = v")
             else:
-                put(depth, f"A = {_const_load(k, size, self.at)}")
+                put(depth, f"A = {_const_load(k + self.skip, size, self.at)}")
         elif code in _IND:
             size = _IND[code]
             if self.linux:
@@ -251,7 +254,7 @@ class _Writer:
                 self.fail_if(depth, "v is None")
                 put(depth, "A = v")
             else:
-                put(depth, f"i = X + {k}")
+                put(depth, f"i = X + {k + self.skip}")
                 self.fail_if(depth, f"i > n - {size}")
                 put(depth, f"A = {_var_load(size, self.at)}")
         elif code == 0xB1:
@@ -260,7 +263,7 @@ class _Writer:
                 self.fail_if(depth, "v is None")
                 put(depth, "X = (v & 15) << 2")
             else:
-                put(depth, f"X = (p[{self.at}{k}] & 15) << 2")
+                put(depth, f"X = (p[{self.at}{k + self.skip}] & 15) << 2")
         elif code in (0x00, 0x01):
             put(depth, f"{'A' if code == 0x00 else 'X'} = {hex(k)}")
         elif code in (0x80, 0x81):
@@ -335,13 +338,21 @@ def _var_load(size: int, at: str = "") -> str:
     return f"_W(p, {at}i)[0]"
 
 
-def source(insns: Sequence[Sequence[int]], linux: bool = False, mode: str = "single") -> str:
-    """The Python source of the function ``_bpf`` for a validated, forward-only program."""
+def source(
+    insns: Sequence[Sequence[int]], linux: bool = False, mode: str = "single", header: int = 0
+) -> str:
+    """The Python source of the function ``_bpf`` for a validated, forward-only program.
+
+    ``header`` (offset shape only): each offset and length counts that many bytes
+    before the packet (a record header), folded into the constants.
+    """
     if mode not in ("single", "batch", "count", "offset"):
         raise ValueError(f"unknown mode {mode!r}")
     if mode == "offset" and linux:
         raise ValueError("the offset shape has no Linux loads (they need a packet object)")
-    writer = _Writer(insns, linux, mode)
+    if header and mode != "offset":
+        raise ValueError("only the offset shape takes a header length")
+    writer = _Writer(insns, linux, mode, header)
     loop = mode != "single"
     depth = 2 if loop else 1
     uses_len = any(insn[0] in (0x80, 0x81) for insn in writer.insns)
@@ -358,7 +369,8 @@ def source(insns: Sequence[Sequence[int]], linux: bool = False, mode: str = "sin
     elif mode == "count":
         head.append("    c = 0")
     if mode == "offset" and uses_len:
-        head.append("    wirelens = caplens if wirelens is None else wirelens")
+        default = f"[c - {header} for c in caplens]" if header else "caplens"
+        head.append(f"    wirelens = {default} if wirelens is None else wirelens")
         head.append("    for o, n, wl in zip(offsets, caplens, wirelens):")
     elif mode == "offset":
         head.append("    for o, n in zip(offsets, caplens):")
