@@ -163,16 +163,18 @@ def _greater(state: CodegenState, node: ast.Greater) -> Cond:
 
 @handler(ast.ByteOp)
 def _byteop(state: CodegenState, node: ast.ByteOp) -> Cond:
+    # ``byte N`` counts N from the start of the link-layer header, as libpcap's gen_byteop
+    # does (OR_LINKHDR), not from the network layer
     if node.value > 255:
         raise state.error(f"byte argument {node.value} greater than maximum 255", _span(node))
     if node.op in ("=", "=="):
-        return state.cmp(Rel.NET, node.index, 1, node.value)
+        return state.cmp(Rel.LINKHDR, node.index, 1, node.value)
     if node.op == "<":
-        return state.cmp_lt(Rel.NET, node.index, 1, node.value)
+        return state.cmp_lt(Rel.LINKHDR, node.index, 1, node.value)
     if node.op == ">":
-        return state.cmp_gt(Rel.NET, node.index, 1, node.value)
+        return state.cmp_gt(Rel.LINKHDR, node.index, 1, node.value)
     alu = AluOp.OR if node.op == "|" else AluOp.AND
-    stmts = state.load(Rel.NET, node.index, 1) + [ld(Class.ALU | alu, node.value)]
+    stmts = state.load(Rel.LINKHDR, node.index, 1) + [ld(Class.ALU | alu, node.value)]
     from bpfc.cfg import jmp_block
 
     return not_(jmp_block(stmts, JmpOp.JEQ, 0))
