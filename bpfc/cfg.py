@@ -89,6 +89,25 @@ class Cond:
     const: bool | None = None
 
 
+def prepend(block: Block, stmts: list[Stmt]) -> None:
+    """Put ``stmts`` in front of ``block``'s statements (a prologue).
+
+    Conditional inner jumps name statement indices, so they move along by ``len(stmts)``;
+    an inner ``ja`` carries a relative offset and stays as it is.
+    """
+    if not stmts:
+        return
+    shift = len(stmts)
+    ja = Class.JMP | JmpOp.JA
+    moved = [
+        s._replace(jt=s.jt + shift, jf=s.jf + shift)
+        if isinstance(s, InnerJump) and s.code != ja
+        else s
+        for s in block.stmts
+    ]
+    block.stmts[:] = list(stmts) + moved
+
+
 def jmp_block(stmts: list[Insn], op: int, k: int = 0, src: int = Src.K) -> Cond:
     """A one-block condition: ``stmts`` then ``j<op> k`` (or ``x``)."""
     block = Block(list(stmts), Class.JMP | op | src, k & 0xFFFFFFFF)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from bpfc import ast
-from bpfc.cfg import Cond, InnerJump, false_cond
+from bpfc.cfg import Cond, false_cond, prepend
 from bpfc.codegen import link
 from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel, ld
@@ -84,18 +84,7 @@ def prologue_stmts(state: CodegenState) -> list[Any]:
 
 def prologue(state: CodegenState, cond: Cond) -> Cond:
     """``cond`` with the header-length computation in front of its first block."""
-    stmts = prologue_stmts(state)
-    if stmts:
-        entry = cond.entry
-        shift = len(stmts)
-        # jumps inside the block (protochain) count statements: move them along
-        shifted = [
-            s._replace(jt=s.jt + shift, jf=s.jf + shift)
-            if isinstance(s, InnerJump) and s.code != JA
-            else s
-            for s in entry.stmts
-        ]
-        entry.stmts[:] = stmts + shifted
+    prepend(cond.entry, prologue_stmts(state))
     return cond
 
 

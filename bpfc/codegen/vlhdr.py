@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpfc.cfg import Cond, InnerJump, and_, jmp_block
+from bpfc.cfg import Cond, InnerJump, and_, jmp_block, prepend
 from bpfc.codegen.state import CodegenState, Offset, ld
 from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Size, Src
 
@@ -217,17 +217,7 @@ def prologue_stmts(state: CodegenState) -> list[Stmt]:
 
 def prologue(state: CodegenState, cond: Cond) -> Cond:
     """``cond`` with the offset computations in front (and PPI's DLT check first)."""
-    stmts = prologue_stmts(state)
-    if stmts:
-        entry = cond.entry
-        shift = len(stmts)
-        shifted = [
-            s._replace(jt=s.jt + shift, jf=s.jf + shift)
-            if isinstance(s, InnerJump) and s.code != JA
-            else s
-            for s in entry.stmts
-        ]
-        entry.stmts[:] = stmts + shifted
+    prepend(cond.entry, prologue_stmts(state))
     if state.link.vlhdr == "ppi":
         check = jmp_block([ld(Class.LD | Mode.ABS | Size.W, 4)], JmpOp.JEQ, PPI_DLT_IEEE802_11)
         cond = and_(check, cond)
