@@ -40,7 +40,6 @@ from bpfc.linktypes_pflog_atm_ss7 import (
 )
 
 TAX = Class.MISC | 0x00
-JA = Class.JMP | JmpOp.JA
 
 
 def _span(node: Any) -> Any:
