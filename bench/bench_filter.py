@@ -184,7 +184,45 @@ def main() -> int:
         f" vs {rss[(big, 'batch')]:.0f} MB at {args.packets:,}; per-packet"
         f" {rss[(small, 'packet')]:.0f} vs {rss[(big, 'packet')]:.0f} MB"
     )
+    floor_table(tcpdump, big, args.filters[0])
     return 0
+
+
+_WALK = """
+import sys
+from bpfc.capture.pcap import PcapReader
+with PcapReader(sys.argv[1]) as reader:
+    print(sum(len(offsets) for offsets, _ in reader.record_runs()))
+"""
+
+
+def floor_table(tcpdump: str, big: Path, expr: str) -> None:
+    """What any Python process pays before filtering a single packet, against tcpdump's whole run.
+
+    Three processes, best of three each: the bare interpreter (``python -c pass``), the
+    interpreter importing numpy (the batch engine's array library), and bpfc's own record
+    walk over the file with nothing else (the offsets of every record, which the batch
+    engine needs; a pure-Python loop, one step per record). When numpy's import plus the
+    walk already exceed twice tcpdump's time, no batch engine in Python reaches half of
+    tcpdump's whole-process throughput on this file, whatever it does per packet.
+    """
+    py = sys.executable
+
+    def best(cmd: list[str]) -> float:
+        return min(run(cmd)[0] for _ in range(3))
+
+    tcpdump_wall = best([tcpdump, "-r", str(big), "-w", os.devnull, expr])
+    bare = best([py, "-c", "pass"])
+    numpy_wall = best([py, "-c", "import numpy"])
+    walk = best([py, "-c", _WALK, str(big)])
+    floor = numpy_wall + walk - bare
+    print(
+        f"\nfloor (best of 3, wall): tcpdump whole run {tcpdump_wall:.3f} s ({expr!r});"
+        f" python -c pass {bare:.3f} s; import numpy {numpy_wall:.3f} s;"
+        f" record walk alone (python + walk) {walk:.3f} s;"
+        f" import numpy + walk {floor:.3f} s = {tcpdump_wall / floor:.2f}x tcpdump's throughput"
+        " before any filtering or writing"
+    )
 
 
 if __name__ == "__main__":
