@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from bpfc.errors import InternalError
 from bpfc.opt import (
     build_sets,
+    drop_no_ops,
     eliminate_dead,
     fold_offsets,
     merge_blocks,
@@ -29,6 +30,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("merge_blocks", merge_blocks.run),
     ("number_values", number_values.run),
     ("eliminate_dead", eliminate_dead.run),
+    ("drop_no_ops", drop_no_ops.run),
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("build_sets", build_sets.run),
