@@ -140,7 +140,7 @@ def _per_packet(
 ) -> None:
     from bpfc.vm import make_filter
 
-    if reader.format == "pcap" and limit is None:
+    if reader.format == "pcap" and reader.plain and limit is None:
         _pcap_generated_loop(reader, program_for(reader.linktype), writer, emit, progress, stats)
         return
     filters: dict[int, Callable[..., int]] = {}

@@ -4,6 +4,13 @@ A pcap file is a 24-byte header (magic, version, snaplen, link type) followed by
 of a 16-byte header (seconds, micro- or nanoseconds, captured length, wire length) and
 the captured bytes.  The magic says the byte order and the timestamp precision.
 
+Two legacy layouts are read as libpcap reads them: files older than version 2.3 (and
+DG/UX's 543.0) store the wire length before the captured length, version 2.3 files may
+or may not (the smaller of the two is the captured length), and the "Kuznetzov"
+magic of patched Linux libpcaps has 24-byte record headers (interface index, protocol
+and packet type after the lengths).  Such files take the generic record loop; only the
+standard layout has the fast paths (the walk of the length chain, raw record copies).
+
 Reading never copies packet bytes: :meth:`PcapReader.__iter__` hands out
 :class:`~bpfc.capture.common.Packet` records whose ``data`` is a slice of the mapping,
 and :meth:`PcapReader.chunks` indexes runs of records into numpy arrays for the batch
@@ -28,6 +35,8 @@ from bpfc.capture.common import (
 
 MAGIC_USEC = 0xA1B2C3D4
 MAGIC_NSEC = 0xA1B23C4D
+MAGIC_KUZNETZOV = 0xA1B2CD34
+KUZNETZOV_RECORD_HEADER = 24
 FILE_HEADER = 24
 RECORD_HEADER = 16
 RELEASE_EVERY = 8 << 20
@@ -53,7 +62,7 @@ def sniff_pcap(head: bytes) -> tuple[str, bool] | None:
         return None
     for order in "<>":
         (magic,) = struct.unpack(order + "I", head[:4])
-        if magic == MAGIC_USEC:
+        if magic in (MAGIC_USEC, MAGIC_KUZNETZOV):
             return order, False
         if magic == MAGIC_NSEC:
             return order, True
@@ -93,6 +102,16 @@ class PcapReader:
                 20,
             )
         self.version = (major, minor)
+        kuznetzov = struct.unpack_from(self.byteorder + "I", mv, 0)[0] == MAGIC_KUZNETZOV
+        self.record_header = KUZNETZOV_RECORD_HEADER if kuznetzov else RECORD_HEADER
+        if major == 543 or minor < 3:
+            self.lengths = "swapped"  # wire length first, then captured length
+        elif minor == 3:
+            self.lengths = "maybe"  # swapped exactly when the first looks larger
+        else:
+            self.lengths = "plain"
+        self.plain = self.lengths == "plain" and not kuznetzov
+        """The standard layout: the fast paths (length-chain walk, raw copies) apply."""
         self.snaplen = snaplen
         self.linktype = linktype & LT_LINKTYPE_MASK
         self.linktype_field = linktype  # with the FCS bits, for writing the same header
@@ -129,6 +148,9 @@ class PcapReader:
 
     # -- per-packet path -----------------------------------------------------------------
     def __iter__(self) -> Iterator[Packet]:
+        if not self.plain:
+            yield from self._legacy_packets()
+            return
         mv = self._mv
         end = len(mv)
         unpack = self._record.unpack_from
@@ -160,11 +182,50 @@ class PcapReader:
                 release_pages(self._map, released, pos)
                 released = pos
 
+    def _fields(self, pos: int) -> tuple[int, int, int, int]:
+        """``(seconds, fraction, captured length, wire length)`` of the record at ``pos``,
+        with a legacy layout's lengths put in order."""
+        sec, frac, first, second = self._record.unpack_from(self._mv, pos)
+        if self.lengths == "swapped" or (self.lengths == "maybe" and first > second):
+            return sec, frac, second, first
+        return sec, frac, first, second
+
+    def _legacy_records(self) -> Iterator[tuple[int, int, int, int, int, int]]:
+        """``(record offset, record end, seconds, fraction, caplen, wirelen)`` per record of
+        a legacy layout, the error that ends the file raised after the records before it."""
+        end = len(self._mv)
+        size = self.record_header
+        pos = FILE_HEADER
+        while pos < end:
+            if pos + size > end:
+                raise self._truncated_header(pos, end)
+            sec, frac, caplen, wirelen = self._fields(pos)
+            stop = pos + size + caplen
+            if stop > end:
+                raise self._truncated_record(pos, caplen, end - pos - size)
+            yield pos, stop, sec, frac, caplen, wirelen
+            pos = stop
+
+    def _legacy_packets(self) -> Iterator[Packet]:
+        scale = 1 if self.nsec else 1000
+        size = self.record_header
+        for pos, _, sec, frac, caplen, wirelen in self._legacy_records():
+            keep = min(caplen, self.snapshot)
+            start = pos + size
+            yield Packet(
+                sec * 1_000_000_000 + frac * scale,
+                keep,
+                wirelen,
+                self.linktype,
+                0,
+                self._mv[start : start + keep],
+            )
+
     def packet_at(self, pos: int) -> tuple[Packet, int]:
         """The packet whose record starts at byte ``pos`` (an offset :meth:`record_runs` gave),
         and where its record ends (it may hold more than the snapshot it was cut to)."""
-        sec, frac, caplen, wirelen = self._record.unpack_from(self._mv, pos)
-        start = pos + RECORD_HEADER
+        sec, frac, caplen, wirelen = self._fields(pos)
+        start = pos + self.record_header
         ts_ns = sec * 1_000_000_000 + frac * (1 if self.nsec else 1000)
         keep = min(caplen, self.snapshot)
         packet = Packet(ts_ns, keep, wirelen, self.linktype, 0, self._mv[start : start + keep])
@@ -172,7 +233,7 @@ class PcapReader:
 
     def _truncated_header(self, pos: int, end: int) -> CaptureError:
         return CaptureError(
-            f"truncated record header ({end - pos} of {RECORD_HEADER} bytes)", self.path, pos
+            f"truncated record header ({end - pos} of {self.record_header} bytes)", self.path, pos
         )
 
     def _truncated_record(self, pos: int, caplen: int, left: int) -> CaptureError:
@@ -240,7 +301,10 @@ class PcapReader:
     def record_runs(self, size: int = 65536) -> Iterator[tuple[list[int], int]]:
         """``(offsets, after)`` for up to ``size`` complete records at a time: where each
         record starts and where the last one ends.  Pages already walked are released; the
-        error that ends the file is raised after the records before it were handed out."""
+        error that ends the file is raised after the records before it were handed out.
+        The standard layout only (:attr:`plain`)."""
+        if not self.plain:
+            raise ValueError(f"{self.path}: record runs need the standard pcap layout")
         end = len(self._mv)
         pos = FILE_HEADER
         prev = 0
@@ -258,6 +322,9 @@ class PcapReader:
         """Yield :class:`~bpfc.capture.chunk.Chunk` s of up to ``size`` records (needs numpy)."""
         from bpfc.capture.chunk import pcap_chunk
 
+        if not self.plain:
+            yield from self._legacy_chunks(size)
+            return
         end = len(self._mv)
         pos = FILE_HEADER
         prev = 0
@@ -270,6 +337,40 @@ class PcapReader:
             if error is not None:
                 raise error
             pos = after
+
+    def _legacy_chunks(self, size: int) -> Iterator[Any]:
+        from bpfc.capture.chunk import as_uint8, list_chunk
+
+        buf = as_uint8(self._mv)
+        scale = 1 if self.nsec else 1000
+        lists: tuple[list[int], ...] = ([], [], [], [], [], [])
+        rec_off, rec_end, ts, caplens, wirelens, data_off = lists
+
+        def flush() -> Any:
+            n = len(rec_off)
+            chunk = list_chunk(
+                buf, data_off, caplens, wirelens, ts, [0] * n, self.linktypes, rec_off, rec_end
+            )
+            for values in lists:
+                values.clear()
+            return chunk
+
+        try:
+            for pos, stop, sec, frac, caplen, wirelen in self._legacy_records():
+                rec_off.append(pos)
+                rec_end.append(stop)
+                ts.append(sec * 1_000_000_000 + frac * scale)
+                caplens.append(min(caplen, self.snapshot))
+                wirelens.append(wirelen)
+                data_off.append(pos + self.record_header)
+                if len(rec_off) >= size:
+                    yield flush()
+        except CaptureError:
+            if rec_off:  # every complete packet before the error is handed out first
+                yield flush()
+            raise
+        if rec_off:
+            yield flush()
 
 
 class PcapWriter:

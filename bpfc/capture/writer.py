@@ -52,6 +52,7 @@ class CaptureWriter:
         return (
             not self.pcapng
             and getattr(reader, "format", "") == "pcap"
+            and reader.plain
             and reader.native
             and reader.nsec == self.nsec
             and (self._pcap is None or self._pcap.linktype == reader.linktype)
