@@ -18,6 +18,7 @@ from bpfc.opt import (
     fold_offsets,
     merge_blocks,
     number_values,
+    reorder_tests,
     simplify_tests,
     thread_jumps,
 )
@@ -34,11 +35,13 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("build_sets", build_sets.run),
+    ("reorder_tests", reorder_tests.run),
 )
 
-LATE = frozenset({"build_sets"})
+LATE = frozenset({"build_sets", "reorder_tests"})
 """Passes that reshape whole chains: run only in rounds where the others changed nothing,
-so that they see chains after threading and sharing have finished joining them."""
+so that they see chains after threading and sharing have finished joining them; after the
+first of them changes the graph, the others wait for the early passes to clean up again."""
 
 MAX_ROUNDS = 100
 
@@ -53,7 +56,7 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     version = 0
     clean: dict[str, int] = {}
 
-    def sweep(names: Sequence[tuple[str, Pass]]) -> bool:
+    def sweep(names: Sequence[tuple[str, Pass]], first_change_only: bool = False) -> bool:
         nonlocal version
         changed = False
         for name, fn in names:
@@ -62,6 +65,8 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
             if fn(graph):
                 version += 1
                 changed = True
+                if first_change_only:
+                    break
             else:
                 clean[name] = version
         return changed
@@ -69,6 +74,6 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     early = [(name, fn) for name, fn in chosen if name not in LATE]
     late = [(name, fn) for name, fn in chosen if name in LATE]
     for rounds in range(1, MAX_ROUNDS + 1):
-        if not sweep(early) and not sweep(late):
+        if not sweep(early) and not sweep(late, first_change_only=True):
             return rounds
     raise InternalError(f"optimizer did not reach a fixed point in {MAX_ROUNDS} rounds")
