@@ -61,22 +61,32 @@ def witness(expr: str, dlt: str, opt: Sequence, unopt: Sequence, names=None) -> 
     return None
 
 
-def report(title: str, rows: list[tuple[str, str, int, int, Sequence, Sequence]], names, n: int):
-    """``rows``: (id, expr, dlt, ours, theirs, libpcap opt, libpcap unopt)."""
+def report(title: str, rows: list, names, n: int) -> None:
+    """``rows``: (id, expr, dlt, ours, theirs, libpcap opt, libpcap unopt, bpfc unopt or None).
+
+    A larger case is "libpcap changes a verdict" when libpcap's own two programs differ on
+    a packet, "another meaning" when bpfc's unoptimized program differs from libpcap's
+    (the corpus was recorded with 1.10.3; bpfc follows master where master changed the
+    code), and bpfc's loss otherwise."""
     ours = sum(r[3] for r in rows)
     theirs = sum(r[4] for r in rows)
-    forced, lost = [], []
-    for rid, expr, dlt, mine, lib, opt, unopt in rows:
+    forced, lost, changed = [], [], []
+    for rid, expr, dlt, mine, lib, opt, unopt, ours_unopt in rows:
         if mine <= lib:
             continue
-        proof = witness(expr, dlt, opt, unopt, names) if unopt else None
-        (forced if proof else lost).append((mine - lib, dlt, expr, rid, proof))
+        proof = witness(expr, dlt, opt, unopt, names)
+        if proof:
+            forced.append((mine - lib, dlt, expr, rid, proof))
+            continue
+        proof = witness(expr, dlt, ours_unopt, unopt, names) if ours_unopt else None
+        (changed if proof else lost).append((mine - lib, dlt, expr, rid, proof))
     print(f"## {title}: {len(rows)} expressions\n")
     print("| libpcap optimized | bpfc | bpfc / libpcap | larger: libpcap changes a verdict |"
-          " larger: bpfc's loss |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|")
+          " larger: another meaning | larger: bpfc's loss |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|")
     print(
         f"| {theirs} | {ours} | {ours / theirs:.3f} | {len(forced)} (+{sum(f[0] for f in forced)})"
+        f" | {len(changed)} (+{sum(f[0] for f in changed)})"
         f" | {len(lost)} (+{sum(f[0] for f in lost)}) |\n"
     )
     if lost:
@@ -84,11 +94,36 @@ def report(title: str, rows: list[tuple[str, str, int, int, Sequence, Sequence]]
         for d, dlt, expr, rid, _ in sorted(lost, key=lambda r: (-r[0], r[3]))[:n]:
             print(f"- +{d} {dlt} `{expr}` ({rid})")
         print()
+    if changed:
+        print("bpfc larger, its meaning not this libpcap's (master changed it; packet shown):")
+        for d, dlt, expr, rid, proof in sorted(changed, key=lambda r: (-r[0], r[3]))[:n]:
+            print(f"- +{d} {dlt} `{expr}` ({rid}): {proof[:100]}")
+        print()
     if forced:
         print("bpfc larger, libpcap's optimized program changes a verdict (packet shown):")
         for d, dlt, expr, rid, proof in sorted(forced, key=lambda r: (-r[0], r[3]))[:n]:
             print(f"- +{d} {dlt} `{expr}` ({rid}): {proof[:100]}")
         print()
+
+
+def _bpfc_unopt(rec: dict) -> list | None:
+    """bpfc's unoptimized program for a corpus case (its snaplen and netmask)."""
+    import ipaddress
+
+    import bpfc
+    from bpfc.errors import BpfcError
+
+    mask = rec.get("netmask")
+    try:
+        return list(
+            bpfc.compile(
+                rec["expr"], linktype=rec["linktype"], snaplen=rec.get("snaplen", 262144),
+                netmask=None if mask is None else int(ipaddress.IPv4Address(mask)),
+                optimize=False,
+            )
+        )  # fmt: skip
+    except BpfcError:
+        return None
 
 
 def corpus_rows() -> list:
@@ -110,7 +145,8 @@ def corpus_rows() -> list:
                 mine = rec[mine[1:]]
             opt = parse_listing("\n".join(rec["libpcap_opt"]))
             unopt = parse_listing("\n".join(rec["libpcap_unopt"]))
-            rows.append((rec["id"], rec["expr"], rec["linktype"], len(mine), len(opt), opt, unopt))
+            row = (rec["id"], rec["expr"], rec["linktype"], len(mine), len(opt), opt, unopt)
+            rows.append(row + (_bpfc_unopt(rec) if len(mine) > len(opt) else None,))
     return rows
 
 
@@ -139,7 +175,15 @@ def upstream_rows() -> tuple[list, object]:
             unopt = parse_listing("\n".join(rec["expected_unopt"]))
         except BpfcError:
             continue  # protochain's backward jump, or an expression bpfc rejects on Linux
-        rows.append((rec["id"], rec["expr"], rec["dlt"], len(prog), len(opt), opt, unopt))
+        ours_unopt = None
+        if len(prog) > len(opt):
+            ours_unopt = bpfc.compile(
+                rec["expr"], linktype=rec["dlt"], snaplen=rec.get("snaplen", 262144),
+                netmask=rec.get("netmask"), resolver=resolver, optimize=False,
+            )  # fmt: skip
+        rows.append(
+            (rec["id"], rec["expr"], rec["dlt"], len(prog), len(opt), opt, unopt, ours_unopt)
+        )
     return rows, names
 
 
