@@ -67,10 +67,37 @@ def _candidate(
     return t
 
 
+def _shapes(order: list[Block], preds: dict[int, list[Block]]) -> bool:
+    """Whether any P -> Q pair has the shape, by structure alone: Q's statements are the
+    tail of the statements of some predecessor of P (the usual way A comes to hold their
+    value on entry to P).  Most programs have no such pair, and skip the forward sweep;
+    the sweep then checks the values for real."""
+    for p in order:
+        if not p.is_cond or p.jt is p.jf or not p.stmts:
+            continue
+        for q, other in ((p.jt, p.jf), (p.jf, p.jt)):
+            if (
+                len(preds[q.id]) == 1
+                and q.stmts
+                and q.is_cond
+                and q.jt is not q.jf
+                and (q.jt is other or q.jf is other)
+                and _reject(other)
+            ):
+                tail = q.stmts
+                n = len(tail)
+                if any(b.stmts[-n:] == tail for b in preds[p.id]):
+                    return True
+    return False
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
+    preds = graph.preds(order)
+    if not _shapes(order, preds):
+        return False
+    npreds = {bid: len(ps) for bid, ps in preds.items()}
     live = live_ins(order)
-    npreds = {bid: len(ps) for bid, ps in graph.preds(order).items()}
     vals = Values()
     changed = False
 
