@@ -85,8 +85,32 @@ def _run_to_drop(
     return best
 
 
+def _repeats(order: list[Block]) -> bool:
+    """Whether some statement occurs twice, or one indirect load's bytes contain
+    another's.  A run can only bring a register back to a value it held by recomputing
+    it, which means executing again a statement that computed it (value numbers are
+    keyed on the operation); an indirect load is only proven by an earlier one whose
+    bytes contain it.  Programs with neither skip the forward sweep."""
+    seen: set = set()
+    ranges: list[tuple[int, int]] = []
+    for block in order:
+        for ins in block.stmts:
+            if ins in seen:
+                return True
+            seen.add(ins)
+            rng = _indirect(ins)
+            if rng is not None:
+                lo, hi = rng
+                if any(a <= lo and hi <= b or lo <= a and b <= hi for a, b in ranges):
+                    return True
+                ranges.append(rng)
+    return False
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
+    if not _repeats(order):
+        return False
     live_in = live_ins(order)
     vals = Values()
     proven_in: dict[int, Proven] = {graph.entry.id: {}}
