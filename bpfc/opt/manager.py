@@ -14,6 +14,7 @@ from bpfc.errors import InternalError
 from bpfc.opt import (
     build_sets,
     eliminate_dead,
+    fold_chains,
     fold_offsets,
     merge_blocks,
     number_values,
@@ -40,6 +41,10 @@ so that they see chains after threading and sharing have finished joining them."
 
 MAX_ROUNDS = 100
 
+FIRST: tuple[tuple[str, Pass], ...] = (("fold_chains", fold_chains.run),)
+"""Steps run once on the unoptimized graph before the loop (only with the default passes):
+they see the source's shape, which the passes soon blur."""
+
 
 def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -> int:
     """Run ``passes`` (default ``PASSES``) until nothing changes; returns the rounds used.
@@ -48,6 +53,9 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     the graph since (``version`` counts changes), so the final confirming round is cheap.
     """
     chosen = PASSES if passes is None else tuple(passes)
+    if passes is None:
+        for _, fn in FIRST:
+            fn(graph)
     version = 0
     clean: dict[str, int] = {}
 
