@@ -12,6 +12,7 @@ is reachable from there, so removing unreachable code is free.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bpfc.errors import ValidationError
 from bpfc.insn import Class, Insn, JmpOp, bpf_class, bpf_op
@@ -167,3 +168,24 @@ def build(insns: Sequence[Insn]) -> Graph:
             block.stmts = insns[lo:hi]
             block.set_goto(blocks[index_of[hi]])
     return Graph(blocks[0], len(blocks))
+
+
+def from_cfg(blocks: Sequence[Any]) -> Graph | None:
+    """The graph of code generation's blocks (``bpfc.cfg.Block``, in layout order), or None.
+
+    The same graph ``build`` makes of their linearized program, without laying it out
+    and reading it back (which costs more than the passes on big or-lists); None when a
+    block holds an inner jump (a loop) or ends in ``ja``, which only the program shows.
+    """
+    index = {id(b): n for n, b in enumerate(blocks)}
+    out = []
+    for n, b in enumerate(blocks):
+        if b.code == JA or any(not isinstance(s, Insn) for s in b.stmts):
+            return None
+        out.append(Block(n, list(b.stmts), b.code, b.k & 0xFFFFFFFF, None, None))
+    for b, new in zip(blocks, out, strict=True):
+        if not new.is_ret:
+            if b.jt is None or b.jf is None or id(b.jt) not in index or id(b.jf) not in index:
+                return None
+            new.jt, new.jf = out[index[id(b.jt)]], out[index[id(b.jf)]]
+    return Graph(out[0], len(out)) if out else None
