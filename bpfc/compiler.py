@@ -133,7 +133,7 @@ def _compile(
     resolver: Any,
     verify: bool = False,
 ) -> Program:
-    from bpfc.emit import linearize, warn_if_too_long
+    from bpfc.emit import _order, linearize, warn_if_too_long
     from bpfc.program import Program
 
     root, state = build_cfg(expr, linktype, snaplen, netmask, linux=linux, resolver=resolver)
@@ -145,9 +145,10 @@ def _compile(
         root = _optimize(root, state)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
-        insns = None if verify else _optimize_big(root, expr)
+        blocks = _order(root)
+        insns = None if verify else _optimize_big(root, blocks, expr)
         if insns is None:
-            insns = _optimize_insns(linearize(root, warn=False), expr, verify)
+            insns = _optimize_insns(linearize(root, warn=False, blocks=blocks), expr, verify)
     else:
         insns = linearize(root, warn=False)
     warn_if_too_long(insns)
@@ -173,7 +174,7 @@ def _optimize_insns(insns: list, expr: str, verify: bool = False) -> list:
 BIG_GRAPH = 2000
 
 
-def _optimize_big(root: Block, expr: str) -> list | None:
+def _optimize_big(root: Block, blocks: list[Block], expr: str) -> list | None:
     """Optimize a big graph without linearizing it first; None: take the ordinary path.
 
     ``bpfc.opt.optimize`` reads a program, so the ordinary path lays out the whole
@@ -182,14 +183,12 @@ def _optimize_big(root: Block, expr: str) -> list | None:
     from the blocks directly and the same checks follow: never longer than the
     unoptimized program, and a program that can only return 0 is refused.
     """
-    from bpfc.emit import _order
     from bpfc.emit import linearize as emit
     from bpfc.opt import rejects_all
     from bpfc.opt.graph import from_cfg
     from bpfc.opt.linearize import linearize
     from bpfc.opt.manager import run_passes
 
-    blocks = _order(root)
     if len(blocks) < BIG_GRAPH:
         return None
     graph = from_cfg(blocks)
@@ -204,7 +203,7 @@ def _optimize_big(root: Block, expr: str) -> list | None:
         if collecting:
             gc.enable()
     if len(result) > sum(len(b.stmts) + 1 for b in blocks):  # a bound below the listing's
-        source = emit(root, warn=False)
+        source = emit(root, warn=False, blocks=blocks)
         if len(result) > len(source):
             result = source
     if rejects_all(result):

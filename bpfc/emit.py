@@ -54,9 +54,12 @@ def _order(root: Block) -> list[Block]:
     return order
 
 
-def linearize(root: Block, *, warn: bool = True) -> list[Insn]:
-    """The flat program for the graph at ``root``; warns past the kernel's 4,096 limit."""
-    blocks = _order(root)
+def linearize(root: Block, *, warn: bool = True, blocks: list[Block] | None = None) -> list[Insn]:
+    """The flat program for the graph at ``root``; warns past the kernel's 4,096 limit.
+
+    ``blocks`` is ``root``'s layout order when the caller has it already."""
+    if blocks is None:
+        blocks = _order(root)
     long_jt: set[int] = set()
     long_jf: set[int] = set()
     while True:

@@ -353,6 +353,8 @@ def _fold(
 
 def run(graph: Graph) -> bool:
     """Fold every qualifying chain; True when something changed."""
+    if graph._next_id <= MIN_TERMS:  # fewer blocks than a chain has terms
+        return False
     layout = _Layout(graph)
     seg = layout.cuts()
     if len(seg) < MIN_TERMS:

@@ -55,7 +55,10 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     chosen = PASSES if passes is None else tuple(passes)
     if passes is None:
         for _, fn in FIRST:
-            fn(graph)
+            if fn(graph):
+                graph.forget_order()
+            else:
+                graph.keep_order()
     version = 0
     clean: dict[str, int] = {}
 
@@ -68,8 +71,10 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
             if fn(graph):
                 version += 1
                 changed = True
+                graph.forget_order()
             else:
                 clean[name] = version
+                graph.keep_order()  # unchanged: the next pass may reuse its block order
         return changed
 
     early = [(name, fn) for name, fn in chosen if name not in LATE]
