@@ -30,7 +30,7 @@ from __future__ import annotations
 from bpfc.insn import Class, JmpOp, RVal, Src
 from bpfc.opt.dataflow import term_uses
 from bpfc.opt.graph import JA, Block, Graph
-from bpfc.opt.values import A, defines, uses
+from bpfc.opt.values import NREGS, A, defines, uses
 
 JEQ = Class.JMP | JmpOp.JEQ | Src.K
 JGE = Class.JMP | JmpOp.JGE | Src.K
@@ -38,6 +38,7 @@ RET_K = Class.RET | RVal.K
 MIN_TERMS = 16
 """Shorter chains are left to the passes (their output for them is what the corpus pins)."""
 MAX_PERIOD = 8
+ALL_REGS = (1 << NREGS) - 1
 TREE_MIN = 64
 LEAF = 8
 
@@ -167,15 +168,16 @@ def _member(graph: Graph, values: list[int], yes: Block, no: Block) -> Block:
     return nxt
 
 
-def _live_map(layout: _Layout, blocks: list[Block]) -> dict[int, int]:
-    """Registers live on entry to each template block (its exits count as reading nothing)."""
+def _live_map(layout: _Layout, blocks: list[Block], beyond: int = 0) -> dict[int, int]:
+    """Registers live on entry to each template block; exits to blocks past the template
+    read ``beyond``, exits to ``ret`` blocks what they return."""
     inside = {b.id for b in blocks}
     live: dict[int, int] = {}
     for b in sorted(blocks, key=lambda b: -layout.rank[b.id]):
         out = term_uses(b)
         for t in layout.succ[b.id]:
             if t is not None:
-                out |= live[t.id] if t.id in inside else term_uses(t) if _terminal(t) else 0
+                out |= live[t.id] if t.id in inside else term_uses(t) if _terminal(t) else beyond
         for ins in reversed(b.stmts):
             out = (out & ~(1 << defines(ins))) | uses(ins)
         live[b.id] = out
@@ -192,7 +194,9 @@ def _self_contained(block: Block) -> tuple[bool, int]:
     return need == 0, wrote
 
 
-def _rotations(layout: _Layout, first: list[Block], varying: dict[int, set[int]]) -> dict[int, int]:
+def _rotations(
+    layout: _Layout, first: list[Block], varying: dict[int, set[int]], after: Block | None
+) -> dict[int, int]:
     """Which template place each copy takes its test from (identity unless rotated).
 
     A straight run of varying tests (each one's false side is the next, which has no
@@ -202,7 +206,10 @@ def _rotations(layout: _Layout, first: list[Block], varying: dict[int, set[int]]
     registers are dead where the run ends.
     """
     pos = {b.id: p for p, b in enumerate(first)}
-    live = _live_map(layout, first)
+    # where the copy ends, registers are as the rotated tests left them: whatever comes
+    # after the chain must not read them (unknown code counts as reading everything)
+    beyond = 0 if after is None else term_uses(after) if _terminal(after) else ALL_REGS
+    live = _live_map(layout, first, beyond)
     npreds = [0] * len(first)
     for b in first:
         for t in set(layout.succ[b.id]):
@@ -232,7 +239,7 @@ def _rotations(layout: _Layout, first: list[Block], varying: dict[int, set[int]]
             if out.id in pos:
                 dead = not live[out.id] & wrote
             else:
-                dead = not (term_uses(out) if _terminal(out) else 0) & wrote
+                dead = not (term_uses(out) if _terminal(out) else beyond) & wrote
             if dead:
                 for dst, src in zip(run, run[-1:] + run[:-1], strict=True):
                     source[dst] = src
@@ -317,7 +324,7 @@ def _fold(
                     return False
     after = end if end is not None else (seq[hi] if hi < len(seq) else None)
     nxt = seq[mid]
-    source = _rotations(layout, first, varying)
+    source = _rotations(layout, first, varying, after)
     copies = [
         graph.new_block(list(first[source.get(p, p)].stmts), b.code, b.k)
         for p, b in enumerate(first)
