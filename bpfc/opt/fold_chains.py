@@ -317,6 +317,8 @@ def _fold(
     if not varying or _live_map(layout, first)[first[0].id]:
         return False
     inside = {b.id for b in first}
+    if graph.entry.id in inside and graph.entry is not first[0]:
+        return False  # pragma: no cover - the program starts inside the term
     for b in seq:  # nothing outside the first term jumps into it but to its entry
         if b.id not in inside:
             for t in layout.succ[b.id]:
