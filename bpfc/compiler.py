@@ -111,6 +111,11 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    collecting = gc.isenabled()
+    # compiling allocates many small objects and frees them by reference counting; the
+    # cycle collector's full passes over a big filter's live blocks only cost time (they
+    # made code generation and the optimizer's graph grow faster than the filter)
+    gc.disable()
     try:
         return _compile(expr, linktype, snaplen, optimize, netmask, linux, resolver, verify)
     except RecursionError:
@@ -120,6 +125,8 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
             "expression too deeply nested", expr, hint="use fewer nested not/()/operators"
         ) from None
     finally:
+        if collecting:
+            gc.enable()
         sys.setrecursionlimit(limit)
 
 
