@@ -9,13 +9,16 @@ ours (from the unoptimized one), and the expressions where ours is larger; (2) t
 project's expression list against the system libpcap 1.10.3; (3) ``host h1 or ...
 or hN`` and ``port 1 or ... or port N``: our time, size, longest test path and peak
 memory against ``pcap_compile`` with the optimizer (run in a child process, one at
-a time, killed after the timeout).
+a time, killed after the timeout); (4) the same filters through ``bpfc.compiler.compile``
+end to end (parse, code generation, optimizer, emission) in a fresh child process,
+with its peak resident memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -107,6 +110,52 @@ def _terms(kind: str, n: int) -> tuple[str, list[str]]:
     return " or ".join(parts), parts
 
 
+# peak memory from VmHWM: ru_maxrss keeps the parent's peak across fork and exec
+_COMPILE_CHILD = """
+import sys, time, warnings
+warnings.simplefilter("ignore")
+from bpfc.compiler import compile as bpfc_compile
+expr = sys.stdin.read()
+t = time.process_time()
+prog = bpfc_compile(expr, "EN10MB", optimize=True)
+spent = time.process_time() - t
+with open("/proc/self/status") as fh:
+    hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+print(len(prog), spent, hwm)
+"""
+
+
+def _bpfc_compiled(expr: str, timeout: float) -> str:
+    """``bpfc.compiler.compile`` end to end in a fresh child: CPU time, size, peak RSS."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _COMPILE_CHILD],
+            input=expr,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    except subprocess.TimeoutExpired:
+        return f"| timed out (> {timeout:.0f} s) | | |"
+    if done.returncode != 0:
+        return f"| failed ({done.returncode}) | | |"
+    size, secs, rss = done.stdout.split()
+    return f"| {float(secs):.2f} s | {size} | {int(rss) / 1024:.0f} MB |"
+
+
+def compile_table(max_terms: int, timeout: float) -> None:
+    print("## scaling: `bpfc.compiler.compile(expr, 'EN10MB')` end to end (child process)\n")
+    print("| filter | N | CPU (parse, codegen, optimize, emit) | insns | peak RSS |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in ("host", "port"):
+        for n in (10, 100, 1000, 10000):
+            if n <= max_terms:
+                print(f"| {kind} | {n} {_bpfc_compiled(_terms(kind, n)[0], timeout)}")
+    print()
+
+
 def _libpcap_optimized(expr: str, timeout: float) -> str:
     try:
         done = subprocess.run(
@@ -185,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         upstream_table(args.corpus)
         expressions_table()
     scaling_table(1000 if args.quick else args.max_terms, args.libpcap_timeout)
+    compile_table(1000 if args.quick else args.max_terms, args.libpcap_timeout)
     return 0
 
 

@@ -45,7 +45,7 @@ class InnerJump(NamedTuple):
 Stmt = Insn | InnerJump
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: big or-lists make 100,000s of blocks
 class Block:
     """A basic block: ``stmts`` then a jump (``code``/``k`` with ``jt``/``jf``) or a ``ret``."""
 

@@ -9,6 +9,7 @@ the package provides one) -> validate.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,11 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
+    collecting = gc.isenabled()
+    # compiling allocates many small objects and frees them by reference counting; the
+    # cycle collector's full passes over a big filter's live blocks only cost time (they
+    # made code generation and the optimizer's graph grow faster than the filter)
+    gc.disable()
     try:
         return _compile(expr, linktype, snaplen, optimize, netmask, linux, resolver, verify)
     except RecursionError:
@@ -119,6 +125,8 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
             "expression too deeply nested", expr, hint="use fewer nested not/()/operators"
         ) from None
     finally:
+        if collecting:
+            gc.enable()
         sys.setrecursionlimit(limit)
 
 
@@ -132,7 +140,7 @@ def _compile(
     resolver: Any,
     verify: bool = False,
 ) -> Program:
-    from bpfc.emit import linearize, warn_if_too_long
+    from bpfc.emit import _order, linearize, warn_if_too_long
     from bpfc.program import Program
 
     root, state = build_cfg(expr, linktype, snaplen, netmask, linux=linux, resolver=resolver)
@@ -144,7 +152,10 @@ def _compile(
         root = _optimize(root, state)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
-        insns = _optimize_insns(linearize(root, warn=False), expr, verify)
+        blocks = _order(root)
+        insns = None if verify else _optimize_big(root, blocks, expr)
+        if insns is None:
+            insns = _optimize_insns(linearize(root, warn=False, blocks=blocks), expr, verify)
     else:
         insns = linearize(root, warn=False)
     warn_if_too_long(insns)
@@ -164,6 +175,47 @@ def _optimize_insns(insns: list, expr: str, verify: bool = False) -> list:
         return fn(insns, verify=verify)
     except CompileError as err:
         raise CompileError(err.message, expr, err.span, err.hint) from None
+
+
+#: graphs of at least this many blocks skip the round trip through a listing (see below)
+BIG_GRAPH = 2000
+
+
+def _optimize_big(root: Block, blocks: list[Block], expr: str) -> list | None:
+    """Optimize a big graph without linearizing it first; None: take the ordinary path.
+
+    ``bpfc.opt.optimize`` reads a program, so the ordinary path lays out the whole
+    unoptimized graph (with a ``ja`` for every long jump) and reads it back: on big
+    ``or`` lists that costs more than optimizing.  Here the optimizer's graph is built
+    from the blocks directly and the same checks follow: never longer than the
+    unoptimized program, and a program that can only return 0 is refused.
+    """
+    from bpfc.emit import linearize as emit
+    from bpfc.opt import rejects_all
+    from bpfc.opt.graph import from_cfg
+    from bpfc.opt.linearize import linearize
+    from bpfc.opt.manager import run_passes
+
+    if len(blocks) < BIG_GRAPH:
+        return None
+    graph = from_cfg(blocks)
+    if graph is None:
+        return None
+    collecting = gc.isenabled()
+    gc.disable()  # as bpfc.opt.optimize: many small acyclic objects, freed by refcounting
+    try:
+        run_passes(graph)
+        result = linearize(graph)
+    finally:
+        if collecting:
+            gc.enable()
+    if len(result) > sum(len(b.stmts) + 1 for b in blocks):  # a bound below the listing's
+        source = emit(root, warn=False, blocks=blocks)
+        if len(result) > len(source):
+            result = source
+    if rejects_all(result):
+        raise CompileError("expression rejects all packets", expr)
+    return result
 
 
 def _optimize(root: Block, state: CodegenState) -> Block:

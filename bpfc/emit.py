@@ -54,9 +54,12 @@ def _order(root: Block) -> list[Block]:
     return order
 
 
-def linearize(root: Block, *, warn: bool = True) -> list[Insn]:
-    """The flat program for the graph at ``root``; warns past the kernel's 4,096 limit."""
-    blocks = _order(root)
+def linearize(root: Block, *, warn: bool = True, blocks: list[Block] | None = None) -> list[Insn]:
+    """The flat program for the graph at ``root``; warns past the kernel's 4,096 limit.
+
+    ``blocks`` is ``root``'s layout order when the caller has it already."""
+    if blocks is None:
+        blocks = _order(root)
     long_jt: set[int] = set()
     long_jf: set[int] = set()
     while True:
@@ -65,9 +68,11 @@ def linearize(root: Block, *, warn: bool = True) -> list[Insn]:
         for block in blocks:
             offsets[id(block)] = pos
             pos += len(block.stmts) + 1 + (id(block) in long_jt) + (id(block) in long_jf)
-        program = _place(blocks, offsets, long_jt, long_jf)
-        if program is not None:
+        if not _mark_long(blocks, offsets, long_jt, long_jf):
             break
+    program = _place(blocks, offsets, long_jt, long_jf)
+    if program is None:  # pragma: no cover - _mark_long found every long jump
+        raise InternalError("a long jump was found only while placing")
     if warn:
         warn_if_too_long(program, stacklevel=4)
     return program
@@ -81,6 +86,30 @@ def warn_if_too_long(program: list[Insn], stacklevel: int = 3) -> None:
             BpfcWarning,
             stacklevel=stacklevel,
         )
+
+
+def _mark_long(
+    blocks: list[Block], offsets: dict[int, int], long_jt: set[int], long_jf: set[int]
+) -> bool:
+    """Mark every jump too long for the layout ``offsets``; True when some mark is new.
+
+    The same test as ``_place`` makes, on offsets alone: big programs need several
+    rounds (each trampoline moves what follows it), and emitting each round would
+    cost a full copy of the program per round.
+    """
+    grown = False
+    for block in blocks:
+        if block.is_ret or block.jt is None or block.jf is None:
+            continue
+        key = id(block)
+        here = offsets[key] + len(block.stmts)
+        if offsets[id(block.jt)] - here - 1 > MAX_COND_JUMP and key not in long_jt:
+            long_jt.add(key)
+            grown = True
+        if offsets[id(block.jf)] - here - 1 > MAX_COND_JUMP and key not in long_jf:
+            long_jf.add(key)
+            grown = True
+    return grown
 
 
 def _place(

@@ -86,3 +86,20 @@ def test_1000_ports():
     verdicts = [run(out, p) for p in packets]
     assert verdicts == [run(prog, p) for p in packets]
     assert sum(1 for v in verdicts if v) == 4 * 3
+
+
+def test_or_chains_reach_the_passes_folded():
+    """The passes see two terms and the sets, not 1,000 terms (what keeps big lists linear)."""
+    from bpfc.opt import fold_chains
+    from bpfc.opt.graph import build
+    from bpfc.opt.manager import run_passes
+
+    prog = chain_or(_terms(f"port {i}" for i in range(1, 1001)))
+    graph = build(prog)
+    before = graph.order()
+    assert fold_chains.run(graph)
+    # of the 1,000 terms only the first is left (plus its copy asking set membership)
+    last = max(b.id for b in before)
+    kept = [b for b in graph.order() if b.id <= last]
+    assert len(before) > 20_000 and len(kept) < len(before) / 500
+    assert run_passes(graph) <= 6

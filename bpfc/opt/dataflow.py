@@ -21,6 +21,7 @@ from functools import lru_cache
 from bpfc.insn import (
     Class,
     Insn,
+    JmpOp,
     Mode,
     RVal,
     Src,
@@ -32,7 +33,8 @@ from bpfc.insn import (
 )
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import ANCILLARY, NREGS, WIDTH, A, Values, X, defines, step, uses
+from bpfc.opt.values import ANCILLARY, INITIAL_REGS, WIDTH, A, Values, X, defines, step, uses
+from bpfc.opt.values import NREGS as NREGS  # re-exported: tests and passes read it here
 
 INF = 1 << 40
 
@@ -47,10 +49,8 @@ class State:
 
 
 def initial(vals: Values) -> State:
-    """A = X = 0 as the interpreters set them; M[] unknown."""
-    zero = vals.of_const(0)
-    mem = tuple(vals.number(("init", i)) for i in range(NREGS - 2))
-    return State((zero, zero) + mem, {}, 0)
+    """A = X = 0 as the interpreters set them; M[] unknown (numbered by every ``Values``)."""
+    return State(INITIAL_REGS, {}, 0)
 
 
 def join(vals: Values, block: Block, states: Sequence[State]) -> State:
@@ -108,6 +108,7 @@ def outcome(vals: Values, state: State, code: int, k: int) -> bool | None:
 
 
 _SAME = {0x10: True, 0x20: False, 0x30: True}
+_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 
 
 def decided(
@@ -160,18 +161,46 @@ def run_block(vals: Values, block: Block, state: State) -> State:
 
 
 def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, State]]:
-    """Successor edges with their states, given the state after the statements."""
-    if block.jt is None:
+    """Successor edges with their states, given the state after the statements.
+
+    ``outcome`` and ``branch`` in one: every pass's forward sweep calls this per block.
+    """
+    jt = block.jt
+    if jt is None:
         return []
-    if not block.is_cond or block.jt is block.jf:
-        return [(block.jt, after)]
-    taken = outcome(vals, after, block.code, block.k)
-    if taken is not None:
-        return [(block.jt if taken else block.jf, after)]
-    return [
-        (block.jt, branch(vals, after, block.code, block.k, True)),
-        (block.jf, branch(vals, after, block.code, block.k, False)),
-    ]
+    jf = block.jf
+    code = block.code
+    if jt is jf or code & 7 != _JMP or code == _JA:
+        return [(jt, after)]
+    regs = after.regs
+    const = vals.const
+    va = regs[A]
+    op = code & 0xF0
+    if code & Src.X:
+        c = const.get(regs[X])
+        if c is None:  # X unknown: only "A op A" is decided, and no fact is learnt
+            same = _SAME.get(op) if regs[X] == va else None
+            if same is not None:
+                return [(jt if same else jf, after)]
+            return [(jt, after), (jf, after)]
+    else:
+        c = block.k
+    ca = const.get(va)
+    if ca is not None:
+        return [(jt if F.evaluate(op, ca, c) else jf, after)]
+    facts = after.facts
+    fact = facts.get(va)
+    if fact is None:
+        fact = F.TOP
+    else:
+        taken = F.decide(fact, op, c)
+        if taken is not None:
+            return [(jt if taken else jf, after)]
+    yes, no = facts.copy(), facts.copy()
+    yes[va] = F.refine(fact, op, c, True)
+    no[va] = F.refine(fact, op, c, False)
+    minlen = after.minlen
+    return [(jt, State(regs, yes, minlen)), (jf, State(regs, no, minlen))]
 
 
 Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]

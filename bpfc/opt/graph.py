@@ -12,6 +12,7 @@ is reachable from there, so removing unreachable code is free.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bpfc.errors import ValidationError
 from bpfc.insn import Class, Insn, JmpOp, bpf_class, bpf_op
@@ -73,6 +74,19 @@ class Graph:
     def __init__(self, entry: Block, next_id: int) -> None:
         self.entry = entry
         self._next_id = next_id
+        self._last: list[Block] | None = None
+        self._spare: list[Block] | None = None
+
+    def keep_order(self) -> None:
+        """Nothing changed since the last ``order()``: the next call may return that list.
+
+        Only the pass manager calls this, after a pass that reported no change; the
+        list is handed out once, so a pass that changes edges and asks again recomputes.
+        """
+        self._spare = self._last
+
+    def forget_order(self) -> None:
+        self._spare = self._last = None
 
     def new_block(
         self, stmts: list[Insn], code: int, k: int = 0, jt: Block | None = None, jf=None
@@ -83,26 +97,31 @@ class Graph:
 
     def order(self) -> list[Block]:
         """Reachable blocks in reverse postorder (a topological order; false side first)."""
+        spare = self._spare
+        if spare is not None:
+            self._spare = None
+            return list(spare)
         post: list[Block] = []
-        seen: set[int] = set()
-        stack: list[tuple[Block, bool]] = [(self.entry, False)]
-        push, pop = stack.append, stack.pop
+        seen: set[Block] = set()  # blocks hash by identity: cheaper than their ids
+        stack: list = [self.entry]  # a block to expand, or (block,) once its successors are done
+        push, pop, add, emit = stack.append, stack.pop, seen.add, post.append
         while stack:
-            block, done = pop()
-            if done:
-                post.append(block)
+            block = pop()
+            if block.__class__ is tuple:
+                emit(block[0])
                 continue
-            if block.id in seen:
+            if block in seen:
                 continue
-            seen.add(block.id)
-            push((block, True))
+            add(block)
+            push((block,))
             jt, jf = block.jt, block.jf
-            if jf is not None and jf is not jt and jf.id not in seen:
-                push((jf, False))
-            if jt is not None and jt.id not in seen:
-                push((jt, False))
+            if jf is not None and jf is not jt and jf not in seen:
+                push(jf)
+            if jt is not None and jt not in seen:
+                push(jt)
         post.reverse()
-        return post
+        self._last = post
+        return list(post)
 
     def preds(self, order: Sequence[Block]) -> dict[int, list[Block]]:
         """Predecessors of every block in ``order`` (a block with jt == jf is listed once)."""
@@ -167,3 +186,24 @@ def build(insns: Sequence[Insn]) -> Graph:
             block.stmts = insns[lo:hi]
             block.set_goto(blocks[index_of[hi]])
     return Graph(blocks[0], len(blocks))
+
+
+def from_cfg(blocks: Sequence[Any]) -> Graph | None:
+    """The graph of code generation's blocks (``bpfc.cfg.Block``, in layout order), or None.
+
+    The same graph ``build`` makes of their linearized program, without laying it out
+    and reading it back (which costs more than the passes on big or-lists); None when a
+    block holds an inner jump (a loop) or ends in ``ja``, which only the program shows.
+    """
+    index = {id(b): n for n, b in enumerate(blocks)}
+    out = []
+    for n, b in enumerate(blocks):
+        if b.code == JA or any(not isinstance(s, Insn) for s in b.stmts):
+            return None
+        out.append(Block(n, list(b.stmts), b.code, b.k & 0xFFFFFFFF, None, None))
+    for b, new in zip(blocks, out, strict=True):
+        if not new.is_ret:
+            if b.jt is None or b.jf is None or id(b.jt) not in index or id(b.jf) not in index:
+                return None
+            new.jt, new.jf = out[index[id(b.jt)]], out[index[id(b.jf)]]
+    return Graph(out[0], len(out)) if out else None

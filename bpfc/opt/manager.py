@@ -15,6 +15,7 @@ from bpfc.opt import (
     build_sets,
     drop_no_ops,
     eliminate_dead,
+    fold_chains,
     fold_offsets,
     merge_blocks,
     number_values,
@@ -45,6 +46,10 @@ first of them changes the graph, the others wait for the early passes to clean u
 
 MAX_ROUNDS = 100
 
+FIRST: tuple[tuple[str, Pass], ...] = (("fold_chains", fold_chains.run),)
+"""Steps run once on the unoptimized graph before the loop (only with the default passes):
+they see the source's shape, which the passes soon blur."""
+
 
 def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -> int:
     """Run ``passes`` (default ``PASSES``) until nothing changes; returns the rounds used.
@@ -53,6 +58,12 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     the graph since (``version`` counts changes), so the final confirming round is cheap.
     """
     chosen = PASSES if passes is None else tuple(passes)
+    if passes is None:
+        for _, fn in FIRST:
+            if fn(graph):
+                graph.forget_order()
+            else:
+                graph.keep_order()
     version = 0
     clean: dict[str, int] = {}
 
@@ -65,10 +76,12 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
             if fn(graph):
                 version += 1
                 changed = True
+                graph.forget_order()
                 if first_change_only:
                     break
             else:
                 clean[name] = version
+                graph.keep_order()  # unchanged: the next pass may reuse its block order
         return changed
 
     early = [(name, fn) for name, fn in chosen if name not in LATE]

@@ -44,13 +44,19 @@ def reg_of_mem(slot: int) -> int:
     return 2 + slot
 
 
+_SEED_KEYS: tuple[tuple, ...] = (("c", 0),) + tuple(("init", i) for i in range(NREGS - 2))
+INITIAL_REGS: tuple[int, ...] = (0, 0) + tuple(range(1, NREGS - 1))
+"""The registers on entry (A = X = 0, M[] unknown) in every fresh table: numbered up front,
+because every forward sweep of every pass starts from them."""
+
+
 class Values:
     """The value-number table of one optimizer run; numbers are never reused."""
 
     def __init__(self) -> None:
-        self._ids: dict[tuple, int] = {}
-        self.const: dict[int, int] = {}
-        self.keys: list[tuple] = []
+        self._ids: dict[tuple, int] = {key: n for n, key in enumerate(_SEED_KEYS)}
+        self.const: dict[int, int] = {0: 0}
+        self.keys: list[tuple] = list(_SEED_KEYS)
 
     def number(self, key: tuple) -> int:
         vn = self._ids.get(key)
