@@ -21,6 +21,7 @@ from functools import lru_cache
 from bpfc.insn import (
     Class,
     Insn,
+    JmpOp,
     Mode,
     RVal,
     Src,
@@ -32,9 +33,21 @@ from bpfc.insn import (
 )
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import ANCILLARY, NREGS, WIDTH, A, Values, X, defines, step, uses
+from bpfc.opt.values import (
+    ABS_LOADS,
+    ANCILLARY,
+    INITIAL_REGS,
+    WIDTH,
+    A,
+    Values,
+    X,
+    defines,
+    step,
+    uses,
+)
 
 INF = 1 << 40
+_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 
 
 class State:
@@ -47,10 +60,8 @@ class State:
 
 
 def initial(vals: Values) -> State:
-    """A = X = 0 as the interpreters set them; M[] unknown."""
-    zero = vals.of_const(0)
-    mem = tuple(vals.number(("init", i)) for i in range(NREGS - 2))
-    return State((zero, zero) + mem, {}, 0)
+    """A = X = 0 as the interpreters set them; M[] unknown (every ``Values`` numbers these)."""
+    return State(INITIAL_REGS, {}, 0)
 
 
 def join(vals: Values, block: Block, states: Sequence[State]) -> State:
@@ -146,13 +157,29 @@ def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
     return State(regs, facts, state.minlen)
 
 
+@lru_cache(maxsize=4096)  # facts are immutable, so results can be shared
+def _first_test(op: int, c: int) -> tuple[F.Fact, F.Fact]:
+    """The facts on the true and the false edge of ``A op c`` when nothing was known of A."""
+    return F.refine(F.TOP, op, c, True), F.refine(F.TOP, op, c, False)
+
+
 def run_block(vals: Values, block: Block, state: State) -> State:
     """The state after the block's statements (no rewriting)."""
-    if not block.stmts:
+    stmts = block.stmts
+    if not stmts:
         return state
     regs = list(state.regs)
     minlen = state.minlen
-    for i, ins in enumerate(block.stmts):
+    number = vals.number
+    for i, ins in enumerate(stmts):
+        code, _, _, k = ins
+        size = ABS_LOADS.get(code)
+        if size is not None and k < ANCILLARY:  # ``step``'s common case, inlined
+            regs[A] = number(("ld", size, k))
+            end = k + WIDTH[size]
+            if end > minlen:
+                minlen = end
+            continue
         s = step(vals, regs, minlen, ins, (block.id, i))
         regs[s.dest] = s.vn
         minlen = s.minlen
@@ -160,18 +187,50 @@ def run_block(vals: Values, block: Block, state: State) -> State:
 
 
 def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, State]]:
-    """Successor edges with their states, given the state after the statements."""
-    if block.jt is None:
+    """Successor edges with their states, given the state after the statements.
+
+    This is ``decided`` and ``branch`` in one, with the shared lookups done once: every
+    forward pass calls it for every block.
+    """
+    jt = block.jt
+    if jt is None:
         return []
-    if not block.is_cond or block.jt is block.jf:
-        return [(block.jt, after)]
-    taken = outcome(vals, after, block.code, block.k)
-    if taken is not None:
-        return [(block.jt if taken else block.jf, after)]
-    return [
-        (block.jt, branch(vals, after, block.code, block.k, True)),
-        (block.jf, branch(vals, after, block.code, block.k, False)),
-    ]
+    jf, code = block.jf, block.code
+    if jt is jf or code & 7 != _JMP or code == _JA:
+        return [(jt, after)]
+    regs = after.regs
+    const = vals.const
+    va = regs[A]
+    if code & Src.X:
+        c = const.get(regs[X])
+        if c is None:
+            taken = _SAME.get(code & 0xF0) if regs[X] == va else None
+            if taken is None:
+                return [(jt, after), (jf, after)]
+            return [(jt if taken else jf, after)]
+    else:
+        c = block.k
+    op = code & 0xF0
+    ca = const.get(va)
+    if ca is not None:
+        return [(jt if F.evaluate(op, ca, c) else jf, after)]
+    facts = after.facts
+    fact = facts.get(va)
+    if fact is None:
+        fact = F.TOP
+    else:
+        taken = F.decide(fact, op, c)
+        if taken is not None:
+            return [(jt if taken else jf, after)]
+    on_true = facts.copy()
+    on_false = facts.copy()
+    if fact is F.TOP:  # the first test of a value: the common case, memoized
+        on_true[va], on_false[va] = _first_test(op, c)
+    else:
+        on_true[va] = F.refine(fact, op, c, True)
+        on_false[va] = F.refine(fact, op, c, False)
+    minlen = after.minlen
+    return [(jt, State(regs, on_true, minlen)), (jf, State(regs, on_false, minlen))]
 
 
 Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]
@@ -192,7 +251,8 @@ def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) ->
     ``ret #k`` blocks (every pass's ``visit`` does nothing on such a block).
     """
     pending: dict[int, State] = {graph.entry.id: initial(vals)}
-    skip = {block.id for block in order if inert(block)}
+    # ``inert``, inlined (RVal.K is 0)
+    skip = {b.id for b in order if b.jt is None and not b.stmts and not b.code & 0x18}
     for block in order:
         state = pending.pop(block.id, None)
         if state is None or block.id in skip:
@@ -206,23 +266,47 @@ def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) ->
 
 
 def term_uses(block: Block) -> int:
-    if block.is_ret:
-        rv = bpf_rval(block.code)
-        return 1 << A if rv == RVal.A else (1 << X if rv == RVal.X else 0)
-    if block.is_cond:
-        return (1 << A) | (1 << X) if bpf_src(block.code) == Src.X else 1 << A
-    return 0
+    """Registers the terminator reads (bit r for register r)."""
+    code = block.code
+    if block.jt is None:  # ret: RVal.A is 0x10, RVal.X 0x08
+        return _RET_USES[code & 0x18]
+    if code & 7 != _JMP or code == _JA:
+        return 0
+    return _A_AND_X if code & Src.X else _A_ONLY
+
+
+_A_ONLY, _A_AND_X = 1 << A, (1 << A) | (1 << X)
+_RET_USES = {int(RVal.K): 0, int(RVal.X): 1 << X, int(RVal.A): 1 << A, 0x18: 0}
+
+_TRANSFER: dict[Insn, tuple[int, int]] = {}
+"""Per statement: the mask of registers it leaves alone, and the registers it reads."""
+
+
+def transfer(ins: Insn) -> tuple[int, int]:
+    """``(~(1 << defines(ins)), uses(ins))``: live-in = (live-out & first) | second."""
+    found = _TRANSFER.get(ins)
+    if found is None:
+        if len(_TRANSFER) > 8192:  # bounded, as an lru_cache would be
+            _TRANSFER.clear()
+        found = _TRANSFER[ins] = (~(1 << defines(ins)), uses(ins))
+    return found
 
 
 def live_ins(order: Sequence[Block]) -> dict[int, int]:
     """Registers live on entry to each block (bit r for register r)."""
     live: dict[int, int] = {}
+    cached = _TRANSFER.get
     for block in reversed(order):
         out = term_uses(block)
-        for succ in block.succs():
-            out |= live[succ.id]
+        jt = block.jt
+        if jt is not None:
+            out |= live[jt.id]
+            jf = block.jf
+            if jf is not jt:
+                out |= live[jf.id]
         for ins in reversed(block.stmts):
-            out = (out & ~(1 << defines(ins))) | uses(ins)
+            found = cached(ins) or transfer(ins)
+            out = (out & found[0]) | found[1]
         live[block.id] = out
     return live
 

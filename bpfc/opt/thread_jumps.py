@@ -12,11 +12,38 @@ so the pass stays linear.
 
 from __future__ import annotations
 
+from bpfc.insn import Src
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import Values, step
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, step
 
 _MAX_WALK = 12
+_ENTRY_A = ("entry A",)
+
+
+def _probe(block: Block) -> tuple | None:
+    """What a walk into ``block`` needs known to get past its test, when that is cheap to say.
+
+    Most walks stop at once: the first test is undecided.  That test compares A with a
+    constant, and A is either the value it had on entry (``_ENTRY_A``: no statement writes
+    it) or the result of an absolute load (its value-number key), so whether the edge's
+    state knows anything about it is one lookup.  None: walk it.
+    """
+    if not block.is_cond or block.jt is block.jf or block.code & Src.X:
+        return None
+    for ins in reversed(block.stmts):
+        if defines(ins) == A:
+            size = ABS_LOADS.get(ins.code)
+            if size is None or ins.k >= ANCILLARY:
+                return None
+            return ("ld", size, ins.k)
+    return _ENTRY_A
+
+
+def _hopeless(vals: Values, probe: tuple, state: State) -> bool:
+    """True when the state knows nothing about the value ``probe`` says is tested first."""
+    va = state.regs[A] if probe is _ENTRY_A else vals.find(probe)
+    return va is None or (va not in state.facts and va not in vals.const)
 
 
 def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Block | None:
@@ -53,6 +80,7 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
 def run(graph: Graph) -> bool:
     order = graph.order()
     live = live_ins(order)
+    probes = {block.id: _probe(block) for block in order}
     vals = Values()
     changed = False
 
@@ -62,7 +90,11 @@ def run(graph: Graph) -> bool:
         edges = out_edges(vals, block, after)
         result = []
         for n, (succ, st) in enumerate(edges):
-            target = None if succ.jt is None else _walk(vals, succ, st, live)
+            probe = probes.get(succ.id)
+            if succ.jt is None or (probe is not None and _hopeless(vals, probe, st)):
+                target = None
+            else:
+                target = _walk(vals, succ, st, live)
             if target is not None and target is not succ:
                 changed = True
                 if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false

@@ -37,20 +37,30 @@ _SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
 ANCILLARY = 0x80000000  # offsets Linux reads as negative: SKF_NET_OFF, SKF_AD_OFF
 
 
-_ABS = {Class.LD | Mode.ABS | size: size for size in (Size.W, Size.H, Size.B)}
+ABS_LOADS = {Class.LD | Mode.ABS | size: size for size in (Size.W, Size.H, Size.B)}
+"""``ld``/``ldh``/``ldb [k]`` codes and their size."""
 
 
 def reg_of_mem(slot: int) -> int:
     return 2 + slot
 
 
+_SEED: tuple[tuple, ...] = (("c", 0),) + tuple(("init", i) for i in range(NREGS - 2))
+"""Numbered up front by every table: the registers' values on entry (``dataflow.initial``)."""
+_SEED_IDS = {key: vn for vn, key in enumerate(_SEED)}
+INITIAL_REGS: tuple[int, ...] = (0, 0) + tuple(range(1, NREGS - 1))
+"""The register file on entry: A = X = 0 (number 0 is the constant 0), M[i] numbered 1 + i."""
+
+
 class Values:
     """The value-number table of one optimizer run; numbers are never reused."""
 
     def __init__(self) -> None:
-        self._ids: dict[tuple, int] = {}
-        self.const: dict[int, int] = {}
-        self.keys: list[tuple] = []
+        # copying a seeded table is much cheaper than numbering the 17 seeds one by one,
+        # and every forward sweep starts with them (small programs pay this per pass)
+        self._ids: dict[tuple, int] = _SEED_IDS.copy()
+        self.const: dict[int, int] = {0: 0}
+        self.keys: list[tuple] = list(_SEED)
 
     def number(self, key: tuple) -> int:
         vn = self._ids.get(key)
@@ -60,6 +70,10 @@ class Values:
             if key[0] == "c":
                 self.const[vn] = key[1]
         return vn
+
+    def find(self, key: tuple) -> int | None:
+        """The number of ``key`` if some statement already computed it (never numbers it)."""
+        return self._ids.get(key)
 
     def of_const(self, c: int) -> int:
         return self.number(("c", c & MASK))
@@ -142,7 +156,7 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
     offset becomes absolute; an ALU op on a known X takes the constant).
     """
     code, _, _, k = ins
-    size = _ABS.get(code)
+    size = ABS_LOADS.get(code)
     if size is not None and k < ANCILLARY:  # the common case, inlined: ld/ldh/ldb [k]
         end = k + WIDTH[size]
         return Step(A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
