@@ -45,6 +45,9 @@ from bpfc.opt.values import (
     step,
     uses,
 )
+from bpfc.opt.values import (
+    NREGS as NREGS,  # re-exported: tests size register files with it
+)
 
 INF = 1 << 40
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
