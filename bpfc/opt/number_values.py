@@ -15,6 +15,7 @@ from __future__ import annotations
 from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src, bpf_class, bpf_mode, bpf_rval
 from bpfc.opt.dataflow import State, forward, out_edges, outcome
 from bpfc.opt.graph import Block, Graph
+from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember
 from bpfc.opt.values import A, Values, X, step
 
 _LD_IMM = Class.LD | Mode.IMM
@@ -79,31 +80,57 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     return out, regs, minlen, changed
 
 
+def _visit(vals: Values, block: Block, state: State) -> tuple[bool, State]:
+    """Rewrite ``block`` given the state on entry; (changed, state after the statements)."""
+    changed = False
+    stmts, regs, minlen, touched = _rewrite(vals, block, state)
+    if touched:
+        block.stmts = stmts
+        changed = True
+    after = State(tuple(regs), state.facts, minlen)
+    if block.is_ret:
+        if bpf_rval(block.code) == RVal.A and regs[A] in vals.const:
+            block.code, block.k = Class.RET | RVal.K, vals.const[regs[A]]
+            changed = True
+    elif block.is_cond:
+        if block.code & Src.X and regs[X] in vals.const:
+            block.code, block.k = block.code & ~Src.X, vals.const[regs[X]]
+            changed = True
+        taken = outcome(vals, after, block.code, block.k)
+        if taken is not None or block.jt is block.jf:
+            block.set_goto(block.jt if taken in (True, None) else block.jf)
+            changed = True
+    return changed, after
+
+
 def run(graph: Graph) -> bool:
+    sweep = recall(graph)
+    if sweep is not None:
+        # Nothing changed since the last sweep, so its entry states are this graph's.  They
+        # stay valid after the rewrites below: those keep every register's value (and the
+        # proven length) and only drop branch edges the states already never followed.
+        changed = False
+        vals, entries = sweep.vals, sweep.entries
+        for block in sweep.order:
+            state = entries.get(block.id)
+            if state is not None and _visit(vals, block, state)[0]:
+                changed = True
+        if changed:
+            sweep.stamp(graph, graph.order())
+        return changed
+
     vals = Values()
     changed = False
 
     def visit(block: Block, state: State):
         nonlocal changed
-        stmts, regs, minlen, touched = _rewrite(vals, block, state)
+        touched, after = _visit(vals, block, state)
         if touched:
-            block.stmts = stmts
             changed = True
-        after = State(tuple(regs), state.facts, minlen)
-        if block.is_ret:
-            if bpf_rval(block.code) == RVal.A and regs[A] in vals.const:
-                block.code, block.k = Class.RET | RVal.K, vals.const[regs[A]]
-                changed = True
-            return []
-        if block.is_cond:
-            if block.code & Src.X and regs[X] in vals.const:
-                block.code, block.k = block.code & ~Src.X, vals.const[regs[X]]
-                changed = True
-            taken = outcome(vals, after, block.code, block.k)
-            if taken is not None or block.jt is block.jf:
-                block.set_goto(block.jt if taken in (True, None) else block.jf)
-                changed = True
-        return out_edges(vals, block, after)
+        return out_edges(vals, block, after) if block.jt is not None else []
 
-    forward(graph, graph.order(), vals, visit)
+    entries: dict[int, State] = {}
+    edges: dict[int, Edges] = {}
+    forward(graph, graph.order(), vals, recording(entries, edges, visit))
+    remember(Sweep(graph, graph.order(), vals, entries, edges), graph)
     return changed

@@ -15,6 +15,7 @@ from __future__ import annotations
 from bpfc.insn import Src
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
+from bpfc.opt.sweeps import Edges, Sweep, forget, recall, recording, remember
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, step
 
 _MAX_WALK = 12
@@ -77,7 +78,30 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
     return best
 
 
+def _finds_work(sweep: Sweep) -> bool:
+    """Whether a sweep over the unchanged graph would thread some edge (replaying ``sweep``)."""
+    vals = sweep.vals
+    if sweep.live is None:
+        sweep.live = live_ins(sweep.order)
+    live = sweep.live
+    probes = {block.id: _probe(block) for block in sweep.order}
+    for block in sweep.order:
+        for succ, st in sweep.edges.get(block.id, ()):
+            if succ.jt is None:
+                continue
+            probe = probes[succ.id]
+            if probe is not None and _hopeless(vals, probe, st):
+                continue
+            target = _walk(vals, succ, st, live)
+            if target is not None and target is not succ:
+                return True
+    return False
+
+
 def run(graph: Graph) -> bool:
+    sweep = recall(graph)
+    if sweep is not None and not _finds_work(sweep):
+        return False  # the common confirming call: nothing changed since the last sweep
     order = graph.order()
     live = live_ins(order)
     probes = {block.id: _probe(block) for block in order}
@@ -111,5 +135,13 @@ def run(graph: Graph) -> bool:
             result.append((succ, st))
         return result
 
-    forward(graph, order, vals, visit)
+    entries: dict[int, State] = {}
+    edges: dict[int, Edges] = {}
+    forward(graph, order, vals, recording(entries, edges, visit))
+    if changed:
+        forget(graph)
+    else:  # states along threaded edges are not the graph's: keep only an unchanged sweep
+        sweep = Sweep(graph, order, vals, entries, edges)
+        sweep.live = live
+        remember(sweep, graph)
     return changed

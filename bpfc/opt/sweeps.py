@@ -1,0 +1,95 @@
+"""A finished forward sweep, kept for the next pass while the graph stays exactly as it was.
+
+``thread_jumps`` and ``number_values`` both sweep the whole graph with ``dataflow.forward``,
+and on ordinary expressions most of their calls only confirm that there is nothing left
+to do, on a graph that no pass touched since the last sweep.  Such a call can replay the
+states the last sweep computed (the state on entry to each visited block and on each of
+its out edges) instead of recomputing them.  A ``Sweep`` is stamped with the shape of
+every block it covered (terminator, successors and statements); ``recall`` hands it out
+only while all of them, and the entry, are unchanged, which also means no block became
+reachable or unreachable since.  Any change at all (a pass returning True, or one that
+forgot to) makes ``recall`` return None, and the pass sweeps afresh.
+
+Only small graphs are recorded: a sweep normally frees each state once its block is
+visited, and keeping all of them for a filter of thousands of tests would cost memory
+that grows with the size of the graph rather than its width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from weakref import WeakKeyDictionary
+
+from bpfc.opt.dataflow import State
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import Values
+
+MAX_BLOCKS = 256
+"""Graphs with more blocks than this are never recorded (see the module docstring)."""
+
+Edges = list[tuple[Block, State]]
+
+
+class Sweep:
+    """States of one forward sweep over a graph, valid while ``shape`` matches the graph."""
+
+    __slots__ = ("entry", "order", "shape", "vals", "entries", "edges", "live")
+
+    def __init__(
+        self,
+        graph: Graph,
+        order: list[Block],
+        vals: Values,
+        entries: dict[int, State],
+        edges: dict[int, Edges],
+    ) -> None:
+        self.vals = vals
+        self.entries = entries
+        self.edges = edges
+        self.live: dict[int, int] | None = None
+        self.stamp(graph, order)
+
+    def stamp(self, graph: Graph, order: list[Block]) -> None:
+        """Declare the sweep valid for the graph as it is now (``order`` is its order)."""
+        self.entry = graph.entry
+        self.order = order
+        self.shape = _shape(order)
+
+
+def _shape(order: Sequence[Block]) -> list[tuple]:
+    return [(b.code, b.k, b.jt, b.jf, tuple(b.stmts)) for b in order]
+
+
+_SWEEPS: WeakKeyDictionary[Graph, Sweep] = WeakKeyDictionary()
+
+
+def remember(sweep: Sweep, graph: Graph) -> None:
+    """Keep ``sweep`` for the next pass on ``graph`` (small graphs only)."""
+    if len(sweep.order) <= MAX_BLOCKS:
+        _SWEEPS[graph] = sweep
+
+
+def forget(graph: Graph) -> None:
+    _SWEEPS.pop(graph, None)
+
+
+def recall(graph: Graph) -> Sweep | None:
+    """The last sweep kept for ``graph`` if the graph has not changed since, else None."""
+    sweep = _SWEEPS.get(graph)
+    if sweep is None:
+        return None
+    if graph.entry is sweep.entry and _shape(sweep.order) == sweep.shape:
+        return sweep
+    del _SWEEPS[graph]
+    return None
+
+
+def recording(entries: dict[int, State], edges: dict[int, Edges], visit):
+    """``visit`` for ``dataflow.forward`` that also records entry and out-edge states."""
+
+    def recorded(block: Block, state: State) -> Edges:
+        entries[block.id] = state
+        out = edges[block.id] = visit(block, state)
+        return out
+
+    return recorded
