@@ -16,7 +16,7 @@ from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src, bpf_class, bpf_mode,
 from bpfc.opt.dataflow import State, forward, out_edges, outcome
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember
-from bpfc.opt.values import A, Values, X, step
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, step
 
 _LD_IMM = Class.LD | Mode.IMM
 _LDX_IMM = Class.LDX | Mode.IMM
@@ -36,6 +36,8 @@ def _replaceable(ins: Insn) -> bool:
 
 def _move(regs: list[int], dest: int, vn: int) -> Insn | None:
     """A register move producing ``vn`` in ``dest`` (A or X), if some register holds it."""
+    if vn not in regs:  # the usual answer, found without the slot scan below
+        return None
     if dest == A:
         if regs[X] == vn:
             return Insn(Class.MISC | MiscOp.TXA, 0, 0, 0)
@@ -56,7 +58,26 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     minlen = state.minlen
     out: list[Insn] = []
     changed = False
+    number = vals.number
     for i, ins in enumerate(block.stmts):
+        code, _, _, k = ins
+        size = ABS_LOADS.get(code)
+        if size is not None and k < ANCILLARY:  # ``ld [k]``: the general case below, inlined
+            vn = number(("ld", size, k))
+            if regs[A] == vn:
+                changed = True
+                continue
+            move = _move(regs, A, vn)
+            if move is None:
+                out.append(ins)
+            else:
+                out.append(move)
+                changed = True
+            regs[A] = vn
+            end = k + WIDTH[size]
+            if end > minlen:
+                minlen = end
+            continue
         s = step(vals, regs, minlen, ins, (block.id, i))
         dest, vn = s.dest, s.vn
         if dest is not None and regs[dest] == vn:

@@ -108,8 +108,10 @@ def run(graph: Graph) -> bool:
     vals = Values()
     changed = False
 
+    exact = True  # whether the states the sweep passes on are those of the graph it leaves
+
     def visit(block: Block, state: State):
-        nonlocal changed
+        nonlocal changed, exact
         after = run_block(vals, block, state)
         edges = out_edges(vals, block, after)
         result = []
@@ -133,15 +135,22 @@ def run(graph: Graph) -> bool:
                         block.jf = target
                 succ = target
             result.append((succ, st))
+        if len(result) == 2 and block.jt is block.jf:
+            # both sides now lead to one block: a fresh sweep would pass ``after`` on
+            # unrefined where this one joins the two refined states
+            exact = False
         return result
 
     entries: dict[int, State] = {}
     edges: dict[int, Edges] = {}
     forward(graph, order, vals, recording(entries, edges, visit))
-    if changed:
-        forget(graph)
-    else:  # states along threaded edges are not the graph's: keep only an unchanged sweep
-        sweep = Sweep(graph, order, vals, entries, edges)
-        sweep.live = live
+    # A threaded edge carries the state of the edge it replaced, which is exactly the
+    # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
+    if exact:
+        sweep = Sweep(graph, graph.order() if changed else order, vals, entries, edges)
+        if not changed:
+            sweep.live = live
         remember(sweep, graph)
+    else:
+        forget(graph)
     return changed
