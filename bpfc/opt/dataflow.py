@@ -281,24 +281,28 @@ def term_uses(block: Block) -> int:
 _A_ONLY, _A_AND_X = 1 << A, (1 << A) | (1 << X)
 _RET_USES = {int(RVal.K): 0, int(RVal.X): 1 << X, int(RVal.A): 1 << A, 0x18: 0}
 
-_TRANSFER: dict[Insn, tuple[int, int]] = {}
-"""Per statement: the mask of registers it leaves alone, and the registers it reads."""
+TRANSFERS: dict[Insn, tuple[int, int, int]] = {}
+"""Per statement: the registers it leaves alone, the registers it reads, ``load_end``."""
 
 
-def transfer(ins: Insn) -> tuple[int, int]:
-    """``(~(1 << defines(ins)), uses(ins))``: live-in = (live-out & first) | second."""
-    found = _TRANSFER.get(ins)
+def transfer(ins: Insn) -> tuple[int, int, int]:
+    """``(~(1 << defines(ins)), uses(ins), load_end(ins))``: what the backward analyses need.
+
+    Live-in is (live-out & first) | second.  One dict lookup per statement instead of
+    three calls: every pass runs these analyses over every statement.
+    """
+    found = TRANSFERS.get(ins)
     if found is None:
-        if len(_TRANSFER) > 8192:  # bounded, as an lru_cache would be
-            _TRANSFER.clear()
-        found = _TRANSFER[ins] = (~(1 << defines(ins)), uses(ins))
+        if len(TRANSFERS) > 8192:  # bounded, as an lru_cache would be
+            TRANSFERS.clear()
+        found = TRANSFERS[ins] = (~(1 << defines(ins)), uses(ins), load_end(ins))
     return found
 
 
 def live_ins(order: Sequence[Block]) -> dict[int, int]:
     """Registers live on entry to each block (bit r for register r)."""
     live: dict[int, int] = {}
-    cached = _TRANSFER.get
+    cached = TRANSFERS.get
     for block in reversed(order):
         out = term_uses(block)
         jt = block.jt
@@ -335,11 +339,18 @@ def ret_guard(block: Block) -> int:
 def min_lengths(graph: Graph, order: Sequence[Block]) -> dict[int, int]:
     """Packet length proven on entry to each block by loads on every path."""
     entry: dict[int, int] = {graph.entry.id: 0}
+    cached = TRANSFERS.get
     for block in order:
         m = entry.get(block.id, 0)
         for ins in block.stmts:
-            m = max(m, load_end(ins))
-        for succ in block.succs():
+            end = (cached(ins) or transfer(ins))[2]
+            if end > m:
+                m = end
+        jt = block.jt
+        if jt is None:
+            continue
+        jf = block.jf
+        for succ in (jt,) if jf is jt or jf is None else (jt, jf):
             prev = entry.get(succ.id)
-            entry[succ.id] = m if prev is None else min(prev, m)
+            entry[succ.id] = m if prev is None or m < prev else prev
     return entry
