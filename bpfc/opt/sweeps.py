@@ -33,7 +33,7 @@ Edges = list[tuple[Block, State]]
 class Sweep:
     """States of one forward sweep over a graph, valid while ``shape`` matches the graph."""
 
-    __slots__ = ("entry", "order", "shape", "vals", "entries", "edges", "live")
+    __slots__ = ("entry", "order", "shape", "vals", "entries", "edges", "live", "probes")
 
     def __init__(
         self,
@@ -46,14 +46,19 @@ class Sweep:
         self.vals = vals
         self.entries = entries
         self.edges = edges
-        self.live: dict[int, int] | None = None
         self.stamp(graph, order)
 
     def stamp(self, graph: Graph, order: list[Block]) -> None:
-        """Declare the sweep valid for the graph as it is now (``order`` is its order)."""
+        """Declare the sweep valid for the graph as it is now (``order`` is its order).
+
+        A pass that rewrote statements without changing any state calls this again; what
+        was derived from the statements themselves is dropped then.
+        """
         self.entry = graph.entry
         self.order = order
         self.shape = _shape(order)
+        self.live: dict[int, int] | None = None  # ``live_ins(order)``, once someone needs it
+        self.probes: dict[int, tuple | None] | None = None  # ``thread_jumps``' own summary
 
 
 def _shape(order: Sequence[Block]) -> list[tuple]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bpfc.insn import Src
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
+from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, forget, recall, recording, remember
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, step
@@ -41,10 +42,15 @@ def _probe(block: Block) -> tuple | None:
     return _ENTRY_A
 
 
-def _hopeless(vals: Values, probe: tuple, state: State) -> bool:
-    """True when the state knows nothing about the value ``probe`` says is tested first."""
+def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
+    """True when the state cannot decide the test ``probe`` describes (``block``'s own)."""
     va = state.regs[A] if probe is _ENTRY_A else vals.find(probe)
-    return va is None or (va not in state.facts and va not in vals.const)
+    if va is None:
+        return True
+    fact = state.facts.get(va)
+    if fact is None:
+        return va not in vals.const
+    return decide(fact, block.code & 0xF0, block.k) is None
 
 
 def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Block | None:
@@ -84,13 +90,15 @@ def _finds_work(sweep: Sweep) -> bool:
     if sweep.live is None:
         sweep.live = live_ins(sweep.order)
     live = sweep.live
-    probes = {block.id: _probe(block) for block in sweep.order}
+    if sweep.probes is None:
+        sweep.probes = {block.id: _probe(block) for block in sweep.order}
+    probes = sweep.probes
     for block in sweep.order:
         for succ, st in sweep.edges.get(block.id, ()):
             if succ.jt is None:
                 continue
             probe = probes[succ.id]
-            if probe is not None and _hopeless(vals, probe, st):
+            if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
             target = _walk(vals, succ, st, live)
             if target is not None and target is not succ:
@@ -117,7 +125,7 @@ def run(graph: Graph) -> bool:
         result = []
         for n, (succ, st) in enumerate(edges):
             probe = probes.get(succ.id)
-            if succ.jt is None or (probe is not None and _hopeless(vals, probe, st)):
+            if succ.jt is None or (probe is not None and _hopeless(vals, probe, st, succ)):
                 target = None
             else:
                 target = _walk(vals, succ, st, live)
@@ -149,7 +157,7 @@ def run(graph: Graph) -> bool:
     if exact:
         sweep = Sweep(graph, graph.order() if changed else order, vals, entries, edges)
         if not changed:
-            sweep.live = live
+            sweep.live, sweep.probes = live, probes
         remember(sweep, graph)
     else:
         forget(graph)
