@@ -51,6 +51,7 @@ from bpfc.opt.values import (
 
 INF = 1 << 40
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_SRC_X = int(Src.X)  # plain ints on hot paths: an IntEnum member costs a lookup
 
 
 class State:
@@ -129,7 +130,7 @@ def decided(
 ) -> bool | None:
     """``outcome`` on a bare register file and fact map."""
     va = regs[A]
-    if code & Src.X:
+    if code & _SRC_X:
         c = vals.const.get(regs[X])
         if c is None:
             return _SAME.get(code & 0xF0) if regs[X] == va else None
@@ -146,7 +147,7 @@ def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
     """The state on one edge of an undecided conditional jump."""
     regs = state.regs
     const = vals.const
-    if code & Src.X:
+    if code & _SRC_X:
         c = const.get(regs[X])
         if c is None:
             return state
@@ -204,7 +205,7 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     regs = after.regs
     const = vals.const
     va = regs[A]
-    if code & Src.X:
+    if code & _SRC_X:
         c = const.get(regs[X])
         if c is None:
             taken = _SAME.get(code & 0xF0) if regs[X] == va else None
@@ -275,7 +276,7 @@ def term_uses(block: Block) -> int:
         return _RET_USES[code & 0x18]
     if code & 7 != _JMP or code == _JA:
         return 0
-    return _A_AND_X if code & Src.X else _A_ONLY
+    return _A_AND_X if code & _SRC_X else _A_ONLY
 
 
 _A_ONLY, _A_AND_X = 1 << A, (1 << A) | (1 << X)

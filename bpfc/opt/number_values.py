@@ -12,7 +12,7 @@ known A becomes ``ret #k``.
 
 from __future__ import annotations
 
-from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src, bpf_class, bpf_mode, bpf_rval
+from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src
 from bpfc.opt.dataflow import State, forward, out_edges, outcome
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember
@@ -24,13 +24,19 @@ _REG_MOVES = {Class.MISC | MiscOp.TAX, Class.MISC | MiscOp.TXA}
 _MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 
 
+_ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
+_IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
+_RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
+
+
 def _replaceable(ins: Insn) -> bool:
     """Loads from the packet/length and ALU ops: worth turning into a move."""
-    cls = bpf_class(ins.code)
-    if cls == Class.ALU:
+    code = ins.code
+    cls = code & 7
+    if cls == _ALU:
         return True
-    if cls in (Class.LD, Class.LDX):
-        return bpf_mode(ins.code) not in (Mode.IMM, Mode.MEM)
+    if cls == _LD or cls == _LDX:
+        return code & 0xE0 not in (_IMM, _MEM)
     return False
 
 
@@ -110,12 +116,12 @@ def _visit(vals: Values, block: Block, state: State) -> tuple[bool, State]:
         changed = True
     after = State(tuple(regs), state.facts, minlen)
     if block.is_ret:
-        if bpf_rval(block.code) == RVal.A and regs[A] in vals.const:
-            block.code, block.k = Class.RET | RVal.K, vals.const[regs[A]]
+        if block.code & 0x18 == _RVAL_A and regs[A] in vals.const:
+            block.code, block.k = _RET_K, vals.const[regs[A]]
             changed = True
     elif block.is_cond:
-        if block.code & Src.X and regs[X] in vals.const:
-            block.code, block.k = block.code & ~Src.X, vals.const[regs[X]]
+        if block.code & _SRC_X and regs[X] in vals.const:
+            block.code, block.k = block.code & ~_SRC_X, vals.const[regs[X]]
             changed = True
         taken = outcome(vals, after, block.code, block.k)
         if taken is not None or block.jt is block.jf:

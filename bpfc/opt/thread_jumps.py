@@ -12,7 +12,6 @@ so the pass stays linear.
 
 from __future__ import annotations
 
-from bpfc.insn import Src
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
@@ -31,7 +30,7 @@ def _probe(block: Block) -> tuple | None:
     it) or the result of an absolute load (its value-number key), so whether the edge's
     state knows anything about it is one lookup.  None: walk it.
     """
-    if not block.is_cond or block.jt is block.jf or block.code & Src.X:
+    if not block.is_cond or block.jt is block.jf or block.code & 8:  # Src.X
         return None
     for ins in reversed(block.stmts):
         if defines(ins) == A:

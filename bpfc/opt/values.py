@@ -25,7 +25,6 @@ from bpfc.insn import (
     bpf_class,
     bpf_mode,
     bpf_op,
-    bpf_size,
     bpf_src,
 )
 
@@ -35,6 +34,29 @@ NREGS = 18
 WIDTH = {Size.W: 4, Size.H: 2, Size.B: 1}
 _SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
 ANCILLARY = 0x80000000  # offsets Linux reads as negative: SKF_NET_OFF, SKF_AD_OFF
+
+# Plain ints for the hot paths below: reading an IntEnum member costs several times a
+# global's lookup, and ``step`` runs for every statement of every sweep.
+_LD, _LDX, _ST, _STX, _ALU, _MISC = (
+    int(c) for c in (Class.LD, Class.LDX, Class.ST, Class.STX, Class.ALU, Class.MISC)
+)
+_IMM, _ABS, _IND, _MEM, _LEN, _MSH = (
+    int(m) for m in (Mode.IMM, Mode.ABS, Mode.IND, Mode.MEM, Mode.LEN, Mode.MSH)
+)
+_ADD, _SUB, _MUL, _DIV, _OR, _AND, _LSH, _RSH, _NEG, _MOD, _XOR = (
+    int(o)
+    for o in (
+        AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.OR, AluOp.AND,
+        AluOp.LSH, AluOp.RSH, AluOp.NEG, AluOp.MOD, AluOp.XOR,
+    )
+)  # fmt: skip
+_SRC_X, _TXA = int(Src.X), int(MiscOp.TXA)
+_ZERO_IS_IDENTITY = frozenset((_ADD, _SUB, _OR, _XOR, _LSH, _RSH))
+_ONE_IS_IDENTITY = frozenset((_MUL, _DIV))
+_ZERO_ABSORBS = frozenset((_AND, _MUL))
+_COMMUTATIVE = frozenset((_ADD, _MUL, _AND, _OR, _XOR))
+_DIVIDES = frozenset((_DIV, _MOD))
+_WIDTH = {int(size): n for size, n in WIDTH.items()}
 
 
 ABS_LOADS = {Class.LD | Mode.ABS | size: size for size in (Size.W, Size.H, Size.B)}
@@ -86,44 +108,44 @@ class Values:
             if folded is not None:
                 return self.of_const(folded)
         if cb is not None:
-            if cb == 0 and op in (AluOp.ADD, AluOp.SUB, AluOp.OR, AluOp.XOR, AluOp.LSH, AluOp.RSH):
+            if cb == 0 and op in _ZERO_IS_IDENTITY:
                 return a
-            if cb == 1 and op in (AluOp.MUL, AluOp.DIV):
+            if cb == 1 and op in _ONE_IS_IDENTITY:
                 return a
-            if cb == MASK and op == AluOp.AND:
+            if cb == MASK and op == _AND:
                 return a
-            if cb == 0 and op in (AluOp.AND, AluOp.MUL):
+            if cb == 0 and op in _ZERO_ABSORBS:
                 return self.of_const(0)
-        if op == AluOp.NEG:
+        if op == _NEG:
             return self.number(("neg", a))
-        if op in (AluOp.ADD, AluOp.MUL, AluOp.AND, AluOp.OR, AluOp.XOR) and a > b:
+        if op in _COMMUTATIVE and a > b:
             a, b = b, a
         return self.number(("alu", op, a, b))
 
 
 def fold(op: int, a: int, b: int) -> int | None:
     """``a op b`` on 32-bit unsigned values; None when it is not a plain value."""
-    if op == AluOp.ADD:
+    if op == _ADD:
         return (a + b) & MASK
-    if op == AluOp.SUB:
+    if op == _SUB:
         return (a - b) & MASK
-    if op == AluOp.MUL:
+    if op == _MUL:
         return (a * b) & MASK
-    if op == AluOp.DIV:
+    if op == _DIV:
         return None if b == 0 else a // b
-    if op == AluOp.MOD:
+    if op == _MOD:
         return None if b == 0 else a % b
-    if op == AluOp.OR:
+    if op == _OR:
         return a | b
-    if op == AluOp.AND:
+    if op == _AND:
         return a & b
-    if op == AluOp.XOR:
+    if op == _XOR:
         return a ^ b
-    if op == AluOp.LSH:
+    if op == _LSH:
         return None if b >= 32 else (a << b) & MASK
-    if op == AluOp.RSH:
+    if op == _RSH:
         return None if b >= 32 else a >> b
-    if op == AluOp.NEG:
+    if op == _NEG:
         return (-a) & MASK
     return None
 
@@ -145,7 +167,7 @@ def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Step
     vn = vals.number(("ld", size, off))
     if off >= ANCILLARY:  # Linux metadata, not packet bytes: may fail, proves no length
         return Step(A, vn, False, minlen, ins)
-    end = off + WIDTH[size]
+    end = off + _WIDTH[size]
     return Step(A, vn, end <= minlen, max(minlen, end), ins)
 
 
@@ -158,62 +180,62 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
     code, _, _, k = ins
     size = ABS_LOADS.get(code)
     if size is not None and k < ANCILLARY:  # the common case, inlined: ld/ldh/ldb [k]
-        end = k + WIDTH[size]
+        end = k + _WIDTH[size]
         return Step(A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
     cls = code & 7
-    if cls == Class.LD:
-        mode = bpf_mode(code)
-        if mode == Mode.IMM:
+    if cls == _LD:
+        mode = code & 0xE0
+        if mode == _IMM:
             return Step(A, vals.of_const(k), True, minlen, ins)
-        if mode == Mode.ABS:
-            return _load_abs(vals, bpf_size(code), k, minlen, ins)
-        if mode == Mode.IND:
+        if mode == _ABS:
+            return _load_abs(vals, code & 0x18, k, minlen, ins)
+        if mode == _IND:
             cx = vals.const.get(regs[X])
-            size = bpf_size(code)
-            if cx is not None and cx + k < _SMALL_OFFSET and size in WIDTH:
-                direct = Insn(Class.LD | Mode.ABS | size, 0, 0, cx + k)
+            size = code & 0x18
+            if cx is not None and cx + k < _SMALL_OFFSET and size in _WIDTH:
+                direct = Insn(_LD | _ABS | size, 0, 0, cx + k)
                 return _load_abs(vals, size, cx + k, minlen, direct)
             return Step(A, vals.number(("ldi", size, k, regs[X])), False, minlen, ins)
-        if mode == Mode.MEM:
-            return Step(A, regs[reg_of_mem(k & 15)], True, minlen, ins)
-        if mode == Mode.LEN:
+        if mode == _MEM:
+            return Step(A, regs[2 + (k & 15)], True, minlen, ins)
+        if mode == _LEN:
             return Step(A, vals.number(("len",)), True, minlen, ins)
         return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-    if cls == Class.LDX:
-        mode = bpf_mode(code)
-        if mode == Mode.IMM:
+    if cls == _LDX:
+        mode = code & 0xE0
+        if mode == _IMM:
             return Step(X, vals.of_const(k), True, minlen, ins)
-        if mode == Mode.MEM:
-            return Step(X, regs[reg_of_mem(k & 15)], True, minlen, ins)
-        if mode == Mode.LEN:
+        if mode == _MEM:
+            return Step(X, regs[2 + (k & 15)], True, minlen, ins)
+        if mode == _LEN:
             return Step(X, vals.number(("len",)), True, minlen, ins)
-        if mode == Mode.MSH:
+        if mode == _MSH:
             end = k + 1
             return Step(X, vals.number(("msh", k)), end <= minlen, max(minlen, end), ins)
         return Step(X, vals.number(("opaque",) + where), False, minlen, ins)
-    if cls == Class.ST:
-        return Step(reg_of_mem(k & 15), regs[A], True, minlen, ins)
-    if cls == Class.STX:
-        return Step(reg_of_mem(k & 15), regs[X], True, minlen, ins)
-    if cls == Class.ALU:
-        op = bpf_op(code)
-        if op == AluOp.NEG:
+    if cls == _ST:
+        return Step(2 + (k & 15), regs[A], True, minlen, ins)
+    if cls == _STX:
+        return Step(2 + (k & 15), regs[X], True, minlen, ins)
+    if cls == _ALU:
+        op = code & 0xF0
+        if op == _NEG:
             return Step(A, vals.alu(op, regs[A], regs[A]), True, minlen, ins)
-        if bpf_src(code) == Src.X:
+        if code & _SRC_X:
             cx = vals.const.get(regs[X])
             if cx is None:
-                if op in (AluOp.DIV, AluOp.MOD):
+                if op in _DIVIDES:
                     return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
                 return Step(A, vals.alu(op, regs[A], regs[X]), True, minlen, ins)
-            if op in (AluOp.DIV, AluOp.MOD) and cx == 0:
+            if op in _DIVIDES and cx == 0:
                 return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-            ins = Insn(Class.ALU | op | Src.K, 0, 0, cx)
+            ins = Insn(_ALU | op, 0, 0, cx)  # Src.K is 0
             k = cx
-        if op in (AluOp.DIV, AluOp.MOD) and k == 0:
+        if op in _DIVIDES and k == 0:
             return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
         return Step(A, vals.alu(op, regs[A], vals.of_const(k)), True, minlen, ins)
-    if cls == Class.MISC:
-        if code & 0xF8 == MiscOp.TXA:
+    if cls == _MISC:
+        if code & 0xF8 == _TXA:
             return Step(A, regs[X], True, minlen, ins)
         return Step(X, regs[A], True, minlen, ins)
     return Step(None, 0, False, minlen, ins)
