@@ -42,7 +42,7 @@ from bpfc.opt.values import (
     Values,
     X,
     defines,
-    step,
+    effect,
     uses,
 )
 from bpfc.opt.values import (
@@ -184,9 +184,8 @@ def run_block(vals: Values, block: Block, state: State) -> State:
             if end > minlen:
                 minlen = end
             continue
-        s = step(vals, regs, minlen, ins, (block.id, i))
-        regs[s.dest] = s.vn
-        minlen = s.minlen
+        dest, vn, _, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
+        regs[dest] = vn
     return State(tuple(regs), state.facts, minlen)
 
 

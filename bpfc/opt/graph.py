@@ -83,24 +83,27 @@ class Graph:
 
     def order(self) -> list[Block]:
         """Reachable blocks in reverse postorder (a topological order; false side first)."""
+        # depth first, true side before false side; the path so far is the stack, and a
+        # block is finished (appended) once both its successors are seen
+        entry = self.entry
+        seen = {entry.id}
+        stack = [entry]
         post: list[Block] = []
-        seen: set[int] = set()
-        stack: list[tuple[Block, bool]] = [(self.entry, False)]
-        push, pop = stack.append, stack.pop
+        push, add = stack.append, seen.add
         while stack:
-            block, done = pop()
-            if done:
-                post.append(block)
-                continue
-            if block.id in seen:
-                continue
-            seen.add(block.id)
-            push((block, True))
-            jt, jf = block.jt, block.jf
-            if jf is not None and jf is not jt and jf.id not in seen:
-                push((jf, False))
-            if jt is not None and jt.id not in seen:
-                push((jt, False))
+            block = stack[-1]
+            nxt = block.jt
+            if nxt is not None:
+                if nxt.id not in seen:
+                    add(nxt.id)
+                    push(nxt)
+                    continue
+                nxt = block.jf
+                if nxt is not None and nxt.id not in seen:
+                    add(nxt.id)
+                    push(nxt)
+                    continue
+            post.append(stack.pop())
         post.reverse()
         return post
 

@@ -16,7 +16,7 @@ from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src
 from bpfc.opt.dataflow import State, forward, out_edges, outcome
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, step
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, effect
 
 _LD_IMM = Class.LD | Mode.IMM
 _LDX_IMM = Class.LDX | Mode.IMM
@@ -84,14 +84,12 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
             if end > minlen:
                 minlen = end
             continue
-        s = step(vals, regs, minlen, ins, (block.id, i))
-        dest, vn = s.dest, s.vn
+        dest, vn, pure, after, new = effect(vals, regs, minlen, ins, (block.id, i))
         if dest is not None and regs[dest] == vn:
             changed = True
             continue
-        new = s.insn
         const = vals.const.get(vn)
-        if const is not None and dest in (A, X) and s.pure:
+        if const is not None and dest in (A, X) and pure:
             new = Insn(_LD_IMM if dest == A else _LDX_IMM, 0, 0, const)
         elif dest in (A, X) and _replaceable(ins):
             new = _move(regs, dest, vn) or new
@@ -103,7 +101,7 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
             changed = True
         out.append(new)
         regs[dest] = vn
-        minlen = s.minlen
+        minlen = after
     return out, regs, minlen, changed
 
 

@@ -16,7 +16,7 @@ from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, forget, recall, recording, remember
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, step
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, effect
 
 _MAX_WALK = 12
 _ENTRY_A = ("entry A",)
@@ -64,12 +64,12 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
         if block.jt is None:
             break
         for i, ins in enumerate(block.stmts):
-            s = step(vals, regs, minlen, ins, (block.id, i))
-            if not s.pure and regs[s.dest] != s.vn:
-                return best
-            if regs[s.dest] != s.vn:
-                written |= 1 << s.dest
-                regs[s.dest] = s.vn
+            dest, vn, pure, _, _ = effect(vals, regs, minlen, ins, (block.id, i))
+            if regs[dest] != vn:
+                if not pure:
+                    return best
+                written |= 1 << dest
+                regs[dest] = vn
         if block.is_cond and block.jt is not block.jf:
             taken = decided(vals, regs, facts, block.code, block.k)
             if taken is None:

@@ -150,6 +150,9 @@ def fold(op: int, a: int, b: int) -> int | None:
     return None
 
 
+Effect = tuple  # (dest, vn, pure, minlen, insn): the fields of ``Step``, in order
+
+
 class Step:
     """The effect of one statement: register written, its value number, purity, new minlen."""
 
@@ -163,12 +166,12 @@ class Step:
         self.insn = insn
 
 
-def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Step:
+def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Effect:
     vn = vals.number(("ld", size, off))
     if off >= ANCILLARY:  # Linux metadata, not packet bytes: may fail, proves no length
-        return Step(A, vn, False, minlen, ins)
+        return (A, vn, False, minlen, ins)
     end = off + _WIDTH[size]
-    return Step(A, vn, end <= minlen, max(minlen, end), ins)
+    return (A, vn, end <= minlen, max(minlen, end), ins)
 
 
 def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) -> Step:
@@ -177,16 +180,21 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
     ``Step.insn`` may be a cheaper equivalent of ``ins`` (an indirect load at a known
     offset becomes absolute; an ALU op on a known X takes the constant).
     """
+    return Step(*effect(vals, regs, minlen, ins, where))
+
+
+def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) -> Effect:
+    """``step`` as a plain ``(dest, vn, pure, minlen, insn)`` tuple, for the hot loops."""
     code, _, _, k = ins
     size = ABS_LOADS.get(code)
     if size is not None and k < ANCILLARY:  # the common case, inlined: ld/ldh/ldb [k]
         end = k + _WIDTH[size]
-        return Step(A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
+        return (A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
     cls = code & 7
     if cls == _LD:
         mode = code & 0xE0
         if mode == _IMM:
-            return Step(A, vals.of_const(k), True, minlen, ins)
+            return (A, vals.of_const(k), True, minlen, ins)
         if mode == _ABS:
             return _load_abs(vals, code & 0x18, k, minlen, ins)
         if mode == _IND:
@@ -195,50 +203,50 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
             if cx is not None and cx + k < _SMALL_OFFSET and size in _WIDTH:
                 direct = Insn(_LD | _ABS | size, 0, 0, cx + k)
                 return _load_abs(vals, size, cx + k, minlen, direct)
-            return Step(A, vals.number(("ldi", size, k, regs[X])), False, minlen, ins)
+            return (A, vals.number(("ldi", size, k, regs[X])), False, minlen, ins)
         if mode == _MEM:
-            return Step(A, regs[2 + (k & 15)], True, minlen, ins)
+            return (A, regs[2 + (k & 15)], True, minlen, ins)
         if mode == _LEN:
-            return Step(A, vals.number(("len",)), True, minlen, ins)
-        return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
+            return (A, vals.number(("len",)), True, minlen, ins)
+        return (A, vals.number(("opaque",) + where), False, minlen, ins)
     if cls == _LDX:
         mode = code & 0xE0
         if mode == _IMM:
-            return Step(X, vals.of_const(k), True, minlen, ins)
+            return (X, vals.of_const(k), True, minlen, ins)
         if mode == _MEM:
-            return Step(X, regs[2 + (k & 15)], True, minlen, ins)
+            return (X, regs[2 + (k & 15)], True, minlen, ins)
         if mode == _LEN:
-            return Step(X, vals.number(("len",)), True, minlen, ins)
+            return (X, vals.number(("len",)), True, minlen, ins)
         if mode == _MSH:
             end = k + 1
-            return Step(X, vals.number(("msh", k)), end <= minlen, max(minlen, end), ins)
-        return Step(X, vals.number(("opaque",) + where), False, minlen, ins)
+            return (X, vals.number(("msh", k)), end <= minlen, max(minlen, end), ins)
+        return (X, vals.number(("opaque",) + where), False, minlen, ins)
     if cls == _ST:
-        return Step(2 + (k & 15), regs[A], True, minlen, ins)
+        return (2 + (k & 15), regs[A], True, minlen, ins)
     if cls == _STX:
-        return Step(2 + (k & 15), regs[X], True, minlen, ins)
+        return (2 + (k & 15), regs[X], True, minlen, ins)
     if cls == _ALU:
         op = code & 0xF0
         if op == _NEG:
-            return Step(A, vals.alu(op, regs[A], regs[A]), True, minlen, ins)
+            return (A, vals.alu(op, regs[A], regs[A]), True, minlen, ins)
         if code & _SRC_X:
             cx = vals.const.get(regs[X])
             if cx is None:
                 if op in _DIVIDES:
-                    return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-                return Step(A, vals.alu(op, regs[A], regs[X]), True, minlen, ins)
+                    return (A, vals.number(("opaque",) + where), False, minlen, ins)
+                return (A, vals.alu(op, regs[A], regs[X]), True, minlen, ins)
             if op in _DIVIDES and cx == 0:
-                return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
+                return (A, vals.number(("opaque",) + where), False, minlen, ins)
             ins = Insn(_ALU | op, 0, 0, cx)  # Src.K is 0
             k = cx
         if op in _DIVIDES and k == 0:
-            return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-        return Step(A, vals.alu(op, regs[A], vals.of_const(k)), True, minlen, ins)
+            return (A, vals.number(("opaque",) + where), False, minlen, ins)
+        return (A, vals.alu(op, regs[A], vals.of_const(k)), True, minlen, ins)
     if cls == _MISC:
         if code & 0xF8 == _TXA:
-            return Step(A, regs[X], True, minlen, ins)
-        return Step(X, regs[A], True, minlen, ins)
-    return Step(None, 0, False, minlen, ins)
+            return (A, regs[X], True, minlen, ins)
+        return (X, regs[A], True, minlen, ins)
+    return (None, 0, False, minlen, ins)
 
 
 @lru_cache(maxsize=4096)  # pure in the instruction, and on every pass's hot path
