@@ -140,8 +140,8 @@ def run(graph: Graph) -> bool:
             state = entries.get(block.id)
             if state is not None and _visit(vals, block, state)[0]:
                 changed = True
-        if changed:
-            sweep.stamp(graph, graph.order())
+        if changed:  # the old order still covers (and orders) every reachable block
+            sweep.stamp(graph, sweep.order)
         return changed
 
     vals = Values()
@@ -156,6 +156,8 @@ def run(graph: Graph) -> bool:
 
     entries: dict[int, State] = {}
     edges: dict[int, Edges] = {}
-    forward(graph, graph.order(), vals, recording(entries, edges, visit))
-    remember(Sweep(graph, graph.order(), vals, entries, edges), graph)
+    order = graph.order()
+    forward(graph, order, vals, recording(entries, edges, visit))
+    # decided branches only drop edges: ``order`` still covers and orders the graph
+    remember(Sweep(graph, order, vals, entries, edges), graph)
     return changed

@@ -49,7 +49,11 @@ class Sweep:
         self.stamp(graph, order)
 
     def stamp(self, graph: Graph, order: list[Block]) -> None:
-        """Declare the sweep valid for the graph as it is now (``order`` is its order).
+        """Declare the sweep valid for the graph as it is now.
+
+        ``order`` lists every reachable block in a topological order; it may also hold
+        blocks a pass has since cut off (passes that only drop or move edges forward keep
+        the order they started with), which every user of a sweep tolerates.
 
         A pass that rewrote statements without changing any state calls this again; what
         was derived from the statements themselves is dropped then.

@@ -154,7 +154,7 @@ def run(graph: Graph) -> bool:
     # A threaded edge carries the state of the edge it replaced, which is exactly the
     # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
     if exact:
-        sweep = Sweep(graph, graph.order() if changed else order, vals, entries, edges)
+        sweep = Sweep(graph, order, vals, entries, edges)  # threading kept ``order`` valid
         if not changed:
             sweep.live, sweep.probes = live, probes
         remember(sweep, graph)
