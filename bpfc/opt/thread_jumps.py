@@ -15,7 +15,7 @@ from __future__ import annotations
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.sweeps import Edges, Sweep, forget, recall, recording, remember
+from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, effect
 
 _MAX_WALK = 12
@@ -117,46 +117,49 @@ def run(graph: Graph) -> bool:
 
     exact = True  # whether the states the sweep passes on are those of the graph it leaves
 
-    def visit(block: Block, state: State):
+    entries: dict[int, State] = {}
+    recorded: dict[int, Edges] = {}
+
+    def visit(block: Block, state: State) -> Edges:
         nonlocal changed, exact
+        entries[block.id] = state
         after = run_block(vals, block, state)
-        edges = out_edges(vals, block, after)
-        result = []
+        edges = recorded[block.id] = out_edges(vals, block, after)  # a fresh list: ours
         for n, (succ, st) in enumerate(edges):
-            probe = probes.get(succ.id)
-            if succ.jt is None or (probe is not None and _hopeless(vals, probe, st, succ)):
-                target = None
-            else:
-                target = _walk(vals, succ, st, live)
-            if target is not None and target is not succ:
-                changed = True
-                if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false
-                    if n == 0:
-                        block.jt = target
-                    else:
-                        block.jf = target
-                else:  # one edge: every successor slot that leads there
-                    if block.jt is succ:
-                        block.jt = target
-                    if block.jf is succ:
-                        block.jf = target
-                succ = target
-            result.append((succ, st))
-        if len(result) == 2 and block.jt is block.jf:
+            if succ.jt is None:
+                continue
+            probe = probes[succ.id]
+            if probe is not None and _hopeless(vals, probe, st, succ):
+                continue
+            target = _walk(vals, succ, st, live)
+            if target is None or target is succ:
+                continue
+            changed = True
+            if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false
+                if n == 0:
+                    block.jt = target
+                else:
+                    block.jf = target
+            else:  # one edge: every successor slot that leads there
+                if block.jt is succ:
+                    block.jt = target
+                if block.jf is succ:
+                    block.jf = target
+            edges[n] = (target, st)
+        if len(edges) == 2 and block.jt is block.jf:
             # both sides now lead to one block: a fresh sweep would pass ``after`` on
             # unrefined where this one joins the two refined states
             exact = False
-        return result
+        return edges
 
-    entries: dict[int, State] = {}
-    edges: dict[int, Edges] = {}
-    forward(graph, order, vals, recording(entries, edges, visit))
+    forward(graph, order, vals, visit)
     # A threaded edge carries the state of the edge it replaced, which is exactly the
     # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
     if exact:
-        sweep = Sweep(graph, order, vals, entries, edges)  # threading kept ``order`` valid
+        sweep = Sweep(graph, order, vals, entries, recorded)  # threading kept ``order`` valid
+        sweep.probes = probes  # they depend on the blocks' contents only
         if not changed:
-            sweep.live, sweep.probes = live, probes
+            sweep.live = live
         remember(sweep, graph)
     else:
         forget(graph)
