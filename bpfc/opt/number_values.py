@@ -130,6 +130,10 @@ def _visit(vals: Values, block: Block, state: State) -> tuple[bool, State]:
 
 def run(graph: Graph) -> bool:
     sweep = recall(graph)
+    if sweep is not None and sweep.settled:
+        # the graph is this pass's own output, untouched since: rewriting it again with
+        # the same states finds nothing (every rewrite's result rewrites to itself)
+        return False
     if sweep is not None:
         # Nothing changed since the last sweep, so its entry states are this graph's.  They
         # stay valid after the rewrites below: those keep every register's value (and the
@@ -142,6 +146,7 @@ def run(graph: Graph) -> bool:
                 changed = True
         if changed:  # the old order still covers (and orders) every reachable block
             sweep.stamp(graph, sweep.order)
+        sweep.settled = True
         return changed
 
     vals = Values()
@@ -159,5 +164,7 @@ def run(graph: Graph) -> bool:
     order = graph.order()
     forward(graph, order, vals, recording(entries, edges, visit))
     # decided branches only drop edges: ``order`` still covers and orders the graph
-    remember(Sweep(graph, order, vals, entries, edges), graph)
+    sweep = Sweep(graph, order, vals, entries, edges)
+    sweep.settled = True
+    remember(sweep, graph)
     return changed

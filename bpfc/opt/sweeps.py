@@ -33,7 +33,7 @@ Edges = list[tuple[Block, State]]
 class Sweep:
     """States of one forward sweep over a graph, valid while ``shape`` matches the graph."""
 
-    __slots__ = ("entry", "order", "shape", "vals", "entries", "edges", "live", "probes")
+    __slots__ = ("entry", "order", "shape", "vals", "entries", "edges", "live", "probes", "settled")
 
     def __init__(
         self,
@@ -63,6 +63,7 @@ class Sweep:
         self.shape = _shape(order)
         self.live: dict[int, int] | None = None  # ``live_ins(order)``, once someone needs it
         self.probes: dict[int, tuple | None] | None = None  # ``thread_jumps``' own summary
+        self.settled = False  # set by ``number_values`` once the graph is its own output
 
 
 def _shape(order: Sequence[Block]) -> list[tuple]:
