@@ -172,8 +172,15 @@ def run_block(vals: Values, block: Block, state: State) -> State:
     stmts = block.stmts
     if not stmts:
         return state
-    regs = list(state.regs)
     minlen = state.minlen
+    if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test
+        code, _, _, k = stmts[0]
+        size = ABS_LOADS.get(code)
+        if size is not None and k < ANCILLARY:
+            end = k + WIDTH[size]
+            regs = (vals.number(("ld", size, k)),) + state.regs[1:]  # A is register 0
+            return State(regs, state.facts, end if end > minlen else minlen)
+    regs = list(state.regs)
     number = vals.number
     for i, ins in enumerate(stmts):
         code, _, _, k = ins
