@@ -115,3 +115,18 @@ def test_big_graphs_are_not_kept():
         assert sweeps.recall(graph) is None
     finally:
         sweeps.MAX_BLOCKS = saved
+
+
+def test_nothing_is_kept_once_optimize_returns():
+    """Sweeps die with their graph: optimizing many programs leaves no states behind."""
+    for prog in (TWICE, TWICE[2:], [Insn(0x06, 0, 0, 1)]):
+        optimize(prog, reject_empty=False)
+    assert len(sweeps._SWEEPS) == 0
+
+
+def test_a_changed_block_id_invalidates_the_sweep():
+    graph = build(TWICE)
+    number_values.run(graph)
+    assert sweeps.recall(graph) is not None
+    graph.entry.id = 99  # states are filed by block id: a renumbered block is a new graph
+    assert sweeps.recall(graph) is None

@@ -67,7 +67,7 @@ class Sweep:
 
 
 def _shape(order: Sequence[Block]) -> list[tuple]:
-    return [(b.code, b.k, b.jt, b.jf, tuple(b.stmts)) for b in order]
+    return [(b.id, b.code, b.k, b.jt, b.jf, tuple(b.stmts)) for b in order]
 
 
 _SWEEPS: WeakKeyDictionary[Graph, Sweep] = WeakKeyDictionary()
