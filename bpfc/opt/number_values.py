@@ -15,7 +15,7 @@ from __future__ import annotations
 from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src
 from bpfc.opt.dataflow import State, forward, out_edges, outcome
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember
+from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, effect
 
 _LD_IMM = Class.LD | Mode.IMM
@@ -159,9 +159,12 @@ def run(graph: Graph) -> bool:
             changed = True
         return out_edges(vals, block, after) if block.jt is not None else []
 
+    order = graph.order()
+    if not worth_keeping(order):
+        forward(graph, order, vals, visit)
+        return changed
     entries: dict[int, State] = {}
     edges: dict[int, Edges] = {}
-    order = graph.order()
     forward(graph, order, vals, recording(entries, edges, visit))
     # decided branches only drop edges: ``order`` still covers and orders the graph
     sweep = Sweep(graph, order, vals, entries, edges)

@@ -73,9 +73,18 @@ def _shape(order: Sequence[Block]) -> list[tuple]:
 _SWEEPS: WeakKeyDictionary[Graph, Sweep] = WeakKeyDictionary()
 
 
+def worth_keeping(order: Sequence[Block]) -> bool:
+    """Whether a sweep over ``order`` should record its states at all (small graphs only).
+
+    Asked before sweeping: recording holds every state until the sweep ends, which on a
+    big graph is exactly the memory the sweep's design avoids.
+    """
+    return len(order) <= MAX_BLOCKS
+
+
 def remember(sweep: Sweep, graph: Graph) -> None:
     """Keep ``sweep`` for the next pass on ``graph`` (small graphs only)."""
-    if len(sweep.order) <= MAX_BLOCKS:
+    if worth_keeping(sweep.order):
         _SWEEPS[graph] = sweep
 
 

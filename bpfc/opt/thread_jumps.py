@@ -15,7 +15,7 @@ from __future__ import annotations
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember
+from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, effect
 
 _MAX_WALK = 12
@@ -119,12 +119,14 @@ def run(graph: Graph) -> bool:
 
     entries: dict[int, State] = {}
     recorded: dict[int, Edges] = {}
+    keep = worth_keeping(order)
 
     def visit(block: Block, state: State) -> Edges:
         nonlocal changed, exact
-        entries[block.id] = state
-        after = run_block(vals, block, state)
-        edges = recorded[block.id] = out_edges(vals, block, after)  # a fresh list: ours
+        edges = out_edges(vals, block, run_block(vals, block, state))  # a fresh list: ours
+        if keep:
+            entries[block.id] = state
+            recorded[block.id] = edges
         for n, (succ, st) in enumerate(edges):
             if succ.jt is None:
                 continue
@@ -155,7 +157,7 @@ def run(graph: Graph) -> bool:
     forward(graph, order, vals, visit)
     # A threaded edge carries the state of the edge it replaced, which is exactly the
     # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
-    if exact:
+    if exact and keep:
         sweep = Sweep(graph, order, vals, entries, recorded)  # threading kept ``order`` valid
         sweep.probes = probes  # they depend on the blocks' contents only
         if not changed:
