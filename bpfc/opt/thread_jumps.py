@@ -86,9 +86,6 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
 def _finds_work(sweep: Sweep) -> bool:
     """Whether a sweep over the unchanged graph would thread some edge (replaying ``sweep``)."""
     vals = sweep.vals
-    if sweep.live is None:
-        sweep.live = live_ins(sweep.order)
-    live = sweep.live
     if sweep.probes is None:
         sweep.probes = {block.id: _probe(block) for block in sweep.order}
     probes = sweep.probes
@@ -99,7 +96,9 @@ def _finds_work(sweep: Sweep) -> bool:
             probe = probes[succ.id]
             if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
-            target = _walk(vals, succ, st, live)
+            if sweep.live is None:  # only now: most replays never get this far
+                sweep.live = live_ins(sweep.order)
+            target = _walk(vals, succ, st, sweep.live)
             if target is not None and target is not succ:
                 return True
     return False
