@@ -27,7 +27,6 @@ from bpfc.insn import (
     Src,
     bpf_class,
     bpf_mode,
-    bpf_rval,
     bpf_size,
     bpf_src,
 )
@@ -338,9 +337,8 @@ def load_end(ins: Insn) -> int:
 
 
 def ret_guard(block: Block) -> int:
-    if bpf_rval(block.code) == RVal.K:
-        return INF if block.k == 0 else 0
-    return 0
+    """A length below which every packet is rejected: all of them for ``ret #0``."""
+    return INF if block.k == 0 and not block.code & 0x18 else 0  # RVal.K is 0
 
 
 def min_lengths(graph: Graph, order: Sequence[Block]) -> dict[int, int]:
