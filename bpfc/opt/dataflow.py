@@ -310,11 +310,15 @@ def live_ins(order: Sequence[Block]) -> dict[int, int]:
     live: dict[int, int] = {}
     cached = TRANSFERS.get
     for block in reversed(order):
-        out = term_uses(block)
         jt = block.jt
-        if jt is not None:
-            out |= live[jt.id]
+        if jt is None:  # ``term_uses``, inlined: it runs for every block of every pass
+            out = _RET_USES[block.code & 0x18]
+        else:
+            out = live[jt.id]
             jf = block.jf
+            code = block.code
+            if code & 7 == _JMP and code != _JA:
+                out |= _A_AND_X if code & _SRC_X else _A_ONLY
             if jf is not jt:
                 out |= live[jf.id]
         for ins in reversed(block.stmts):
