@@ -12,8 +12,10 @@ known A becomes ``ret #k``.
 
 from __future__ import annotations
 
-from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src
-from bpfc.opt.dataflow import State, forward, out_edges, outcome
+from collections.abc import Sequence
+
+from bpfc.insn import Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
+from bpfc.opt.dataflow import State, decided, forward, out_edges
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, effect
@@ -27,6 +29,7 @@ _MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 _ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
 _IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
 _RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
+_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(Class.JMP | JmpOp.JA)
 
 
 def _replaceable(ins: Insn) -> bool:
@@ -105,27 +108,30 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     return out, regs, minlen, changed
 
 
-def _visit(vals: Values, block: Block, state: State) -> tuple[bool, State]:
-    """Rewrite ``block`` given the state on entry; (changed, state after the statements)."""
+def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int], int]:
+    """Rewrite ``block`` given the state on entry; (changed, registers and length after)."""
     changed = False
-    stmts, regs, minlen, touched = _rewrite(vals, block, state)
-    if touched:
-        block.stmts = stmts
-        changed = True
-    after = State(tuple(regs), state.facts, minlen)
-    if block.is_ret:
-        if block.code & 0x18 == _RVAL_A and regs[A] in vals.const:
+    if block.stmts:
+        stmts, regs, minlen, touched = _rewrite(vals, block, state)
+        if touched:
+            block.stmts = stmts
+            changed = True
+    else:
+        regs, minlen = state.regs, state.minlen
+    code = block.code
+    if code & 7 == _RET:
+        if code & 0x18 == _RVAL_A and regs[A] in vals.const:
             block.code, block.k = _RET_K, vals.const[regs[A]]
             changed = True
-    elif block.is_cond:
-        if block.code & _SRC_X and regs[X] in vals.const:
-            block.code, block.k = block.code & ~_SRC_X, vals.const[regs[X]]
+    elif code & 7 == _JMP and code != _JA:
+        if code & _SRC_X and regs[X] in vals.const:
+            block.code, block.k = code & ~_SRC_X, vals.const[regs[X]]
             changed = True
-        taken = outcome(vals, after, block.code, block.k)
+        taken = decided(vals, regs, state.facts, block.code, block.k)
         if taken is not None or block.jt is block.jf:
             block.set_goto(block.jt if taken in (True, None) else block.jf)
             changed = True
-    return changed, after
+    return changed, regs, minlen
 
 
 def run(graph: Graph) -> bool:
@@ -154,10 +160,13 @@ def run(graph: Graph) -> bool:
 
     def visit(block: Block, state: State):
         nonlocal changed
-        touched, after = _visit(vals, block, state)
+        touched, regs, minlen = _visit(vals, block, state)
         if touched:
             changed = True
-        return out_edges(vals, block, after) if block.jt is not None else []
+        if block.jt is None:
+            return []
+        after = state if regs is state.regs else State(tuple(regs), state.facts, minlen)
+        return out_edges(vals, block, after)
 
     order = graph.order()
     if not worth_keeping(order):
