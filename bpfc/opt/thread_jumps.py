@@ -12,13 +12,15 @@ so the pass stays linear.
 
 from __future__ import annotations
 
+from bpfc.insn import Class, JmpOp
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, defines, effect
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, defines, effect
 
 _MAX_WALK = 12
+_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 _ENTRY_A = ("entry A",)
 
 
@@ -60,17 +62,29 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
     written = 0
     best = None
     block = start
+    number = vals.number
     for _ in range(_MAX_WALK):
         if block.jt is None:
             break
         for i, ins in enumerate(block.stmts):
+            code, _, _, k = ins
+            size = ABS_LOADS.get(code)
+            if size is not None and k < ANCILLARY:  # ``effect``'s common case, inlined
+                vn = number(("ld", size, k))
+                if regs[A] != vn:
+                    if k + WIDTH[size] > minlen:  # may fail: not pure
+                        return best
+                    written |= 1 << A
+                    regs[A] = vn
+                continue
             dest, vn, pure, _, _ = effect(vals, regs, minlen, ins, (block.id, i))
             if regs[dest] != vn:
                 if not pure:
                     return best
                 written |= 1 << dest
                 regs[dest] = vn
-        if block.is_cond and block.jt is not block.jf:
+        code = block.code
+        if code & 7 == _JMP and code != _JA and block.jt is not block.jf:
             taken = decided(vals, regs, facts, block.code, block.k)
             if taken is None:
                 break
