@@ -32,7 +32,8 @@ def _probe(block: Block) -> tuple | None:
     it) or the result of an absolute load (its value-number key), so whether the edge's
     state knows anything about it is one lookup.  None: walk it.
     """
-    if not block.is_cond or block.jt is block.jf or block.code & 8:  # Src.X
+    code = block.code
+    if code & 7 != _JMP or code == _JA or code & 8 or block.jt is block.jf:  # 8: Src.X
         return None
     for ins in reversed(block.stmts):
         if defines(ins) == A:
