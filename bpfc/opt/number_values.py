@@ -8,6 +8,10 @@ move; a constant result becomes an immediate; an indirect load at a known X beco
 absolute and an ALU/jump on a known X takes the constant.  A conditional jump whose
 outcome the facts on entry decide becomes an unconditional edge, and ``ret a`` with a
 known A becomes ``ret #k``.
+
+None of these rewrites changes a state, so on a graph no pass changed since the last
+sweep the pass reuses that sweep's entry states (``sweeps``), and the sweep stays valid
+for the rewritten graph.
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ its out edges) instead of recomputing them.  A ``Sweep`` is stamped with the sha
 every block it covered (terminator, successors and statements); ``recall`` hands it out
 only while all of them, and the entry, are unchanged, which also means no block became
 reachable or unreachable since.  Any change at all (a pass returning True, or one that
-forgot to) makes ``recall`` return None, and the pass sweeps afresh.
+forgot to) makes ``recall`` return None, and the pass sweeps afresh.  The two passes
+themselves change graphs without changing their states (``number_values`` only rewrites
+statements into equivalents and drops branch edges no state followed; a threaded edge
+carries the very state a fresh sweep finds there), so they leave a sweep stamped for the
+graph they return.  ``tests/test_opt_sweeps.py`` checks the claim against fresh sweeps.
 
 Only small graphs are recorded: a sweep normally frees each state once its block is
 visited, and keeping all of them for a filter of thousands of tests would cost memory

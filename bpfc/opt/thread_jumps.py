@@ -8,6 +8,10 @@ N, the edge is redirected to N: on the true edge of ``ldh [12]; jeq #0x800`` a l
 ``ldh [12]; jeq #0x86dd`` is skipped to its false side.  Facts are keyed by value
 number, not by register, so a reloaded ``[12]`` is recognised.  The walk is capped
 so the pass stays linear.
+
+Most calls find nothing: an edge's first test is usually undecided, which ``_probe``
+and ``_hopeless`` see without walking, and a call on a graph no pass changed since the
+last sweep replays that sweep's edge states (``sweeps``) instead of sweeping again.
 """
 
 from __future__ import annotations
