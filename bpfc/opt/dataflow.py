@@ -232,15 +232,23 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
         taken = F.decide(fact, op, c)
         if taken is not None:
             return [(jt if taken else jf, after)]
-    on_true = facts.copy()
-    on_false = facts.copy()
-    if fact is F.TOP:  # the first test of a value: the common case, memoized
-        on_true[va], on_false[va] = _first_test(op, c)
-    else:
-        on_true[va] = F.refine(fact, op, c, True)
-        on_false[va] = F.refine(fact, op, c, False)
+    # An inert successor (``ret #k``, nothing else) never looks at its state: most tests
+    # have one, and it gets ``after`` rather than a refined copy nobody reads.
     minlen = after.minlen
-    return [(jt, State(regs, on_true, minlen)), (jf, State(regs, on_false, minlen))]
+    first = _first_test(op, c) if fact is F.TOP else None  # the common case, memoized
+    if jt.jt is None and not jt.stmts and not jt.code & 0x18:
+        on_true = after
+    else:
+        refined = facts.copy()
+        refined[va] = first[0] if first else F.refine(fact, op, c, True)
+        on_true = State(regs, refined, minlen)
+    if jf.jt is None and not jf.stmts and not jf.code & 0x18:
+        on_false = after
+    else:
+        refined = facts.copy()
+        refined[va] = first[1] if first else F.refine(fact, op, c, False)
+        on_false = State(regs, refined, minlen)
+    return [(jt, on_true), (jf, on_false)]
 
 
 Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]
