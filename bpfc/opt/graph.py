@@ -93,16 +93,15 @@ class Graph:
         while stack:
             block = stack[-1]
             nxt = block.jt
-            if nxt is not None:
-                if nxt.id not in seen:
-                    add(nxt.id)
-                    push(nxt)
-                    continue
-                nxt = block.jf
-                if nxt is not None and nxt.id not in seen:
-                    add(nxt.id)
-                    push(nxt)
-                    continue
+            if nxt is not None and nxt.id not in seen:
+                add(nxt.id)
+                push(nxt)
+                continue
+            nxt = block.jf
+            if nxt is not None and nxt.id not in seen:
+                add(nxt.id)
+                push(nxt)
+                continue
             post.append(stack.pop())
         post.reverse()
         return post
