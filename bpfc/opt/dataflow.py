@@ -268,19 +268,17 @@ def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) ->
     most of the work on long ``or`` lists, whose thousands of paths end in the same few
     ``ret #k`` blocks (every pass's ``visit`` does nothing on such a block).
     """
-    pending: dict[int, State] = {graph.entry.id: initial(vals)}
-    # ``inert``, inlined (RVal.K is 0)
-    skip = {b.id for b in order if b.jt is None and not b.stmts and not b.code & 0x18}
+    entry = graph.entry
+    pending: dict[int, State] = {} if inert(entry) else {entry.id: initial(vals)}
     for block in order:
         state = pending.pop(block.id, None)
-        if state is None or block.id in skip:
+        if state is None:
             continue
         for succ, out in visit(block, state):
+            if succ.jt is None and not succ.stmts and not succ.code & 0x18:
+                continue  # ``inert``, inlined (RVal.K is 0): never visited, never joined
             prev = pending.get(succ.id)
-            if prev is None:
-                pending[succ.id] = out
-            elif succ.id not in skip:
-                pending[succ.id] = join(vals, succ, (prev, out))
+            pending[succ.id] = out if prev is None else join(vals, succ, (prev, out))
 
 
 def term_uses(block: Block) -> int:
