@@ -2,7 +2,12 @@
 optimized) against the system libpcap's ``pcap_compile``, over the upstream accept
 expressions both can compile.
 
-    python bench/compile_speed.py [--dlt EN10MB] [--limit 400]
+    python bench/compile_speed.py [--dlt EN10MB] [--limit 400] [--repeat 5]
+
+Each expression is compiled ``--repeat`` times per configuration and its fastest time
+counts: the machine is shared, and a single pass over the list mostly measures what the
+other processes were doing.  The last line is issue 5's number, optimized over
+unoptimized (it must stay at or below 2).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus-upstream")
     parser.add_argument("--dlt", default="EN10MB")
     parser.add_argument("--limit", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     from bpfc import libpcap
     from bpfc.compiler import compile as bpfc_compile
@@ -52,16 +58,22 @@ def main(argv: list[str] | None = None) -> int:
         ("libpcap -O", lambda e: libpcap.compile(e, args.dlt, 262144, False)),
         ("libpcap", lambda e: libpcap.compile(e, args.dlt, 262144, True)),
     ):
-        start = time.perf_counter()
+        total = 0.0
         for expr in usable:
-            try:
-                fn(expr)
-            except Exception:  # noqa: BLE001 - e.g. optimizer refusals
-                pass
-        rows.append((name, (time.perf_counter() - start) / len(usable) * 1e3))
+            best = float("inf")
+            for _ in range(max(1, args.repeat)):
+                start = time.perf_counter()
+                try:
+                    fn(expr)
+                except Exception:  # noqa: BLE001, S110 - e.g. optimizer refusals
+                    pass
+                best = min(best, time.perf_counter() - start)
+            total += best
+        rows.append((name, total / len(usable) * 1e3))
     print(f"{len(usable)} {args.dlt} expressions; mean compile time per expression:")
     for name, ms in rows:
         print(f"  {name:<12} {ms:8.3f} ms")
+    print(f"bpfc optimized / unoptimized: {rows[1][1] / rows[0][1]:.2f}x")
     return 0
 
 

@@ -19,28 +19,32 @@ import gc
 from collections.abc import Sequence
 
 from bpfc.errors import CompileError
-from bpfc.insn import Class, Insn, JmpOp, RVal, bpf_class, bpf_rval
+from bpfc.insn import Class, Insn, JmpOp, RVal
 
 JA = Class.JMP | JmpOp.JA
 
 __all__ = ["optimize"]
 
 
+_RET, _JMP, _RVAL_K = int(Class.RET), int(Class.JMP), int(RVal.K)
+
+
 def rejects_all(insns: Sequence[Insn]) -> bool:
     """True when every ``ret`` of the program returns the constant 0."""
-    return all(
-        bpf_rval(i.code) == RVal.K and i.k == 0 for i in insns if bpf_class(i.code) == Class.RET
-    )
+    # bit tests rather than bpf_class/bpf_rval: this runs on every compiled expression
+    return all(code & 0x18 == _RVAL_K and k == 0 for code, _, _, k in insns if code & 7 == _RET)
 
 
 def is_forward(insns: Sequence[Insn]) -> bool:
     """True when every jump lands inside the program (no 32-bit wrap-around loops)."""
     n = len(insns)
     for i, (code, jt, jf, k) in enumerate(insns):
+        if code & 7 != _JMP:
+            continue
         if code == JA:
             if i + 1 + k >= n:
                 return False
-        elif bpf_class(code) == Class.JMP and i + 1 + max(jt, jf) >= n:
+        elif i + 1 + (jt if jt > jf else jf) >= n:
             return False
     return True
 
@@ -62,7 +66,7 @@ def optimize(
     from bpfc.opt.linearize import linearize
     from bpfc.opt.manager import run_passes
 
-    source = [Insn(*i) for i in insns]
+    source = [i if type(i) is Insn else Insn(*i) for i in insns]
     if not is_forward(source):
         return source  # a loop (libpcap's protochain): not a DAG, left as it is
     collecting = gc.isenabled()

@@ -6,7 +6,8 @@ every path has proven by loading.  Because cBPF is a DAG, one sweep in topologic
 order is exact for this lattice; states of joining edges are merged (registers that
 disagree get a fresh number; facts are intersected).  A branch whose outcome the
 state decides contributes only its taken edge.  States are dropped as soon as their
-block has been visited, so memory follows the width of the graph, not its size.
+block has been visited, so memory follows the width of the graph, not its size
+(``sweeps`` keeps a finished sweep's states, for small graphs only).
 
 Backward: ``live_in`` is a bitmask of registers read before being written on some
 path, and ``guard`` is a length below which every path returns 0 anyway (a load
@@ -27,16 +28,30 @@ from bpfc.insn import (
     Src,
     bpf_class,
     bpf_mode,
-    bpf_rval,
     bpf_size,
     bpf_src,
 )
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import ANCILLARY, INITIAL_REGS, WIDTH, A, Values, X, defines, step, uses
-from bpfc.opt.values import NREGS as NREGS  # re-exported: tests and passes read it here
+from bpfc.opt.values import (
+    ABS_LOADS,
+    ANCILLARY,
+    INITIAL_REGS,
+    WIDTH,
+    A,
+    Values,
+    X,
+    defines,
+    effect,
+    uses,
+)
+from bpfc.opt.values import (
+    NREGS as NREGS,  # re-exported: tests size register files with it
+)
 
 INF = 1 << 40
+_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_SRC_X = int(Src.X)  # plain ints on hot paths: an IntEnum member costs a lookup
 
 
 class State:
@@ -49,7 +64,7 @@ class State:
 
 
 def initial(vals: Values) -> State:
-    """A = X = 0 as the interpreters set them; M[] unknown (numbered by every ``Values``)."""
+    """A = X = 0 as the interpreters set them; M[] unknown (every ``Values`` numbers these)."""
     return State(INITIAL_REGS, {}, 0)
 
 
@@ -108,7 +123,6 @@ def outcome(vals: Values, state: State, code: int, k: int) -> bool | None:
 
 
 _SAME = {0x10: True, 0x20: False, 0x30: True}
-_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 
 
 def decided(
@@ -116,7 +130,7 @@ def decided(
 ) -> bool | None:
     """``outcome`` on a bare register file and fact map."""
     va = regs[A]
-    if code & Src.X:
+    if code & _SRC_X:
         c = vals.const.get(regs[X])
         if c is None:
             return _SAME.get(code & 0xF0) if regs[X] == va else None
@@ -133,7 +147,7 @@ def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
     """The state on one edge of an undecided conditional jump."""
     regs = state.regs
     const = vals.const
-    if code & Src.X:
+    if code & _SRC_X:
         c = const.get(regs[X])
         if c is None:
             return state
@@ -147,44 +161,66 @@ def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
     return State(regs, facts, state.minlen)
 
 
+@lru_cache(maxsize=4096)  # facts are immutable, so results can be shared
+def _first_test(op: int, c: int) -> tuple[F.Fact, F.Fact]:
+    """The facts on the true and the false edge of ``A op c`` when nothing was known of A."""
+    return F.refine(F.TOP, op, c, True), F.refine(F.TOP, op, c, False)
+
+
 def run_block(vals: Values, block: Block, state: State) -> State:
     """The state after the block's statements (no rewriting)."""
-    if not block.stmts:
+    stmts = block.stmts
+    if not stmts:
         return state
-    regs = list(state.regs)
     minlen = state.minlen
-    for i, ins in enumerate(block.stmts):
-        s = step(vals, regs, minlen, ins, (block.id, i))
-        regs[s.dest] = s.vn
-        minlen = s.minlen
+    if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test
+        code, _, _, k = stmts[0]
+        size = ABS_LOADS.get(code)
+        if size is not None and k < ANCILLARY:
+            end = k + WIDTH[size]
+            regs = (vals.number(("ld", size, k)),) + state.regs[1:]  # A is register 0
+            return State(regs, state.facts, end if end > minlen else minlen)
+    regs = list(state.regs)
+    number = vals.number
+    for i, ins in enumerate(stmts):
+        code, _, _, k = ins
+        size = ABS_LOADS.get(code)
+        if size is not None and k < ANCILLARY:  # ``step``'s common case, inlined
+            regs[A] = number(("ld", size, k))
+            end = k + WIDTH[size]
+            if end > minlen:
+                minlen = end
+            continue
+        dest, vn, _, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
+        regs[dest] = vn
     return State(tuple(regs), state.facts, minlen)
 
 
 def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, State]]:
     """Successor edges with their states, given the state after the statements.
 
-    ``outcome`` and ``branch`` in one: every pass's forward sweep calls this per block.
+    This is ``decided`` and ``branch`` in one, with the shared lookups done once: every
+    forward pass calls it for every block.
     """
     jt = block.jt
     if jt is None:
         return []
-    jf = block.jf
-    code = block.code
+    jf, code = block.jf, block.code
     if jt is jf or code & 7 != _JMP or code == _JA:
         return [(jt, after)]
     regs = after.regs
     const = vals.const
     va = regs[A]
-    op = code & 0xF0
-    if code & Src.X:
+    if code & _SRC_X:
         c = const.get(regs[X])
-        if c is None:  # X unknown: only "A op A" is decided, and no fact is learnt
-            same = _SAME.get(op) if regs[X] == va else None
-            if same is not None:
-                return [(jt if same else jf, after)]
-            return [(jt, after), (jf, after)]
+        if c is None:
+            taken = _SAME.get(code & 0xF0) if regs[X] == va else None
+            if taken is None:
+                return [(jt, after), (jf, after)]
+            return [(jt if taken else jf, after)]
     else:
         c = block.k
+    op = code & 0xF0
     ca = const.get(va)
     if ca is not None:
         return [(jt if F.evaluate(op, ca, c) else jf, after)]
@@ -196,11 +232,23 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
         taken = F.decide(fact, op, c)
         if taken is not None:
             return [(jt if taken else jf, after)]
-    yes, no = facts.copy(), facts.copy()
-    yes[va] = F.refine(fact, op, c, True)
-    no[va] = F.refine(fact, op, c, False)
+    # An inert successor (``ret #k``, nothing else) never looks at its state: most tests
+    # have one, and it gets ``after`` rather than a refined copy nobody reads.
     minlen = after.minlen
-    return [(jt, State(regs, yes, minlen)), (jf, State(regs, no, minlen))]
+    first = _first_test(op, c) if fact is F.TOP else None  # the common case, memoized
+    if jt.jt is None and not jt.stmts and not jt.code & 0x18:
+        on_true = after
+    else:
+        refined = facts.copy()
+        refined[va] = first[0] if first else F.refine(fact, op, c, True)
+        on_true = State(regs, refined, minlen)
+    if jf.jt is None and not jf.stmts and not jf.code & 0x18:
+        on_false = after
+    else:
+        refined = facts.copy()
+        refined[va] = first[1] if first else F.refine(fact, op, c, False)
+        on_false = State(regs, refined, minlen)
+    return [(jt, on_true), (jf, on_false)]
 
 
 Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]
@@ -220,38 +268,69 @@ def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) ->
     most of the work on long ``or`` lists, whose thousands of paths end in the same few
     ``ret #k`` blocks (every pass's ``visit`` does nothing on such a block).
     """
-    pending: dict[int, State] = {graph.entry.id: initial(vals)}
-    skip = {block.id for block in order if inert(block)}
+    entry = graph.entry
+    pending: dict[int, State] = {} if inert(entry) else {entry.id: initial(vals)}
     for block in order:
         state = pending.pop(block.id, None)
-        if state is None or block.id in skip:
+        if state is None:
             continue
         for succ, out in visit(block, state):
+            if succ.jt is None and not succ.stmts and not succ.code & 0x18:
+                continue  # ``inert``, inlined (RVal.K is 0): never visited, never joined
             prev = pending.get(succ.id)
-            if prev is None:
-                pending[succ.id] = out
-            elif succ.id not in skip:
-                pending[succ.id] = join(vals, succ, (prev, out))
+            pending[succ.id] = out if prev is None else join(vals, succ, (prev, out))
 
 
 def term_uses(block: Block) -> int:
-    if block.is_ret:
-        rv = bpf_rval(block.code)
-        return 1 << A if rv == RVal.A else (1 << X if rv == RVal.X else 0)
-    if block.is_cond:
-        return (1 << A) | (1 << X) if bpf_src(block.code) == Src.X else 1 << A
-    return 0
+    """Registers the terminator reads (bit r for register r)."""
+    code = block.code
+    if block.jt is None:  # ret: RVal.A is 0x10, RVal.X 0x08
+        return _RET_USES[code & 0x18]
+    if code & 7 != _JMP or code == _JA:
+        return 0
+    return _A_AND_X if code & _SRC_X else _A_ONLY
+
+
+_A_ONLY, _A_AND_X = 1 << A, (1 << A) | (1 << X)
+_RET_USES = {int(RVal.K): 0, int(RVal.X): 1 << X, int(RVal.A): 1 << A, 0x18: 0}
+
+TRANSFERS: dict[Insn, tuple[int, int, int]] = {}
+"""Per statement: the registers it leaves alone, the registers it reads, ``load_end``."""
+
+
+def transfer(ins: Insn) -> tuple[int, int, int]:
+    """``(~(1 << defines(ins)), uses(ins), load_end(ins))``: what the backward analyses need.
+
+    Live-in is (live-out & first) | second.  One dict lookup per statement instead of
+    three calls: every pass runs these analyses over every statement.
+    """
+    found = TRANSFERS.get(ins)
+    if found is None:
+        if len(TRANSFERS) > 8192:  # bounded, as an lru_cache would be
+            TRANSFERS.clear()
+        found = TRANSFERS[ins] = (~(1 << defines(ins)), uses(ins), load_end(ins))
+    return found
 
 
 def live_ins(order: Sequence[Block]) -> dict[int, int]:
     """Registers live on entry to each block (bit r for register r)."""
     live: dict[int, int] = {}
+    cached = TRANSFERS.get
     for block in reversed(order):
-        out = term_uses(block)
-        for succ in block.succs():
-            out |= live[succ.id]
+        jt = block.jt
+        if jt is None:  # ``term_uses``, inlined: it runs for every block of every pass
+            out = _RET_USES[block.code & 0x18]
+        else:
+            out = live[jt.id]
+            jf = block.jf
+            code = block.code
+            if code & 7 == _JMP and code != _JA:
+                out |= _A_AND_X if code & _SRC_X else _A_ONLY
+            if jf is not jt:
+                out |= live[jf.id]
         for ins in reversed(block.stmts):
-            out = (out & ~(1 << defines(ins))) | uses(ins)
+            found = cached(ins) or transfer(ins)
+            out = (out & found[0]) | found[1]
         live[block.id] = out
     return live
 
@@ -269,19 +348,25 @@ def load_end(ins: Insn) -> int:
 
 
 def ret_guard(block: Block) -> int:
-    if bpf_rval(block.code) == RVal.K:
-        return INF if block.k == 0 else 0
-    return 0
+    """A length below which every packet is rejected: all of them for ``ret #0``."""
+    return INF if block.k == 0 and not block.code & 0x18 else 0  # RVal.K is 0
 
 
 def min_lengths(graph: Graph, order: Sequence[Block]) -> dict[int, int]:
     """Packet length proven on entry to each block by loads on every path."""
     entry: dict[int, int] = {graph.entry.id: 0}
+    cached = TRANSFERS.get
     for block in order:
         m = entry.get(block.id, 0)
         for ins in block.stmts:
-            m = max(m, load_end(ins))
-        for succ in block.succs():
+            end = (cached(ins) or transfer(ins))[2]
+            if end > m:
+                m = end
+        jt = block.jt
+        if jt is None:
+            continue
+        jf = block.jf
+        for succ in (jt,) if jf is jt or jf is None else (jt, jf):
             prev = entry.get(succ.id)
-            entry[succ.id] = m if prev is None else min(prev, m)
+            entry[succ.id] = m if prev is None or m < prev else prev
     return entry

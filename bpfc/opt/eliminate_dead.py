@@ -11,10 +11,10 @@ that are kept).  Everything in front of an unconditional ``ret #0`` is dead.
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
-from bpfc.opt.dataflow import INF, load_end, min_lengths, ret_guard, term_uses
+from bpfc.insn import AluOp, Class, Insn, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
+from bpfc.opt.dataflow import INF, TRANSFERS, min_lengths, ret_guard, term_uses, transfer
 from bpfc.opt.graph import Graph
-from bpfc.opt.values import ANCILLARY, defines, uses
+from bpfc.opt.values import ANCILLARY
 
 
 def _may_fail(ins) -> bool:
@@ -37,36 +37,56 @@ def _may_fail(ins) -> bool:
     return False
 
 
+_FAILS: dict[Insn, bool] = {}
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
     minlen = min_lengths(graph, order)
     live: dict[int, int] = {}
     guard: dict[int, int] = {}
     changed = False
+    cached, fails = TRANSFERS.get, _FAILS.get
     for block in reversed(order):
-        if block.is_ret:
-            out, g = term_uses(block), ret_guard(block)
+        out = term_uses(block)
+        jt = block.jt
+        if jt is None:
+            g = ret_guard(block)
         else:
-            out = term_uses(block)
-            g = INF
-            for succ in block.succs():
-                out |= live[succ.id]
-                g = min(g, guard[succ.id])
-        if block.stmts:
+            out |= live[jt.id]
+            g = guard[jt.id]
+            jf = block.jf
+            if jf is not jt and jf is not None:
+                out |= live[jf.id]
+                g = min(g, guard[jf.id])
+        stmts = block.stmts
+        if stmts:
             before = []
             m = minlen.get(block.id, 0)
-            for ins in block.stmts:
+            info = []
+            for ins in stmts:
+                found = cached(ins) or transfer(ins)
+                info.append(found)
                 before.append(m)
-                m = max(m, load_end(ins))
+                if found[2] > m:
+                    m = found[2]
             kept = []
-            for ins, m in zip(reversed(block.stmts), reversed(before), strict=True):
-                bit = 1 << defines(ins)
-                if g >= INF or not out & bit and not _may_fail(ins) and load_end(ins) <= max(m, g):
+            for i in range(len(stmts) - 1, -1, -1):
+                ins = stmts[i]
+                keep, use, end = info[i]
+                if g >= INF:
                     continue
+                if out & keep == out:  # the statement's destination is dead
+                    fail = fails(ins)
+                    if fail is None:
+                        fail = _FAILS[ins] = _may_fail(ins)
+                    if not fail and end <= max(before[i], g):
+                        continue
                 kept.append(ins)
-                out = (out & ~bit) | uses(ins)
-                g = max(g, load_end(ins))
-            if len(kept) != len(block.stmts):
+                out = (out & keep) | use
+                if end > g:
+                    g = end
+            if len(kept) != len(stmts):
                 kept.reverse()
                 block.stmts = kept
                 changed = True

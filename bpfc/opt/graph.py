@@ -101,24 +101,26 @@ class Graph:
         if spare is not None:
             self._spare = None
             return list(spare)
+        # depth first, true side before false side; the path so far is the stack, and a
+        # block is finished (appended) once both its successors are seen
+        entry = self.entry
+        seen = {entry.id}
+        stack = [entry]
         post: list[Block] = []
-        seen: set[Block] = set()  # blocks hash by identity: cheaper than their ids
-        stack: list = [self.entry]  # a block to expand, or (block,) once its successors are done
-        push, pop, add, emit = stack.append, stack.pop, seen.add, post.append
+        push, add = stack.append, seen.add
         while stack:
-            block = pop()
-            if block.__class__ is tuple:
-                emit(block[0])
+            block = stack[-1]
+            nxt = block.jt
+            if nxt is not None and nxt.id not in seen:
+                add(nxt.id)
+                push(nxt)
                 continue
-            if block in seen:
+            nxt = block.jf
+            if nxt is not None and nxt.id not in seen:
+                add(nxt.id)
+                push(nxt)
                 continue
-            add(block)
-            push((block,))
-            jt, jf = block.jt, block.jf
-            if jf is not None and jf is not jt and jf not in seen:
-                push(jf)
-            if jt is not None and jt not in seen:
-                push(jt)
+            post.append(stack.pop())
         post.reverse()
         self._last = post
         return list(post)

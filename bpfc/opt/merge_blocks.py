@@ -9,50 +9,66 @@ target.  Finally a block whose only successor has it as only predecessor absorbs
 
 from __future__ import annotations
 
+from bpfc.insn import Class
 from bpfc.opt.graph import JA, Block, Graph
 
+_JMP = int(Class.JMP)
 
-def _share(graph: Graph) -> bool:
+
+def _share(graph: Graph) -> tuple[bool, list[Block]]:
+    """Share equal blocks; also returns the blocks still reachable, in topological order.
+
+    A block stays reachable exactly when it is its own canonical block: the others lost
+    every predecessor to their canonical copy.  A canonical copy is always the *latest* of
+    its equals in the old order (bottom-up, the first one seen wins), so the old order,
+    thinned out, is still a topological order of the new graph.
+    """
     canon: dict[int, Block] = {}
     table: dict[tuple, Block] = {}
     changed = False
+    kept: list[Block] = []
     for block in reversed(graph.order()):
-        if block.jt is not None:
-            jt, jf = canon[block.jt.id], canon[block.jf.id]
+        jt = block.jt
+        if jt is not None:
+            jt, jf = canon[jt.id], canon[block.jf.id]
             if jt is not block.jt or jf is not block.jf:
                 block.jt, block.jf = jt, jf
                 changed = True
-            if block.is_cond and jt is jf:
+            code = block.code
+            if jt is jf and code & 7 == _JMP and code != JA:
                 block.set_goto(jt)
                 changed = True
             if block.code == JA and not block.stmts:
-                canon[block.id] = block.jt
+                canon[block.id] = jt
                 changed = True
                 continue
-        key = (
-            tuple(block.stmts),
-            block.code,
-            block.k,
-            None if block.jt is None else block.jt.id,
-            None if block.jf is None else block.jf.id,
-        )
+            key = (tuple(block.stmts), block.code, block.k, jt.id, jf.id)
+        else:
+            key = (tuple(block.stmts), block.code, block.k, None, None)
         same = table.get(key)
         if same is None:
             table[key] = canon[block.id] = block
+            kept.append(block)
         else:
             canon[block.id] = same
             changed = True
     entry = canon[graph.entry.id]
     if entry is not graph.entry:
         graph.entry = entry
-    return changed
+    kept.reverse()
+    return changed, kept
 
 
-def _join(graph: Graph) -> bool:
-    order = graph.order()
+def _join(graph: Graph, order: list[Block]) -> bool:
     # only how many predecessors a block has matters here: absorbing a block into its
     # sole predecessor leaves every other count as it was (one pred replaces another)
-    npreds = {bid: len(ps) for bid, ps in graph.preds(order).items()}
+    npreds = {b.id: 0 for b in order}
+    for block in order:
+        jt = block.jt
+        if jt is not None:
+            npreds[jt.id] += 1
+            if block.jf is not jt:
+                npreds[block.jf.id] += 1
     changed = False
     for block in order:
         if block is not graph.entry and not npreds[block.id]:
@@ -67,5 +83,5 @@ def _join(graph: Graph) -> bool:
 
 
 def run(graph: Graph) -> bool:
-    changed = _share(graph)
-    return _join(graph) or changed
+    changed, order = _share(graph)
+    return _join(graph, order) or changed

@@ -8,14 +8,21 @@ move; a constant result becomes an immediate; an indirect load at a known X beco
 absolute and an ALU/jump on a known X takes the constant.  A conditional jump whose
 outcome the facts on entry decide becomes an unconditional edge, and ``ret a`` with a
 known A becomes ``ret #k``.
+
+None of these rewrites changes a state, so on a graph no pass changed since the last
+sweep the pass reuses that sweep's entry states (``sweeps``), and the sweep stays valid
+for the rewritten graph.
 """
 
 from __future__ import annotations
 
-from bpfc.insn import Class, Insn, MiscOp, Mode, RVal, Src, bpf_class, bpf_mode, bpf_rval
-from bpfc.opt.dataflow import State, forward, out_edges, outcome
+from collections.abc import Sequence
+
+from bpfc.insn import Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
+from bpfc.opt.dataflow import State, decided, forward, out_edges
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import A, Values, X, step
+from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, effect
 
 _LD_IMM = Class.LD | Mode.IMM
 _LDX_IMM = Class.LDX | Mode.IMM
@@ -23,18 +30,27 @@ _REG_MOVES = {Class.MISC | MiscOp.TAX, Class.MISC | MiscOp.TXA}
 _MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 
 
+_ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
+_IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
+_RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
+_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(Class.JMP | JmpOp.JA)
+
+
 def _replaceable(ins: Insn) -> bool:
     """Loads from the packet/length and ALU ops: worth turning into a move."""
-    cls = bpf_class(ins.code)
-    if cls == Class.ALU:
+    code = ins.code
+    cls = code & 7
+    if cls == _ALU:
         return True
-    if cls in (Class.LD, Class.LDX):
-        return bpf_mode(ins.code) not in (Mode.IMM, Mode.MEM)
+    if cls == _LD or cls == _LDX:
+        return code & 0xE0 not in (_IMM, _MEM)
     return False
 
 
 def _move(regs: list[int], dest: int, vn: int) -> Insn | None:
     """A register move producing ``vn`` in ``dest`` (A or X), if some register holds it."""
+    if vn not in regs:  # the usual answer, found without the slot scan below
+        return None
     if dest == A:
         if regs[X] == vn:
             return Insn(Class.MISC | MiscOp.TXA, 0, 0, 0)
@@ -55,15 +71,32 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     minlen = state.minlen
     out: list[Insn] = []
     changed = False
+    number = vals.number
     for i, ins in enumerate(block.stmts):
-        s = step(vals, regs, minlen, ins, (block.id, i))
-        dest, vn = s.dest, s.vn
+        code, _, _, k = ins
+        size = ABS_LOADS.get(code)
+        if size is not None and k < ANCILLARY:  # ``ld [k]``: the general case below, inlined
+            vn = number(("ld", size, k))
+            if regs[A] == vn:
+                changed = True
+                continue
+            move = _move(regs, A, vn)
+            if move is None:
+                out.append(ins)
+            else:
+                out.append(move)
+                changed = True
+            regs[A] = vn
+            end = k + WIDTH[size]
+            if end > minlen:
+                minlen = end
+            continue
+        dest, vn, pure, after, new = effect(vals, regs, minlen, ins, (block.id, i))
         if dest is not None and regs[dest] == vn:
             changed = True
             continue
-        new = s.insn
         const = vals.const.get(vn)
-        if const is not None and dest in (A, X) and s.pure:
+        if const is not None and dest in (A, X) and pure:
             new = Insn(_LD_IMM if dest == A else _LDX_IMM, 0, 0, const)
         elif dest in (A, X) and _replaceable(ins):
             new = _move(regs, dest, vn) or new
@@ -75,35 +108,79 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
             changed = True
         out.append(new)
         regs[dest] = vn
-        minlen = s.minlen
+        minlen = after
     return out, regs, minlen, changed
 
 
+def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int], int]:
+    """Rewrite ``block`` given the state on entry; (changed, registers and length after)."""
+    changed = False
+    if block.stmts:
+        stmts, regs, minlen, touched = _rewrite(vals, block, state)
+        if touched:
+            block.stmts = stmts
+            changed = True
+    else:
+        regs, minlen = state.regs, state.minlen
+    code = block.code
+    if code & 7 == _RET:
+        if code & 0x18 == _RVAL_A and regs[A] in vals.const:
+            block.code, block.k = _RET_K, vals.const[regs[A]]
+            changed = True
+    elif code & 7 == _JMP and code != _JA:
+        if code & _SRC_X and regs[X] in vals.const:
+            block.code, block.k = code & ~_SRC_X, vals.const[regs[X]]
+            changed = True
+        taken = decided(vals, regs, state.facts, block.code, block.k)
+        if taken is not None or block.jt is block.jf:
+            block.set_goto(block.jt if taken in (True, None) else block.jf)
+            changed = True
+    return changed, regs, minlen
+
+
 def run(graph: Graph) -> bool:
+    sweep = recall(graph)
+    if sweep is not None and sweep.settled:
+        # the graph is this pass's own output, untouched since: rewriting it again with
+        # the same states finds nothing (every rewrite's result rewrites to itself)
+        return False
+    if sweep is not None:
+        # Nothing changed since the last sweep, so its entry states are this graph's.  They
+        # stay valid after the rewrites below: those keep every register's value (and the
+        # proven length) and only drop branch edges the states already never followed.
+        changed = False
+        vals, entries = sweep.vals, sweep.entries
+        for block in sweep.order:
+            state = entries.get(block.id)
+            if state is not None and _visit(vals, block, state)[0]:
+                changed = True
+        if changed:  # the old order still covers (and orders) every reachable block
+            sweep.stamp(graph, sweep.order)
+        sweep.settled = True
+        return changed
+
     vals = Values()
     changed = False
 
     def visit(block: Block, state: State):
         nonlocal changed
-        stmts, regs, minlen, touched = _rewrite(vals, block, state)
+        touched, regs, minlen = _visit(vals, block, state)
         if touched:
-            block.stmts = stmts
             changed = True
-        after = State(tuple(regs), state.facts, minlen)
-        if block.is_ret:
-            if bpf_rval(block.code) == RVal.A and regs[A] in vals.const:
-                block.code, block.k = Class.RET | RVal.K, vals.const[regs[A]]
-                changed = True
+        if block.jt is None:
             return []
-        if block.is_cond:
-            if block.code & Src.X and regs[X] in vals.const:
-                block.code, block.k = block.code & ~Src.X, vals.const[regs[X]]
-                changed = True
-            taken = outcome(vals, after, block.code, block.k)
-            if taken is not None or block.jt is block.jf:
-                block.set_goto(block.jt if taken in (True, None) else block.jf)
-                changed = True
+        after = state if regs is state.regs else State(tuple(regs), state.facts, minlen)
         return out_edges(vals, block, after)
 
-    forward(graph, graph.order(), vals, visit)
+    order = graph.order()
+    if not worth_keeping(order):
+        forward(graph, order, vals, visit)
+        return changed
+    entries: dict[int, State] = {}
+    edges: dict[int, Edges] = {}
+    forward(graph, order, vals, recording(entries, edges, visit))
+    # decided branches only drop edges: ``order`` still covers and orders the graph
+    sweep = Sweep(graph, order, vals, entries, edges)
+    sweep.settled = True
+    remember(sweep, graph)
     return changed

@@ -8,15 +8,55 @@ N, the edge is redirected to N: on the true edge of ``ldh [12]; jeq #0x800`` a l
 ``ldh [12]; jeq #0x86dd`` is skipped to its false side.  Facts are keyed by value
 number, not by register, so a reloaded ``[12]`` is recognised.  The walk is capped
 so the pass stays linear.
+
+Most calls find nothing: an edge's first test is usually undecided, which ``_probe``
+and ``_hopeless`` see without walking, and a call on a graph no pass changed since the
+last sweep replays that sweep's edge states (``sweeps``) instead of sweeping again.
 """
 
 from __future__ import annotations
 
+from bpfc.insn import Class, JmpOp
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
+from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import Values, step
+from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, defines, effect
 
 _MAX_WALK = 12
+_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_ENTRY_A = ("entry A",)
+
+
+def _probe(block: Block) -> tuple | None:
+    """What a walk into ``block`` needs known to get past its test, when that is cheap to say.
+
+    Most walks stop at once: the first test is undecided.  That test compares A with a
+    constant, and A is either the value it had on entry (``_ENTRY_A``: no statement writes
+    it) or the result of an absolute load (its value-number key), so whether the edge's
+    state knows anything about it is one lookup.  None: walk it.
+    """
+    code = block.code
+    if code & 7 != _JMP or code == _JA or code & 8 or block.jt is block.jf:  # 8: Src.X
+        return None
+    for ins in reversed(block.stmts):
+        if defines(ins) == A:
+            size = ABS_LOADS.get(ins.code)
+            if size is None or ins.k >= ANCILLARY:
+                return None
+            return ("ld", size, ins.k)
+    return _ENTRY_A
+
+
+def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
+    """True when the state cannot decide the test ``probe`` describes (``block``'s own)."""
+    va = state.regs[A] if probe is _ENTRY_A else vals.find(probe)
+    if va is None:
+        return True
+    fact = state.facts.get(va)
+    if fact is None:
+        return va not in vals.const
+    return decide(fact, block.code & 0xF0, block.k) is None
 
 
 def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Block | None:
@@ -27,17 +67,29 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
     written = 0
     best = None
     block = start
+    number = vals.number
     for _ in range(_MAX_WALK):
         if block.jt is None:
             break
         for i, ins in enumerate(block.stmts):
-            s = step(vals, regs, minlen, ins, (block.id, i))
-            if not s.pure and regs[s.dest] != s.vn:
-                return best
-            if regs[s.dest] != s.vn:
-                written |= 1 << s.dest
-                regs[s.dest] = s.vn
-        if block.is_cond and block.jt is not block.jf:
+            code, _, _, k = ins
+            size = ABS_LOADS.get(code)
+            if size is not None and k < ANCILLARY:  # ``effect``'s common case, inlined
+                vn = number(("ld", size, k))
+                if regs[A] != vn:
+                    if k + WIDTH[size] > minlen:  # may fail: not pure
+                        return best
+                    written |= 1 << A
+                    regs[A] = vn
+                continue
+            dest, vn, pure, _, _ = effect(vals, regs, minlen, ins, (block.id, i))
+            if regs[dest] != vn:
+                if not pure:
+                    return best
+                written |= 1 << dest
+                regs[dest] = vn
+        code = block.code
+        if code & 7 == _JMP and code != _JA and block.jt is not block.jf:
             taken = decided(vals, regs, facts, block.code, block.k)
             if taken is None:
                 break
@@ -50,34 +102,85 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
     return best
 
 
+def _finds_work(sweep: Sweep) -> bool:
+    """Whether a sweep over the unchanged graph would thread some edge (replaying ``sweep``)."""
+    vals = sweep.vals
+    if sweep.probes is None:
+        sweep.probes = {block.id: _probe(block) for block in sweep.order}
+    probes = sweep.probes
+    for block in sweep.order:
+        for succ, st in sweep.edges.get(block.id, ()):
+            if succ.jt is None:
+                continue
+            probe = probes[succ.id]
+            if probe is not None and _hopeless(vals, probe, st, succ):
+                continue
+            if sweep.live is None:  # only now: most replays never get this far
+                sweep.live = live_ins(sweep.order)
+            target = _walk(vals, succ, st, sweep.live)
+            if target is not None and target is not succ:
+                return True
+    return False
+
+
 def run(graph: Graph) -> bool:
+    sweep = recall(graph)
+    if sweep is not None and not _finds_work(sweep):
+        return False  # the common confirming call: nothing changed since the last sweep
     order = graph.order()
     live = live_ins(order)
+    probes = {block.id: _probe(block) for block in order}
     vals = Values()
     changed = False
 
-    def visit(block: Block, state: State):
-        nonlocal changed
-        after = run_block(vals, block, state)
-        edges = out_edges(vals, block, after)
-        result = []
+    exact = True  # whether the states the sweep passes on are those of the graph it leaves
+
+    entries: dict[int, State] = {}
+    recorded: dict[int, Edges] = {}
+    keep = worth_keeping(order)
+
+    def visit(block: Block, state: State) -> Edges:
+        nonlocal changed, exact
+        edges = out_edges(vals, block, run_block(vals, block, state))  # a fresh list: ours
+        if keep:
+            entries[block.id] = state
+            recorded[block.id] = edges
         for n, (succ, st) in enumerate(edges):
-            target = None if succ.jt is None else _walk(vals, succ, st, live)
-            if target is not None and target is not succ:
-                changed = True
-                if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false
-                    if n == 0:
-                        block.jt = target
-                    else:
-                        block.jf = target
-                else:  # one edge: every successor slot that leads there
-                    if block.jt is succ:
-                        block.jt = target
-                    if block.jf is succ:
-                        block.jf = target
-                succ = target
-            result.append((succ, st))
-        return result
+            if succ.jt is None:
+                continue
+            probe = probes[succ.id]
+            if probe is not None and _hopeless(vals, probe, st, succ):
+                continue
+            target = _walk(vals, succ, st, live)
+            if target is None or target is succ:
+                continue
+            changed = True
+            if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false
+                if n == 0:
+                    block.jt = target
+                else:
+                    block.jf = target
+            else:  # one edge: every successor slot that leads there
+                if block.jt is succ:
+                    block.jt = target
+                if block.jf is succ:
+                    block.jf = target
+            edges[n] = (target, st)
+        if len(edges) == 2 and block.jt is block.jf:
+            # both sides now lead to one block: a fresh sweep would pass ``after`` on
+            # unrefined where this one joins the two refined states
+            exact = False
+        return edges
 
     forward(graph, order, vals, visit)
+    # A threaded edge carries the state of the edge it replaced, which is exactly the
+    # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
+    if exact and keep:
+        sweep = Sweep(graph, order, vals, entries, recorded)  # threading kept ``order`` valid
+        sweep.probes = probes  # they depend on the blocks' contents only
+        if not changed:
+            sweep.live = live
+        remember(sweep, graph)
+    else:
+        forget(graph)
     return changed

@@ -25,7 +25,6 @@ from bpfc.insn import (
     bpf_class,
     bpf_mode,
     bpf_op,
-    bpf_size,
     bpf_src,
 )
 
@@ -36,27 +35,54 @@ WIDTH = {Size.W: 4, Size.H: 2, Size.B: 1}
 _SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
 ANCILLARY = 0x80000000  # offsets Linux reads as negative: SKF_NET_OFF, SKF_AD_OFF
 
+# Plain ints for the hot paths below: reading an IntEnum member costs several times a
+# global's lookup, and ``step`` runs for every statement of every sweep.
+_LD, _LDX, _ST, _STX, _ALU, _MISC = (
+    int(c) for c in (Class.LD, Class.LDX, Class.ST, Class.STX, Class.ALU, Class.MISC)
+)
+_IMM, _ABS, _IND, _MEM, _LEN, _MSH = (
+    int(m) for m in (Mode.IMM, Mode.ABS, Mode.IND, Mode.MEM, Mode.LEN, Mode.MSH)
+)
+_ADD, _SUB, _MUL, _DIV, _OR, _AND, _LSH, _RSH, _NEG, _MOD, _XOR = (
+    int(o)
+    for o in (
+        AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.OR, AluOp.AND,
+        AluOp.LSH, AluOp.RSH, AluOp.NEG, AluOp.MOD, AluOp.XOR,
+    )
+)  # fmt: skip
+_SRC_X, _TXA = int(Src.X), int(MiscOp.TXA)
+_ZERO_IS_IDENTITY = frozenset((_ADD, _SUB, _OR, _XOR, _LSH, _RSH))
+_ONE_IS_IDENTITY = frozenset((_MUL, _DIV))
+_ZERO_ABSORBS = frozenset((_AND, _MUL))
+_COMMUTATIVE = frozenset((_ADD, _MUL, _AND, _OR, _XOR))
+_DIVIDES = frozenset((_DIV, _MOD))
+_WIDTH = {int(size): n for size, n in WIDTH.items()}
 
-_ABS = {Class.LD | Mode.ABS | size: size for size in (Size.W, Size.H, Size.B)}
+
+ABS_LOADS = {Class.LD | Mode.ABS | size: size for size in (Size.W, Size.H, Size.B)}
+"""``ld``/``ldh``/``ldb [k]`` codes and their size."""
 
 
 def reg_of_mem(slot: int) -> int:
     return 2 + slot
 
 
-_SEED_KEYS: tuple[tuple, ...] = (("c", 0),) + tuple(("init", i) for i in range(NREGS - 2))
+_SEED: tuple[tuple, ...] = (("c", 0),) + tuple(("init", i) for i in range(NREGS - 2))
+"""Numbered up front by every table: the registers' values on entry (``dataflow.initial``)."""
+_SEED_IDS = {key: vn for vn, key in enumerate(_SEED)}
 INITIAL_REGS: tuple[int, ...] = (0, 0) + tuple(range(1, NREGS - 1))
-"""The registers on entry (A = X = 0, M[] unknown) in every fresh table: numbered up front,
-because every forward sweep of every pass starts from them."""
+"""The register file on entry: A = X = 0 (number 0 is the constant 0), M[i] numbered 1 + i."""
 
 
 class Values:
     """The value-number table of one optimizer run; numbers are never reused."""
 
     def __init__(self) -> None:
-        self._ids: dict[tuple, int] = {key: n for n, key in enumerate(_SEED_KEYS)}
+        # copying a seeded table is much cheaper than numbering the 17 seeds one by one,
+        # and every forward sweep starts with them (small programs pay this per pass)
+        self._ids: dict[tuple, int] = _SEED_IDS.copy()
         self.const: dict[int, int] = {0: 0}
-        self.keys: list[tuple] = list(_SEED_KEYS)
+        self.keys: list[tuple] = list(_SEED)
 
     def number(self, key: tuple) -> int:
         vn = self._ids.get(key)
@@ -66,6 +92,10 @@ class Values:
             if key[0] == "c":
                 self.const[vn] = key[1]
         return vn
+
+    def find(self, key: tuple) -> int | None:
+        """The number of ``key`` if some statement already computed it (never numbers it)."""
+        return self._ids.get(key)
 
     def of_const(self, c: int) -> int:
         return self.number(("c", c & MASK))
@@ -78,46 +108,49 @@ class Values:
             if folded is not None:
                 return self.of_const(folded)
         if cb is not None:
-            if cb == 0 and op in (AluOp.ADD, AluOp.SUB, AluOp.OR, AluOp.XOR, AluOp.LSH, AluOp.RSH):
+            if cb == 0 and op in _ZERO_IS_IDENTITY:
                 return a
-            if cb == 1 and op in (AluOp.MUL, AluOp.DIV):
+            if cb == 1 and op in _ONE_IS_IDENTITY:
                 return a
-            if cb == MASK and op == AluOp.AND:
+            if cb == MASK and op == _AND:
                 return a
-            if cb == 0 and op in (AluOp.AND, AluOp.MUL):
+            if cb == 0 and op in _ZERO_ABSORBS:
                 return self.of_const(0)
-        if op == AluOp.NEG:
+        if op == _NEG:
             return self.number(("neg", a))
-        if op in (AluOp.ADD, AluOp.MUL, AluOp.AND, AluOp.OR, AluOp.XOR) and a > b:
+        if op in _COMMUTATIVE and a > b:
             a, b = b, a
         return self.number(("alu", op, a, b))
 
 
 def fold(op: int, a: int, b: int) -> int | None:
     """``a op b`` on 32-bit unsigned values; None when it is not a plain value."""
-    if op == AluOp.ADD:
+    if op == _ADD:
         return (a + b) & MASK
-    if op == AluOp.SUB:
+    if op == _SUB:
         return (a - b) & MASK
-    if op == AluOp.MUL:
+    if op == _MUL:
         return (a * b) & MASK
-    if op == AluOp.DIV:
+    if op == _DIV:
         return None if b == 0 else a // b
-    if op == AluOp.MOD:
+    if op == _MOD:
         return None if b == 0 else a % b
-    if op == AluOp.OR:
+    if op == _OR:
         return a | b
-    if op == AluOp.AND:
+    if op == _AND:
         return a & b
-    if op == AluOp.XOR:
+    if op == _XOR:
         return a ^ b
-    if op == AluOp.LSH:
+    if op == _LSH:
         return None if b >= 32 else (a << b) & MASK
-    if op == AluOp.RSH:
+    if op == _RSH:
         return None if b >= 32 else a >> b
-    if op == AluOp.NEG:
+    if op == _NEG:
         return (-a) & MASK
     return None
+
+
+Effect = tuple  # (dest, vn, pure, minlen, insn): the fields of ``Step``, in order
 
 
 class Step:
@@ -133,12 +166,12 @@ class Step:
         self.insn = insn
 
 
-def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Step:
+def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Effect:
     vn = vals.number(("ld", size, off))
     if off >= ANCILLARY:  # Linux metadata, not packet bytes: may fail, proves no length
-        return Step(A, vn, False, minlen, ins)
-    end = off + WIDTH[size]
-    return Step(A, vn, end <= minlen, max(minlen, end), ins)
+        return (A, vn, False, minlen, ins)
+    end = off + _WIDTH[size]
+    return (A, vn, end <= minlen, max(minlen, end), ins)
 
 
 def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) -> Step:
@@ -147,68 +180,73 @@ def step(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) ->
     ``Step.insn`` may be a cheaper equivalent of ``ins`` (an indirect load at a known
     offset becomes absolute; an ALU op on a known X takes the constant).
     """
+    return Step(*effect(vals, regs, minlen, ins, where))
+
+
+def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) -> Effect:
+    """``step`` as a plain ``(dest, vn, pure, minlen, insn)`` tuple, for the hot loops."""
     code, _, _, k = ins
-    size = _ABS.get(code)
+    size = ABS_LOADS.get(code)
     if size is not None and k < ANCILLARY:  # the common case, inlined: ld/ldh/ldb [k]
-        end = k + WIDTH[size]
-        return Step(A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
+        end = k + _WIDTH[size]
+        return (A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
     cls = code & 7
-    if cls == Class.LD:
-        mode = bpf_mode(code)
-        if mode == Mode.IMM:
-            return Step(A, vals.of_const(k), True, minlen, ins)
-        if mode == Mode.ABS:
-            return _load_abs(vals, bpf_size(code), k, minlen, ins)
-        if mode == Mode.IND:
+    if cls == _LD:
+        mode = code & 0xE0
+        if mode == _IMM:
+            return (A, vals.of_const(k), True, minlen, ins)
+        if mode == _ABS:
+            return _load_abs(vals, code & 0x18, k, minlen, ins)
+        if mode == _IND:
             cx = vals.const.get(regs[X])
-            size = bpf_size(code)
-            if cx is not None and cx + k < _SMALL_OFFSET and size in WIDTH:
-                direct = Insn(Class.LD | Mode.ABS | size, 0, 0, cx + k)
+            size = code & 0x18
+            if cx is not None and cx + k < _SMALL_OFFSET and size in _WIDTH:
+                direct = Insn(_LD | _ABS | size, 0, 0, cx + k)
                 return _load_abs(vals, size, cx + k, minlen, direct)
-            return Step(A, vals.number(("ldi", size, k, regs[X])), False, minlen, ins)
-        if mode == Mode.MEM:
-            return Step(A, regs[reg_of_mem(k & 15)], True, minlen, ins)
-        if mode == Mode.LEN:
-            return Step(A, vals.number(("len",)), True, minlen, ins)
-        return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-    if cls == Class.LDX:
-        mode = bpf_mode(code)
-        if mode == Mode.IMM:
-            return Step(X, vals.of_const(k), True, minlen, ins)
-        if mode == Mode.MEM:
-            return Step(X, regs[reg_of_mem(k & 15)], True, minlen, ins)
-        if mode == Mode.LEN:
-            return Step(X, vals.number(("len",)), True, minlen, ins)
-        if mode == Mode.MSH:
+            return (A, vals.number(("ldi", size, k, regs[X])), False, minlen, ins)
+        if mode == _MEM:
+            return (A, regs[2 + (k & 15)], True, minlen, ins)
+        if mode == _LEN:
+            return (A, vals.number(("len",)), True, minlen, ins)
+        return (A, vals.number(("opaque",) + where), False, minlen, ins)
+    if cls == _LDX:
+        mode = code & 0xE0
+        if mode == _IMM:
+            return (X, vals.of_const(k), True, minlen, ins)
+        if mode == _MEM:
+            return (X, regs[2 + (k & 15)], True, minlen, ins)
+        if mode == _LEN:
+            return (X, vals.number(("len",)), True, minlen, ins)
+        if mode == _MSH:
             end = k + 1
-            return Step(X, vals.number(("msh", k)), end <= minlen, max(minlen, end), ins)
-        return Step(X, vals.number(("opaque",) + where), False, minlen, ins)
-    if cls == Class.ST:
-        return Step(reg_of_mem(k & 15), regs[A], True, minlen, ins)
-    if cls == Class.STX:
-        return Step(reg_of_mem(k & 15), regs[X], True, minlen, ins)
-    if cls == Class.ALU:
-        op = bpf_op(code)
-        if op == AluOp.NEG:
-            return Step(A, vals.alu(op, regs[A], regs[A]), True, minlen, ins)
-        if bpf_src(code) == Src.X:
+            return (X, vals.number(("msh", k)), end <= minlen, max(minlen, end), ins)
+        return (X, vals.number(("opaque",) + where), False, minlen, ins)
+    if cls == _ST:
+        return (2 + (k & 15), regs[A], True, minlen, ins)
+    if cls == _STX:
+        return (2 + (k & 15), regs[X], True, minlen, ins)
+    if cls == _ALU:
+        op = code & 0xF0
+        if op == _NEG:
+            return (A, vals.alu(op, regs[A], regs[A]), True, minlen, ins)
+        if code & _SRC_X:
             cx = vals.const.get(regs[X])
             if cx is None:
-                if op in (AluOp.DIV, AluOp.MOD):
-                    return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-                return Step(A, vals.alu(op, regs[A], regs[X]), True, minlen, ins)
-            if op in (AluOp.DIV, AluOp.MOD) and cx == 0:
-                return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-            ins = Insn(Class.ALU | op | Src.K, 0, 0, cx)
+                if op in _DIVIDES:
+                    return (A, vals.number(("opaque",) + where), False, minlen, ins)
+                return (A, vals.alu(op, regs[A], regs[X]), True, minlen, ins)
+            if op in _DIVIDES and cx == 0:
+                return (A, vals.number(("opaque",) + where), False, minlen, ins)
+            ins = Insn(_ALU | op, 0, 0, cx)  # Src.K is 0
             k = cx
-        if op in (AluOp.DIV, AluOp.MOD) and k == 0:
-            return Step(A, vals.number(("opaque",) + where), False, minlen, ins)
-        return Step(A, vals.alu(op, regs[A], vals.of_const(k)), True, minlen, ins)
-    if cls == Class.MISC:
-        if code & 0xF8 == MiscOp.TXA:
-            return Step(A, regs[X], True, minlen, ins)
-        return Step(X, regs[A], True, minlen, ins)
-    return Step(None, 0, False, minlen, ins)
+        if op in _DIVIDES and k == 0:
+            return (A, vals.number(("opaque",) + where), False, minlen, ins)
+        return (A, vals.alu(op, regs[A], vals.of_const(k)), True, minlen, ins)
+    if cls == _MISC:
+        if code & 0xF8 == _TXA:
+            return (A, regs[X], True, minlen, ins)
+        return (X, regs[A], True, minlen, ins)
+    return (None, 0, False, minlen, ins)
 
 
 @lru_cache(maxsize=4096)  # pure in the instruction, and on every pass's hot path

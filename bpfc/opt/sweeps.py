@@ -1,0 +1,118 @@
+"""A finished forward sweep, kept for the next pass while the graph stays exactly as it was.
+
+``thread_jumps`` and ``number_values`` both sweep the whole graph with ``dataflow.forward``,
+and on ordinary expressions most of their calls only confirm that there is nothing left
+to do, on a graph that no pass touched since the last sweep.  Such a call can replay the
+states the last sweep computed (the state on entry to each visited block and on each of
+its out edges) instead of recomputing them.  A ``Sweep`` is stamped with the shape of
+every block it covered (terminator, successors and statements); ``recall`` hands it out
+only while all of them, and the entry, are unchanged, which also means no block became
+reachable or unreachable since.  Any change at all (a pass returning True, or one that
+forgot to) makes ``recall`` return None, and the pass sweeps afresh.  The two passes
+themselves change graphs without changing their states (``number_values`` only rewrites
+statements into equivalents and drops branch edges no state followed; a threaded edge
+carries the very state a fresh sweep finds there), so they leave a sweep stamped for the
+graph they return.  ``tests/test_opt_sweeps.py`` checks the claim against fresh sweeps.
+
+Only small graphs are recorded: a sweep normally frees each state once its block is
+visited, and keeping all of them for a filter of thousands of tests would cost memory
+that grows with the size of the graph rather than its width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from weakref import WeakKeyDictionary
+
+from bpfc.opt.dataflow import State
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import Values
+
+MAX_BLOCKS = 256
+"""Graphs with more blocks than this are never recorded (see the module docstring)."""
+
+Edges = list[tuple[Block, State]]
+
+
+class Sweep:
+    """States of one forward sweep over a graph, valid while ``shape`` matches the graph."""
+
+    __slots__ = ("entry", "order", "shape", "vals", "entries", "edges", "live", "probes", "settled")
+
+    def __init__(
+        self,
+        graph: Graph,
+        order: list[Block],
+        vals: Values,
+        entries: dict[int, State],
+        edges: dict[int, Edges],
+    ) -> None:
+        self.vals = vals
+        self.entries = entries
+        self.edges = edges
+        self.stamp(graph, order)
+
+    def stamp(self, graph: Graph, order: list[Block]) -> None:
+        """Declare the sweep valid for the graph as it is now.
+
+        ``order`` lists every reachable block in a topological order; it may also hold
+        blocks a pass has since cut off (passes that only drop or move edges forward keep
+        the order they started with), which every user of a sweep tolerates.
+
+        A pass that rewrote statements without changing any state calls this again; what
+        was derived from the statements themselves is dropped then.
+        """
+        self.entry = graph.entry
+        self.order = order
+        self.shape = _shape(order)
+        self.live: dict[int, int] | None = None  # ``live_ins(order)``, once someone needs it
+        self.probes: dict[int, tuple | None] | None = None  # ``thread_jumps``' own summary
+        self.settled = False  # set by ``number_values`` once the graph is its own output
+
+
+def _shape(order: Sequence[Block]) -> list[tuple]:
+    return [(b.id, b.code, b.k, b.jt, b.jf, tuple(b.stmts)) for b in order]
+
+
+_SWEEPS: WeakKeyDictionary[Graph, Sweep] = WeakKeyDictionary()
+
+
+def worth_keeping(order: Sequence[Block]) -> bool:
+    """Whether a sweep over ``order`` should record its states at all (small graphs only).
+
+    Asked before sweeping: recording holds every state until the sweep ends, which on a
+    big graph is exactly the memory the sweep's design avoids.
+    """
+    return len(order) <= MAX_BLOCKS
+
+
+def remember(sweep: Sweep, graph: Graph) -> None:
+    """Keep ``sweep`` for the next pass on ``graph`` (small graphs only)."""
+    if worth_keeping(sweep.order):
+        _SWEEPS[graph] = sweep
+
+
+def forget(graph: Graph) -> None:
+    _SWEEPS.pop(graph, None)
+
+
+def recall(graph: Graph) -> Sweep | None:
+    """The last sweep kept for ``graph`` if the graph has not changed since, else None."""
+    sweep = _SWEEPS.get(graph)
+    if sweep is None:
+        return None
+    if graph.entry is sweep.entry and _shape(sweep.order) == sweep.shape:
+        return sweep
+    del _SWEEPS[graph]
+    return None
+
+
+def recording(entries: dict[int, State], edges: dict[int, Edges], visit):
+    """``visit`` for ``dataflow.forward`` that also records entry and out-edge states."""
+
+    def recorded(block: Block, state: State) -> Edges:
+        entries[block.id] = state
+        out = edges[block.id] = visit(block, state)
+        return out
+
+    return recorded
