@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from bpfc.errors import InternalError
 from bpfc.opt import (
     build_sets,
+    drop_recomputation,
     eliminate_dead,
     fold_offsets,
     merge_blocks,
@@ -28,6 +29,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("thread_jumps", thread_jumps.run),
     ("merge_blocks", merge_blocks.run),
     ("number_values", number_values.run),
+    ("drop_recomputation", drop_recomputation.run),
     ("eliminate_dead", eliminate_dead.run),
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
