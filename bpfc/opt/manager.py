@@ -18,6 +18,7 @@ from bpfc.opt import (
     fold_offsets,
     merge_blocks,
     number_values,
+    promote_scratch,
     simplify_tests,
     thread_jumps,
 )
@@ -30,6 +31,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("merge_blocks", merge_blocks.run),
     ("number_values", number_values.run),
     ("drop_recomputation", drop_recomputation.run),
+    ("promote_scratch", promote_scratch.run),
     ("eliminate_dead", eliminate_dead.run),
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),

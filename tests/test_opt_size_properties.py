@@ -1,0 +1,239 @@
+"""Property tests for the size passes: each one alone, and the whole pipeline, keep verdicts.
+
+``drop_recomputation``, ``promote_scratch`` and the bounded-X ``fold_offsets`` are each
+run alone on random programs shaped to trigger them (recomputed masked loads after
+tests; header lengths stored to scratch memory on several paths and reloaded into X,
+with X sometimes in use; a padded length plus an IP header length as an index base,
+sometimes a whole word that may be near 2**32), and on the generic random programs of
+``test_opt_properties``.  Every output must return what the input returns on the
+verify sample plus packets of every length up to past the furthest load.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_opt_properties import programs
+
+from bpfc.insn import Insn
+from bpfc.opt import optimize
+from bpfc.opt.interp import run
+from bpfc.opt.manager import PASSES
+from bpfc.opt.verify import sample
+
+BY_NAME = dict(PASSES)
+NEW = ("drop_recomputation", "promote_scratch", "fold_offsets")
+RET_K = Insn(0x06, 0, 0, 0x40000)
+RET_0 = Insn(0x06, 0, 0, 0)
+
+
+def _packets(prog: list[Insn], extra: list[bytes]) -> list[bytes]:
+    lengths = [bytes((i * 37 + 5) & 0xFF for i in range(n)) for n in range(0, 64, 3)]
+    return sample(prog, count=40) + lengths + [bytes(64), b"\xff" * 64] + extra
+
+
+def _same(prog: list[Insn], out: list[Insn], extra: list[bytes]) -> None:
+    assert len(out) <= len(prog)
+    for pkt in _packets(prog, extra):
+        assert run(out, pkt) == run(prog, pkt), (prog, out, pkt.hex())
+
+
+def _alone(name: str, prog: list[Insn]) -> list[Insn]:
+    return optimize(prog, passes=[(name, BY_NAME[name])], reject_empty=False)
+
+
+def _link(blocks: list[list[Insn]], tests: list[tuple[int, int]]) -> list[Insn]:
+    """Blocks each ending in a test whose targets are (block index, block index or -1/-2).
+
+    Target -1 is ``ret #0``, -2 ``ret #0x40000``; a block's statements come first, then
+    its ``jeq``/``jset`` (already in ``blocks`` with placeholder offsets) is patched.
+    """
+    starts, pos = [], 0
+    for b in blocks:
+        starts.append(pos)
+        pos += len(b)
+    ret0, retk = pos, pos + 1
+
+    def where(t: int) -> int:
+        return ret0 if t == -1 else retk if t == -2 else starts[t]
+
+    out: list[Insn] = []
+    for b, (t, f) in zip(blocks, tests, strict=True):
+        out += b[:-1]
+        here = len(out)
+        last = b[-1]
+        out.append(Insn(last.code, where(t) - here - 1, where(f) - here - 1, last.k))
+    return out + [RET_0, RET_K]
+
+
+MASKED = (
+    [Insn(0x30, 0, 0, 21), Insn(0x54, 0, 0, 0x1F)],  # ldb [21]; and #0x1f
+    [Insn(0x28, 0, 0, 4), Insn(0x54, 0, 0, 0xFF3F)],  # ldh [4]; and #0xff3f
+    [Insn(0x30, 0, 0, 0), Insn(0x54, 0, 0, 0xF0)],  # ldb [0]; and #0xf0
+    [Insn(0x30, 0, 0, 30), Insn(0x04, 0, 0, 3)],  # ldb [30]; add #3
+    [Insn(0x01, 0, 0, 2), Insn(0x50, 0, 0, 1), Insn(0x54, 0, 0, 0x7)],  # ldx #2; ldb [x+1]; and
+)
+
+
+@st.composite
+def recomputations(draw) -> list[Insn]:
+    """Tests on masked fields, often the same field as the block before (a recomputation)."""
+    n = draw(st.integers(2, 8))
+    blocks, tests = [], []
+    for i in range(n):
+        body = list(draw(st.sampled_from(MASKED)))
+        if draw(st.integers(0, 4)) == 0:
+            body.insert(draw(st.integers(0, len(body))), Insn(0x30, 0, 0, draw(st.integers(0, 40))))
+        code = draw(st.sampled_from((0x15, 0x15, 0x45, 0x25)))
+        blocks.append(body + [Insn(code, 0, 0, draw(st.integers(0, 0x20)))])
+        later = st.integers(i + 1, n - 1) if i + 1 < n else st.just(-1)
+        t = draw(st.one_of(st.just(-2), later))
+        f = draw(st.one_of(st.just(-1), later))
+        tests.append((t, f))
+    return _link(blocks, tests)
+
+
+@st.composite
+def scratch_programs(draw) -> list[Insn]:
+    """Header lengths stored to M[0]/M[1] on some paths, reloaded into X or A later."""
+    n = draw(st.integers(3, 9))
+    blocks, tests = [], []
+    for i in range(n):
+        body: list[Insn] = []
+        for _ in range(draw(st.integers(0, 3))):
+            slot = draw(st.integers(0, 1))
+            body.append(
+                draw(
+                    st.sampled_from(
+                        (
+                            Insn(0x00, 0, 0, draw(st.sampled_from((0x18, 0x1A, 0x1E)))),  # ld #c
+                            Insn(0x02, 0, 0, slot),  # st M[slot]
+                            Insn(0x03, 0, 0, slot),  # stx M[slot]
+                            Insn(0x61, 0, 0, slot),  # ldx M[slot]
+                            Insn(0x60, 0, 0, slot),  # ld M[slot]
+                            Insn(0xB1, 0, 0, 14),  # ldxb 4*([14]&0xf)
+                            Insn(0x07, 0, 0, 0),  # tax
+                            Insn(0x87, 0, 0, 0),  # txa
+                            Insn(0x50, 0, 0, 0),  # ldb [x + 0]
+                            Insn(0x48, 0, 0, 6),  # ldh [x + 6]
+                            Insn(0x30, 0, 0, 0),  # ldb [0]
+                            Insn(0x04, 0, 0, 2),  # add #2
+                        )
+                    )
+                )
+            )
+        blocks.append(
+            body + [Insn(draw(st.sampled_from((0x15, 0x45))), 0, 0, draw(st.integers(0, 8)))]
+        )
+        later = st.integers(i + 1, n - 1) if i + 1 < n else st.just(-1)
+        tests.append((draw(st.one_of(st.just(-2), later)), draw(st.one_of(st.just(-1), later))))
+    prefix = [Insn(0x00, 0, 0, 0x18), Insn(0x02, 0, 0, 0), Insn(0x02, 0, 0, 1)]
+    blocks[0] = prefix + blocks[0]
+    return _link(blocks, tests)
+
+
+CONSTANTS = (0, 1, 0xAB, 0x7FFF, 0xFFFFFFF0)
+
+
+@st.composite
+def indexed(draw) -> list[Insn]:
+    """``X = base + IP header length; X = X + c; ldb [x + k]``: fold only when X is bounded."""
+    base = draw(
+        st.sampled_from(
+            (
+                [Insn(0x30, 0, 0, 0), Insn(0x04, 0, 0, 3), Insn(0x54, 0, 0, 0xFFFFFFFC)],
+                [Insn(0x28, 0, 0, 0)],  # ldh [0]
+                [Insn(0x20, 0, 0, 0)],  # ld [0]: may be near 2**32
+                [Insn(0x00, 0, 0, 0xFFFFFFF0)],  # ld #big
+            )
+        )
+    )
+    hdr = [Insn(0x50, 0, 0, 0), Insn(0x54, 0, 0, 0xF), Insn(0x64, 0, 0, 2), Insn(0x0C, 0, 0, 0)]
+    c = draw(st.sampled_from(CONSTANTS))
+    k = draw(st.sampled_from((0, 2, 9)))
+    body = base + [Insn(0x07, 0, 0, 0)]
+    if draw(st.booleans()):
+        body += hdr + [Insn(0x07, 0, 0, 0)]
+    body += [Insn(0x00, 0, 0, c), Insn(0x0C, 0, 0, 0), Insn(0x07, 0, 0, 0)]
+    body += [Insn(draw(st.sampled_from((0x50, 0x48, 0x40))), 0, 0, k)]
+    test = draw(st.sampled_from((Insn(0x35, 0, 0, 0), Insn(0x15, 0, 0, 1))))  # jge #0: any value
+    return _link([body + [test]], [(-2, -1)])
+
+
+def _short_and_planted(prog: list[Insn]) -> list[bytes]:
+    """Short IP headers, and first words just below 2**32 - c (X + c wraps to a small offset)."""
+    out = []
+    for c in CONSTANTS:
+        for d in (0, 1, 5):
+            word = ((1 << 32) - c + d) & 0xFFFFFFFF
+            out.append(word.to_bytes(4, "big") + bytes(range(1, 30)))
+    for first in (0, 1, 4, 0xFF):
+        for n in (8, 12, 20, 40, 200, 300):
+            data = bytearray((i * 11) & 0xFF for i in range(n))
+            data[0] = first
+            if n > 4:
+                data[4] = 0x45
+            out.append(bytes(data))
+    return out
+
+
+@given(recomputations())
+def test_drop_recomputation_alone_keeps_verdicts(prog):
+    _same(prog, _alone("drop_recomputation", prog), [])
+
+
+@given(recomputations())
+def test_pipeline_on_recomputations(prog):
+    _same(prog, optimize(prog, reject_empty=False), [])
+
+
+@given(scratch_programs())
+def test_promote_scratch_alone_keeps_verdicts(prog):
+    _same(prog, _alone("promote_scratch", prog), [])
+
+
+@given(scratch_programs())
+def test_pipeline_on_scratch_programs(prog):
+    _same(prog, optimize(prog, reject_empty=False), [])
+
+
+@given(indexed())
+def test_fold_offsets_alone_keeps_verdicts(prog):
+    _same(prog, _alone("fold_offsets", prog), _short_and_planted(prog))
+
+
+@given(st.sampled_from(NEW), programs())
+def test_each_new_pass_alone_on_random_programs(name, prog):
+    _same(prog, _alone(name, prog), [])
+
+
+def test_recomputation_is_dropped():
+    """The isis shape: three tests of ``[21] & 0x1f`` load and mask once."""
+    prog = _link(
+        [MASKED[0] + [Insn(0x15, 0, 0, c)] for c in (0x1A, 0x18, 0x12)],
+        [(-2, 1), (-2, 2), (-2, -1)],
+    )
+    out = optimize(prog, reject_empty=False)
+    assert len(out) == 7  # ldb, and, three jeq, two ret
+    _same(prog, out, [])
+
+
+def test_scratch_header_length_lives_in_x():
+    """802.11: ``ld #0x18; st M[0]`` / ``ld #0x1a; st M[0]`` / ``ldx M[0]`` -> two ``ldx #``."""
+    prog = _link(
+        [
+            [
+                Insn(0x00, 0, 0, 0x18),
+                Insn(0x02, 0, 0, 0),
+                Insn(0x30, 0, 0, 0),
+                Insn(0x45, 0, 0, 0x80),
+            ],
+            [Insn(0x00, 0, 0, 0x1A), Insn(0x02, 0, 0, 0), Insn(0x15, 0, 0, 0)],
+            [Insn(0x61, 0, 0, 0), Insn(0x48, 0, 0, 6), Insn(0x15, 0, 0, 0x800)],
+        ],
+        [(1, 2), (2, 2), (-2, -1)],
+    )
+    out = optimize(prog, reject_empty=False)
+    assert Insn(0x01, 0, 0, 0x18) in out and Insn(0x01, 0, 0, 0x1A) in out
+    assert not any(i.code in (0x02, 0x61) for i in out)  # no st, no ldx M[]
+    _same(prog, out, [])
