@@ -1,9 +1,10 @@
 """Property tests for the size passes: each one alone, and the whole pipeline, keep verdicts.
 
-``drop_recomputation``, ``promote_scratch`` and the bounded-X ``fold_offsets`` are each
-run alone on random programs shaped to trigger them (recomputed masked loads after
-tests; header lengths stored to scratch memory on several paths and reloaded into X,
-with X sometimes in use; a padded length plus an IP header length as an index base,
+``drop_recomputation``, ``promote_scratch``, ``drop_covered_loads`` and the bounded-X
+``fold_offsets`` are each run alone on random programs shaped to trigger them
+(recomputed masked loads after tests; header lengths stored to scratch memory on
+several paths and reloaded into X, with X sometimes in use; indirect loads repeated
+from bases of every size; a padded length plus an IP header length as an index base,
 sometimes a whole word that may be near 2**32), and on the generic random programs of
 ``test_opt_properties``.  Every output must return what the input returns on the
 verify sample plus packets of every length up to past the furthest load.
@@ -20,9 +21,10 @@ from bpfc.opt import optimize
 from bpfc.opt.interp import run
 from bpfc.opt.manager import PASSES
 from bpfc.opt.verify import sample
+from bpfc.vm.interp import interpret
 
 BY_NAME = dict(PASSES)
-NEW = ("drop_recomputation", "promote_scratch", "fold_offsets")
+NEW = ("drop_recomputation", "promote_scratch", "fold_offsets", "drop_covered_loads")
 RET_K = Insn(0x06, 0, 0, 0x40000)
 RET_0 = Insn(0x06, 0, 0, 0)
 
@@ -237,3 +239,59 @@ def test_scratch_header_length_lives_in_x():
     assert Insn(0x01, 0, 0, 0x18) in out and Insn(0x01, 0, 0, 0x1A) in out
     assert not any(i.code in (0x02, 0x61) for i in out)  # no st, no ldx M[]
     _same(prog, out, [])
+
+
+BASES = (
+    Insn(0x30, 0, 0, 2),  # ldb [2]
+    Insn(0x28, 0, 0, 2),  # ldh [2]
+    Insn(0x20, 0, 0, 2),  # ld [2]: may be near 2**32
+    Insn(0xB1, 0, 0, 0),  # ldxb 4*([0]&0xf)
+)
+
+
+@st.composite
+def covered_loads(draw) -> list[Insn]:
+    """Indirect loads from one or two bases, many dead, along branching paths."""
+    n = draw(st.integers(2, 7))
+    blocks, tests = [], []
+    for i in range(n):
+        body: list[Insn] = []
+        for _ in range(draw(st.integers(1, 4))):
+            if draw(st.integers(0, 5)) == 0:
+                base = draw(st.sampled_from(BASES))
+                body += [base] if base.code == 0xB1 else [base, Insn(0x07, 0, 0, 0)]
+            size = draw(st.sampled_from((0x40, 0x48, 0x50)))
+            body.append(Insn(size, 0, 0, draw(st.integers(0, 12))))
+        code = draw(st.sampled_from((0x15, 0x35, 0x45)))
+        blocks.append(body + [Insn(code, 0, 0, draw(st.integers(0, 3)))])
+        later = st.integers(i + 1, n - 1) if i + 1 < n else st.just(-1)
+        tests.append((draw(st.one_of(st.just(-2), later)), draw(st.one_of(st.just(-1), later))))
+    blocks[0] = [draw(st.sampled_from(BASES))] + ([Insn(0x07, 0, 0, 0)]) + blocks[0]
+    return _link(blocks, tests)
+
+
+def _big_bases() -> list[bytes]:
+    """Packets whose word at [2] is near 2**32 or in Linux's negative offset space."""
+    out = []
+    for word in (0xFFFFFFFF, 0xFFFFFFF8, 0xFFF00000, 0xFFEFFFFA, 0xFFEFFFF8, 0x80000000, 3, 0):
+        for n in (6, 12, 20, 30):
+            out.append((b"\x45\x00" + word.to_bytes(4, "big") + bytes(range(1, 40)))[:n])
+    return out
+
+
+def _same_on_linux(prog: list[Insn], out: list[Insn]) -> None:
+    """Linux reads offsets from 2**31 up as negative (SKF_NET_OFF/SKF_LL_OFF): same there."""
+    for pkt in _big_bases():
+        assert interpret(out, pkt, None, True, {}) == interpret(prog, pkt, None, True, {})
+
+
+@given(covered_loads())
+def test_drop_covered_loads_alone_keeps_verdicts(prog):
+    out = _alone("drop_covered_loads", prog)
+    _same(prog, out, _big_bases())
+    _same_on_linux(prog, out)
+
+
+@given(covered_loads())
+def test_pipeline_on_covered_loads(prog):
+    _same(prog, optimize(prog, reject_empty=False), _big_bases())

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from bpfc.errors import InternalError
 from bpfc.opt import (
     build_sets,
+    drop_covered_loads,
     drop_recomputation,
     eliminate_dead,
     fold_offsets,
@@ -33,6 +34,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("drop_recomputation", drop_recomputation.run),
     ("promote_scratch", promote_scratch.run),
     ("eliminate_dead", eliminate_dead.run),
+    ("drop_covered_loads", drop_covered_loads.run),
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("build_sets", build_sets.run),
