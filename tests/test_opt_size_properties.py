@@ -169,6 +169,7 @@ def _short_and_planted(prog: list[Insn]) -> list[bytes]:
         for d in (0, 1, 5):
             word = ((1 << 32) - c + d) & 0xFFFFFFFF
             out.append(word.to_bytes(4, "big") + bytes(range(1, 30)))
+            out.append(word.to_bytes(4, "big") + bytes(range(0xC5, 0xE0)))  # [4] has 0x80
     for first in (0, 1, 4, 0xFF):
         for n in (8, 12, 20, 40, 200, 300):
             data = bytearray((i * 11) & 0xFF for i in range(n))
@@ -295,3 +296,33 @@ def test_drop_covered_loads_alone_keeps_verdicts(prog):
 @given(covered_loads())
 def test_pipeline_on_covered_loads(prog):
     _same(prog, optimize(prog, reject_empty=False), _big_bases())
+
+
+X_SOURCES = (
+    [Insn(0x01, 0, 0, 0x18)],  # ldx #0x18
+    [Insn(0x01, 0, 0, 0x1A)],  # ldx #0x1a
+    [Insn(0x30, 0, 0, 0), Insn(0x07, 0, 0, 0)],  # ldb [0]; tax
+    [Insn(0x20, 0, 0, 0), Insn(0x07, 0, 0, 0)],  # ld [0]; tax: may be near 2**32
+    [Insn(0x61, 0, 0, 5)],  # ldx M[5]: never stored
+)
+
+
+@st.composite
+def joined_index(draw) -> list[Insn]:
+    """X set differently on two paths, then ``ld #c; add x; tax; ld [x + k]`` where they meet."""
+    first, second = draw(st.sampled_from(X_SOURCES)), draw(st.sampled_from(X_SOURCES))
+    c = draw(st.sampled_from(CONSTANTS))
+    use = [Insn(0x00, 0, 0, c), Insn(0x0C, 0, 0, 0), Insn(0x07, 0, 0, 0)]
+    use.append(Insn(draw(st.sampled_from((0x50, 0x48, 0x40))), 0, 0, draw(st.sampled_from((0, 8)))))
+    blocks = [
+        first + [Insn(0x30, 0, 0, 4), Insn(0x45, 0, 0, 0x80)],
+        second + [Insn(0x15, 0, 0, 0)],
+        use + [Insn(0x35, 0, 0, 0)],
+    ]
+    return _link(blocks, [(1, 2), (2, 2), (-2, -1)])
+
+
+@given(joined_index())
+def test_fold_offsets_through_a_join_keeps_verdicts(prog):
+    _same(prog, _alone("fold_offsets", prog), _short_and_planted(prog))
+    _same(prog, optimize(prog, reject_empty=False), _short_and_planted(prog))

@@ -10,7 +10,7 @@ on every edge, the furthest end proven per value number of X (the minimum over j
 paths, keys on all of them only) and removes a dead indirect load it covers.  802.11
 radio-header programs reload ``ldx M[0]; ldb [x + 0]`` only to make that check again.
 
-X must be small (``bounds.upper_bound`` plus the end below 2**28): then X + k never
+X must be small (``bounds.Bounds`` plus the end below 2**28): then X + k never
 wraps, and Linux's negative offsets (SKF_NET_OFF ...) cannot be reached, so "fits in
 the packet" means the same to every interpreter.
 """
@@ -18,7 +18,7 @@ the packet" means the same to every interpreter.
 from __future__ import annotations
 
 from bpfc.insn import Class, Insn, Mode
-from bpfc.opt.bounds import upper_bound
+from bpfc.opt.bounds import Bounds
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, term_uses
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import WIDTH, A, Values, X, defines, step, uses
@@ -61,6 +61,7 @@ def run(graph: Graph) -> bool:
         return False
     live = live_ins(order)
     vals = Values()
+    bounds = Bounds(vals)
     incoming: dict[int, Proven] = {}
     changed = False
 
@@ -77,7 +78,7 @@ def run(graph: Graph) -> bool:
                 base = regs[X]
                 covered = proven.get(base, -1) >= end
                 if covered and not after[i] & (1 << A):
-                    if upper_bound(vals, base) < _SMALL - end:
+                    if bounds.of(base) < _SMALL - end:
                         changed = True
                         continue  # dead and cannot fail: A keeps its older value
                 proven[base] = max(proven.get(base, 0), end)

@@ -14,7 +14,7 @@ most 60 after ``ldxb 4*([k]&0xf)``, at most 258 + 60 after PFLOG's ``(ldb [0] + 
 from __future__ import annotations
 
 from bpfc.insn import AluOp, Class, Insn, MiscOp, Mode, bpf_class, bpf_mode
-from bpfc.opt.bounds import upper_bound
+from bpfc.opt.bounds import Bounds
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block, term_uses
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import Values, X, defines, step, uses
@@ -23,7 +23,7 @@ TAX = Class.MISC | MiscOp.TAX
 _LIMIT = 0x10000000
 
 
-def _small_sum(vals: Values, vn_a: int, vn_x: int) -> int | None:
+def _small_sum(vals: Values, bounds: Bounds, vn_a: int, vn_x: int) -> int | None:
     """The constant c when A == X + c and X + c stays small (no wrap-around), else None."""
     key = vals.keys[vn_a]
     if key[0] != "alu" or key[1] != AluOp.ADD:
@@ -33,17 +33,17 @@ def _small_sum(vals: Values, vn_a: int, vn_x: int) -> int | None:
     if other is None:
         return None
     c = vals.const.get(other)
-    if c is None or c >= _LIMIT or upper_bound(vals, vn_x) >= _LIMIT - c:
+    if c is None or c >= _LIMIT or bounds.of(vn_x) >= _LIMIT - c:
         return None
     return c
 
 
-def _fold(vals: Values, block: Block, entry: State, live_out: int) -> bool:
+def _fold(vals: Values, bounds: Bounds, block: Block, entry: State, live_out: int) -> bool:
     regs = list(entry.regs)
     stmts = block.stmts
     for i, ins in enumerate(stmts):
         if ins.code == TAX:
-            c = _small_sum(vals, regs[0], regs[X])
+            c = _small_sum(vals, bounds, regs[0], regs[X])
             if c is not None and _rewrite(block, i, c, live_out):
                 return True
         s = step(vals, regs, 1 << 32, ins, (block.id, i))
@@ -81,17 +81,30 @@ def run(graph: Graph) -> bool:
         return False
     live = live_ins(order)
     vals = Values()
+    bounds = Bounds(vals)
+    incoming: dict[int, list[int]] = {}  # block id -> per register, the largest bound in
     changed = False
 
     def visit(block: Block, state: State):
         nonlocal changed
+        entry = incoming.pop(block.id, None)
+        if entry is not None:  # a register that differs by path: the largest bound of all
+            for i, vn in enumerate(state.regs):
+                if vals.keys[vn][0] == "phi":
+                    bounds.assume(vn, entry[i])
         if any(ins.code == TAX for ins in block.stmts):
             out = 0
             for succ in block.succs():
                 out |= live[succ.id]
-            if _fold(vals, block, state, out):
+            if _fold(vals, bounds, block, state, out):
                 changed = True
-        return out_edges(vals, block, run_block(vals, block, state))
+        edges = out_edges(vals, block, run_block(vals, block, state))
+        if edges:
+            here = [bounds.of(vn) for vn in edges[0][1].regs]
+            for succ, _ in edges:
+                prev = incoming.get(succ.id)
+                incoming[succ.id] = here if prev is None else list(map(max, prev, here))
+        return edges
 
     forward(graph, order, vals, visit)
     return changed
