@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_opt_properties import programs
+from test_opt_properties import chains, programs
 
 from bpfc.insn import Insn
 from bpfc.opt import optimize
@@ -326,3 +326,27 @@ def joined_index(draw) -> list[Insn]:
 def test_fold_offsets_through_a_join_keeps_verdicts(prog):
     _same(prog, _alone("fold_offsets", prog), _short_and_planted(prog))
     _same(prog, optimize(prog, reject_empty=False), _short_and_planted(prog))
+
+
+@given(chains(), st.lists(st.binary(min_size=0, max_size=14), min_size=1, max_size=30))
+def test_negated_set_membership_keeps_verdicts(prog, extra):
+    """``not host a and not host b``: a match rejects, so the chain is regrouped whole."""
+    prog = prog[:-2] + [RET_0, Insn(0x06, 0, 0, 1)]
+    out = optimize(prog, reject_empty=False)
+    assert len(out) <= len(prog)
+    for pkt in sample(prog, count=40) + extra + [bytes(range(n)) for n in range(16)]:
+        assert run(out, pkt) == run(prog, pkt), (prog, out, pkt.hex())
+
+
+def test_negated_chain_is_regrouped_from_the_start():
+    """Fields [2] and [6] alternate; with ``ret #0`` on a match both sets are grouped."""
+    tests = []
+    for c in (1, 2, 3):
+        tests += [
+            [Insn(0x20, 0, 0, 2), Insn(0x15, 0, 0, c)],
+            [Insn(0x20, 0, 0, 6), Insn(0x15, 0, 0, c)],
+        ]
+    prog = _link(tests, [(-1, i + 1) for i in range(5)] + [(-1, -2)])
+    out = optimize(prog, reject_empty=False)
+    assert sum(1 for i in out if i.code == 0x20) == 2  # each field loaded once
+    _same(prog, out, [bytes(range(n)) for n in range(12)])
