@@ -24,7 +24,14 @@ from bpfc.opt.verify import sample
 from bpfc.vm.interp import interpret
 
 BY_NAME = dict(PASSES)
-NEW = ("drop_recomputation", "promote_scratch", "fold_offsets", "drop_covered_loads")
+NEW = (
+    "drop_recomputation",
+    "promote_scratch",
+    "fold_offsets",
+    "drop_covered_loads",
+    "hoist_tests",
+    "build_sets",
+)
 RET_K = Insn(0x06, 0, 0, 0x40000)
 RET_0 = Insn(0x06, 0, 0, 0)
 
@@ -350,3 +357,73 @@ def test_negated_chain_is_regrouped_from_the_start():
     out = optimize(prog, reject_empty=False)
     assert sum(1 for i in out if i.code == 0x20) == 2  # each field loaded once
     _same(prog, out, [bytes(range(n)) for n in range(12)])
+
+
+WORDS = (Insn(0x20, 0, 0, 2), Insn(0x20, 0, 0, 6), Insn(0x28, 0, 0, 10), Insn(0x30, 0, 0, 1))
+
+
+@st.composite
+def conjunctions(draw) -> list[Insn]:
+    """Tests on reloaded fields, one edge of most going to ``ret #0``; exits may read A."""
+    n = draw(st.integers(2, 7))
+    blocks, tests = [], []
+    for i in range(n):
+        body = [draw(st.sampled_from(WORDS))] if draw(st.integers(0, 3)) else []
+        if draw(st.integers(0, 3)) == 0:  # a dead load that may fail, or a new X, first
+            extra = (Insn(0x30, 0, 0, 30), Insn(0x01, 0, 0, 1), Insn(0x01, 0, 0, 0x0203))
+            body.insert(0, draw(st.sampled_from(extra)))
+        code = draw(st.sampled_from((0x15, 0x15, 0x25, 0x1D)))  # jeq, jgt, jeq x
+        body.append(Insn(code, 0, 0, draw(st.sampled_from((0, 1, 2, 0x0203)))))
+        if i == 0:
+            body.insert(0, Insn(0x01, 0, 0, draw(st.integers(0, 3))))  # ldx #n
+        nxt = draw(st.integers(i + 1, n - 1)) if i + 1 < n else -2
+        other = draw(st.sampled_from((-1, -1, -1, nxt)))
+        tests.append(draw(st.sampled_from(((nxt, other), (other, nxt)))))
+        blocks.append(body)
+    prog = _link(blocks, tests)
+    if draw(st.booleans()):
+        prog[-1] = Insn(0x16, 0, 0, 0)  # ret a: the registers at the exit matter
+    return prog
+
+
+@given(conjunctions())
+def test_hoist_tests_alone_keeps_verdicts(prog):
+    _same(prog, _alone("hoist_tests", prog), [bytes([1, 2, 0, 1, 2, 3] * n) for n in range(4)])
+
+
+@given(conjunctions())
+def test_pipeline_on_conjunctions(prog):
+    _same(prog, optimize(prog, reject_empty=False), [])
+
+
+def _hoist_case(c_stmts: list[Insn], c_test: Insn) -> list[Insn]:
+    """``ld [2]; jeq #1`` / ``ld [6]; jeq #2`` / C: every failure goes to ``ret #0``."""
+    return _link(
+        [
+            [Insn(0x20, 0, 0, 2), Insn(0x15, 0, 0, 1)],
+            [Insn(0x20, 0, 0, 6), Insn(0x15, 0, 0, 2)],
+            c_stmts + [c_test],
+        ],
+        [(1, -1), (2, -1), (-2, -1)],
+    )
+
+
+def test_hoist_keeps_a_load_that_may_fail():
+    prog = _hoist_case([Insn(0x30, 0, 0, 30), Insn(0x20, 0, 0, 2)], Insn(0x25, 0, 0, 0))
+    pkt = bytes([0, 0, 0, 0, 0, 1, 0, 0, 0, 2])  # [2] = 1, [6] = 2, nothing at [30]
+    assert run(prog, pkt) == 0
+    assert run(_alone("hoist_tests", prog), pkt) == 0
+
+
+def test_hoist_needs_the_same_x():
+    prog = _hoist_case([Insn(0x01, 0, 0, 1), Insn(0x20, 0, 0, 2)], Insn(0x1D, 0, 0, 0))
+    pkt = bytes([0, 0, 0, 0, 0, 1, 0, 0, 0, 2])  # [2] == 1 == X after ldx #1, X is 0 before
+    assert run(prog, pkt) == 0x40000
+    assert run(_alone("hoist_tests", prog), pkt) == 0x40000
+
+
+def test_hoist_drops_the_reload():
+    prog = _hoist_case([Insn(0x20, 0, 0, 2)], Insn(0x25, 0, 0, 0))
+    out = _alone("hoist_tests", prog)
+    assert sum(1 for i in out if i == Insn(0x20, 0, 0, 2)) == 1
+    _same(prog, out, [bytes([0, 0, 0, 0, 0, 1, 0, 0, 0, 2])])

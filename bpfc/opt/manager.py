@@ -17,6 +17,7 @@ from bpfc.opt import (
     drop_recomputation,
     eliminate_dead,
     fold_offsets,
+    hoist_tests,
     merge_blocks,
     number_values,
     promote_scratch,
@@ -36,6 +37,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("eliminate_dead", eliminate_dead.run),
     ("drop_covered_loads", drop_covered_loads.run),
     ("simplify_tests", simplify_tests.run),
+    ("hoist_tests", hoist_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("build_sets", build_sets.run),
 )
