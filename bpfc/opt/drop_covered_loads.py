@@ -60,6 +60,15 @@ def run(graph: Graph) -> bool:
     if not any(_end(ins) is not None for block in order for ins in block.stmts):
         return False
     live = live_ins(order)
+    afters = {}
+    for block in order:  # only a dead indirect load can go: find one before the sweep
+        if any(_end(ins) is not None for ins in block.stmts):
+            after = _live_after(block, live)
+            pairs = zip(block.stmts, after, strict=True)
+            if any(_end(ins) is not None and not a & (1 << A) for ins, a in pairs):
+                afters[block.id] = after
+    if not afters:
+        return False
     vals = Values()
     bounds = Bounds(vals)
     incoming: dict[int, Proven] = {}
@@ -70,7 +79,7 @@ def run(graph: Graph) -> bool:
         proven = dict(incoming.pop(block.id, {}))
         regs = list(state.regs)
         minlen = state.minlen
-        after = _live_after(block, live) if block.stmts else []
+        after = afters.get(block.id) or [1 << A] * len(block.stmts)  # no dead load here
         kept: list[Insn] = []
         for i, ins in enumerate(block.stmts):
             end = _end(ins)

@@ -18,9 +18,9 @@ the last statement that could fail.
 
 from __future__ import annotations
 
-from bpfc.opt.dataflow import State, forward, out_edges
+from bpfc.opt.dataflow import State, forward, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import Values, step
+from bpfc.opt.values import Values, defines, step
 
 
 def _drop(vals: Values, block: Block, state: State) -> tuple[list, State]:
@@ -48,19 +48,34 @@ def _drop(vals: Values, block: Block, state: State) -> tuple[list, State]:
     return kept, State(tuple(regs), state.facts, minlen)
 
 
+def _candidate(block: Block) -> bool:
+    """A run that restores every register writes some register twice (a single statement
+    that rewrites a register's own value is ``number_values``' job): a cheap pre-filter."""
+    seen = 0
+    for ins in block.stmts:
+        bit = 1 << defines(ins)
+        if seen & bit:
+            return True
+        seen |= bit
+    return False
+
+
 def run(graph: Graph) -> bool:
+    order = graph.order()
+    if not any(len(block.stmts) > 1 and _candidate(block) for block in order):
+        return False
     vals = Values()
     changed = False
 
     def visit(block: Block, state: State):
         nonlocal changed
-        if not block.stmts:
-            return out_edges(vals, block, state)
+        if len(block.stmts) < 2 or not _candidate(block):
+            return out_edges(vals, block, run_block(vals, block, state))
         kept, after = _drop(vals, block, state)
         if len(kept) != len(block.stmts):
             block.stmts = kept
             changed = True
         return out_edges(vals, block, after)
 
-    forward(graph, graph.order(), vals, visit)
+    forward(graph, order, vals, visit)
     return changed

@@ -76,9 +76,22 @@ def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
     b.jt, b.jf = (second, reject_c) if c_true else (reject_c, second)
 
 
+def _candidate(block: Block, preds: dict[int, list[Block]]) -> Block | None:
+    """The C of a B -> C pair of the required shape (value conditions not checked yet)."""
+    found = _other(block)
+    if found is None:
+        return None
+    c = found[0]
+    if not c.stmts or len(preds[c.id]) != 1 or _other(c) is None:
+        return None
+    return c
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
     preds = graph.preds(order)
+    if not any(_candidate(block, preds) is not None for block in order):
+        return False
     live = live_ins(order)
     vals = Values()
     done = False
@@ -87,18 +100,11 @@ def run(graph: Graph) -> bool:
         nonlocal done
         if done:
             return []
-        found = _other(block)
-        if found is not None:
-            c, c_is_true = found
-            if (
-                c.stmts
-                and len(preds[c.id]) == 1
-                and _other(c) is not None
-                and _hoistable(vals, block, c, state, live)
-            ):
-                _rewrite(graph, block, c_is_true, c)
-                done = True
-                return []
+        c = _candidate(block, preds)
+        if c is not None and _hoistable(vals, block, c, state, live):
+            _rewrite(graph, block, c is block.jt, c)
+            done = True
+            return []
         return out_edges(vals, block, run_block(vals, block, state))
 
     forward(graph, order, vals, visit)
