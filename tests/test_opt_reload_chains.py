@@ -1,4 +1,4 @@
-"""Property tests for the passes that remove reloads: drop_no_ops and reorder_tests.
+"""Property tests for the passes that remove reloads: drop_no_ops and hoist_tests.
 
 Random programs shaped like what filters compile to: chains of "load a header field
 (maybe masked, maybe through X), compare, branch" units from a small pool of fields
@@ -84,8 +84,8 @@ def test_drop_no_ops_alone_keeps_verdicts(prog):
 
 
 @given(chains())
-def test_reorder_tests_alone_keeps_verdicts(prog):
-    out = optimize(prog, passes=[("reorder_tests", BY_NAME["reorder_tests"])], reject_empty=False)
+def test_hoist_tests_alone_keeps_verdicts(prog):
+    out = optimize(prog, passes=[("hoist_tests", BY_NAME["hoist_tests"])], reject_empty=False)
     _same(prog, out)
 
 

@@ -13,17 +13,22 @@ a packet too short for the second field must still be rejected by the first test
 that loads it.  The chain is therefore kept as is up to the first test of its last
 distinct field (the *prefix*); after that every load has succeeded once and the
 remaining tests are pure and may be reordered.  A must be dead at both exits.
+When the shared true target is ``ret #0`` (``not host a and not host b``, the
+``gateway`` primitive) there is no prefix: a match and a failing load both return 0,
+and the false exit is reached only when every field loaded and no test matched, in
+any order, so the whole chain is regrouped.
 """
 
 from __future__ import annotations
 
-from bpfc.insn import Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode
+from bpfc.insn import Class, Insn, JmpOp, Mode, RVal, Src, bpf_class, bpf_mode
 from bpfc.opt.dataflow import live_ins
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A
 
 JEQ = Class.JMP | JmpOp.JEQ | Src.K
 JGE = Class.JMP | JmpOp.JGE | Src.K
+RET_K = Class.RET | RVal.K
 LEAF = 8
 TREE_MIN = 64
 
@@ -61,6 +66,11 @@ def _chain(head: Block, preds: dict[int, list[Block]]) -> list[Block]:
     return chain
 
 
+def _rejects(block: Block) -> bool:
+    """A bare ``ret #0``."""
+    return block.code == RET_K and block.k == 0 and not block.stmts
+
+
 def _tree(graph: Graph, values: list[int], yes: Block, no: Block) -> Block:
     if len(values) <= LEAF:
         nxt = no
@@ -92,6 +102,8 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
     # has succeeded once, so that test and all later ones may be regrouped, starting
     # with the group of the field it just loaded.
     cut = next(i for i, t in enumerate(tests) if t[0] == loads[-1])
+    if _rejects(yes):
+        cut = 0  # a match and a failing load both return 0: any order gives the same verdict
     prefix, rest = tests[:cut], tests[cut:]
     groups: dict[Insn | None, list[int]] = {ld: [] for ld in [loads[-1]] + loads[:-1]}
     seen = set(prefix)

@@ -140,7 +140,18 @@ def decided(
     if ca is not None:
         return F.evaluate(code & 0xF0, ca, c)
     fact = facts.get(va)
-    return None if fact is None else F.decide(fact, code & 0xF0, c)
+    found = None if fact is None else F.decide(fact, code & 0xF0, c)
+    if found is None:  # v & m: what is known about v may decide it (802.11 frame types)
+        key = vals.keys[va]
+        if key[0] == "alu" and key[1] == 0x50:  # AluOp.AND, operands in either order
+            m, inner = vals.const.get(key[3]), facts.get(key[2])
+            if m is None:
+                m, inner = vals.const.get(key[2]), facts.get(key[3])
+            if m is not None and inner is not None:
+                derived = F.masked(inner, m)
+                if derived is not None:
+                    return F.decide(derived, code & 0xF0, c)
+    return found
 
 
 def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:

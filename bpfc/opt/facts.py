@@ -7,6 +7,10 @@ known to intersect it (from a true ``jset``).  Facts are immutable tuples; refin
 and merging build new ones.  The sets are capped so that long ``or`` chains stay
 linear (losing a little precision, never soundness).
 
+``masked`` derives a fact about ``v & c`` from the fact about ``v``: after ``jset #0x8``
+true and ``jset #0x4`` false on ``[0]``, the test ``[0] & 0xc == 8`` is decided even
+though nothing was ever learnt about the masked value itself (802.11 frame types).
+
 Note the ``jset #0xffffffff`` trap: it is true exactly when the value is nonzero, so
 it is decided only by a fact that excludes zero (or pins the value).
 """
@@ -132,3 +136,27 @@ def merge(a: Fact, b: Fact) -> Fact:
         a.zero & b.zero,
         tuple(m for m in a.nz if m in b.nz),
     )
+
+
+def known_ones(f: Fact) -> int:
+    """Bits known to be set: a true ``jset`` with a single-bit mask sets that bit."""
+    ones = 0
+    for m in f.nz:
+        if m and m & (m - 1) == 0:
+            ones |= m
+    return ones
+
+
+def masked(f: Fact, c: int) -> Fact | None:
+    """What ``f`` says about ``v & c`` (None when it says nothing useful)."""
+    ones = known_ones(f) & c
+    zero = (f.zero | ~c) & MASK
+    # (a finite set of values of v would give one of v & c too; left out on purpose: it
+    # proves ``ip host 10.0.0.1 and not ip net 10.0.0.0/24`` rejects every packet, which
+    # libpcap's optimizer does not see, and compiling it then fails where libpcap's works)
+    if not ones and not f.zero & c:
+        return None
+    if ones | zero == MASK:
+        return Fact(ones, ones, frozenset((ones,)), frozenset(), zero, ())
+    nz = tuple(1 << b for b in range(32) if ones >> b & 1)[:_CAP]
+    return Fact(ones, min(c, MASK & ~zero), None, frozenset(), zero, nz)

@@ -17,9 +17,10 @@ from bpfc.opt import (
     eliminate_dead,
     fold_chains,
     fold_offsets,
+    hoist_tests,
     merge_blocks,
     number_values,
-    reorder_tests,
+    promote_scratch,
     simplify_tests,
     thread_jumps,
 )
@@ -31,15 +32,16 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("thread_jumps", thread_jumps.run),
     ("merge_blocks", merge_blocks.run),
     ("number_values", number_values.run),
+    ("promote_scratch", promote_scratch.run),
     ("eliminate_dead", eliminate_dead.run),
     ("drop_no_ops", drop_no_ops.run),
     ("simplify_tests", simplify_tests.run),
+    ("hoist_tests", hoist_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("build_sets", build_sets.run),
-    ("reorder_tests", reorder_tests.run),
 )
 
-LATE = frozenset({"build_sets", "reorder_tests"})
+LATE = frozenset({"build_sets"})
 """Passes that reshape whole chains: run only in rounds where the others changed nothing,
 so that they see chains after threading and sharing have finished joining them; after the
 first of them changes the graph, the others wait for the early passes to clean up again."""

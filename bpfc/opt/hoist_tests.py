@@ -1,0 +1,111 @@
+"""Pass: test a value before a load when both only guard the way to the same ``ret #0``.
+
+``host a and host b`` on the path where the source is not a: ``ld [30]; jeq #a`` (else
+reject), then ``ld [26]; jeq #b`` (else reject).  The second test reloads the source,
+which A held before the first load.  Both tests (and the load between, which can only
+fail by returning 0) are a conjunction whose every failure returns 0, so the order
+does not matter: test ``A == b`` first with the value A has on entry, then load and
+test the destination.  The reload goes.  libpcap's optimizer finds the same program.
+
+For a block B (statements S_B, test t_B) whose one edge goes to a bare ``ret #0`` and
+whose other edge goes to C (C's only predecessor; statements S_C, test t_C, one edge
+to a bare ``ret #0``, the other to D), B becomes ``t_C`` on B's entry values, then a
+new block ``S_B; t_B`` leading to D, when:
+
+* the value t_C tests after S_C (A, and X for ``jeq x`` forms) is, by value number,
+  the one it has on entry to B (so the test decides the same on every path into B);
+* no statement of S_C can fail (its loads are covered by the length proven, ``minlen``);
+* every register S_C writes is dead on entry to D (D now sees the state after S_B only).
+
+Every path then returns 0 exactly when the original does and reaches D with the same
+live registers.  One rewrite per run (the forward sweep's states are stale after it).
+"""
+
+from __future__ import annotations
+
+from bpfc.insn import RVal, Src
+from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import A, Values, X, step
+
+_RET_K = 0x06 | int(RVal.K)
+
+
+def _rejects(block: Block) -> bool:
+    return block.code == _RET_K and block.k == 0 and not block.stmts
+
+
+def _other(block: Block) -> tuple[Block, bool] | None:
+    """The successor that is not a bare ``ret #0``, and whether it is the true one."""
+    if not block.is_cond or block.jt is block.jf:
+        return None
+    if _rejects(block.jf) and not _rejects(block.jt):
+        return block.jt, True
+    if _rejects(block.jt) and not _rejects(block.jf):
+        return block.jf, False
+    return None
+
+
+def _hoistable(vals: Values, b: Block, c: Block, state: State, live: dict[int, int]) -> bool:
+    after_b = run_block(vals, b, state)
+    regs = list(after_b.regs)
+    minlen = after_b.minlen
+    written = 0
+    for i, ins in enumerate(c.stmts):
+        s = step(vals, regs, minlen, ins, (c.id, i))
+        if not s.pure:
+            return False
+        regs[s.dest] = s.vn
+        minlen = s.minlen
+        written |= 1 << s.dest
+    if regs[A] != state.regs[A]:
+        return False
+    if c.code & Src.X and regs[X] != state.regs[X]:
+        return False
+    nxt = _other(c)
+    return nxt is not None and not written & live[nxt[0].id]
+
+
+def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
+    d, c_true = _other(c)  # type: ignore[misc]
+    reject_b = b.jf if b_to_c_true else b.jt
+    reject_c = c.jf if c_true else c.jt
+    second = graph.new_block(b.stmts, b.code, b.k)
+    second.jt, second.jf = (d, reject_b) if b_to_c_true else (reject_b, d)
+    b.stmts, b.code, b.k = [], c.code, c.k
+    b.jt, b.jf = (second, reject_c) if c_true else (reject_c, second)
+
+
+def _candidate(block: Block, preds: dict[int, list[Block]]) -> Block | None:
+    """The C of a B -> C pair of the required shape (value conditions not checked yet)."""
+    found = _other(block)
+    if found is None:
+        return None
+    c = found[0]
+    if not c.stmts or len(preds[c.id]) != 1 or _other(c) is None:
+        return None
+    return c
+
+
+def run(graph: Graph) -> bool:
+    order = graph.order()
+    preds = graph.preds(order)
+    if not any(_candidate(block, preds) is not None for block in order):
+        return False
+    live = live_ins(order)
+    vals = Values()
+    done = False
+
+    def visit(block: Block, state: State):
+        nonlocal done
+        if done:
+            return []
+        c = _candidate(block, preds)
+        if c is not None and _hoistable(vals, block, c, state, live):
+            _rewrite(graph, block, c is block.jt, c)
+            done = True
+            return []
+        return out_edges(vals, block, run_block(vals, block, state))
+
+    forward(graph, order, vals, visit)
+    return done

@@ -1,0 +1,71 @@
+"""Facts about a masked value derived from facts about the value (``facts.masked``).
+
+The property: whatever ``jset``/``jeq``/``jgt`` outcomes a value ``v`` really had, the
+fact derived for ``v & c`` never decides a test differently from ``v & c`` itself.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bpfc.insn import Insn, JmpOp
+from bpfc.opt import facts as F
+from bpfc.opt import optimize
+from bpfc.opt.interp import run
+
+OPS = (JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET)
+bits = st.one_of(
+    st.sampled_from((1, 2, 4, 8, 0x80, 0xC, 0xF0, 0xFF, 0x80000000, 0xFFFFFFFF)),
+    st.integers(0, 0xFFFFFFFF),
+)
+
+
+@given(
+    st.integers(0, 0xFFFFFFFF),
+    st.lists(st.tuples(st.sampled_from(OPS), bits), max_size=8),
+    bits,
+    st.sampled_from(OPS),
+    bits,
+)
+def test_masked_fact_agrees_with_the_value(v, history, c, op, k):
+    fact = F.TOP
+    for hop, hk in history:
+        fact = F.refine(fact, hop, hk, F.evaluate(hop, v, hk))
+    derived = F.masked(fact, c)
+    if derived is None:
+        return
+    got = F.decide(derived, op, k)
+    assert got is None or got == F.evaluate(op, v & c, k), (fact, derived)
+
+
+def test_single_bit_tests_decide_the_frame_type():
+    fact = F.refine(F.TOP, JmpOp.JSET, 0x8, True)
+    fact = F.refine(fact, JmpOp.JSET, 0x4, False)
+    derived = F.masked(fact, 0xC)
+    assert F.decide(derived, JmpOp.JEQ, 0x8) is True
+    assert F.decide(derived, JmpOp.JEQ, 0x0) is False
+    assert F.masked(F.refine(F.TOP, JmpOp.JSET, 0x8, False), 0xC) is not None
+    assert F.decide(F.masked(F.refine(F.TOP, JmpOp.JSET, 0x8, False), 0xC), JmpOp.JEQ, 8) is False
+    assert F.masked(F.TOP, 0xC) is None
+
+
+def test_frame_type_test_is_threaded_on_each_path():
+    """``ldb [0]; jset #0x8`` then ``ldb [0]; and #0xc; jeq #0x8`` on both paths: decided."""
+    prog = [
+        Insn(0x30, 0, 0, 0),  # ldb [0]
+        Insn(0x45, 0, 2, 0x8),  # jset #0x8
+        Insn(0x45, 5, 0, 0x4),  # jset #0x4 -> reject
+        Insn(0x05, 0, 0, 0),  # ja next
+        Insn(0x30, 0, 0, 0),  # ldb [0]
+        Insn(0x54, 0, 0, 0xC),  # and #0xc
+        Insn(0x15, 0, 1, 0x8),  # jeq #0x8
+        Insn(0x06, 0, 0, 0x40000),
+        Insn(0x06, 0, 0, 0),
+    ]
+    out = optimize(prog, reject_empty=False)
+    assert not any(i.code == 0x54 for i in out)  # the masked test is gone
+    for first in range(256):
+        for pkt in (bytes([first]), bytes([first, 1, 2])):
+            assert run(out, pkt) == run(prog, pkt)
+    assert run(out, b"") == run(prog, b"") == 0
