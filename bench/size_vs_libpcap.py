@@ -37,6 +37,7 @@ UPSTREAM = ROOT.parent / "shared" / "corpus-upstream"
 
 def witness(expr: str, dlt: str, opt: Sequence, unopt: Sequence, names=None) -> str | None:
     """A packet (hex, with its capture length) on which libpcap's two programs differ."""
+    from bpfc.opt.verify import sample
     from bpfc.packetgen import LINKTYPES, noise_packets, targeted_packets
     from bpfc.packetgen.explore import explore
     from bpfc.vm import make_filter
@@ -50,14 +51,16 @@ def witness(expr: str, dlt: str, opt: Sequence, unopt: Sequence, names=None) -> 
         import random
 
         seeds = noise_packets(dlt, random.Random(expr), 30)
-    packets = seeds + explore([opt, unopt], seeds, limit=200)
+    packets = [(bytes(p.data), p.wirelen) for p in seeds + explore([opt, unopt], seeds, limit=200)]
+    # and random bytes at the offsets the programs load (bit patterns the targeted set
+    # does not plant, such as high bits a mask removes)
+    packets += [(data, len(data)) for data in sample(list(opt) + list(unopt), count=200)]
     f_opt, f_unopt = make_filter(opt), make_filter(unopt)
-    for pkt in packets:
-        data = bytes(pkt.data)
+    for data, wirelen in packets:
         for cut in range(len(data), -1, -1):
             part = data[:cut]
-            if f_opt(part, pkt.wirelen) != f_unopt(part, pkt.wirelen):
-                return f"{cut}/{pkt.wirelen} bytes: {part.hex()}"
+            if f_opt(part, wirelen) != f_unopt(part, wirelen):
+                return f"{cut}/{wirelen} bytes: {part.hex()}"
     return None
 
 

@@ -125,7 +125,8 @@ def run(graph: Graph) -> bool:
         safe: list[bool] = []
         for i, ins in enumerate(block.stmts):
             s = step(vals, regs, minlen, ins, (block.id, i))
-            ok = s.pure
+            # a value tested or held on every path here was computed: its load succeeded
+            ok = s.pure or s.vn in state.facts or s.vn in regs
             rng = _indirect(ins) if not ok else None
             if rng is not None:
                 xvn = regs[X]

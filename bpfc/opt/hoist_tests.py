@@ -53,8 +53,8 @@ def _hoistable(vals: Values, b: Block, c: Block, state: State, live: dict[int, i
     written = 0
     for i, ins in enumerate(c.stmts):
         s = step(vals, regs, minlen, ins, (c.id, i))
-        if not s.pure:
-            return False
+        if not s.pure and s.vn not in after_b.facts and s.vn not in regs:
+            return False  # may fail: not a value already computed on every path here
         regs[s.dest] = s.vn
         minlen = s.minlen
         written |= 1 << s.dest

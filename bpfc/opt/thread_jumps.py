@@ -84,8 +84,8 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
                 continue
             dest, vn, pure, _, _ = effect(vals, regs, minlen, ins, (block.id, i))
             if regs[dest] != vn:
-                if not pure:
-                    return best
+                if not pure and vn not in facts and vn not in regs:
+                    return best  # may fail: not already computed on every path here
                 written |= 1 << dest
                 regs[dest] = vn
         code = block.code
@@ -96,7 +96,13 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
             nxt = block.jt if taken else block.jf
         else:
             nxt = block.jt
-        if not written & live[nxt.id]:
+        clash = written & live[nxt.id]
+        if clash:  # written, but maybe back to the value it had: then no clash
+            entry = state.regs
+            for r in range(len(regs)):
+                if clash >> r & 1 and regs[r] == entry[r]:
+                    clash &= ~(1 << r)
+        if not clash:
             best = nxt
         block = nxt
     return best

@@ -107,6 +107,8 @@ class Values:
             folded = fold(op, ca, cb)
             if folded is not None:
                 return self.of_const(folded)
+        if ca is not None and cb is None and op in _COMMUTATIVE:
+            a, b, cb = b, a, ca  # the constant on the right: ``ld #0; add x`` is X
         if cb is not None:
             if cb == 0 and op in _ZERO_IS_IDENTITY:
                 return a
