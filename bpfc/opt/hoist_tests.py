@@ -23,6 +23,8 @@ live registers.  One rewrite per run (the forward sweep's states are stale after
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bpfc.insn import RVal, Src
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
@@ -46,7 +48,9 @@ def _other(block: Block) -> tuple[Block, bool] | None:
     return None
 
 
-def _hoistable(vals: Values, b: Block, c: Block, state: State, live: dict[int, int]) -> bool:
+def _hoistable(
+    vals: Values, b: Block, c: Block, state: State, live: Callable[[], dict[int, int]]
+) -> bool:
     after_b = run_block(vals, b, state)
     regs = list(after_b.regs)
     minlen = after_b.minlen
@@ -63,7 +67,7 @@ def _hoistable(vals: Values, b: Block, c: Block, state: State, live: dict[int, i
     if c.code & Src.X and regs[X] != state.regs[X]:
         return False
     nxt = _other(c)
-    return nxt is not None and not written & live[nxt[0].id]
+    return nxt is not None and not written & live()[nxt[0].id]
 
 
 def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
@@ -90,9 +94,22 @@ def _candidate(block: Block, preds: dict[int, list[Block]]) -> Block | None:
 def run(graph: Graph) -> bool:
     order = graph.order()
     preds = graph.preds(order)
-    if not any(_candidate(block, preds) is not None for block in order):
+    candidates = {}
+    for block in order:
+        c = _candidate(block, preds)
+        if c is not None:
+            candidates[block.id] = c
+    if not candidates:
         return False
-    live = live_ins(order)
+    # blocks after the last candidate decide nothing: the sweep stops there
+    last = max(i for i, block in enumerate(order) if block.id in candidates)
+    known: list[dict[int, int]] = []  # live-in registers, computed once a value matches
+
+    def live() -> dict[int, int]:
+        if not known:
+            known.append(live_ins(order))
+        return known[0]
+
     vals = Values()
     done = False
 
@@ -100,12 +117,13 @@ def run(graph: Graph) -> bool:
         nonlocal done
         if done:
             return []
-        c = _candidate(block, preds)
-        if c is not None and _hoistable(vals, block, c, state, live):
-            _rewrite(graph, block, c is block.jt, c)
-            done = True
-            return []
+        c = candidates.get(block.id)
+        if c is not None:
+            if _hoistable(vals, block, c, state, live):
+                _rewrite(graph, block, c is block.jt, c)
+                done = True
+                return []
         return out_edges(vals, block, run_block(vals, block, state))
 
-    forward(graph, order, vals, visit)
+    forward(graph, order[: last + 1], vals, visit)
     return done
