@@ -143,7 +143,7 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
 def run(graph: Graph) -> bool:
     order = graph.order()
     preds = graph.preds(order)
-    live = live_ins(order)
+    live: dict[int, int] | None = None  # only once a chain is long enough: most have none
     done: set[int] = set()
     changed = False
     for block in order:
@@ -153,6 +153,8 @@ def run(graph: Graph) -> bool:
         done.update(b.id for b in chain)
         if len(chain) < 3:
             continue
+        if live is None:
+            live = live_ins(order)
         if live[chain[0].jt.id] & (1 << A) or live[chain[-1].jf.id] & (1 << A):
             continue
         if _rewrite(graph, chain):
