@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from test_opt_properties import programs
 
 from bpfc.asm_text import parse_listing
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.errors import BpfcError
 from bpfc.opt import manager, optimize
 from bpfc.opt.graph import Graph
-from test_opt_properties import programs
 
 ROOT = Path(__file__).resolve().parent.parent
 

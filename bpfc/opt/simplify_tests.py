@@ -46,9 +46,8 @@ def _unshift(block, live) -> bool:
     return True
 
 
-_ADD_SUB_XOR = frozenset(
-    int(Class.ALU | op | src) for op in _SHIFT for src in (Src.K, Src.X)
-) | {int(AND_K)}
+_SHIFTS = [int(Class.ALU | op | src) for op in _SHIFT for src in (Src.K, Src.X)]
+_ADD_SUB_XOR = frozenset([*_SHIFTS, int(AND_K)])
 
 
 def _may_change(order: list) -> bool:
