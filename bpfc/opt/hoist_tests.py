@@ -28,6 +28,7 @@ from collections.abc import Callable
 from bpfc.insn import RVal, Src
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
+from bpfc.opt.sweeps import recall
 from bpfc.opt.values import A, Values, X, step
 
 _RET_K = 0x06 | int(RVal.K)
@@ -110,6 +111,18 @@ def run(graph: Graph) -> bool:
             known.append(live_ins(order))
         return known[0]
 
+    sweep = recall(graph)
+    if sweep is not None:
+        # nothing changed since the last sweep: its entry states are those a sweep of
+        # this graph would find (``sweeps``); a copy of its table keeps it as it was
+        vals, entries = sweep.vals.copy(), sweep.entries
+        for block in order[: last + 1]:
+            c = candidates.get(block.id)
+            state = None if c is None else entries.get(block.id)
+            if state is not None and _hoistable(vals, block, c, state, live):
+                _rewrite(graph, block, c is block.jt, c)
+                return True
+        return False
     vals = Values()
     done = False
 
