@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpfc.insn import RVal, Src
+from bpfc.insn import Class, JmpOp, RVal, Src
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import recall
 from bpfc.opt.values import A, Values, X, step
 
 _RET_K = 0x06 | int(RVal.K)
+_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 
 
 def _rejects(block: Block) -> bool:
@@ -40,12 +41,16 @@ def _rejects(block: Block) -> bool:
 
 def _other(block: Block) -> tuple[Block, bool] | None:
     """The successor that is not a bare ``ret #0``, and whether it is the true one."""
-    if not block.is_cond or block.jt is block.jf:
+    jt, jf, code = block.jt, block.jf, block.code
+    if jt is None or jt is jf or code & 7 != _JMP or code == _JA:  # not a conditional test
         return None
-    if _rejects(block.jf) and not _rejects(block.jt):
-        return block.jt, True
-    if _rejects(block.jt) and not _rejects(block.jf):
-        return block.jf, False
+    # _rejects, inlined: this runs on every block of every call
+    false_rejects = jf.code == _RET_K and jf.k == 0 and not jf.stmts
+    true_rejects = jt.code == _RET_K and jt.k == 0 and not jt.stmts
+    if false_rejects and not true_rejects:
+        return jt, True
+    if true_rejects and not false_rejects:
+        return jf, False
     return None
 
 
@@ -81,25 +86,25 @@ def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
     b.jt, b.jf = (second, reject_c) if c_true else (reject_c, second)
 
 
-def _candidate(block: Block, preds: dict[int, list[Block]]) -> Block | None:
-    """The C of a B -> C pair of the required shape (value conditions not checked yet)."""
+def _candidate(block: Block) -> Block | None:
+    """The C of a B -> C pair of the required shape (C's other predecessors and the value
+    conditions not checked yet)."""
     found = _other(block)
     if found is None:
         return None
     c = found[0]
-    if not c.stmts or len(preds[c.id]) != 1 or _other(c) is None:
+    if not c.stmts or _other(c) is None:
         return None
     return c
 
 
 def run(graph: Graph) -> bool:
     order = graph.order()
+    shaped = [(block, c) for block in order if (c := _candidate(block)) is not None]
+    if not shaped:
+        return False
     preds = graph.preds(order)
-    candidates = {}
-    for block in order:
-        c = _candidate(block, preds)
-        if c is not None:
-            candidates[block.id] = c
+    candidates = {block.id: c for block, c in shaped if len(preds[c.id]) == 1}
     if not candidates:
         return False
     # blocks after the last candidate decide nothing: the sweep stops there
