@@ -29,7 +29,7 @@ from bpfc.insn import Class, JmpOp, RVal, Src
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import recall
-from bpfc.opt.values import A, Values, X, step
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, X, defines, step
 
 _RET_K = 0x06 | int(RVal.K)
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
@@ -57,6 +57,14 @@ def _other(block: Block) -> tuple[Block, bool] | None:
 def _hoistable(
     vals: Values, b: Block, c: Block, state: State, live: Callable[[], dict[int, int]]
 ) -> bool:
+    for ins in reversed(c.stmts):  # the usual refusal, without running B and C
+        if defines(ins) == A:
+            size = ABS_LOADS.get(ins.code)
+            # an absolute load's number does not depend on the registers
+            if size is not None and ins.k < ANCILLARY:
+                if vals.find(("ld", size, ins.k)) != state.regs[A]:
+                    return False
+            break
     after_b = run_block(vals, b, state)
     regs = list(after_b.regs)
     minlen = after_b.minlen
