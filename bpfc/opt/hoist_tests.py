@@ -54,17 +54,24 @@ def _other(block: Block) -> tuple[Block, bool] | None:
     return None
 
 
-def _hoistable(
-    vals: Values, b: Block, c: Block, state: State, live: Callable[[], dict[int, int]]
-) -> bool:
-    for ins in reversed(c.stmts):  # the usual refusal, without running B and C
+def _refused(vals: Values, c: Block, state: State) -> bool:
+    """The usual refusal, without running B and C (and without numbering anything): C
+    reloads into A an absolute load other than A's value on entry to B."""
+    for ins in reversed(c.stmts):
         if defines(ins) == A:
             size = ABS_LOADS.get(ins.code)
             # an absolute load's number does not depend on the registers
             if size is not None and ins.k < ANCILLARY:
-                if vals.find(("ld", size, ins.k)) != state.regs[A]:
-                    return False
-            break
+                return vals.find(("ld", size, ins.k)) != state.regs[A]
+            return False
+    return False
+
+
+def _hoistable(
+    vals: Values, b: Block, c: Block, state: State, live: Callable[[], dict[int, int]]
+) -> bool:
+    if _refused(vals, c, state):
+        return False
     after_b = run_block(vals, b, state)
     regs = list(after_b.regs)
     minlen = after_b.minlen
@@ -128,11 +135,16 @@ def run(graph: Graph) -> bool:
     if sweep is not None:
         # nothing changed since the last sweep: its entry states are those a sweep of
         # this graph would find (``sweeps``); a copy of its table keeps it as it was
-        vals, entries = sweep.vals.copy(), sweep.entries
+        entries = sweep.entries
+        vals = None
         for block in order[: last + 1]:
             c = candidates.get(block.id)
             state = None if c is None else entries.get(block.id)
-            if state is not None and _hoistable(vals, block, c, state, live):
+            if state is None or _refused(sweep.vals, c, state):
+                continue
+            if vals is None:
+                vals = sweep.vals.copy()
+            if _hoistable(vals, block, c, state, live):
                 _rewrite(graph, block, c is block.jt, c)
                 return True
         return False
