@@ -118,8 +118,15 @@ def run(graph: Graph) -> bool:
     shaped = [(block, c) for block in order if (c := _candidate(block)) is not None]
     if not shaped:
         return False
-    preds = graph.preds(order)
-    candidates = {block.id: c for block, c in shaped if len(preds[c.id]) == 1}
+    # C's predecessors, counted as ``graph.preds`` lists them (a block with jt == jf once)
+    npreds = dict.fromkeys([c.id for _, c in shaped], 0)
+    for block in order:
+        jt, jf = block.jt, block.jf
+        if jt is not None and jt.id in npreds:
+            npreds[jt.id] += 1
+        if jf is not None and jf is not jt and jf.id in npreds:
+            npreds[jf.id] += 1
+    candidates = {block.id: c for block, c in shaped if npreds[c.id] == 1}
     if not candidates:
         return False
     # blocks after the last candidate decide nothing: the sweep stops there
