@@ -140,10 +140,28 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
     return True
 
 
+def _has_chain(order: list[Block]) -> bool:
+    """Whether some test heads two more on its false side with its true target (the
+    shape of a chain of three, before the predecessor and load checks ``_chain`` makes)."""
+    for block in order:
+        if block.code != JEQ:
+            continue
+        nxt = block.jf
+        if nxt.code != JEQ or nxt.jt is not block.jt:
+            continue
+        last = nxt.jf
+        if last.code == JEQ and last.jt is block.jt and _is_test(block, head=True):
+            if _is_test(nxt) and _is_test(last):
+                return True
+    return False
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
+    if not _has_chain(order):
+        return False  # most programs: no predecessors or liveness to compute
     preds = graph.preds(order)
-    live = live_ins(order)
+    live: dict[int, int] | None = None  # only once a chain is long enough: most have none
     done: set[int] = set()
     changed = False
     for block in order:
@@ -153,6 +171,8 @@ def run(graph: Graph) -> bool:
         done.update(b.id for b in chain)
         if len(chain) < 3:
             continue
+        if live is None:
+            live = live_ins(order)
         if live[chain[0].jt.id] & (1 << A) or live[chain[-1].jf.id] & (1 << A):
             continue
         if _rewrite(graph, chain):

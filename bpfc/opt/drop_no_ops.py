@@ -28,6 +28,7 @@ from bpfc.opt.dataflow import State, forward, live_ins, out_edges, term_uses
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import WIDTH, Values, X, defines, step, uses
 
+_LD_IND = int(Class.LD | Mode.IND)
 _SMALL_OFFSET = 0x10000000  # larger offsets may address Linux's ancillary areas
 _CAP = 8  # proven ranges kept per X value: enough for header chains, keeps joins cheap
 _MAX_RUN = 48  # the interval search is quadratic in a block's statements
@@ -92,12 +93,15 @@ def _repeats(order: list[Block]) -> bool:
     keyed on the operation); an indirect load is only proven by an earlier one whose
     bytes contain it.  Programs with neither skip the forward sweep."""
     seen: set = set()
+    add = seen.add
     ranges: list[tuple[int, int]] = []
     for block in order:
         for ins in block.stmts:
             if ins in seen:
                 return True
-            seen.add(ins)
+            add(ins)
+            if ins.code & 0xE7 != _LD_IND:  # the usual answer of ``_indirect``, without a call
+                continue
             rng = _indirect(ins)
             if rng is not None:
                 lo, hi = rng

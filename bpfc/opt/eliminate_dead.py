@@ -42,10 +42,13 @@ _FAILS: dict[Insn, bool] = {}
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    minlen = min_lengths(graph, order)
+    # ``min_lengths`` only matters for a dead load that needs more than the guard: it is
+    # computed the first time one shows up, on the graph as it came in (rewritten blocks
+    # get their statements only at the end, so it never sees a change of this sweep)
+    minlen: dict[int, int] | None = None
     live: dict[int, int] = {}
     guard: dict[int, int] = {}
-    changed = False
+    rewritten: list[tuple] = []
     cached, fails = TRANSFERS.get, _FAILS.get
     for block in reversed(order):
         out = term_uses(block)
@@ -61,15 +64,8 @@ def run(graph: Graph) -> bool:
                 g = min(g, guard[jf.id])
         stmts = block.stmts
         if stmts:
-            before = []
-            m = minlen.get(block.id, 0)
-            info = []
-            for ins in stmts:
-                found = cached(ins) or transfer(ins)
-                info.append(found)
-                before.append(m)
-                if found[2] > m:
-                    m = found[2]
+            info = [cached(ins) or transfer(ins) for ins in stmts]
+            before: list[int] | None = None  # proven length before each statement
             kept = []
             for i in range(len(stmts) - 1, -1, -1):
                 ins = stmts[i]
@@ -80,16 +76,34 @@ def run(graph: Graph) -> bool:
                     fail = fails(ins)
                     if fail is None:
                         fail = _FAILS[ins] = _may_fail(ins)
-                    if not fail and end <= max(before[i], g):
-                        continue
+                    if not fail:
+                        if end <= g:
+                            continue
+                        if before is None:
+                            if minlen is None:
+                                minlen = min_lengths(graph, order)
+                            before = _proven_before(info, minlen.get(block.id, 0))
+                        if end <= before[i]:
+                            continue
                 kept.append(ins)
                 out = (out & keep) | use
                 if end > g:
                     g = end
             if len(kept) != len(stmts):
                 kept.reverse()
-                block.stmts = kept
-                changed = True
+                rewritten.append((block, kept))
         live[block.id] = out
         guard[block.id] = g
-    return changed
+    for block, kept in rewritten:
+        block.stmts = kept
+    return bool(rewritten)
+
+
+def _proven_before(info: list[tuple[int, int, int]], m: int) -> list[int]:
+    """The packet length proven before each statement of a block entered with ``m``."""
+    before = []
+    for _, _, end in info:
+        before.append(m)
+        if end > m:
+            m = end
+    return before

@@ -200,12 +200,20 @@ def from_cfg(blocks: Sequence[Any]) -> Graph | None:
     index = {id(b): n for n, b in enumerate(blocks)}
     out = []
     for n, b in enumerate(blocks):
-        if b.code == JA or any(not isinstance(s, Insn) for s in b.stmts):
+        stmts = b.stmts
+        if b.code == _JA:
             return None
-        out.append(Block(n, list(b.stmts), b.code, b.k & 0xFFFFFFFF, None, None))
-    for b, new in zip(blocks, out, strict=True):
-        if not new.is_ret:
-            if b.jt is None or b.jf is None or id(b.jt) not in index or id(b.jf) not in index:
+        for s in stmts:
+            if type(s) is not Insn and not isinstance(s, Insn):
                 return None
-            new.jt, new.jf = out[index[id(b.jt)]], out[index[id(b.jf)]]
+        out.append(Block(n, list(stmts), b.code, b.k & 0xFFFFFFFF, None, None))
+    for b, new in zip(blocks, out, strict=True):
+        if new.code & 7 != _RET:
+            jt, jf = b.jt, b.jf
+            if jt is None or jf is None:
+                return None
+            t, f = index.get(id(jt)), index.get(id(jf))
+            if t is None or f is None:
+                return None
+            new.jt, new.jf = out[t], out[f]
     return Graph(out[0], len(out)) if out else None

@@ -23,12 +23,16 @@ live registers.  One rewrite per run (the forward sweep's states are stale after
 
 from __future__ import annotations
 
-from bpfc.insn import RVal, Src
+from collections.abc import Callable
+
+from bpfc.insn import Class, JmpOp, RVal, Src
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import A, Values, X, step
+from bpfc.opt.sweeps import recall
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, X, defines, step
 
 _RET_K = 0x06 | int(RVal.K)
+_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 
 
 def _rejects(block: Block) -> bool:
@@ -37,16 +41,37 @@ def _rejects(block: Block) -> bool:
 
 def _other(block: Block) -> tuple[Block, bool] | None:
     """The successor that is not a bare ``ret #0``, and whether it is the true one."""
-    if not block.is_cond or block.jt is block.jf:
+    jt, jf, code = block.jt, block.jf, block.code
+    if jt is None or jt is jf or code & 7 != _JMP or code == _JA:  # not a conditional test
         return None
-    if _rejects(block.jf) and not _rejects(block.jt):
-        return block.jt, True
-    if _rejects(block.jt) and not _rejects(block.jf):
-        return block.jf, False
+    # _rejects, inlined: this runs on every block of every call
+    false_rejects = jf.code == _RET_K and jf.k == 0 and not jf.stmts
+    true_rejects = jt.code == _RET_K and jt.k == 0 and not jt.stmts
+    if false_rejects and not true_rejects:
+        return jt, True
+    if true_rejects and not false_rejects:
+        return jf, False
     return None
 
 
-def _hoistable(vals: Values, b: Block, c: Block, state: State, live: dict[int, int]) -> bool:
+def _refused(vals: Values, c: Block, state: State) -> bool:
+    """The usual refusal, without running B and C (and without numbering anything): C
+    reloads into A an absolute load other than A's value on entry to B."""
+    for ins in reversed(c.stmts):
+        if defines(ins) == A:
+            size = ABS_LOADS.get(ins.code)
+            # an absolute load's number does not depend on the registers
+            if size is not None and ins.k < ANCILLARY:
+                return vals.find(("ld", size, ins.k)) != state.regs[A]
+            return False
+    return False
+
+
+def _hoistable(
+    vals: Values, b: Block, c: Block, state: State, live: Callable[[], dict[int, int]]
+) -> bool:
+    if _refused(vals, c, state):
+        return False
     after_b = run_block(vals, b, state)
     regs = list(after_b.regs)
     minlen = after_b.minlen
@@ -63,7 +88,7 @@ def _hoistable(vals: Values, b: Block, c: Block, state: State, live: dict[int, i
     if c.code & Src.X and regs[X] != state.regs[X]:
         return False
     nxt = _other(c)
-    return nxt is not None and not written & live[nxt[0].id]
+    return nxt is not None and not written & live()[nxt[0].id]
 
 
 def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
@@ -76,23 +101,60 @@ def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
     b.jt, b.jf = (second, reject_c) if c_true else (reject_c, second)
 
 
-def _candidate(block: Block, preds: dict[int, list[Block]]) -> Block | None:
-    """The C of a B -> C pair of the required shape (value conditions not checked yet)."""
+def _candidate(block: Block) -> Block | None:
+    """The C of a B -> C pair of the required shape (C's other predecessors and the value
+    conditions not checked yet)."""
     found = _other(block)
     if found is None:
         return None
     c = found[0]
-    if not c.stmts or len(preds[c.id]) != 1 or _other(c) is None:
+    if not c.stmts or _other(c) is None:
         return None
     return c
 
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    preds = graph.preds(order)
-    if not any(_candidate(block, preds) is not None for block in order):
+    shaped = [(block, c) for block in order if (c := _candidate(block)) is not None]
+    if not shaped:
         return False
-    live = live_ins(order)
+    # C's predecessors, counted as ``graph.preds`` lists them (a block with jt == jf once)
+    npreds = dict.fromkeys([c.id for _, c in shaped], 0)
+    for block in order:
+        jt, jf = block.jt, block.jf
+        if jt is not None and jt.id in npreds:
+            npreds[jt.id] += 1
+        if jf is not None and jf is not jt and jf.id in npreds:
+            npreds[jf.id] += 1
+    candidates = {block.id: c for block, c in shaped if npreds[c.id] == 1}
+    if not candidates:
+        return False
+    # blocks after the last candidate decide nothing: the sweep stops there
+    last = max(i for i, block in enumerate(order) if block.id in candidates)
+    known: list[dict[int, int]] = []  # live-in registers, computed once a value matches
+
+    def live() -> dict[int, int]:
+        if not known:
+            known.append(live_ins(order))
+        return known[0]
+
+    sweep = recall(graph)
+    if sweep is not None:
+        # nothing changed since the last sweep: its entry states are those a sweep of
+        # this graph would find (``sweeps``); a copy of its table keeps it as it was
+        entries = sweep.entries
+        vals = None
+        for block in order[: last + 1]:
+            c = candidates.get(block.id)
+            state = None if c is None else entries.get(block.id)
+            if state is None or _refused(sweep.vals, c, state):
+                continue
+            if vals is None:
+                vals = sweep.vals.copy()
+            if _hoistable(vals, block, c, state, live):
+                _rewrite(graph, block, c is block.jt, c)
+                return True
+        return False
     vals = Values()
     done = False
 
@@ -100,12 +162,13 @@ def run(graph: Graph) -> bool:
         nonlocal done
         if done:
             return []
-        c = _candidate(block, preds)
-        if c is not None and _hoistable(vals, block, c, state, live):
-            _rewrite(graph, block, c is block.jt, c)
-            done = True
-            return []
+        c = candidates.get(block.id)
+        if c is not None:
+            if _hoistable(vals, block, c, state, live):
+                _rewrite(graph, block, c is block.jt, c)
+                done = True
+                return []
         return out_edges(vals, block, run_block(vals, block, state))
 
-    forward(graph, order, vals, visit)
+    forward(graph, order[: last + 1], vals, visit)
     return done

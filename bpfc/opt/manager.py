@@ -46,6 +46,14 @@ LATE = frozenset({"build_sets"})
 so that they see chains after threading and sharing have finished joining them; after the
 first of them changes the graph, the others wait for the early passes to clean up again."""
 
+IDEMPOTENT = frozenset({"merge_blocks", "number_values", "eliminate_dead", "simplify_tests"})
+"""Passes that never find more work when run again right after changing the graph: the
+manager counts such a pass clean at once, sparing the call that would only confirm it.
+``tests/test_opt_cost_idempotent.py`` runs each twice on every corpus program to hold
+them to it.  ``thread_jumps`` is not one (a threaded edge can open another), nor are
+``drop_no_ops``, ``hoist_tests``, ``fold_offsets`` and ``promote_scratch`` (one rewrite
+can expose the next)."""
+
 MAX_ROUNDS = 100
 
 FIRST: tuple[tuple[str, Pass], ...] = (("fold_chains", fold_chains.run),)
@@ -57,7 +65,8 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     """Run ``passes`` (default ``PASSES``) until nothing changes; returns the rounds used.
 
     A pass that found nothing to do is not run again until some other pass has changed
-    the graph since (``version`` counts changes), so the final confirming round is cheap.
+    the graph since (``version`` counts changes), so the final confirming round is cheap;
+    neither is an ``IDEMPOTENT`` pass that was the last to change it.
     """
     chosen = PASSES if passes is None else tuple(passes)
     if passes is None:
@@ -77,6 +86,8 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
                 continue
             if fn(graph):
                 version += 1
+                if name in IDEMPOTENT:
+                    clean[name] = version
                 changed = True
                 graph.forget_order()
                 if first_change_only:

@@ -46,8 +46,23 @@ def _unshift(block, live) -> bool:
     return True
 
 
+_SHIFTS = [int(Class.ALU | op | src) for op in _SHIFT for src in (Src.K, Src.X)]
+_ADD_SUB_XOR = frozenset([*_SHIFTS, int(AND_K)])
+
+
+def _may_change(order: list) -> bool:
+    """Whether some test follows an add, sub, xor or ``and #k`` (nothing else can change)."""
+    for block in order:
+        stmts = block.stmts
+        if stmts and stmts[-1].code in _ADD_SUB_XOR and block.is_cond:
+            return True
+    return False
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
+    if not _may_change(order):
+        return False  # most programs: no liveness to compute, nothing to look at
     live = None
     changed = False
     for block in order:

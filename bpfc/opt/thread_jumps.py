@@ -26,6 +26,7 @@ from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, defines, eff
 _MAX_WALK = 12
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 _ENTRY_A = ("entry A",)
+_UNSEEN = ("not probed yet",)
 
 
 def _probe(block: Block) -> tuple | None:
@@ -112,13 +113,15 @@ def _finds_work(sweep: Sweep) -> bool:
     """Whether a sweep over the unchanged graph would thread some edge (replaying ``sweep``)."""
     vals = sweep.vals
     if sweep.probes is None:
-        sweep.probes = {block.id: _probe(block) for block in sweep.order}
+        sweep.probes = {}
     probes = sweep.probes
     for block in sweep.order:
         for succ, st in sweep.edges.get(block.id, ()):
             if succ.jt is None:
                 continue
-            probe = probes[succ.id]
+            probe = probes.get(succ.id, _UNSEEN)
+            if probe is _UNSEEN:
+                probe = probes[succ.id] = _probe(succ)
             if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
             if sweep.live is None:  # only now: most replays never get this far
@@ -134,8 +137,8 @@ def run(graph: Graph) -> bool:
     if sweep is not None and not _finds_work(sweep):
         return False  # the common confirming call: nothing changed since the last sweep
     order = graph.order()
-    live = live_ins(order)
-    probes = {block.id: _probe(block) for block in order}
+    known: dict[int, int] | None = None  # ``live_ins(order)``, once some walk needs it
+    probes: dict[int, tuple | None] = {}  # ``_probe`` per block, as edges reach them
     vals = Values()
     changed = False
 
@@ -146,7 +149,7 @@ def run(graph: Graph) -> bool:
     keep = worth_keeping(order)
 
     def visit(block: Block, state: State) -> Edges:
-        nonlocal changed, exact
+        nonlocal changed, exact, known
         edges = out_edges(vals, block, run_block(vals, block, state))  # a fresh list: ours
         if keep:
             entries[block.id] = state
@@ -154,10 +157,14 @@ def run(graph: Graph) -> bool:
         for n, (succ, st) in enumerate(edges):
             if succ.jt is None:
                 continue
-            probe = probes[succ.id]
+            probe = probes.get(succ.id, _UNSEEN)
+            if probe is _UNSEEN:
+                probe = probes[succ.id] = _probe(succ)
             if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
-            target = _walk(vals, succ, st, live)
+            if known is None:
+                known = live_ins(order)
+            target = _walk(vals, succ, st, known)
             if target is None or target is succ:
                 continue
             changed = True
@@ -185,7 +192,7 @@ def run(graph: Graph) -> bool:
         sweep = Sweep(graph, order, vals, entries, recorded)  # threading kept ``order`` valid
         sweep.probes = probes  # they depend on the blocks' contents only
         if not changed:
-            sweep.live = live
+            sweep.live = known
         remember(sweep, graph)
     else:
         forget(graph)

@@ -84,6 +84,12 @@ class Values:
         self.const: dict[int, int] = {0: 0}
         self.keys: list[tuple] = list(_SEED)
 
+    def copy(self) -> Values:
+        """An independent table holding the same numbers (later numbering diverges)."""
+        new = Values.__new__(Values)
+        new._ids, new.const, new.keys = self._ids.copy(), self.const.copy(), self.keys.copy()
+        return new
+
     def number(self, key: tuple) -> int:
         vn = self._ids.get(key)
         if vn is None:
