@@ -16,42 +16,104 @@ last sweep replays that sweep's edge states (``sweeps``) instead of sweeping aga
 
 from __future__ import annotations
 
-from bpfc.insn import Class, JmpOp
+from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, defines, effect
+from bpfc.opt.values import ABS_LOADS, ANCILLARY, MASK, WIDTH, A, Values, X, defines, effect
 
 _MAX_WALK = 12
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 _ENTRY_A = ("entry A",)
 _UNSEEN = ("not probed yet",)
+_MASKED, _IND = ("masked",), ("indirect",)  # probe kinds besides a load key and ``_ENTRY_A``
+_AND = int(AluOp.AND)
+_AND_K = int(Class.ALU | AluOp.AND)  # ``and #m`` (Src.K is 0)
+_LD_IND = int(Class.LD | Mode.IND)
+_LDX_MSH = int(Class.LDX | Mode.MSH | Size.B)
+_SIZES = frozenset(int(s) for s in (Size.W, Size.H, Size.B))
 
 
 def _probe(block: Block) -> tuple | None:
     """What a walk into ``block`` needs known to get past its test, when that is cheap to say.
 
     Most walks stop at once: the first test is undecided.  That test compares A with a
-    constant, and A is either the value it had on entry (``_ENTRY_A``: no statement writes
-    it) or the result of an absolute load (its value-number key), so whether the edge's
-    state knows anything about it is one lookup.  None: walk it.
+    constant, and A is the value it had on entry (``_ENTRY_A``: no statement writes it),
+    the result of an absolute load (its value-number key), of such a load masked by
+    ``and #m``, or of an indirect load at X as ``ldx 4*([k]&0xf)`` or the entry left it,
+    so whether the edge's state knows anything about it is a lookup or two.  None: walk it.
     """
     code = block.code
     if code & 7 != _JMP or code == _JA or code & 8 or block.jt is block.jf:  # 8: Src.X
         return None
-    for ins in reversed(block.stmts):
+    stmts = block.stmts
+    for i in range(len(stmts) - 1, -1, -1):
+        ins = stmts[i]
+        if defines(ins) != A:
+            continue
+        size = ABS_LOADS.get(ins.code)
+        if size is not None:
+            return None if ins.k >= ANCILLARY else ("ld", size, ins.k)
+        if ins.code == _AND_K:
+            return _masked(stmts, i, ins.k)
+        if ins.code & 0xE7 == _LD_IND and ins.code & 0x18 in _SIZES:
+            return _indirect(stmts, i, ins)
+        return None
+    return _ENTRY_A
+
+
+def _masked(stmts: list, i: int, m: int) -> tuple | None:
+    """The probe of ``ld [k]; and #m`` ending at ``stmts[i]``, or None."""
+    if m == 0 or m == MASK:  # folded to a constant or to the load itself: walk
+        return None
+    for j in range(i - 1, -1, -1):
+        ins = stmts[j]
         if defines(ins) == A:
             size = ABS_LOADS.get(ins.code)
             if size is None or ins.k >= ANCILLARY:
                 return None
-            return ("ld", size, ins.k)
-    return _ENTRY_A
+            return (_MASKED, ("ld", size, ins.k), ("c", m))
+    return None
+
+
+def _indirect(stmts: list, i: int, load) -> tuple | None:
+    """The probe of an indirect load ``stmts[i]`` at an X from ``ldx 4*([k]&0xf)`` or the entry."""
+    size = load.code & 0x18
+    for j in range(i - 1, -1, -1):
+        ins = stmts[j]
+        if defines(ins) == X:
+            if ins.code != _LDX_MSH:
+                return None
+            return (_IND, size, load.k, ("msh", ins.k))
+    return (_IND, size, load.k, None)
 
 
 def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
     """True when the state cannot decide the test ``probe`` describes (``block``'s own)."""
-    va = state.regs[A] if probe is _ENTRY_A else vals.find(probe)
+    kind = probe[0]
+    if kind is _MASKED:
+        inner = vals.find(probe[1])
+        if inner is None:
+            return True  # never loaded: nothing is known of it or of any mask of it
+        if inner in state.facts:
+            return False  # a fact on the load may decide the masked test: walk
+        mask = vals.find(probe[2])
+        if mask is None:
+            return True
+        va = vals.find(("alu", _AND, inner, mask) if inner < mask else ("alu", _AND, mask, inner))
+    elif kind is _IND:
+        if probe[3] is None:
+            vx = state.regs[X]
+            if vx in vals.const:
+                return False  # the load becomes absolute: walk
+        else:
+            vx = vals.find(probe[3])
+            if vx is None:
+                return True
+        va = vals.find(("ldi", probe[1], probe[2], vx))
+    else:
+        va = state.regs[A] if probe is _ENTRY_A else vals.find(probe)
     if va is None:
         return True
     fact = state.facts.get(va)
