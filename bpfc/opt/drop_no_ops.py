@@ -95,11 +95,13 @@ def _repeats(order: list[Block]) -> bool:
     seen: set = set()
     add = seen.add
     ranges: list[tuple[int, int]] = []
+    count = 0  # ``len(seen)`` as it would be without repeats: one hash per statement
     for block in order:
         for ins in block.stmts:
-            if ins in seen:
-                return True
             add(ins)
+            count += 1
+            if len(seen) != count:
+                return True
             if ins.code & 0xE7 != _LD_IND:  # the usual answer of ``_indirect``, without a call
                 continue
             rng = _indirect(ins)

@@ -16,6 +16,8 @@ last sweep replays that sweep's edge states (``sweeps``) instead of sweeping aga
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
@@ -87,6 +89,29 @@ def _indirect(stmts: list, i: int, load) -> tuple | None:
                 return None
             return (_IND, size, load.k, ("msh", ins.k))
     return (_IND, size, load.k, None)
+
+
+_PROBES: WeakKeyDictionary[Graph, dict[int, tuple]] = WeakKeyDictionary()
+
+
+def _probes(graph: Graph) -> dict[int, tuple]:
+    """``_probed``'s table for ``graph``, kept from call to call while the graph lives."""
+    found = _PROBES.get(graph)
+    if found is None:
+        found = _PROBES[graph] = {}
+    return found
+
+
+def _probed(probes: dict[int, tuple], block: Block) -> tuple:
+    """``(stmts, code, jt is jf, _probe(block))``, recorded for later calls to check and reuse.
+
+    A probe depends only on the block's statements, its terminator code and whether its
+    two successors are one block; later calls (``_probe_of``) reuse it while all three are
+    as they were.  No pass edits a statement list in place (each assigns a new one), and
+    the table keeps the old list alive, so the same list object means the same statements.
+    """
+    found = probes[block.id] = (block.stmts, block.code, block.jt is block.jf, _probe(block))
+    return found
 
 
 def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
@@ -171,19 +196,23 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
     return best
 
 
-def _finds_work(sweep: Sweep) -> bool:
+def _finds_work(graph: Graph, sweep: Sweep) -> bool:
     """Whether a sweep over the unchanged graph would thread some edge (replaying ``sweep``)."""
     vals = sweep.vals
-    if sweep.probes is None:
-        sweep.probes = {}
-    probes = sweep.probes
+    probes = _probes(graph)
     for block in sweep.order:
         for succ, st in sweep.edges.get(block.id, ()):
             if succ.jt is None:
                 continue
             probe = probes.get(succ.id, _UNSEEN)
-            if probe is _UNSEEN:
-                probe = probes[succ.id] = _probe(succ)
+            if (
+                probe is _UNSEEN
+                or probe[0] is not succ.stmts
+                or probe[1] != succ.code
+                or probe[2] is not (succ.jt is succ.jf)
+            ):
+                probe = _probed(probes, succ)
+            probe = probe[3]
             if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
             if sweep.live is None:  # only now: most replays never get this far
@@ -196,11 +225,11 @@ def _finds_work(sweep: Sweep) -> bool:
 
 def run(graph: Graph) -> bool:
     sweep = recall(graph)
-    if sweep is not None and not _finds_work(sweep):
+    if sweep is not None and not _finds_work(graph, sweep):
         return False  # the common confirming call: nothing changed since the last sweep
     order = graph.order()
     known: dict[int, int] | None = None  # ``live_ins(order)``, once some walk needs it
-    probes: dict[int, tuple | None] = {}  # ``_probe`` per block, as edges reach them
+    probes = _probes(graph)
     vals = Values()
     changed = False
 
@@ -220,8 +249,14 @@ def run(graph: Graph) -> bool:
             if succ.jt is None:
                 continue
             probe = probes.get(succ.id, _UNSEEN)
-            if probe is _UNSEEN:
-                probe = probes[succ.id] = _probe(succ)
+            if (
+                probe is _UNSEEN
+                or probe[0] is not succ.stmts
+                or probe[1] != succ.code
+                or probe[2] is not (succ.jt is succ.jf)
+            ):
+                probe = _probed(probes, succ)
+            probe = probe[3]
             if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
             if known is None:
@@ -252,7 +287,6 @@ def run(graph: Graph) -> bool:
     # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
     if exact and keep:
         sweep = Sweep(graph, order, vals, entries, recorded)  # threading kept ``order`` valid
-        sweep.probes = probes  # they depend on the blocks' contents only
         if not changed:
             sweep.live = known
         remember(sweep, graph)
