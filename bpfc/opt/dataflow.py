@@ -78,12 +78,15 @@ def join(vals: Values, block: Block, states: Sequence[State]) -> State:
         other = second.regs
         if other is not base and other != base:
             number, bid = vals.number, block.id
-            base = tuple(
-                [
-                    a if a == b else number(("phi", bid, i))
-                    for i, (a, b) in enumerate(zip(base, other, strict=True))
-                ]
-            )
+            if base[1:] == other[1:]:  # only A differs: the usual join after two tests
+                base = (number(("phi", bid, 0)),) + base[1:]
+            else:
+                base = tuple(
+                    [
+                        a if a == b else number(("phi", bid, i))
+                        for i, (a, b) in enumerate(zip(base, other, strict=True))
+                    ]
+                )
         facts = first.facts
         if second.facts is not facts:
             get, merge = second.facts.get, F.merge

@@ -75,9 +75,19 @@ def _rewrite(block: Block, at: int, c: int, live_out: int) -> bool:
     return True
 
 
+def _has_tax(order: list[Block]) -> bool:
+    """Whether some block holds a ``tax`` (most ordinary programs have none: no work)."""
+    tax = int(TAX)
+    for block in order:
+        for ins in block.stmts:
+            if ins[0] == tax:  # ``ins.code``: indexing is the cheaper read in this loop
+                return True
+    return False
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
-    if not any(ins.code == TAX for block in order for ins in block.stmts):
+    if not _has_tax(order):
         return False
     live = live_ins(order)
     vals = Values()

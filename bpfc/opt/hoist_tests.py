@@ -101,21 +101,34 @@ def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
     b.jt, b.jf = (second, reject_c) if c_true else (reject_c, second)
 
 
-def _candidate(block: Block) -> Block | None:
-    """The C of a B -> C pair of the required shape (C's other predecessors and the value
-    conditions not checked yet)."""
-    found = _other(block)
-    if found is None:
-        return None
-    c = found[0]
-    if not c.stmts or _other(c) is None:
-        return None
-    return c
+def _shaped(order: list[Block]) -> list[tuple[Block, Block]]:
+    """Every B -> C pair of the required shape, in ``order`` (C's other predecessors and
+    the value conditions not checked yet).
+
+    ``_other(B)`` is inlined: most blocks fail it, and this scan runs over every block on
+    every call.
+    """
+    found = []
+    for block in order:
+        jt = block.jt
+        if jt is None:
+            continue
+        jf, code = block.jf, block.code
+        if jt is jf or code & 7 != _JMP or code == _JA:
+            continue
+        false_rejects = jf.code == _RET_K and jf.k == 0 and not jf.stmts
+        true_rejects = jt.code == _RET_K and jt.k == 0 and not jt.stmts
+        if false_rejects is true_rejects:
+            continue
+        c = jt if false_rejects else jf
+        if c.stmts and _other(c) is not None:
+            found.append((block, c))
+    return found
 
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    shaped = [(block, c) for block in order if (c := _candidate(block)) is not None]
+    shaped = _shaped(order)
     if not shaped:
         return False
     # C's predecessors, counted as ``graph.preds`` lists them (a block with jt == jf once)

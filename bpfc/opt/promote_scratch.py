@@ -84,9 +84,9 @@ def _rewrite(slot: int, order: list[Block], afters: dict[int, list[int]]) -> Non
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    slots = {
-        ins.k & 15 for block in order for ins in block.stmts if ins.code in (_LD_MEM, _LDX_MEM)
-    }
+    mem_loads = (_LD_MEM, _LDX_MEM)
+    # ``ins[0]`` and ``ins[3]`` are ``ins.code`` and ``ins.k``: indexing is cheaper here
+    slots = {ins[3] & 15 for block in order for ins in block.stmts if ins[0] in mem_loads}
     if not slots:
         return False
     live = live_ins(order)
