@@ -66,7 +66,8 @@ class Sweep:
         self.order = order
         self.shape = _shape(order)
         self.live: dict[int, int] | None = None  # ``live_ins(order)``, once someone needs it
-        self.probes: dict[int, tuple | None] | None = None  # ``thread_jumps``' own summary
+        # unused since ``thread_jumps`` keeps its probes per graph (``_probes``); still reset
+        self.probes: dict[int, tuple | None] | None = None
         self.settled = False  # set by ``number_values`` once the graph is its own output
 
 

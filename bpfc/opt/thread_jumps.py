@@ -28,7 +28,6 @@ from bpfc.opt.values import ABS_LOADS, ANCILLARY, MASK, WIDTH, A, Values, X, def
 _MAX_WALK = 12
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 _ENTRY_A = ("entry A",)
-_UNSEEN = ("not probed yet",)
 _MASKED, _IND = ("masked",), ("indirect",)  # probe kinds besides a load key and ``_ENTRY_A``
 _AND = int(AluOp.AND)
 _AND_K = int(Class.ALU | AluOp.AND)  # ``and #m`` (Src.K is 0)
@@ -95,23 +94,31 @@ _PROBES: WeakKeyDictionary[Graph, dict[int, tuple]] = WeakKeyDictionary()
 
 
 def _probes(graph: Graph) -> dict[int, tuple]:
-    """``_probed``'s table for ``graph``, kept from call to call while the graph lives."""
+    """``_probe_of``'s table for ``graph``, kept from call to call while the graph lives."""
     found = _PROBES.get(graph)
     if found is None:
         found = _PROBES[graph] = {}
     return found
 
 
-def _probed(probes: dict[int, tuple], block: Block) -> tuple:
-    """``(stmts, code, jt is jf, _probe(block))``, recorded for later calls to check and reuse.
+def _probe_of(probes: dict[int, tuple], block: Block) -> tuple | None:
+    """``_probe(block)``, reused from ``probes`` (``_probes``' table) while still valid.
 
     A probe depends only on the block's statements, its terminator code and whether its
-    two successors are one block; later calls (``_probe_of``) reuse it while all three are
-    as they were.  No pass edits a statement list in place (each assigns a new one), and
-    the table keeps the old list alive, so the same list object means the same statements.
+    two successors are one block, so the table records those with it and reuses it while
+    all three are as they were.  No pass edits a statement list in place (each assigns a
+    new one), and the table keeps the old list alive, so the same list object means the
+    same statements.
     """
-    found = probes[block.id] = (block.stmts, block.code, block.jt is block.jf, _probe(block))
-    return found
+    found = probes.get(block.id)
+    if (
+        found is None
+        or found[0] is not block.stmts
+        or found[1] != block.code
+        or found[2] is not (block.jt is block.jf)
+    ):
+        found = probes[block.id] = (block.stmts, block.code, block.jt is block.jf, _probe(block))
+    return found[3]
 
 
 def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
@@ -204,15 +211,7 @@ def _finds_work(graph: Graph, sweep: Sweep) -> bool:
         for succ, st in sweep.edges.get(block.id, ()):
             if succ.jt is None:
                 continue
-            probe = probes.get(succ.id, _UNSEEN)
-            if (
-                probe is _UNSEEN
-                or probe[0] is not succ.stmts
-                or probe[1] != succ.code
-                or probe[2] is not (succ.jt is succ.jf)
-            ):
-                probe = _probed(probes, succ)
-            probe = probe[3]
+            probe = _probe_of(probes, succ)
             if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
             if sweep.live is None:  # only now: most replays never get this far
@@ -248,15 +247,7 @@ def run(graph: Graph) -> bool:
         for n, (succ, st) in enumerate(edges):
             if succ.jt is None:
                 continue
-            probe = probes.get(succ.id, _UNSEEN)
-            if (
-                probe is _UNSEEN
-                or probe[0] is not succ.stmts
-                or probe[1] != succ.code
-                or probe[2] is not (succ.jt is succ.jf)
-            ):
-                probe = _probed(probes, succ)
-            probe = probe[3]
+            probe = _probe_of(probes, succ)
             if probe is not None and _hopeless(vals, probe, st, succ):
                 continue
             if known is None:
