@@ -11,8 +11,16 @@ that are kept).  Everything in front of an unconditional ``ret #0`` is dead.
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, Insn, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
-from bpfc.opt.dataflow import INF, TRANSFERS, min_lengths, ret_guard, term_uses, transfer
+from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
+from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, for inlining it
+    _A_AND_X,
+    _A_ONLY,
+    _RET_USES,
+    INF,
+    TRANSFERS,
+    min_lengths,
+    transfer,
+)
 from bpfc.opt.graph import Graph
 from bpfc.opt.values import ANCILLARY
 
@@ -38,6 +46,7 @@ def _may_fail(ins) -> bool:
 
 
 _FAILS: dict[Insn, bool] = {}
+_JMP, _JA, _SRC_X = int(Class.JMP), int(Class.JMP | JmpOp.JA), int(Src.X)
 
 
 def run(graph: Graph) -> bool:
@@ -51,25 +60,30 @@ def run(graph: Graph) -> bool:
     rewritten: list[tuple] = []
     cached, fails = TRANSFERS.get, _FAILS.get
     for block in reversed(order):
-        out = term_uses(block)
         jt = block.jt
-        if jt is None:
-            g = ret_guard(block)
+        if jt is None:  # ``term_uses`` and ``ret_guard``, inlined: this runs for every block
+            code = block.code
+            out = _RET_USES[code & 0x18]
+            g = INF if block.k == 0 and not code & 0x18 else 0
         else:
-            out |= live[jt.id]
+            out = live[jt.id]
+            code = block.code
+            if code & 7 == _JMP and code != _JA:
+                out |= _A_AND_X if code & _SRC_X else _A_ONLY
             g = guard[jt.id]
             jf = block.jf
             if jf is not jt and jf is not None:
                 out |= live[jf.id]
-                g = min(g, guard[jf.id])
+                h = guard[jf.id]
+                if h < g:
+                    g = h
         stmts = block.stmts
         if stmts:
-            info = [cached(ins) or transfer(ins) for ins in stmts]
             before: list[int] | None = None  # proven length before each statement
             kept = []
             for i in range(len(stmts) - 1, -1, -1):
                 ins = stmts[i]
-                keep, use, end = info[i]
+                keep, use, end = cached(ins) or transfer(ins)
                 if g >= INF:
                     continue
                 if out & keep == out:  # the statement's destination is dead
@@ -82,6 +96,7 @@ def run(graph: Graph) -> bool:
                         if before is None:
                             if minlen is None:
                                 minlen = min_lengths(graph, order)
+                            info = [cached(x) or transfer(x) for x in stmts]
                             before = _proven_before(info, minlen.get(block.id, 0))
                         if end <= before[i]:
                             continue
