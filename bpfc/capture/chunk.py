@@ -12,10 +12,12 @@ numpy is imported here only; nothing else in the readers needs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from bpfc.capture.common import CaptureError
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.capture.pcap import PcapReader
@@ -148,3 +150,33 @@ def list_chunk(
         wirelen=np.asarray(wirelen, dtype=i64),
         ts_ns=np.asarray(ts_ns, dtype=i64),
     )
+
+
+def record_chunks(
+    buf: Any, records: Iterator[tuple[int, ...]], linktypes: dict[int, int], size: int
+) -> Iterator[Chunk]:
+    """Chunks of up to ``size`` records from ``records``, each ``(record offset, record end,
+    interface, timestamp ns, caplen, wire length, data offset)`` (pcapng blocks, legacy
+    pcap layouts).  A ``CaptureError`` from ``records`` is raised after the chunk of every
+    complete record before it was handed out."""
+    lists: tuple[list[int], ...] = ([], [], [], [], [], [], [])
+    rec_off, rec_end, iface, ts, caplen, wirelen, data_off = lists
+
+    def flush() -> Chunk:
+        chunk = list_chunk(buf, data_off, caplen, wirelen, ts, iface, linktypes, rec_off, rec_end)
+        for values in lists:
+            values.clear()
+        return chunk
+
+    try:
+        for record in records:
+            for values, value in zip(lists, record, strict=True):
+                values.append(value)
+            if len(rec_off) >= size:
+                yield flush()
+    except CaptureError:
+        if rec_off:  # every complete packet before the error is handed out first
+            yield flush()
+        raise
+    if rec_off:
+        yield flush()

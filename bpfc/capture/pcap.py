@@ -325,52 +325,27 @@ class PcapReader:
         if not self.plain:
             yield from self._legacy_chunks(size)
             return
-        end = len(self._mv)
-        pos = FILE_HEADER
-        prev = 0
-        while pos < end:
-            offsets, after, error = self._offsets(pos, size)
-            release_pages(self._map, prev, pos)
-            prev = pos
-            if offsets:
-                yield pcap_chunk(self, offsets, after)
-            if error is not None:
-                raise error
-            pos = after
+        for offsets, after in self.record_runs(size):
+            yield pcap_chunk(self, offsets, after)
 
     def _legacy_chunks(self, size: int) -> Iterator[Any]:
-        from bpfc.capture.chunk import as_uint8, list_chunk
+        from bpfc.capture.chunk import as_uint8, record_chunks
 
-        buf = as_uint8(self._mv)
         scale = 1 if self.nsec else 1000
-        lists: tuple[list[int], ...] = ([], [], [], [], [], [])
-        rec_off, rec_end, ts, caplens, wirelens, data_off = lists
-
-        def flush() -> Any:
-            n = len(rec_off)
-            chunk = list_chunk(
-                buf, data_off, caplens, wirelens, ts, [0] * n, self.linktypes, rec_off, rec_end
+        head, snapshot = self.record_header, self.snapshot
+        records = (
+            (
+                pos,
+                stop,
+                0,
+                sec * 1_000_000_000 + frac * scale,
+                min(caplen, snapshot),
+                wire,
+                pos + head,
             )
-            for values in lists:
-                values.clear()
-            return chunk
-
-        try:
-            for pos, stop, sec, frac, caplen, wirelen in self._legacy_records():
-                rec_off.append(pos)
-                rec_end.append(stop)
-                ts.append(sec * 1_000_000_000 + frac * scale)
-                caplens.append(min(caplen, self.snapshot))
-                wirelens.append(wirelen)
-                data_off.append(pos + self.record_header)
-                if len(rec_off) >= size:
-                    yield flush()
-        except CaptureError:
-            if rec_off:  # every complete packet before the error is handed out first
-                yield flush()
-            raise
-        if rec_off:
-            yield flush()
+            for pos, stop, sec, frac, caplen, wire in self._legacy_records()
+        )
+        return record_chunks(as_uint8(self._mv), records, self.linktypes, size)
 
 
 class PcapWriter:

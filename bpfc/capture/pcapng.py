@@ -241,32 +241,9 @@ class PcapngReader:
 
     def chunks(self, size: int = 65536) -> Iterator[Any]:
         """Yield :class:`~bpfc.capture.chunk.Chunk` s of up to ``size`` packets (needs numpy)."""
-        from bpfc.capture.chunk import as_uint8, list_chunk
+        from bpfc.capture.chunk import as_uint8, record_chunks
 
-        buf = as_uint8(self._mv)
-        lists: tuple[list[int], ...] = ([], [], [], [], [], [], [])
-        rec_off, rec_end, iface, ts, caplen, wirelen, data_off = lists
-
-        def flush() -> Any:
-            chunk = list_chunk(
-                buf, data_off, caplen, wirelen, ts, iface, self.linktypes, rec_off, rec_end
-            )
-            for values in lists:
-                values.clear()
-            return chunk
-
-        try:
-            for record in self._records():
-                for values, value in zip(lists, record, strict=True):
-                    values.append(value)
-                if len(rec_off) >= size:
-                    yield flush()
-        except CaptureError:
-            if rec_off:  # every complete packet before the error is handed out first
-                yield flush()
-            raise
-        if rec_off:
-            yield flush()
+        return record_chunks(as_uint8(self._mv), self._records(), self.linktypes, size)
 
 
 class PcapngWriter:
