@@ -83,6 +83,17 @@ def _tree(graph: Graph, values: list[int], yes: Block, no: Block) -> Block:
     return graph.new_block([], JGE, values[mid], right, left)
 
 
+def membership(graph: Graph, values: list[int], yes: Block, no: Block) -> Block:
+    """Blocks answering "is A in ``values``" (sorted, distinct): a ``jeq`` chain, or for
+    ``TREE_MIN`` values or more a tree of ``jge`` splits over ``jeq`` leaves."""
+    if len(values) >= TREE_MIN:
+        return _tree(graph, values, yes, no)
+    nxt = no
+    for v in reversed(values):
+        nxt = graph.new_block([], JEQ, v, yes, nxt)
+    return nxt
+
+
 def _tree_size(n: int) -> int:
     if n <= LEAF:
         return n
@@ -123,12 +134,7 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
         return False
     nxt = no
     for ld, cs in reversed(list(groups.items())):
-        if len(cs) >= TREE_MIN:
-            root = _tree(graph, cs, yes, nxt)
-        else:
-            root = nxt
-            for v in reversed(cs):
-                root = graph.new_block([], JEQ, v, yes, root)
+        root = membership(graph, cs, yes, nxt)
         if ld is not None:
             root.stmts = [ld] + root.stmts
         nxt = root

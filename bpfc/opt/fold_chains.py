@@ -28,19 +28,17 @@ masked), and a run of pieces repeating with a short period is a chain.
 from __future__ import annotations
 
 from bpfc.insn import Class, JmpOp, RVal, Src
+from bpfc.opt.build_sets import membership
 from bpfc.opt.dataflow import term_uses
 from bpfc.opt.graph import JA, Block, Graph
 from bpfc.opt.values import NREGS, A, defines, uses
 
 JEQ = Class.JMP | JmpOp.JEQ | Src.K
-JGE = Class.JMP | JmpOp.JGE | Src.K
 RET_K = Class.RET | RVal.K
 MIN_TERMS = 16
 """Shorter chains are left to the passes (their output for them is what the corpus pins)."""
 MAX_PERIOD = 8
 ALL_REGS = (1 << NREGS) - 1
-TREE_MIN = 64
-LEAF = 8
 
 
 def _resolve(block: Block) -> Block:
@@ -144,28 +142,6 @@ def _runs(sigs: list[int]) -> list[tuple[int, int, int]]:
                     used[p] = True
             i = j + 1
     return found
-
-
-def _tree(graph: Graph, values: list[int], yes: Block, no: Block) -> Block:
-    """Blocks answering "is A in ``values``" (sorted): ``jeq`` leaves under ``jge`` splits."""
-    if len(values) <= LEAF:
-        nxt = no
-        for v in reversed(values):
-            nxt = graph.new_block([], JEQ, v, yes, nxt)
-        return nxt
-    mid = len(values) // 2
-    right = _tree(graph, values[mid:], yes, no)
-    left = _tree(graph, values[:mid], yes, no)
-    return graph.new_block([], JGE, values[mid], right, left)
-
-
-def _member(graph: Graph, values: list[int], yes: Block, no: Block) -> Block:
-    if len(values) >= TREE_MIN:
-        return _tree(graph, values, yes, no)
-    nxt = no
-    for v in reversed(values):
-        nxt = graph.new_block([], JEQ, v, yes, nxt)
-    return nxt
 
 
 def _live_map(layout: _Layout, blocks: list[Block], beyond: int = 0) -> dict[int, int]:
@@ -346,7 +322,7 @@ def _fold(
         if c.jt is None and b.jt is not None:
             return False  # pragma: no cover - an exit past the run with nothing after it
         if p in varying:
-            root = _member(graph, sorted(varying[source.get(p, p)]), c.jt, c.jf)
+            root = membership(graph, sorted(varying[source.get(p, p)]), c.jt, c.jf)
             if root is c.jf:  # nothing left to test: the statements still run
                 c.set_goto(c.jf)
             else:
