@@ -42,3 +42,14 @@ def first_difference(a: list[Insn], b: list[Insn], packets: list[bytes]) -> str 
         if x != y:
             return f"{x} != {y} on {pkt.hex()}"
     return None
+
+
+def project_expressions() -> list[tuple[str, str]]:
+    """``(link type, expression)`` rows of tests/fixtures/opt/expressions.tsv."""
+    rows = []
+    path = Path(__file__).parent / "fixtures" / "opt" / "expressions.tsv"
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#"):
+            dlt, expr = line.split("\t")
+            rows.append((dlt, expr))
+    return rows

@@ -9,10 +9,9 @@ clear margin).  Skips where libpcap is not installed.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
-from test_opt_helpers import first_difference, packets_for
+from test_opt_helpers import first_difference, packets_for, project_expressions
 
 from bpfc import libpcap
 from bpfc.errors import CompileError
@@ -20,19 +19,8 @@ from bpfc.opt import optimize
 
 pytestmark = pytest.mark.skipif(not libpcap.available(), reason="libpcap not installed")
 
-FIXTURES = Path(__file__).parent / "fixtures" / "opt"
 
-
-def _cases() -> list[tuple[str, str]]:
-    rows = []
-    for line in (FIXTURES / "expressions.tsv").read_text().splitlines():
-        if line and not line.startswith("#"):
-            dlt, expr = line.split("\t")
-            rows.append((dlt, expr))
-    return rows
-
-
-CASES = _cases()
+CASES = project_expressions()
 
 
 @cache

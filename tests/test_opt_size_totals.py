@@ -13,18 +13,15 @@ The packets come from z3 (``bpfc.opt.smt``; those tests skip without it).
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
-from test_opt_helpers import upstream_accepts
+from test_opt_helpers import project_expressions, upstream_accepts
 
 from bpfc import libpcap
 from bpfc.asm_text import parse_listing
 from bpfc.insn import Insn
 from bpfc.opt import optimize
 from bpfc.opt.interp import run
-
-FIXTURES = Path(__file__).parent / "fixtures" / "opt"
 
 
 def _proof(unopt: list[Insn], theirs: list[Insn], ours: list[Insn], runner=None) -> bytes | None:
@@ -67,15 +64,6 @@ def test_upstream_larger_cases_are_libpcap_changing_verdicts(upstream):
     assert not unexplained, unexplained
 
 
-def _expressions() -> list[tuple[str, str]]:
-    rows = []
-    for line in (FIXTURES / "expressions.tsv").read_text().splitlines():
-        if line and not line.startswith("#"):
-            dlt, expr = line.split("\t")
-            rows.append((dlt, expr))
-    return rows
-
-
 @cache
 def _libpcap(dlt: str, expr: str) -> tuple[list[Insn], list[Insn]]:
     return libpcap.compile(expr, dlt, 262144, False, 0), libpcap.compile(expr, dlt, 262144, True, 0)
@@ -84,7 +72,7 @@ def _libpcap(dlt: str, expr: str) -> tuple[list[Insn], list[Insn]]:
 @pytest.mark.skipif(not libpcap.available(), reason="libpcap not installed")
 def test_project_expressions_total():
     ours_total = theirs_total = 0
-    for dlt, expr in _expressions():
+    for dlt, expr in project_expressions():
         unopt, theirs = _libpcap(dlt, expr)
         ours_total += len(optimize(unopt))
         theirs_total += len(theirs)
@@ -95,7 +83,7 @@ def test_project_expressions_total():
 def test_project_larger_cases_are_libpcap_changing_verdicts():
     pytest.importorskip("z3")
     unexplained = []
-    for dlt, expr in _expressions():
+    for dlt, expr in project_expressions():
         unopt, theirs = _libpcap(dlt, expr)
         ours = optimize(unopt)
         if len(ours) <= len(theirs):
