@@ -101,9 +101,9 @@ def test_restamping_drops_what_was_derived_from_statements():
     thread_jumps.run(graph)  # keeps its sweep whether or not it threaded an edge
     sweep = sweeps.recall(graph)
     assert sweep is not None
-    sweep.live, sweep.probes = {0: 1}, {}
+    sweep.live, sweep.rewrites = {0: 1}, {}
     sweep.stamp(graph, graph.order())
-    assert sweep.live is None and sweep.probes is None
+    assert sweep.live is None and sweep.rewrites is None
 
 
 def test_big_graphs_are_not_kept():

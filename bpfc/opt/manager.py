@@ -30,13 +30,13 @@ Pass = Callable[[Graph], bool]
 
 PASSES: tuple[tuple[str, Pass], ...] = (
     ("thread_jumps", thread_jumps.run),
-    ("merge_blocks", merge_blocks.run),
     ("number_values", number_values.run),
+    ("hoist_tests", hoist_tests.run),
+    ("merge_blocks", merge_blocks.run),
     ("promote_scratch", promote_scratch.run),
     ("eliminate_dead", eliminate_dead.run),
     ("drop_no_ops", drop_no_ops.run),
     ("simplify_tests", simplify_tests.run),
-    ("hoist_tests", hoist_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("build_sets", build_sets.run),
 )

@@ -112,6 +112,35 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     return out, regs, minlen, changed
 
 
+def rewritten(vals: Values, block: Block, state: State) -> tuple[State, list[Insn] | None]:
+    """The state after ``block``'s statements and, when this pass would rewrite them, the
+    new statements (None otherwise); the block itself is left as it is.
+
+    ``thread_jumps`` calls this instead of ``run_block`` in its sweep and keeps the new
+    statements with the sweep (``Sweep.rewrites``): the rewrites never change a state, so
+    this pass, run next on the unchanged graph, only has to install them.
+    """
+    stmts = block.stmts
+    if not stmts:
+        return state, None
+    minlen = state.minlen
+    if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test: ``run_block``'s path
+        code, _, _, k = stmts[0]
+        size = ABS_LOADS.get(code)
+        if size is not None and k < ANCILLARY:
+            vn = vals.number(("ld", size, k))
+            regs = state.regs
+            end = k + WIDTH[size]
+            after = State((vn,) + regs[1:], state.facts, end if end > minlen else minlen)
+            if vn not in regs:  # ``_rewrite`` would keep it: nothing holds the value yet
+                return after, None
+            if regs[A] == vn:
+                return after, []
+            return after, [_move(list(regs), A, vn)]  # type: ignore[list-item]
+    new, regs, minlen, touched = _rewrite(vals, block, state)
+    return State(tuple(regs), state.facts, minlen), new if touched else None
+
+
 def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int], int]:
     """Rewrite ``block`` given the state on entry; (changed, registers and length after)."""
     changed = False
@@ -138,6 +167,39 @@ def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int
     return changed, regs, minlen
 
 
+def _install(vals: Values, sweep: Sweep, rewrites: dict[int, list[Insn]]) -> bool:
+    """``_visit`` over a sweep whose statement rewrites are known: install them, then fold
+    terminators with the registers after each block (read from its recorded out edges)."""
+    changed = False
+    entries, edges = sweep.entries, sweep.edges
+    for block in sweep.order:
+        state = entries.get(block.id)
+        if state is None:
+            continue
+        new = rewrites.get(block.id)
+        if new is not None:
+            block.stmts = new
+            changed = True
+        code = block.code
+        if code & 7 == _RET:
+            # ``ret a`` (rare) needs the registers after the block: ``_visit`` works them out
+            # (rewriting the installed statements again finds nothing) and folds it
+            if code & 0x18 == _RVAL_A and _visit(vals, block, state)[0]:
+                changed = True
+            continue
+        if code & 7 != _JMP or code == _JA:
+            continue
+        regs = edges[block.id][0][1].regs  # every edge carries the registers after the block
+        if code & _SRC_X and regs[X] in vals.const:
+            block.code, block.k = code & ~_SRC_X, vals.const[regs[X]]
+            changed = True
+        taken = decided(vals, regs, state.facts, block.code, block.k)
+        if taken is not None or block.jt is block.jf:
+            block.set_goto(block.jt if taken in (True, None) else block.jf)
+            changed = True
+    return changed
+
+
 def run(graph: Graph) -> bool:
     sweep = recall(graph)
     if sweep is not None and sweep.settled:
@@ -150,10 +212,14 @@ def run(graph: Graph) -> bool:
         # proven length) and only drop branch edges the states already never followed.
         changed = False
         vals, entries = sweep.vals, sweep.entries
-        for block in sweep.order:
-            state = entries.get(block.id)
-            if state is not None and _visit(vals, block, state)[0]:
-                changed = True
+        rewrites = sweep.rewrites
+        if rewrites is not None:  # worked out already by ``thread_jumps``' sweep
+            changed = _install(vals, sweep, rewrites)
+        else:
+            for block in sweep.order:
+                state = entries.get(block.id)
+                if state is not None and _visit(vals, block, state)[0]:
+                    changed = True
         if changed:  # the old order still covers (and orders) every reachable block
             sweep.stamp(graph, sweep.order)
         sweep.settled = True

@@ -37,7 +37,17 @@ Edges = list[tuple[Block, State]]
 class Sweep:
     """States of one forward sweep over a graph, valid while ``shape`` matches the graph."""
 
-    __slots__ = ("entry", "order", "shape", "vals", "entries", "edges", "live", "probes", "settled")
+    __slots__ = (
+        "entry",
+        "order",
+        "shape",
+        "vals",
+        "entries",
+        "edges",
+        "live",
+        "rewrites",
+        "settled",
+    )
 
     def __init__(
         self,
@@ -66,8 +76,9 @@ class Sweep:
         self.order = order
         self.shape = _shape(order)
         self.live: dict[int, int] | None = None  # ``live_ins(order)``, once someone needs it
-        # unused since ``thread_jumps`` keeps its probes per graph (``_probes``); still reset
-        self.probes: dict[int, tuple | None] | None = None
+        # ``number_values``' rewrites of each block, worked out during ``thread_jumps``'
+        # sweep (block id -> new statements, for the blocks that change); None: not known
+        self.rewrites: dict[int, list] | None = None
         self.settled = False  # set by ``number_values`` once the graph is its own output
 
 

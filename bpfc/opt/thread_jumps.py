@@ -22,6 +22,7 @@ from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
 from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
+from bpfc.opt.number_values import rewritten
 from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, MASK, WIDTH, A, Values, X, defines, effect
 
@@ -236,14 +237,20 @@ def run(graph: Graph) -> bool:
 
     entries: dict[int, State] = {}
     recorded: dict[int, Edges] = {}
+    rewrites: dict[int, list] = {}  # ``number_values``' work on this graph, done on the way
     keep = worth_keeping(order)
 
     def visit(block: Block, state: State) -> Edges:
         nonlocal changed, exact, known
-        edges = out_edges(vals, block, run_block(vals, block, state))  # a fresh list: ours
         if keep:
+            after, new = rewritten(vals, block, state)
+            if new is not None:
+                rewrites[block.id] = new
+            edges = out_edges(vals, block, after)  # a fresh list: ours
             entries[block.id] = state
             recorded[block.id] = edges
+        else:
+            edges = out_edges(vals, block, run_block(vals, block, state))
         for n, (succ, st) in enumerate(edges):
             if succ.jt is None:
                 continue
@@ -278,6 +285,7 @@ def run(graph: Graph) -> bool:
     # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
     if exact and keep:
         sweep = Sweep(graph, order, vals, entries, recorded)  # threading kept ``order`` valid
+        sweep.rewrites = rewrites
         if not changed:
             sweep.live = known
         remember(sweep, graph)
