@@ -2,9 +2,9 @@
 
 The pipeline: parse (``bpfc.syntax.parse``) -> generate a CFG in source order
 (``bpfc.codegen``) -> close it with ``ret snaplen`` / ``ret 0`` -> linearize in
-libpcap's block order (``bpfc.emit``) -> optimize (``bpfc.opt.optimize`` on the
-instructions; a graph-level ``bpfc.opt.optimize_cfg(root, state)`` is used first if
-the package provides one) -> validate.
+libpcap's block order (``bpfc.emit``) -> optimize (``bpfc.opt``: the passes run on a
+graph made straight from code generation's blocks, or on the listing for programs
+with long jumps or loops) -> validate.
 """
 
 from __future__ import annotations
@@ -149,7 +149,6 @@ def _compile(
         # expression is the case we can see without it
         if state.extra.get("const") is False:
             raise CompileError("expression rejects all packets", expr)
-        root = _optimize(root, state)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
         blocks = _order(root)
@@ -163,16 +162,11 @@ def _compile(
 
 
 def _optimize_insns(insns: list, expr: str, verify: bool = False) -> list:
-    """Run ``bpfc.opt.optimize`` (instruction-level) when the optimizer package has it."""
+    """``bpfc.opt.optimize`` on the listing, its errors reported against ``expr``."""
+    from bpfc.opt import optimize
+
     try:
-        module = importlib.import_module("bpfc.opt")
-    except ImportError:  # pragma: no cover
-        return insns
-    fn = getattr(module, "optimize", None)
-    if fn is None:
-        return insns
-    try:
-        return fn(insns, verify=verify)
+        return optimize(insns, verify=verify)
     except CompileError as err:
         raise CompileError(err.message, expr, err.span, err.hint) from None
 
@@ -203,35 +197,20 @@ def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None
     from bpfc.opt.linearize import linearize
     from bpfc.opt.manager import run_passes
 
-    if len(blocks) < BIG_GRAPH and sum(len(b.stmts) + 1 for b in blocks) > SHORT_PROGRAM:
+    size = sum([len(b.stmts) + 1 for b in blocks])  # a bound below the listing's length
+    if len(blocks) < BIG_GRAPH and size > SHORT_PROGRAM:
         return None
     graph = from_cfg(blocks)
     if graph is None:
         return None
-    collecting = gc.isenabled()
-    gc.disable()  # as bpfc.opt.optimize: many small acyclic objects, freed by refcounting
-    try:
-        run_passes(graph)
-        result = linearize(graph)
-    finally:
-        if collecting:
-            gc.enable()
-    if len(result) > sum(len(b.stmts) + 1 for b in blocks):  # a bound below the listing's
+    # ``compile`` has switched the cycle collector off already (as ``bpfc.opt.optimize``
+    # does): the passes make many small acyclic objects, freed by reference counting
+    run_passes(graph)
+    result = linearize(graph)
+    if len(result) > size:
         source = emit(root, warn=False, blocks=blocks)
         if len(result) > len(source):
             result = source
     if rejects_all(result):
         raise CompileError("expression rejects all packets", expr)
     return result
-
-
-def _optimize(root: Block, state: CodegenState) -> Block:
-    """Run the optimizer if the ``bpfc.opt`` package provides one (the hook)."""
-    try:
-        module = importlib.import_module("bpfc.opt")
-    except ImportError:  # pragma: no cover
-        return root
-    fn = getattr(module, "optimize_cfg", None)
-    if fn is None:
-        return root
-    return fn(root, state)

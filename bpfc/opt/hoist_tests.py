@@ -101,20 +101,27 @@ def _rewrite(graph: Graph, b: Block, b_to_c_true: bool, c: Block) -> None:
     b.jt, b.jf = (second, reject_c) if c_true else (reject_c, second)
 
 
-def _shaped(order: list[Block]) -> list[tuple[Block, Block]]:
-    """Every B -> C pair of the required shape, in ``order`` (C's other predecessors and
-    the value conditions not checked yet).
+def _candidates(order: list[Block]) -> list[tuple[Block, Block]]:
+    """Every B -> C pair of the required shape, in ``order``, whose C has B as its only
+    predecessor (the value conditions are not checked yet).
 
-    ``_other(B)`` is inlined: most blocks fail it, and this scan runs over every block on
-    every call.
+    One scan: predecessors are counted (as ``graph.preds`` lists them, a block with
+    jt == jf once) while the pairs are collected, and ``_other(B)`` is inlined: most
+    blocks fail it, and this runs over every block on every call.
     """
     found = []
+    npreds: dict[int, int] = {}
+    get = npreds.get
     for block in order:
         jt = block.jt
         if jt is None:
             continue
         jf, code = block.jf, block.code
-        if jt is jf or code & 7 != _JMP or code == _JA:
+        npreds[jt.id] = get(jt.id, 0) + 1
+        if jt is jf:
+            continue
+        npreds[jf.id] = get(jf.id, 0) + 1
+        if code & 7 != _JMP or code == _JA:
             continue
         false_rejects = jf.code == _RET_K and jf.k == 0 and not jf.stmts
         true_rejects = jt.code == _RET_K and jt.k == 0 and not jt.stmts
@@ -123,27 +130,14 @@ def _shaped(order: list[Block]) -> list[tuple[Block, Block]]:
         c = jt if false_rejects else jf
         if c.stmts and _other(c) is not None:
             found.append((block, c))
-    return found
+    return [(b, c) for b, c in found if npreds[c.id] == 1]
 
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    shaped = _shaped(order)
-    if not shaped:
-        return False
-    # C's predecessors, counted as ``graph.preds`` lists them (a block with jt == jf once)
-    npreds = dict.fromkeys([c.id for _, c in shaped], 0)
-    for block in order:
-        jt, jf = block.jt, block.jf
-        if jt is not None and jt.id in npreds:
-            npreds[jt.id] += 1
-        if jf is not None and jf is not jt and jf.id in npreds:
-            npreds[jf.id] += 1
-    candidates = {block.id: c for block, c in shaped if npreds[c.id] == 1}
+    candidates = _candidates(order)
     if not candidates:
         return False
-    # blocks after the last candidate decide nothing: the sweep stops there
-    last = max(i for i, block in enumerate(order) if block.id in candidates)
     known: list[dict[int, int]] = []  # live-in registers, computed once a value matches
 
     def live() -> dict[int, int]:
@@ -157,9 +151,8 @@ def run(graph: Graph) -> bool:
         # this graph would find (``sweeps``); a copy of its table keeps it as it was
         entries = sweep.entries
         vals = None
-        for block in order[: last + 1]:
-            c = candidates.get(block.id)
-            state = None if c is None else entries.get(block.id)
+        for block, c in candidates:
+            state = entries.get(block.id)
             if state is None or _refused(sweep.vals, c, state):
                 continue
             if vals is None:
@@ -170,12 +163,15 @@ def run(graph: Graph) -> bool:
         return False
     vals = Values()
     done = False
+    pairs = dict((block.id, c) for block, c in candidates)
+    # blocks after the last candidate decide nothing: the sweep stops there
+    last = order.index(candidates[-1][0])
 
     def visit(block: Block, state: State):
         nonlocal done
         if done:
             return []
-        c = candidates.get(block.id)
+        c = pairs.get(block.id)
         if c is not None:
             if _hoistable(vals, block, c, state, live):
                 _rewrite(graph, block, c is block.jt, c)
