@@ -4,7 +4,9 @@ Equal blocks are found by hash-consing bottom-up (reverse topological order): a
 block's key is its statements, its terminator and the *canonical* ids of its
 successors, so equal tails collapse level by level in one linear sweep with no
 pairwise comparison.  A block with no statements that only jumps is replaced by its
-target.  Finally a block whose only successor has it as only predecessor absorbs it.
+target.  Finally a block whose only successor has it as only predecessor absorbs it;
+two blocks that absorbed equal chains may be equal themselves, so sharing runs again
+until joining finds nothing (the pass is idempotent: ``manager.IDEMPOTENT``).
 """
 
 from __future__ import annotations
@@ -83,5 +85,10 @@ def _join(graph: Graph, order: list[Block]) -> bool:
 
 
 def run(graph: Graph) -> bool:
-    changed, order = _share(graph)
-    return _join(graph, order) or changed
+    changed = False
+    while True:
+        shared, order = _share(graph)
+        joined = _join(graph, order)
+        changed = changed or shared or joined
+        if not joined:  # a joined chain may equal another block now: share again
+            return changed
