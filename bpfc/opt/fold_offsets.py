@@ -51,22 +51,31 @@ def _fold(vals: Values, bounds: Bounds, block: Block, entry: State, live_out: in
     return False
 
 
-def _rewrite(block: Block, at: int, c: int, live_out: int) -> bool:
+def _x_loads(block: Block, at: int, live_out: int) -> list[int] | None:
+    """The indirect loads that read the X set by the ``tax`` at ``stmts[at]``, when nothing
+    else reads it (up to its next definition, and nothing after the block); else None."""
     stmts = block.stmts
     loads = []
     for j in range(at + 1, len(stmts)):
         ins = stmts[j]
         if uses(ins) & (1 << X):
             if bpf_class(ins.code) != Class.LD or bpf_mode(ins.code) != Mode.IND:
-                return False
-            if ins.k + c >= _LIMIT:
-                return False
+                return None
             loads.append(j)
         if defines(ins) == X:
-            break
-    else:
-        if (live_out | term_uses(block)) & (1 << X):
-            return False
+            return loads
+    if (live_out | term_uses(block)) & (1 << X):
+        return None
+    return loads
+
+
+def _rewrite(block: Block, at: int, c: int, live_out: int) -> bool:
+    loads = _x_loads(block, at, live_out)
+    if loads is None:
+        return False
+    stmts = block.stmts
+    if any(stmts[j].k + c >= _LIMIT for j in loads):
+        return False
     new = list(stmts)
     for j in loads:
         new[j] = Insn(new[j].code, 0, 0, new[j].k + c)
@@ -75,21 +84,38 @@ def _rewrite(block: Block, at: int, c: int, live_out: int) -> bool:
     return True
 
 
-def _has_tax(order: list[Block]) -> bool:
-    """Whether some block holds a ``tax`` (most ordinary programs have none: no work)."""
+def _candidates(order: list[Block]) -> tuple[set[int], dict[int, int]]:
+    """Blocks holding a ``tax`` whose X only indirect loads read (``_x_loads``), and the
+    registers live out of every block (empty when there is no ``tax`` at all).
+
+    Most programs have no ``tax``; those that do mostly use the X it sets for more than
+    a load base (802.11 and Geneve header arithmetic): neither needs the forward sweep.
+    """
     tax = int(TAX)
-    for block in order:
-        for ins in block.stmts:
-            if ins[0] == tax:  # ``ins.code``: indexing is the cheaper read in this loop
-                return True
-    return False
+    with_tax = [b for b in order if any(ins[0] == tax for ins in b.stmts)]  # ``ins.code``
+    if not with_tax:
+        return set(), {}
+    live = live_ins(order)
+    outs: dict[int, int] = {}
+    found = set()
+    for block in with_tax:
+        out = 0
+        for succ in block.succs():
+            out |= live[succ.id]
+        outs[block.id] = out
+        for i, ins in enumerate(block.stmts):
+            if ins[0] == tax and _x_loads(block, i, out) is not None:
+                found.add(block.id)
+                break
+    return found, outs
 
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    if not _has_tax(order):
+    candidates, outs = _candidates(order)
+    if not candidates:
         return False
-    live = live_ins(order)
+    last = max(i for i, block in enumerate(order) if block.id in candidates)
     vals = Values()
     bounds = Bounds(vals)
     incoming: dict[int, list[int]] = {}  # block id -> per register, the largest bound in
@@ -102,12 +128,8 @@ def run(graph: Graph) -> bool:
             for i, vn in enumerate(state.regs):
                 if vals.keys[vn][0] == "phi":
                     bounds.assume(vn, entry[i])
-        if any(ins.code == TAX for ins in block.stmts):
-            out = 0
-            for succ in block.succs():
-                out |= live[succ.id]
-            if _fold(vals, bounds, block, state, out):
-                changed = True
+        if block.id in candidates and _fold(vals, bounds, block, state, outs[block.id]):
+            changed = True
         edges = out_edges(vals, block, run_block(vals, block, state))
         if edges:
             here = [bounds.of(vn) for vn in edges[0][1].regs]
@@ -116,5 +138,6 @@ def run(graph: Graph) -> bool:
                 incoming[succ.id] = here if prev is None else list(map(max, prev, here))
         return edges
 
-    forward(graph, order, vals, visit)
+    # blocks after the last candidate change nothing: the sweep stops there
+    forward(graph, order[: last + 1], vals, visit)
     return changed

@@ -30,6 +30,7 @@ _MAX_WALK = 12
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 _ENTRY_A = ("entry A",)
 _MASKED, _IND = ("masked",), ("indirect",)  # probe kinds besides a load key and ``_ENTRY_A``
+_LD = "ld"  # a load key's first item (``Values`` numbers ``("ld", size, k)``), shared
 _AND = int(AluOp.AND)
 _AND_K = int(Class.ALU | AluOp.AND)  # ``and #m`` (Src.K is 0)
 _LD_IND = int(Class.LD | Mode.IND)
@@ -56,7 +57,7 @@ def _probe(block: Block) -> tuple | None:
             continue
         size = ABS_LOADS.get(ins.code)
         if size is not None:
-            return None if ins.k >= ANCILLARY else ("ld", size, ins.k)
+            return None if ins.k >= ANCILLARY else (_LD, size, ins.k)
         if ins.code == _AND_K:
             return _masked(stmts, i, ins.k)
         if ins.code & 0xE7 == _LD_IND and ins.code & 0x18 in _SIZES:
@@ -239,6 +240,7 @@ def run(graph: Graph) -> bool:
     recorded: dict[int, Edges] = {}
     rewrites: dict[int, list] = {}  # ``number_values``' work on this graph, done on the way
     keep = worth_keeping(order)
+    find, const = vals.find, vals.const
 
     def visit(block: Block, state: State) -> Edges:
         nonlocal changed, exact, known
@@ -254,9 +256,30 @@ def run(graph: Graph) -> bool:
         for n, (succ, st) in enumerate(edges):
             if succ.jt is None:
                 continue
-            probe = _probe_of(probes, succ)
-            if probe is not None and _hopeless(vals, probe, st, succ):
-                continue
+            # ``_probe_of`` and ``_hopeless``' usual case inlined: most edges stop here
+            found = probes.get(succ.id)
+            if (
+                found is None
+                or found[0] is not succ.stmts
+                or found[1] != succ.code
+                or found[2] is not (succ.jt is succ.jf)
+            ):
+                probe = _probe_of(probes, succ)
+            else:
+                probe = found[3]
+            if probe is not None:
+                if probe[0] is _LD:  # an absolute load's key: is anything known of it?
+                    va = find(probe)
+                    if va is None:
+                        continue
+                    fact = st.facts.get(va)
+                    if fact is None:
+                        if va not in const:
+                            continue
+                    elif decide(fact, succ.code & 0xF0, succ.k) is None:
+                        continue
+                elif _hopeless(vals, probe, st, succ):
+                    continue
             if known is None:
                 known = live_ins(order)
             target = _walk(vals, succ, st, known)
