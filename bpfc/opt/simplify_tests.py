@@ -59,39 +59,41 @@ def _may_change(order: list) -> bool:
     return False
 
 
+def _fold_mask(block, live) -> bool:
+    """``and #m`` in front of the test: decide it (a bit of ``jeq #c`` outside m) or fold
+    the mask into a ``jset`` when the masked A is dead on both successors."""
+    mask, op, k = block.stmts[-1].k, bpf_op(block.code), block.k
+    if op == JmpOp.JEQ and k & ~mask:
+        block.stmts = block.stmts[:-1] + [block.stmts[-1]]
+        block.set_goto(block.jf)
+        return True
+    if op not in (JmpOp.JEQ, JmpOp.JSET) or (op == JmpOp.JEQ and k != 0):
+        return False
+    if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
+        return False
+    block.stmts = block.stmts[:-1]
+    if op == JmpOp.JEQ:
+        block.code, block.k, block.jt, block.jf = JSET_K, mask, block.jf, block.jt
+    else:
+        block.code, block.k = JSET_K, mask & k
+    return True
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
     if not _may_change(order):
         return False  # most programs: no liveness to compute, nothing to look at
-    live = None
+    # Rewrites keep every block's live-in registers (the test still reads A), so one
+    # liveness serves the whole pass.  A block is rewritten until nothing applies: an
+    # ``add`` taken off may uncover an ``and #m`` to fold (the pass is idempotent).
+    live = live_ins(order)
     changed = False
     for block in order:
-        if not block.is_cond or not block.stmts:
-            continue
-        if block.stmts[-1].code != AND_K:
-            if live is None:
-                live = live_ins(order)
-            while block.stmts and _unshift(block, live):
-                changed = True
-            continue
-        if bpf_src(block.code) != Src.K:
-            continue
-        mask, op, k = block.stmts[-1].k, bpf_op(block.code), block.k
-        if op == JmpOp.JEQ and k & ~mask:
-            block.stmts = block.stmts[:-1] + [block.stmts[-1]]
-            block.set_goto(block.jf)
+        while block.stmts and block.is_cond:
+            if block.stmts[-1].code != AND_K:
+                if not _unshift(block, live):
+                    break
+            elif bpf_src(block.code) != Src.K or not _fold_mask(block, live):
+                break
             changed = True
-            continue
-        if op not in (JmpOp.JEQ, JmpOp.JSET) or (op == JmpOp.JEQ and k != 0):
-            continue
-        if live is None:
-            live = live_ins(order)
-        if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
-            continue
-        block.stmts = block.stmts[:-1]
-        if op == JmpOp.JEQ:
-            block.code, block.k, block.jt, block.jf = JSET_K, mask, block.jf, block.jt
-        else:
-            block.code, block.k = JSET_K, mask & k
-        changed = True
     return changed

@@ -14,6 +14,11 @@ statements into equivalents and drops branch edges no state followed; a threaded
 carries the very state a fresh sweep finds there), so they leave a sweep stamped for the
 graph they return.  ``tests/test_opt_sweeps.py`` checks the claim against fresh sweeps.
 
+The manager runs ``number_values`` and ``hoist_tests`` right after ``thread_jumps``, so
+they usually find its sweep still valid.  ``thread_jumps`` even works out, block by
+block, the statements ``number_values`` would write (``Sweep.rewrites``, from the same
+entry states), and ``number_values`` then only installs them and folds terminators.
+
 Only small graphs are recorded: a sweep normally frees each state once its block is
 visited, and keeping all of them for a filter of thousands of tests would cost memory
 that grows with the size of the graph rather than its width.
@@ -83,7 +88,10 @@ class Sweep:
 
 
 def _shape(order: Sequence[Block]) -> list[tuple]:
-    return [(b.id, b.code, b.k, b.jt, b.jf, tuple(b.stmts)) for b in order]
+    # a block's statement list is kept as the object itself: passes never edit one in place
+    # (they assign a new list), so the same object means the same statements, and comparing
+    # two shapes finds it equal by identity without reading the statements
+    return [(b.id, b.code, b.k, b.jt, b.jf, b.stmts) for b in order]
 
 
 _SWEEPS: WeakKeyDictionary[Graph, Sweep] = WeakKeyDictionary()
