@@ -41,10 +41,12 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("build_sets", build_sets.run),
 )
 
-LATE = frozenset({"build_sets"})
+LATE = frozenset({"build_sets", "hoist_tests"})
 """Passes that reshape whole chains: run only in rounds where the others changed nothing,
 so that they see chains after threading and sharing have finished joining them; after the
-first of them changes the graph, the others wait for the early passes to clean up again."""
+first of them changes the graph, the others wait for the early passes to clean up again.
+(``hoist_tests`` finds work in few programs: run once at the end it costs one call, and
+the programs come out the same on every upstream and corpus case.)"""
 
 IDEMPOTENT = frozenset({"merge_blocks", "number_values", "eliminate_dead", "simplify_tests"})
 """Passes that never find more work when run again right after changing the graph: the
