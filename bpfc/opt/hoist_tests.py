@@ -25,13 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpfc.insn import Class, JmpOp, RVal, Src
+from bpfc.insn import Class, JmpOp, Mode, RVal, Src
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import recall
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, X, defines, step
 
 _RET_K = 0x06 | int(RVal.K)
+_ALU = int(Class.ALU)
+_LD_PACKET = frozenset(int(Class.LD | m) for m in (Mode.ABS, Mode.IND))
 _JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
 
 
@@ -133,9 +135,44 @@ def _candidates(order: list[Block]) -> list[tuple[Block, Block]]:
     return [(b, c) for b, c in found if npreds[c.id] == 1]
 
 
+def _computes(code: int) -> bool:
+    """Whether a statement computes a value of its own: a packet load or an ALU op."""
+    return code & 7 == _ALU or code & 0xE7 in _LD_PACKET
+
+
+def _reloads(
+    order: list[Block], candidates: list[tuple[Block, Block]]
+) -> list[tuple[Block, Block]]:
+    """The pairs whose C could test A's value on entry to B, as far as the statements tell.
+
+    When C's test value is a packet load or an ALU result, A can only hold that value on
+    entry to B if another statement computed it first, which (value numbers being keyed on
+    the operation) means the same statement elsewhere.  Not looked through: an indirect
+    load, or an ALU op on X, at an X that is constant on some paths only (on every path
+    ``number_values`` has made them absolute or immediate already).  Seen without a
+    forward sweep, which the manager's last round often no longer keeps.
+    """
+    seen: dict[tuple, int] = {}
+    for block in order:
+        for ins in block.stmts:
+            seen[ins] = seen.get(ins, 0) + 1
+    kept = []
+    for b, c in candidates:
+        for ins in reversed(c.stmts):
+            if defines(ins) == A:
+                if not (_computes(ins.code) and seen[ins] < 2):
+                    kept.append((b, c))
+                break  # else nothing else computes it: refused
+        else:
+            kept.append((b, c))
+    return kept
+
+
 def run(graph: Graph) -> bool:
     order = graph.order()
     candidates = _candidates(order)
+    if candidates:
+        candidates = _reloads(order, candidates)
     if not candidates:
         return False
     known: list[dict[int, int]] = []  # live-in registers, computed once a value matches

@@ -56,6 +56,28 @@ them to it.  ``thread_jumps`` is not one (a threaded edge can open another), nor
 ``drop_no_ops``, ``hoist_tests``, ``fold_offsets`` and ``promote_scratch`` (one rewrite
 can expose the next)."""
 
+PAIRED = {"thread_jumps": "number_values"}
+"""A pass and the pass run with it as one step, alternately until neither changes the graph.
+
+``thread_jumps``' sweep works out ``number_values``' rewrites on the way (``sweeps``), and
+each leaves its sweep valid for the other: the pair's confirming calls replay it instead
+of sweeping again.  Threading is not idempotent by itself (a threaded edge can open
+another, and rewrites can free a register a walk needed), the pair run to its own fixed
+point is, so the manager counts both clean once the step ends."""
+
+NO_WORK_FROM: dict[str, frozenset[str]] = {
+    "thread_jumps": frozenset({"merge_blocks"}),
+    "number_values": frozenset({"merge_blocks"}),
+}
+"""For a pass, the passes whose changes cannot give it work: it stays clean across them.
+
+``merge_blocks`` only shares equal blocks and joins a block with its sole successor, so
+every path computes what it computed before and every state a forward sweep finds is at
+most as precise as before (sharing only adds joins); no register becomes live or dead.
+Value numbering and threading only act on what a state proves and on liveness, so what
+they did not find before, they do not find after.  ``tests/test_opt_fixed_point.py``
+checks that the optimizer still ends at a fixed point of every pass."""
+
 MAX_ROUNDS = 100
 
 FIRST: tuple[tuple[str, Pass], ...] = (("fold_chains", fold_chains.run),)
@@ -79,6 +101,21 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
                 graph.keep_order()
     version = 0
     clean: dict[str, int] = {}
+    fns = dict(chosen)
+
+    def step(fn: Pass) -> bool:
+        if fn(graph):
+            graph.forget_order()
+            return True
+        graph.keep_order()  # unchanged: the next pass may reuse its block order
+        return False
+
+    def pair(first: Pass, second: Pass) -> bool:
+        """``first`` then ``second``, again while either changes the graph."""
+        for n in range(MAX_ROUNDS):
+            if not (step(first) | step(second)):  # both calls, always
+                return n > 0
+        raise InternalError(f"paired passes did not reach a fixed point in {MAX_ROUNDS} rounds")
 
     def sweep(names: Sequence[tuple[str, Pass]], first_change_only: bool = False) -> bool:
         nonlocal version
@@ -86,17 +123,27 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
         for name, fn in names:
             if clean.get(name) == version:
                 continue
-            if fn(graph):
-                version += 1
-                if name in IDEMPOTENT:
-                    clean[name] = version
-                changed = True
-                graph.forget_order()
-                if first_change_only:
-                    break
+            partner = PAIRED.get(name, "")
+            if partner in fns:
+                members = (name, partner)
+                did = pair(fn, fns[partner])
             else:
-                clean[name] = version
-                graph.keep_order()  # unchanged: the next pass may reuse its block order
+                members = (name,)
+                did = step(fn)
+            if not did:
+                for member in members:
+                    clean[member] = version
+                continue
+            version += 1
+            changed = True
+            for member in members:
+                if len(members) > 1 or member in IDEMPOTENT:
+                    clean[member] = version
+            for other in fns:  # passes the changes cannot give work stay clean
+                if clean.get(other) == version - 1 and name in NO_WORK_FROM.get(other, ()):
+                    clean[other] = version
+            if first_change_only:
+                break
         return changed
 
     early = [(name, fn) for name, fn in chosen if name not in LATE]
