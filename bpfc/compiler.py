@@ -178,6 +178,23 @@ BIG_GRAPH = 2000
 SHORT_PROGRAM = 256
 
 
+_OPTIMIZER: tuple | None = None
+"""``_optimize_direct``'s functions from ``bpfc.opt``, imported on first use (an import
+statement in the function costs a few microseconds a call, a tenth of a short filter's
+whole optimization; importing ``bpfc.opt`` with this module would slow ``-O`` start-up)."""
+
+
+def _load_optimizer() -> tuple:
+    global _OPTIMIZER
+    from bpfc.opt import rejects_all
+    from bpfc.opt.graph import from_cfg
+    from bpfc.opt.linearize import linearize
+    from bpfc.opt.manager import run_passes
+
+    _OPTIMIZER = (from_cfg, run_passes, linearize, rejects_all)
+    return _OPTIMIZER
+
+
 def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None:
     """Optimize the graph without linearizing it first; None: take the ordinary path.
 
@@ -191,12 +208,7 @@ def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None
     listing, block ids included, so its result is the ordinary path's; a big graph
     may differ from it only in where long jumps would have split blocks.
     """
-    from bpfc.emit import linearize as emit
-    from bpfc.opt import rejects_all
-    from bpfc.opt.graph import from_cfg
-    from bpfc.opt.linearize import linearize
-    from bpfc.opt.manager import run_passes
-
+    from_cfg, run_passes, linearize, rejects_all = _OPTIMIZER or _load_optimizer()
     size = sum([len(b.stmts) + 1 for b in blocks])  # a bound below the listing's length
     if len(blocks) < BIG_GRAPH and size > SHORT_PROGRAM:
         return None
@@ -208,6 +220,8 @@ def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None
     run_passes(graph)
     result = linearize(graph)
     if len(result) > size:
+        from bpfc.emit import linearize as emit
+
         source = emit(root, warn=False, blocks=blocks)
         if len(result) > len(source):
             result = source

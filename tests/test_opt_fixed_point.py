@@ -21,6 +21,7 @@ import pytest
 from hypothesis import example, given, settings
 from test_opt_properties import programs
 
+from bpfc import compiler
 from bpfc.asm_text import parse_listing
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.errors import BpfcError
@@ -65,6 +66,7 @@ class Final:
 def final(monkeypatch: pytest.MonkeyPatch) -> Final:
     spy = Final()
     monkeypatch.setattr(manager, "run_passes", spy.wrap(manager.run_passes))
+    monkeypatch.setattr(compiler, "_OPTIMIZER", None)  # ``compile`` imports it afresh
     return spy
 
 

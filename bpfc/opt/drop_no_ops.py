@@ -23,10 +23,21 @@ the same base succeeds too, under libpcap's bounds check and under Linux's.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from bpfc.insn import Class, Mode, bpf_mode, bpf_size
-from bpfc.opt.dataflow import State, forward, live_ins, out_edges, term_uses
+from bpfc.opt.dataflow import (
+    State,
+    forward,
+    live_ins,
+    out_edges,
+    run_block,
+    term_uses,
+    transfer,
+)
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import WIDTH, Values, X, defines, step, uses
+from bpfc.opt.sweeps import recall
+from bpfc.opt.values import NREGS, WIDTH, Values, X, effect
 
 _LD_IND = int(Class.LD | Mode.IND)
 _SMALL_OFFSET = 0x10000000  # larger offsets may address Linux's ancillary areas
@@ -64,60 +75,140 @@ def _meet(a: Proven, b: Proven) -> Proven:
     return out
 
 
+_SELECTORS: dict[int, itemgetter | None] = {}
+
+
+def _selector(mask: int) -> itemgetter | None:
+    """The registers of ``mask`` read out of a register file (None: no register at all)."""
+    found = _SELECTORS.get(mask, False)
+    if found is False:
+        regs = [r for r in range(NREGS) if mask >> r & 1]
+        found = _SELECTORS[mask] = itemgetter(*regs) if regs else None
+    return found  # type: ignore[return-value]
+
+
 def _run_to_drop(
     snaps: list[tuple[int, ...]], safe: list[bool], live: list[int]
 ) -> tuple[int, int] | None:
     """The longest ``(i, j)`` whose statements cannot fail and change nothing live."""
     best = None
-    n = len(safe)
-    for j in range(n, 0, -1):
-        mask = live[j]
-        after = snaps[j]
-        regs = [r for r in range(len(after)) if mask >> r & 1]
+    for j in range(len(safe), 0, -1):
+        if not safe[j - 1]:
+            continue  # a run ends on a statement that cannot fail
+        select = _selector(live[j])
+        after = None if select is None else select(snaps[j])
         i = j
         lowest = None
         while i > 0 and safe[i - 1]:
             i -= 1
-            before = snaps[i]
-            if all(before[r] == after[r] for r in regs):
+            if select is None or select(snaps[i]) == after:
                 lowest = i
         if lowest is not None and (best is None or j - lowest > best[1] - best[0]):
             best = (lowest, j)
     return best
 
 
-def _repeats(order: list[Block]) -> bool:
-    """Whether some statement occurs twice, or one indirect load's bytes contain
-    another's.  A run can only bring a register back to a value it held by recomputing
-    it, which means executing again a statement that computed it (value numbers are
-    keyed on the operation); an indirect load is only proven by an earlier one whose
-    bytes contain it.  Programs with neither skip the forward sweep."""
-    seen: set = set()
-    add = seen.add
+def _candidates(order: list[Block]) -> tuple[set[int], bool]:
+    """The blocks where a run could go, and whether one indirect load's bytes contain
+    another's (then ranges must be followed along every path, and every block holding an
+    indirect load is a candidate).
+
+    A run can only bring a register back to a value it held by recomputing it, which
+    means executing again a statement that computed it (value numbers are keyed on the
+    operation), so the run holds a statement that occurs twice; an indirect load is only
+    proven by an earlier one whose bytes contain it.  Other blocks only pass the state on,
+    and a program with no candidate skips the forward sweep.
+    """
+    counts: dict = {}
+    get = counts.get
     ranges: list[tuple[int, int]] = []
-    count = 0  # ``len(seen)`` as it would be without repeats: one hash per statement
+    nested = False
+    indirect = set()
     for block in order:
         for ins in block.stmts:
-            add(ins)
-            count += 1
-            if len(seen) != count:
-                return True
+            counts[ins] = get(ins, 0) + 1
             if ins.code & 0xE7 != _LD_IND:  # the usual answer of ``_indirect``, without a call
                 continue
             rng = _indirect(ins)
             if rng is not None:
-                lo, hi = rng
-                if any(a <= lo and hi <= b or lo <= a and b <= hi for a, b in ranges):
-                    return True
-                ranges.append(rng)
-    return False
+                indirect.add(block.id)
+                if not nested:
+                    lo, hi = rng
+                    nested = any(a <= lo and hi <= b or lo <= a and b <= hi for a, b in ranges)
+                    ranges.append(rng)
+    found = {b.id for b in order if any(counts[ins] > 1 for ins in b.stmts)}
+    return (found | indirect, True) if nested else (found, False)
+
+
+def _drop(
+    vals: Values, block: Block, state: State, proven: Proven, live_out: int
+) -> tuple[Proven, tuple[int, ...], int]:
+    """Drop the longest run of ``block`` that cannot fail and changes nothing live; the
+    ranges proven after the block, and its registers and proven length after."""
+    regs = list(state.regs)
+    minlen = state.minlen
+    facts = state.facts
+    snaps = [state.regs]
+    safe: list[bool] = []
+    stmts = block.stmts
+    for i, ins in enumerate(stmts):
+        dest, vn, pure, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
+        # a value tested or held on every path here was computed: its load succeeded
+        ok = pure or vn in facts or vn in regs
+        rng = _indirect(ins) if not ok else None
+        if rng is not None:
+            xvn = regs[X]
+            ranges = proven.get(xvn, ())
+            ok = _covered(ranges, *rng)
+            if not ok and len(ranges) < _CAP:
+                proven = {**proven, xvn: (*ranges, rng)}
+        safe.append(ok)
+        if dest is not None:
+            regs[dest] = vn
+        snaps.append(tuple(regs))
+    n = len(stmts)
+    if n and n <= _MAX_RUN and any(safe):
+        out = live_out | term_uses(block)
+        live = [0] * (n + 1)
+        live[n] = out
+        for k in range(n - 1, -1, -1):
+            kept, read, _ = transfer(stmts[k])
+            out = live[k] = (out & kept) | read
+        found = _run_to_drop(snaps, safe, live)
+        if found is not None:
+            i, j = found
+            block.stmts = stmts[:i] + stmts[j:]
+    return proven, snaps[-1], minlen
+
+
+def _live_out(block: Block, live_in: dict[int, int]) -> int:
+    out = 0
+    for succ in block.succs():
+        out |= live_in[succ.id]
+    return out
 
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    if not _repeats(order):
+    candidates, nested = _candidates(order)
+    if not candidates:
         return False
     live_in = live_ins(order)
+    sweep = None if nested else recall(graph)
+    if sweep is not None:
+        # Nothing changed since the last sweep: its entry states are this graph's, and
+        # with no ranges to follow only the candidates need looking at.  (Dropping a run
+        # keeps every live register, so the states after it stay as the sweep found them.)
+        vals = sweep.vals.copy()
+        entries = sweep.entries
+        changed = False
+        for block in order:
+            state = entries.get(block.id) if block.id in candidates else None
+            if state is not None:
+                before = block.stmts
+                _drop(vals, block, state, {}, _live_out(block, live_in))
+                changed = changed or block.stmts is not before
+        return changed
     vals = Values()
     proven_in: dict[int, Proven] = {graph.entry.id: {}}
     changed = False
@@ -125,42 +216,13 @@ def run(graph: Graph) -> bool:
     def visit(block: Block, state: State):
         nonlocal changed
         proven = proven_in.pop(block.id, {})
-        regs = list(state.regs)
-        minlen = state.minlen
-        snaps = [state.regs]
-        safe: list[bool] = []
-        for i, ins in enumerate(block.stmts):
-            s = step(vals, regs, minlen, ins, (block.id, i))
-            # a value tested or held on every path here was computed: its load succeeded
-            ok = s.pure or s.vn in state.facts or s.vn in regs
-            rng = _indirect(ins) if not ok else None
-            if rng is not None:
-                xvn = regs[X]
-                ranges = proven.get(xvn, ())
-                ok = _covered(ranges, *rng)
-                if not ok and len(ranges) < _CAP:
-                    proven = {**proven, xvn: (*ranges, rng)}
-            safe.append(ok)
-            if s.dest is not None:
-                regs[s.dest] = s.vn
-            minlen = s.minlen
-            snaps.append(tuple(regs))
-        n = len(block.stmts)
-        if n and n <= _MAX_RUN and any(safe):
-            out = term_uses(block)
-            for succ in block.succs():
-                out |= live_in[succ.id]
-            live = [0] * (n + 1)
-            live[n] = out
-            for k in range(n - 1, -1, -1):
-                ins = block.stmts[k]
-                live[k] = (live[k + 1] & ~(1 << defines(ins))) | uses(ins)
-            found = _run_to_drop(snaps, safe, live)
-            if found is not None:
-                i, j = found
-                block.stmts = block.stmts[:i] + block.stmts[j:]
-                changed = True
-        after = State(tuple(regs), state.facts, minlen)
+        if block.id not in candidates:  # nothing to drop: pass the state and ranges on
+            after = run_block(vals, block, state)
+        else:
+            before = block.stmts
+            proven, regs, minlen = _drop(vals, block, state, proven, _live_out(block, live_in))
+            changed = changed or block.stmts is not before
+            after = State(regs, state.facts, minlen)
         edges = out_edges(vals, block, after)
         for succ, _ in edges:
             prev = proven_in.get(succ.id)
