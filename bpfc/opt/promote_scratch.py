@@ -26,12 +26,13 @@ linear backward sweep per candidate slot.
 from __future__ import annotations
 
 from bpfc.insn import Class, Insn, MiscOp, Mode
-from bpfc.opt.dataflow import live_ins, term_uses
+from bpfc.opt.dataflow import live_ins, term_uses, transfer
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import X, defines, reg_of_mem, uses
+from bpfc.opt.values import X, reg_of_mem
 
 _ST, _STX = int(Class.ST), int(Class.STX)
 _LD_MEM, _LDX_MEM = int(Class.LD | Mode.MEM), int(Class.LDX | Mode.MEM)
+_MEM_LOADS = (_LD_MEM, _LDX_MEM)
 TAX = Insn(Class.MISC | MiscOp.TAX, 0, 0, 0)
 TXA = Insn(Class.MISC | MiscOp.TXA, 0, 0, 0)
 
@@ -41,11 +42,12 @@ def _live_after(block: Block, live: dict[int, int]) -> list[int]:
     out = term_uses(block)
     for succ in block.succs():
         out |= live[succ.id]
-    after = [0] * len(block.stmts)
-    for i in range(len(block.stmts) - 1, -1, -1):
+    stmts = block.stmts
+    after = [0] * len(stmts)
+    for i in range(len(stmts) - 1, -1, -1):
         after[i] = out
-        ins = block.stmts[i]
-        out = (out & ~(1 << defines(ins))) | uses(ins)
+        kept, read, _ = transfer(stmts[i])
+        out = (out & kept) | read
     return after
 
 
@@ -55,12 +57,14 @@ def _promotable(slot: int, order: list[Block], afters: dict[int, list[int]]) -> 
     for block in order:
         after = afters[block.id]
         for i, ins in enumerate(block.stmts):
+            kept, read, _ = transfer(ins)
+            code = ins.code
             is_mem = ins.k & 15 == slot
-            if uses(ins) & bit and not (ins.code in (_LD_MEM, _LDX_MEM) and is_mem):
+            if read & bit and not (code in _MEM_LOADS and is_mem):
                 return False  # st/stx of another kind never read a slot: defensive
-            if defines(ins) == X and after[i] & bit and not (ins.code == _LDX_MEM and is_mem):
-                return False
-            if ins.code == _ST and is_mem and after[i] & bit and after[i] & xbit:
+            if not kept & xbit and after[i] & bit and not (code == _LDX_MEM and is_mem):
+                return False  # X written while the slot's value is still to be read
+            if code == _ST and is_mem and after[i] & bit and after[i] & xbit:
                 return False
     return True
 
@@ -84,9 +88,8 @@ def _rewrite(slot: int, order: list[Block], afters: dict[int, list[int]]) -> Non
 
 def run(graph: Graph) -> bool:
     order = graph.order()
-    mem_loads = (_LD_MEM, _LDX_MEM)
     # ``ins[0]`` and ``ins[3]`` are ``ins.code`` and ``ins.k``: indexing is cheaper here
-    slots = {ins[3] & 15 for block in order for ins in block.stmts if ins[0] in mem_loads}
+    slots = {ins[3] & 15 for block in order for ins in block.stmts if ins[0] in _MEM_LOADS}
     if not slots:
         return False
     live = live_ins(order)
