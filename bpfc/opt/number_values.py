@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.insn import Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
+from bpfc.insn import AluOp, Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
 from bpfc.opt.dataflow import State, decided, forward, out_edges
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
@@ -34,6 +34,7 @@ _ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
 _IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
 _RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
 _RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_MASKED = ("alu", int(AluOp.AND))  # the start of a ``v & m`` value's key
 
 
 def _replaceable(ins: Insn) -> bool:
@@ -189,10 +190,15 @@ def _install(vals: Values, sweep: Sweep, rewrites: dict[int, list[Insn]]) -> boo
             continue
         if code & 7 != _JMP or code == _JA:
             continue
-        regs = edges[block.id][0][1].regs  # every edge carries the registers after the block
+        out = edges[block.id]
+        regs = out[0][1].regs  # every edge carries the registers after the block
         if code & _SRC_X and regs[X] in vals.const:
             block.code, block.k = code & ~_SRC_X, vals.const[regs[X]]
             changed = True
+        # the sweep followed both edges of a test it could not decide; only a masked value
+        # (``v & m``, whose facts ``decided`` derives from v's) may still be decided here
+        if len(out) == 2 and vals.keys[regs[A]][:2] != _MASKED and block.jt is not block.jf:
+            continue
         taken = decided(vals, regs, state.facts, block.code, block.k)
         if taken is not None or block.jt is block.jf:
             block.set_goto(block.jt if taken in (True, None) else block.jf)
