@@ -19,35 +19,43 @@ from bpfc.opt.graph import JA, Block, Graph
 _REACH = 255
 
 
+_new = tuple.__new__  # ``Insn(...)`` without the named tuple's Python-level constructor
+_RET, _JMP = 0x06, 0x05
+
+
 def _copy(target: Block, near: int, at: int) -> Insn:
     """An instruction at reversed position ``at`` that behaves like jumping to ``target``."""
     if target.is_ret and not target.stmts:
-        return Insn(target.code, 0, 0, target.k)
-    return Insn(JA, 0, 0, at - near - 1)
+        return _new(Insn, (target.code, 0, 0, target.k))
+    return _new(Insn, (JA, 0, 0, at - near - 1))
 
 
 def linearize(graph: Graph) -> list[Insn]:
     out: list[Insn] = []  # built back to front: out[r] is the r-th instruction from the end
     near: dict[int, int] = {}  # block id -> reversed position of its closest copy so far
+    append = out.append
     for block in reversed(graph.order()):
-        if block.is_ret:
-            out.append(Insn(block.code, 0, 0, block.k))
-        elif not block.is_cond or block.jt is block.jf:
-            target = near[block.jt.id]
+        code = block.code
+        jt = block.jt
+        if code & 7 == _RET:
+            append(_new(Insn, (code, 0, 0, block.k)))
+        elif code == JA or jt is block.jf:  # one successor (``is_cond``, inlined)
+            target = near[jt.id]
             if target != len(out) - 1:
-                out.append(_copy(block.jt, target, len(out)))
+                append(_copy(jt, target, len(out)))
         else:
+            jf = block.jf
             for _ in range(3):
                 here = len(out)
-                t, f = near[block.jt.id], near[block.jf.id]
+                t, f = near[jt.id], near[jf.id]
                 if here - t - 1 > _REACH:
-                    out.append(_copy(block.jt, t, here))
-                    near[block.jt.id] = here
+                    append(_copy(jt, t, here))
+                    near[jt.id] = here
                 elif here - f - 1 > _REACH:
-                    out.append(_copy(block.jf, f, here))
-                    near[block.jf.id] = here
+                    append(_copy(jf, f, here))
+                    near[jf.id] = here
                 else:
-                    out.append(Insn(block.code, here - t - 1, here - f - 1, block.k))
+                    append(_new(Insn, (code, here - t - 1, here - f - 1, block.k)))
                     break
             else:  # pragma: no cover - two copies always bring both targets in reach
                 raise InternalError("could not place a long conditional jump")
