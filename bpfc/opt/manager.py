@@ -80,6 +80,10 @@ checks that the optimizer still ends at a fixed point of every pass."""
 
 MAX_ROUNDS = 100
 
+PAIR_ROUNDS = 4
+"""How often a pair runs in one go: a long ``or`` chain may open one more edge each time,
+and the other passes, run in between, shorten it faster."""
+
 FIRST: tuple[tuple[str, Pass], ...] = (("fold_chains", fold_chains.run),)
 """Steps run once on the unoptimized graph before the loop (only with the default passes):
 they see the source's shape, which the passes soon blur."""
@@ -110,12 +114,13 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
         graph.keep_order()  # unchanged: the next pass may reuse its block order
         return False
 
-    def pair(first: Pass, second: Pass) -> bool:
-        """``first`` then ``second``, again while either changes the graph."""
-        for n in range(MAX_ROUNDS):
+    def pair(first: Pass, second: Pass) -> tuple[bool, bool]:
+        """``first`` then ``second``, again while either changes the graph, a few times at
+        most; (whether the graph changed, whether the pair ended at its fixed point)."""
+        for n in range(PAIR_ROUNDS):
             if not (step(first) | step(second)):  # both calls, always
-                return n > 0
-        raise InternalError(f"paired passes did not reach a fixed point in {MAX_ROUNDS} rounds")
+                return n > 0, True
+        return True, False  # a long chain: the next round goes on with it
 
     def sweep(names: Sequence[tuple[str, Pass]], first_change_only: bool = False) -> bool:
         nonlocal version
@@ -124,9 +129,10 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
             if clean.get(name) == version:
                 continue
             partner = PAIRED.get(name, "")
+            settled = True
             if partner in fns:
                 members = (name, partner)
-                did = pair(fn, fns[partner])
+                did, settled = pair(fn, fns[partner])
             else:
                 members = (name,)
                 did = step(fn)
@@ -137,7 +143,7 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
             version += 1
             changed = True
             for member in members:
-                if len(members) > 1 or member in IDEMPOTENT:
+                if (len(members) > 1 and settled) or member in IDEMPOTENT:
                     clean[member] = version
             for other in fns:  # passes the changes cannot give work stay clean
                 if clean.get(other) == version - 1 and name in NO_WORK_FROM.get(other, ()):
