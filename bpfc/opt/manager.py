@@ -25,6 +25,7 @@ from bpfc.opt import (
     thread_jumps,
 )
 from bpfc.opt.graph import Graph
+from bpfc.opt.sweeps import worth_keeping
 
 Pass = Callable[[Graph], bool]
 
@@ -63,7 +64,8 @@ PAIRED = {"thread_jumps": "number_values"}
 each leaves its sweep valid for the other: the pair's confirming calls replay it instead
 of sweeping again.  Threading is not idempotent by itself (a threaded edge can open
 another, and rewrites can free a register a walk needed), the pair run to its own fixed
-point is, so the manager counts both clean once the step ends."""
+point is, so the manager counts both clean once the step ends.  Only graphs small enough
+for a kept sweep (``sweeps.worth_keeping``) are run this way."""
 
 NO_WORK_FROM: dict[str, frozenset[str]] = {
     "thread_jumps": frozenset({"merge_blocks"}),
@@ -106,6 +108,10 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     version = 0
     clean: dict[str, int] = {}
     fns = dict(chosen)
+    # a pair's confirming calls are cheap only while a sweep is kept (small graphs): on a
+    # big graph each would sweep it afresh, and the passes run one by one as before
+    paired = PAIRED if worth_keeping(graph.order()) else {}
+    graph.keep_order()
 
     def step(fn: Pass) -> bool:
         if fn(graph):
@@ -128,7 +134,7 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
         for name, fn in names:
             if clean.get(name) == version:
                 continue
-            partner = PAIRED.get(name, "")
+            partner = paired.get(name, "")
             settled = True
             if partner in fns:
                 members = (name, partner)
