@@ -25,7 +25,7 @@ from bpfc.opt import (
     thread_jumps,
 )
 from bpfc.opt.graph import Graph
-from bpfc.opt.sweeps import worth_keeping
+from bpfc.opt.sweeps import MAX_BLOCKS
 
 Pass = Callable[[Graph], bool]
 
@@ -65,7 +65,7 @@ each leaves its sweep valid for the other: the pair's confirming calls replay it
 of sweeping again.  Threading is not idempotent by itself (a threaded edge can open
 another, and rewrites can free a register a walk needed), the pair run to its own fixed
 point is, so the manager counts both clean once the step ends.  Only graphs small enough
-for a kept sweep (``sweeps.worth_keeping``) are run this way."""
+for a kept sweep (``PAIR_MAX_BLOCKS``) are run this way."""
 
 NO_WORK_FROM: dict[str, frozenset[str]] = {
     "thread_jumps": frozenset({"merge_blocks"}),
@@ -81,6 +81,11 @@ they did not find before, they do not find after.  ``tests/test_opt_fixed_point.
 checks that the optimizer still ends at a fixed point of every pass."""
 
 MAX_ROUNDS = 100
+
+PAIR_MAX_BLOCKS = MAX_BLOCKS
+"""Graphs with more blocks run the paired passes one by one: ``sweeps`` keeps no sweep
+for them (a constant of its own, so that turning sweep keeping off in a test leaves the
+pass schedule, and so the output, as it is)."""
 
 PAIR_ROUNDS = 4
 """How often a pair runs in one go: a long ``or`` chain may open one more edge each time,
@@ -110,7 +115,7 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
     fns = dict(chosen)
     # a pair's confirming calls are cheap only while a sweep is kept (small graphs): on a
     # big graph each would sweep it afresh, and the passes run one by one as before
-    paired = PAIRED if worth_keeping(graph.order()) else {}
+    paired = PAIRED if len(graph.order()) <= PAIR_MAX_BLOCKS else {}
     graph.keep_order()
 
     def step(fn: Pass) -> bool:
