@@ -19,7 +19,16 @@ from __future__ import annotations
 from weakref import WeakKeyDictionary
 
 from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
-from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
+from bpfc.opt.dataflow import (
+    State,
+    decided,
+    inert,
+    initial,
+    join,
+    live_ins,
+    out_edges,
+    run_block,
+)
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.number_values import rewritten
@@ -242,8 +251,14 @@ def run(graph: Graph) -> bool:
     keep = worth_keeping(order)
     find, const = vals.find, vals.const
 
-    def visit(block: Block, state: State) -> Edges:
-        nonlocal changed, exact, known
+    # ``dataflow.forward`` with this pass's visit written into its loop: the sweep runs
+    # on every call that finds the graph changed, over every block
+    entry = graph.entry
+    pending: dict[int, State] = {} if inert(entry) else {entry.id: initial(vals)}
+    for block in order:
+        state = pending.pop(block.id, None)
+        if state is None:
+            continue
         if keep:
             after, new = rewritten(vals, block, state)
             if new is not None:
@@ -255,55 +270,61 @@ def run(graph: Graph) -> bool:
             edges = out_edges(vals, block, run_block(vals, block, state))
         for n, (succ, st) in enumerate(edges):
             if succ.jt is None:
-                continue
-            # ``_probe_of`` and ``_hopeless``' usual case inlined: most edges stop here
-            found = probes.get(succ.id)
-            if (
-                found is None
-                or found[0] is not succ.stmts
-                or found[1] != succ.code
-                or found[2] is not (succ.jt is succ.jf)
-            ):
-                probe = _probe_of(probes, succ)
+                if not succ.stmts and not succ.code & 0x18:
+                    continue  # ``inert``: never visited, never joined
             else:
-                probe = found[3]
-            if probe is not None:
-                if probe[0] is _LD:  # an absolute load's key: is anything known of it?
-                    va = find(probe)
-                    if va is None:
-                        continue
-                    fact = st.facts.get(va)
-                    if fact is None:
-                        if va not in const:
-                            continue
-                    elif decide(fact, succ.code & 0xF0, succ.k) is None:
-                        continue
-                elif _hopeless(vals, probe, st, succ):
-                    continue
-            if known is None:
-                known = live_ins(order)
-            target = _walk(vals, succ, st, known)
-            if target is None or target is succ:
-                continue
-            changed = True
-            if len(edges) == 2:  # an undecided branch: edge 0 is true, edge 1 false
-                if n == 0:
-                    block.jt = target
+                # ``_probe_of`` and ``_hopeless``' usual case inlined: most edges stop here
+                found = probes.get(succ.id)
+                if (
+                    found is None
+                    or found[0] is not succ.stmts
+                    or found[1] != succ.code
+                    or found[2] is not (succ.jt is succ.jf)
+                ):
+                    probe = _probe_of(probes, succ)
                 else:
-                    block.jf = target
-            else:  # one edge: every successor slot that leads there
-                if block.jt is succ:
-                    block.jt = target
-                if block.jf is succ:
-                    block.jf = target
-            edges[n] = (target, st)
+                    probe = found[3]
+                walk = True
+                if probe is not None:
+                    if probe[0] is _LD:  # an absolute load's key: is anything known of it?
+                        va = find(probe)
+                        if va is None:
+                            walk = False
+                        else:
+                            fact = st.facts.get(va)
+                            if fact is None:
+                                walk = va in const
+                            else:
+                                walk = decide(fact, succ.code & 0xF0, succ.k) is not None
+                    else:
+                        walk = not _hopeless(vals, probe, st, succ)
+                if walk:
+                    if known is None:
+                        known = live_ins(order)
+                    target = _walk(vals, succ, st, known)
+                    if target is not None and target is not succ:
+                        changed = True
+                        if len(edges) == 2:  # an undecided branch: edge 0 true, edge 1 false
+                            if n == 0:
+                                block.jt = target
+                            else:
+                                block.jf = target
+                        else:  # one edge: every successor slot that leads there
+                            if block.jt is succ:
+                                block.jt = target
+                            if block.jf is succ:
+                                block.jf = target
+                        edges[n] = (target, st)
+                        succ = target
+                        if succ.jt is None and not succ.stmts and not succ.code & 0x18:
+                            continue
+            prev = pending.get(succ.id)
+            pending[succ.id] = st if prev is None else join(vals, succ, (prev, st))
         if len(edges) == 2 and block.jt is block.jf:
             # both sides now lead to one block: a fresh sweep would pass ``after`` on
             # unrefined where this one joins the two refined states
             exact = False
-        return edges
 
-    forward(graph, order, vals, visit)
     # A threaded edge carries the state of the edge it replaced, which is exactly the
     # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
     if exact and keep:
