@@ -119,24 +119,30 @@ def _candidates(order: list[Block]) -> tuple[set[int], bool]:
     proven by an earlier one whose bytes contain it.  Other blocks only pass the state on,
     and a program with no candidate skips the forward sweep.
     """
-    counts: dict = {}
-    get = counts.get
+    first: dict = {}  # statement -> the block it was first seen in
+    get = first.get
+    found = set()
     ranges: list[tuple[int, int]] = []
     nested = False
     indirect = set()
     for block in order:
+        bid = block.id
         for ins in block.stmts:
-            counts[ins] = get(ins, 0) + 1
+            seen = get(ins)
+            if seen is None:
+                first[ins] = bid
+            else:  # a repeat: both blocks hold it
+                found.add(seen)
+                found.add(bid)
             if ins.code & 0xE7 != _LD_IND:  # the usual answer of ``_indirect``, without a call
                 continue
             rng = _indirect(ins)
             if rng is not None:
-                indirect.add(block.id)
+                indirect.add(bid)
                 if not nested:
                     lo, hi = rng
                     nested = any(a <= lo and hi <= b or lo <= a and b <= hi for a, b in ranges)
                     ranges.append(rng)
-    found = {b.id for b in order if any(counts[ins] > 1 for ins in b.stmts)}
     return (found | indirect, True) if nested else (found, False)
 
 

@@ -92,7 +92,12 @@ def _candidates(order: list[Block]) -> tuple[set[int], dict[int, int]]:
     a load base (802.11 and Geneve header arithmetic): neither needs the forward sweep.
     """
     tax = int(TAX)
-    with_tax = [b for b in order if any(ins[0] == tax for ins in b.stmts)]  # ``ins.code``
+    with_tax = []
+    for block in order:
+        for ins in block.stmts:
+            if ins[0] == tax:  # ``ins.code``: indexing is the cheaper read in this loop
+                with_tax.append(block)
+                break
     if not with_tax:
         return set(), {}
     live = live_ins(order)

@@ -1,9 +1,9 @@
 """Pass: structural clean-up: fold jt == jf, skip empty blocks, share equal blocks, join chains.
 
-Equal blocks are found by hash-consing bottom-up (reverse topological order): a
-block's key is its statements, its terminator and the *canonical* ids of its
-successors, so equal tails collapse level by level in one linear sweep with no
-pairwise comparison.  A block with no statements that only jumps is replaced by its
+Equal blocks are found bottom-up (reverse topological order), bucketed by their
+terminator and the *canonical* ids of their successors, so equal tails collapse level
+by level in one linear sweep; statements are hashed only for buckets of two or more
+blocks (most hold one).  A block with no statements that only jumps is replaced by its
 target.  Finally a block whose only successor has it as only predecessor absorbs it;
 two blocks that absorbed equal chains may be equal themselves, so sharing runs again
 until joining finds nothing (the pass is idempotent: ``manager.IDEMPOTENT``).
@@ -26,7 +26,9 @@ def _share(graph: Graph) -> tuple[bool, list[Block]]:
     thinned out, is still a topological order of the new graph.
     """
     canon: dict[int, Block] = {}
-    table: dict[tuple, Block] = {}
+    # blocks by terminator and (canonical) successors: only blocks in one bucket can be
+    # equal, and most buckets hold one block, so statements are compared only within one
+    buckets: dict[tuple, Block | dict[tuple, Block]] = {}
     changed = False
     kept: list[Block] = []
     for block in reversed(graph.order()):
@@ -44,12 +46,22 @@ def _share(graph: Graph) -> tuple[bool, list[Block]]:
                 canon[block.id] = jt
                 changed = True
                 continue
-            key = (tuple(block.stmts), block.code, block.k, jt.id, jf.id)
+            key = (block.code, block.k, jt.id, jf.id)
         else:
-            key = (tuple(block.stmts), block.code, block.k, None, None)
-        same = table.get(key)
+            key = (block.code, block.k)
+        bucket = buckets.get(key)
+        same = None
+        if bucket is None:
+            buckets[key] = block
+        else:
+            if type(bucket) is Block:  # a second block here: index the bucket by statements
+                bucket = buckets[key] = {tuple(bucket.stmts): bucket}
+            stmts = tuple(block.stmts)
+            same = bucket.get(stmts)
+            if same is None:
+                bucket[stmts] = block
         if same is None:
-            table[key] = canon[block.id] = block
+            canon[block.id] = block
             kept.append(block)
         else:
             canon[block.id] = same
