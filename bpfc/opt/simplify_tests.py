@@ -26,20 +26,25 @@ _SHIFT = {AluOp.ADD: lambda k, c: (k - c) & MASK, AluOp.SUB: lambda k, c: (k + c
 _SHIFT[AluOp.XOR] = lambda k, c: k ^ c
 
 
+def _a_live(block, live: dict[int, int]) -> bool:
+    """Whether A is live on entry to one of ``block``'s successors."""
+    return bool((live[block.jt.id] | live[block.jf.id]) & (1 << A))
+
+
 def _unshift(block, live) -> bool:
     """``add/sub/xor #c; jeq #k`` -> ``jeq #k'``, ``sub x; jeq #0`` -> ``jeq x``, A dead after."""
     last = block.stmts[-1]
     if bpf_op(block.code) != JmpOp.JEQ or bpf_src(block.code) != Src.K:
         return False
     if last.code == SUB_X and block.k == 0:
-        if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
+        if _a_live(block, live()):
             return False
         block.code = Class.JMP | JmpOp.JEQ | Src.X
         block.stmts = block.stmts[:-1]
         return True
     if last.code & 0x0F != Class.ALU | Src.K or bpf_op(last.code) not in _SHIFT:
         return False
-    if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
+    if _a_live(block, live()):
         return False
     block.k = _SHIFT[bpf_op(last.code)](block.k, last.k)
     block.stmts = block.stmts[:-1]
@@ -69,7 +74,7 @@ def _fold_mask(block, live) -> bool:
         return True
     if op not in (JmpOp.JEQ, JmpOp.JSET) or (op == JmpOp.JEQ and k != 0):
         return False
-    if (live[block.jt.id] | live[block.jf.id]) & (1 << A):
+    if _a_live(block, live()):
         return False
     block.stmts = block.stmts[:-1]
     if op == JmpOp.JEQ:
@@ -86,7 +91,14 @@ def run(graph: Graph) -> bool:
     # Rewrites keep every block's live-in registers (the test still reads A), so one
     # liveness serves the whole pass.  A block is rewritten until nothing applies: an
     # ``add`` taken off may uncover an ``and #m`` to fold (the pass is idempotent).
-    live = live_ins(order)
+    known: list[dict[int, int]] = []
+
+    def live() -> dict[int, int]:
+        """``live_ins(order)``, worked out when a rewrite first asks (most never do)."""
+        if not known:
+            known.append(live_ins(order))
+        return known[0]
+
     changed = False
     for block in order:
         while block.stmts and block.is_cond:
