@@ -10,21 +10,15 @@ leave the graph as the first call left it.
 
 from __future__ import annotations
 
-import glob
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given
+from test_opt_helpers import corpus_records, upstream_accepts
 from test_opt_properties import programs
 
-from bpfc.asm_text import parse_listing
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.errors import BpfcError
 from bpfc.opt import manager, optimize
 from bpfc.opt.graph import Graph
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _shape(graph: Graph) -> list[tuple]:
@@ -74,31 +68,22 @@ def test_idempotent_passes_are_a_known_few():
 
 
 def test_upstream_listings(upstream, twice):
-    count = 0
-    with open(upstream / "libpcap-filtertests.jsonl", encoding="utf-8") as handle:
-        for record in map(json.loads, handle):
-            if record["kind"] != "accept" or record.get("special"):
-                continue
-            if not record.get("expected_unopt"):
-                continue
-            prog = parse_listing("\n".join(record["expected_unopt"]) + "\n")
-            optimize(prog, reject_empty=False)
-            count += 1
-    assert count > 2000
+    cases = upstream_accepts(upstream)
+    for record in cases:
+        optimize(record["unopt"], reject_empty=False)
+    assert len(cases) > 2000
     assert twice.changes > 1000
     assert twice.failures == []
 
 
 def test_project_corpus(twice):
     count = 0
-    for path in sorted(glob.glob(str(ROOT / "corpus" / "expected" / "*.jsonl"))):
-        with open(path, encoding="utf-8") as handle:
-            for record in map(json.loads, handle):
-                try:
-                    bpfc_compile(record["expr"], record["linktype"], optimize=True)
-                except BpfcError:
-                    continue
-                count += 1
+    for record in corpus_records():
+        try:
+            bpfc_compile(record["expr"], record["linktype"], optimize=True)
+        except BpfcError:
+            continue
+        count += 1
     assert count > 2000
     assert twice.changes > 1000
     assert twice.failures == []

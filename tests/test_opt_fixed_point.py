@@ -13,23 +13,17 @@ after joining) and ``simplify_tests`` (taking ``add #1`` off a test uncovered an
 
 from __future__ import annotations
 
-import glob
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import example, given, settings
+from test_opt_helpers import corpus_records, upstream_accepts
 from test_opt_properties import programs
 
 from bpfc import compiler
-from bpfc.asm_text import parse_listing
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.errors import BpfcError
 from bpfc.insn import Insn
-from bpfc.opt import is_forward, manager
+from bpfc.opt import is_forward, manager, optimize
 from bpfc.opt.graph import Graph, build
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _leftover(graph: Graph) -> list[str]:
@@ -100,26 +94,17 @@ def test_random_programs_end_at_a_fixed_point(prog):
 
 
 def test_upstream_listings_end_at_a_fixed_point(upstream, final):
-    from bpfc.opt import optimize
-
-    with open(upstream / "libpcap-filtertests.jsonl", encoding="utf-8") as handle:
-        for record in map(json.loads, handle):
-            if record["kind"] != "accept" or record.get("special"):
-                continue
-            if not record.get("expected_unopt"):
-                continue
-            optimize(parse_listing("\n".join(record["expected_unopt"]) + "\n"), reject_empty=False)
+    for record in upstream_accepts(upstream):
+        optimize(record["unopt"], reject_empty=False)
     assert final.graphs > 2000
     assert final.failures == []
 
 
 def test_project_corpus_ends_at_a_fixed_point(final):
-    for path in sorted(glob.glob(str(ROOT / "corpus" / "expected" / "*.jsonl"))):
-        with open(path, encoding="utf-8") as handle:
-            for record in map(json.loads, handle):
-                try:
-                    bpfc_compile(record["expr"], record["linktype"], optimize=True)
-                except BpfcError:
-                    continue
+    for record in corpus_records():
+        try:
+            bpfc_compile(record["expr"], record["linktype"], optimize=True)
+        except BpfcError:
+            continue
     assert final.graphs > 2000
     assert final.failures == []

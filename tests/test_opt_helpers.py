@@ -44,6 +44,15 @@ def first_difference(a: list[Insn], b: list[Insn], packets: list[bytes]) -> str 
     return None
 
 
+def corpus_records() -> list[dict]:
+    """Every case of the project's golden corpus (corpus/expected/*.jsonl), file by file."""
+    out = []
+    for path in sorted((Path(__file__).parent.parent / "corpus" / "expected").glob("*.jsonl")):
+        with open(path, encoding="utf-8") as handle:
+            out.extend(json.loads(line) for line in handle)
+    return out
+
+
 def project_expressions() -> list[tuple[str, str]]:
     """``(link type, expression)`` rows of tests/fixtures/opt/expressions.tsv."""
     rows = []

@@ -32,15 +32,17 @@ Pass = Callable[[Graph], bool]
 PASSES: tuple[tuple[str, Pass], ...] = (
     ("thread_jumps", thread_jumps.run),
     ("number_values", number_values.run),
-    ("hoist_tests", hoist_tests.run),
     ("merge_blocks", merge_blocks.run),
     ("promote_scratch", promote_scratch.run),
     ("eliminate_dead", eliminate_dead.run),
     ("drop_no_ops", drop_no_ops.run),
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
+    ("hoist_tests", hoist_tests.run),
     ("build_sets", build_sets.run),
 )
+"""In order; ``thread_jumps`` and ``number_values`` first, as one step (``PAIRED``), so that
+the passes after them find its sweep still kept while nothing else changed the graph."""
 
 LATE = frozenset({"build_sets", "hoist_tests"})
 """Passes that reshape whole chains: run only in rounds where the others changed nothing,
@@ -101,7 +103,9 @@ def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -
 
     A pass that found nothing to do is not run again until some other pass has changed
     the graph since (``version`` counts changes), so the final confirming round is cheap;
-    neither is an ``IDEMPOTENT`` pass that was the last to change it.
+    neither is an ``IDEMPOTENT`` pass that was the last to change it, a ``PAIRED`` step
+    that ended at its own fixed point, nor a pass whose ``NO_WORK_FROM`` names the last
+    pass to change the graph.
     """
     chosen = PASSES if passes is None else tuple(passes)
     if passes is None:
