@@ -76,17 +76,25 @@ class Graph:
         self._next_id = next_id
         self._last: list[Block] | None = None
         self._spare: list[Block] | None = None
+        # ``sweeps``' record: a kept sweep found valid for this graph during the current
+        # pass call, and one the pass manager vouches is still valid (see ``keep_order``)
+        self.checked: object | None = None
+        self.vouched: object | None = None
 
     def keep_order(self) -> None:
         """Nothing changed since the last ``order()``: the next call may return that list.
 
         Only the pass manager calls this, after a pass that reported no change; the
         list is handed out once, so a pass that changes edges and asks again recomputes.
+        Whatever that pass found valid for the graph is valid still: it is vouched for.
         """
         self._spare = self._last
+        self.vouched = self.checked
 
     def forget_order(self) -> None:
+        """The graph changed: no order, and nothing checked against it, holds any more."""
         self._spare = self._last = None
+        self.checked = self.vouched = None
 
     def new_block(
         self, stmts: list[Insn], code: int, k: int = 0, jt: Block | None = None, jf=None

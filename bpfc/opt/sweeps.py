@@ -80,6 +80,7 @@ class Sweep:
         self.entry = graph.entry
         self.order = order
         self.shape = _shape(order)
+        graph.checked = self
         self.live: dict[int, int] | None = None  # ``live_ins(order)``, once someone needs it
         # ``number_values``' rewrites of each block, worked out during ``thread_jumps``'
         # sweep (block id -> new statements, for the blocks that change); None: not known
@@ -117,11 +118,19 @@ def forget(graph: Graph) -> None:
 
 
 def recall(graph: Graph) -> Sweep | None:
-    """The last sweep kept for ``graph`` if the graph has not changed since, else None."""
+    """The last sweep kept for ``graph`` if the graph has not changed since, else None.
+
+    A pass asks once, before it changes anything.  When the pass manager vouches that
+    no pass changed the graph since the sweep was last found valid (``Graph.vouched``:
+    each pass since reported no change), the shape is not compared again.
+    """
     sweep = _SWEEPS.get(graph)
     if sweep is None:
         return None
+    if graph.vouched is sweep:
+        return sweep
     if graph.entry is sweep.entry and _shape(sweep.order) == sweep.shape:
+        graph.checked = sweep
         return sweep
     del _SWEEPS[graph]
     return None
