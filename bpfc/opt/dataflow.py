@@ -90,7 +90,12 @@ def join(vals: Values, block: Block, states: Sequence[State]) -> State:
         facts = first.facts
         if second.facts is not facts:
             get, merge = second.facts.get, F.merge
-            facts = {vn: merge(f, g) for vn, f in facts.items() if (g := get(vn)) is not None}
+            # paths share most facts (a test refines only the value it tests): keep those
+            facts = {
+                vn: f if f is g else merge(f, g)
+                for vn, f in facts.items()
+                if (g := get(vn)) is not None
+            }
         return State(base, facts, min(first.minlen, second.minlen))
     differ: set[int] = set()  # registers on which some state disagrees with the first
     for s in states[1:]:
@@ -109,7 +114,11 @@ def join(vals: Values, block: Block, states: Sequence[State]) -> State:
         if other is facts:
             continue
         get = other.get
-        facts = {vn: merge(f, g) for vn, f in facts.items() if (g := get(vn)) is not None}
+        facts = {
+            vn: f if f is g else merge(f, g)
+            for vn, f in facts.items()
+            if (g := get(vn)) is not None
+        }
     return State(base, facts, min(s.minlen for s in states))
 
 
