@@ -104,11 +104,15 @@ class Graph:
         return block
 
     def order(self) -> list[Block]:
-        """Reachable blocks in reverse postorder (a topological order; false side first)."""
+        """Reachable blocks in reverse postorder (a topological order; false side first).
+
+        The list is shared (the manager may hand it to the next pass, ``sweeps`` keeps it
+        with a sweep): callers read it and never change it in place.
+        """
         spare = self._spare
         if spare is not None:
             self._spare = None
-            return list(spare)
+            return spare
         # depth first, true side before false side; the path so far is the stack, and a
         # block is finished (appended) once both its successors are seen
         entry = self.entry
@@ -131,7 +135,7 @@ class Graph:
             post.append(stack.pop())
         post.reverse()
         self._last = post
-        return list(post)
+        return post
 
     def preds(self, order: Sequence[Block]) -> dict[int, list[Block]]:
         """Predecessors of every block in ``order`` (a block with jt == jf is listed once)."""
