@@ -8,6 +8,7 @@ and on the upstream expressions; the unit tests pin the invalidation rules.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,7 +122,15 @@ def test_nothing_is_kept_once_optimize_returns():
     """Sweeps die with their graph: optimizing many programs leaves no states behind."""
     for prog in (TWICE, TWICE[2:], [Insn(0x06, 0, 0, 1)]):
         optimize(prog, reject_empty=False)
-    assert len(sweeps._SWEEPS) == 0
+    gc.collect()
+    assert not [obj for obj in gc.get_objects() if type(obj) is sweeps.Sweep]
+
+
+def test_a_sweep_belongs_to_its_graph():
+    graph, other = build(TWICE), build(TWICE)
+    number_values.run(graph)
+    assert sweeps.recall(graph) is not None
+    assert sweeps.recall(other) is None
 
 
 def test_a_changed_block_id_invalidates_the_sweep():

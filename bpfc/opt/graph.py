@@ -80,6 +80,10 @@ class Graph:
         # pass call, and one the pass manager vouches is still valid (see ``keep_order``)
         self.checked: object | None = None
         self.vouched: object | None = None
+        # what passes keep for this graph alone, freed with it: ``sweeps``' kept sweep and
+        # ``thread_jumps``' probe table (attributes: cheaper to reach than a weak mapping)
+        self.sweep: Any = None  # a ``sweeps.Sweep``
+        self.probes: dict | None = None
 
     def keep_order(self) -> None:
         """Nothing changed since the last ``order()``: the next call may return that list.

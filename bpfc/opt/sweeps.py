@@ -27,7 +27,6 @@ that grows with the size of the graph rather than its width.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from weakref import WeakKeyDictionary
 
 from bpfc.opt.dataflow import State
 from bpfc.opt.graph import Block, Graph
@@ -95,9 +94,6 @@ def _shape(order: Sequence[Block]) -> list[tuple]:
     return [(b.id, b.code, b.k, b.jt, b.jf, b.stmts) for b in order]
 
 
-_SWEEPS: WeakKeyDictionary[Graph, Sweep] = WeakKeyDictionary()
-
-
 def worth_keeping(order: Sequence[Block]) -> bool:
     """Whether a sweep over ``order`` should record its states at all (small graphs only).
 
@@ -110,11 +106,11 @@ def worth_keeping(order: Sequence[Block]) -> bool:
 def remember(sweep: Sweep, graph: Graph) -> None:
     """Keep ``sweep`` for the next pass on ``graph`` (small graphs only)."""
     if worth_keeping(sweep.order):
-        _SWEEPS[graph] = sweep
+        graph.sweep = sweep
 
 
 def forget(graph: Graph) -> None:
-    _SWEEPS.pop(graph, None)
+    graph.sweep = None
 
 
 def recall(graph: Graph) -> Sweep | None:
@@ -124,7 +120,7 @@ def recall(graph: Graph) -> Sweep | None:
     no pass changed the graph since the sweep was last found valid (``Graph.vouched``:
     each pass since reported no change), the shape is not compared again.
     """
-    sweep = _SWEEPS.get(graph)
+    sweep = graph.sweep
     if sweep is None:
         return None
     if graph.vouched is sweep:
@@ -132,7 +128,7 @@ def recall(graph: Graph) -> Sweep | None:
     if graph.entry is sweep.entry and _shape(sweep.order) == sweep.shape:
         graph.checked = sweep
         return sweep
-    del _SWEEPS[graph]
+    graph.sweep = None
     return None
 
 

@@ -16,8 +16,6 @@ last sweep replays that sweep's edge states (``sweeps``) instead of sweeping aga
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
 from bpfc.opt.dataflow import (
     State,
@@ -101,14 +99,11 @@ def _indirect(stmts: list, i: int, load) -> tuple | None:
     return (_IND, size, load.k, None)
 
 
-_PROBES: WeakKeyDictionary[Graph, dict[int, tuple]] = WeakKeyDictionary()
-
-
 def _probes(graph: Graph) -> dict[int, tuple]:
     """``_probe_of``'s table for ``graph``, kept from call to call while the graph lives."""
-    found = _PROBES.get(graph)
+    found = graph.probes
     if found is None:
-        found = _PROBES[graph] = {}
+        found = graph.probes = {}
     return found
 
 
