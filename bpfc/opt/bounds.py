@@ -80,8 +80,3 @@ class Bounds:
         if op in (AluOp.RSH, AluOp.DIV, AluOp.MOD):
             return ba  # never larger than the dividend
         return MASK
-
-
-def upper_bound(vals: Values, vn: int) -> int:
-    """``Bounds(vals).of(vn)`` for a one-off question."""
-    return Bounds(vals).of(vn)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bpfc.insn import AluOp, Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
-from bpfc.opt.dataflow import State, decided, forward, out_edges
+from bpfc.opt.dataflow import State, decided, forward, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
 from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, effect
@@ -142,6 +142,35 @@ def rewritten(vals: Values, block: Block, state: State) -> tuple[State, list[Ins
     return State(tuple(regs), state.facts, minlen), new if touched else None
 
 
+def _fold_terminator(
+    vals: Values, block: Block, regs: Sequence[int], facts: dict, undecided: bool = False
+) -> bool:
+    """``ret a`` with A known becomes ``ret #k``, a jump on a known X takes the constant,
+    and a jump the facts decide becomes an unconditional edge; ``regs`` are the registers
+    after the block.  ``undecided``: a sweep already followed both edges, so only a masked
+    value (``v & m``, whose facts ``decided`` derives from v's) may still be decided."""
+    code = block.code
+    const = vals.const
+    if code & 7 == _RET:
+        if code & 0x18 == _RVAL_A and regs[A] in const:
+            block.code, block.k = _RET_K, const[regs[A]]
+            return True
+        return False
+    if code & 7 != _JMP or code == _JA:
+        return False
+    changed = False
+    if code & _SRC_X and regs[X] in const:
+        block.code, block.k = code & ~_SRC_X, const[regs[X]]
+        changed = True
+    if undecided and vals.keys[regs[A]][:2] != _MASKED and block.jt is not block.jf:
+        return changed
+    taken = decided(vals, regs, facts, block.code, block.k)
+    if taken is not None or block.jt is block.jf:
+        block.set_goto(block.jt if taken in (True, None) else block.jf)
+        changed = True
+    return changed
+
+
 def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int], int]:
     """Rewrite ``block`` given the state on entry; (changed, registers and length after)."""
     changed = False
@@ -152,19 +181,8 @@ def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int
             changed = True
     else:
         regs, minlen = state.regs, state.minlen
-    code = block.code
-    if code & 7 == _RET:
-        if code & 0x18 == _RVAL_A and regs[A] in vals.const:
-            block.code, block.k = _RET_K, vals.const[regs[A]]
-            changed = True
-    elif code & 7 == _JMP and code != _JA:
-        if code & _SRC_X and regs[X] in vals.const:
-            block.code, block.k = code & ~_SRC_X, vals.const[regs[X]]
-            changed = True
-        taken = decided(vals, regs, state.facts, block.code, block.k)
-        if taken is not None or block.jt is block.jf:
-            block.set_goto(block.jt if taken in (True, None) else block.jf)
-            changed = True
+    if _fold_terminator(vals, block, regs, state.facts):
+        changed = True
     return changed, regs, minlen
 
 
@@ -181,28 +199,13 @@ def _install(vals: Values, sweep: Sweep, rewrites: dict[int, list[Insn]]) -> boo
         if new is not None:
             block.stmts = new
             changed = True
-        code = block.code
-        if code & 7 == _RET:
-            # ``ret a`` (rare) needs the registers after the block: ``_visit`` works them out
-            # (rewriting the installed statements again finds nothing) and folds it
-            if code & 0x18 == _RVAL_A and _visit(vals, block, state)[0]:
+        out = edges.get(block.id)
+        if out:  # every edge carries the registers after the block
+            if _fold_terminator(vals, block, out[0][1].regs, state.facts, len(out) == 2):
                 changed = True
-            continue
-        if code & 7 != _JMP or code == _JA:
-            continue
-        out = edges[block.id]
-        regs = out[0][1].regs  # every edge carries the registers after the block
-        if code & _SRC_X and regs[X] in vals.const:
-            block.code, block.k = code & ~_SRC_X, vals.const[regs[X]]
-            changed = True
-        # the sweep followed both edges of a test it could not decide; only a masked value
-        # (``v & m``, whose facts ``decided`` derives from v's) may still be decided here
-        if len(out) == 2 and vals.keys[regs[A]][:2] != _MASKED and block.jt is not block.jf:
-            continue
-        taken = decided(vals, regs, state.facts, block.code, block.k)
-        if taken is not None or block.jt is block.jf:
-            block.set_goto(block.jt if taken in (True, None) else block.jf)
-            changed = True
+        elif block.code & 0x1F == _RET | _RVAL_A:  # ``ret a`` (rare): work the registers out
+            if _fold_terminator(vals, block, run_block(vals, block, state).regs, state.facts):
+                changed = True
     return changed
 
 
