@@ -125,11 +125,11 @@ print(len(prog), spent, hwm)
 """
 
 
-def _bpfc_compiled(expr: str, timeout: float) -> str:
-    """``bpfc.compiler.compile`` end to end in a fresh child: CPU time, size, peak RSS."""
+def _child(code: str, expr: str, timeout: float) -> subprocess.CompletedProcess | None:
+    """``code`` in a fresh Python with ``expr`` on its stdin; None when it ran out of time."""
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", _COMPILE_CHILD],
+        return subprocess.run(
+            [sys.executable, "-c", code],
             input=expr,
             capture_output=True,
             text=True,
@@ -138,6 +138,13 @@ def _bpfc_compiled(expr: str, timeout: float) -> str:
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
     except subprocess.TimeoutExpired:
+        return None
+
+
+def _bpfc_compiled(expr: str, timeout: float) -> str:
+    """``bpfc.compiler.compile`` end to end in a fresh child: CPU time, size, peak RSS."""
+    done = _child(_COMPILE_CHILD, expr, timeout)
+    if done is None:
         return f"| timed out (> {timeout:.0f} s) | | |"
     if done.returncode != 0:
         return f"| failed ({done.returncode}) | | |"
@@ -157,16 +164,8 @@ def compile_table(max_terms: int, timeout: float) -> None:
 
 
 def _libpcap_optimized(expr: str, timeout: float) -> str:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _CHILD],
-            input=expr,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=ROOT,
-        )
-    except subprocess.TimeoutExpired:
+    done = _child(_CHILD, expr, timeout)
+    if done is None:
         return f"timed out (> {timeout:.0f} s)"
     if done.returncode != 0:
         return f"failed ({done.returncode}: {done.stderr.strip().splitlines()[-1:]})"
