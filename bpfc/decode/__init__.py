@@ -1,0 +1,76 @@
+"""One line per packet, the way ``tcpdump -n -r FILE`` prints it.
+
+:class:`Summarizer` turns a :class:`~bpfc.capture.common.Packet` into tcpdump's default
+one-line decode: local time ``HH:MM:SS.ffffff``, then the protocol stack (Ethernet,
+Linux cooked v1/v2, BSD/OpenBSD loopback and raw IP link layers; VLAN tags; ARP, IPv4,
+IPv6, TCP, UDP, ICMP, ICMPv6).  Addresses and ports are numeric (``-n``): bpfc never
+looks names up.  One summarizer per capture run: TCP's relative sequence numbers
+depend on the packets seen before.
+
+Beyond that set the line is a short generic form (see ``docs/capture.md``), and
+:attr:`Line.exact` is False: the tests compare exact lines with tcpdump's.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from typing import NamedTuple
+
+from bpfc.capture.common import Packet
+from bpfc.decode.common import Out, Truncated
+from bpfc.decode.link import PRINTERS
+
+__all__ = ["Line", "Summarizer", "link_name", "timestamp"]
+
+
+class Line(NamedTuple):
+    """One printed line (without newline) and whether it claims to be tcpdump's."""
+
+    text: str
+    exact: bool
+
+
+def timestamp(ts_ns: int) -> str:
+    """``HH:MM:SS.ffffff`` in local time, microseconds truncated as libpcap does."""
+    sec, frac = divmod(ts_ns, 1_000_000_000)
+    return time.strftime("%H:%M:%S", time.localtime(sec)) + f".{frac // 1000:06d}"
+
+
+def link_name(linktype: int) -> str:
+    """The link type's name for the generic line (``LINKTYPE_N`` when unknown)."""
+    from bpfc import linktypes
+
+    try:
+        return linktypes.lookup(linktype).name
+    except ValueError:
+        return f"LINKTYPE_{linktype}"
+
+
+class Summarizer:
+    """Prints packets of one capture run (holds the TCP conversation table)."""
+
+    def __init__(self) -> None:
+        self.tcp_state: dict = {}
+
+    def body(self, packet: Packet) -> Line:
+        """The decode after the timestamp."""
+        out = Out(self.tcp_state)
+        printer = PRINTERS.get(packet.linktype)
+        data = packet.data
+        if packet.caplen < len(data):
+            data = data[: packet.caplen]
+        if printer is None:
+            return Line(f"{link_name(packet.linktype)}, length {packet.wirelen}", False)
+        try:
+            printer(out, data, packet.wirelen)
+        except Truncated as trunc:
+            out.add(f" [|{trunc.proto}]{getattr(trunc, 'suffix', '')}")
+        except (struct.error, IndexError, ValueError):  # a length we did not check
+            out.inexact(f" [|{out.proto or 'packet'}]")
+        return Line(out.text(), out.exact)
+
+    def line(self, packet: Packet) -> Line:
+        """The whole line: timestamp, a space, the decode."""
+        body = self.body(packet)
+        return Line(f"{timestamp(packet.ts_ns)} {body.text}", body.exact)

@@ -1,0 +1,199 @@
+"""IPv4, IPv6 (with Hop-by-Hop options), ICMP and ICMPv6, as tcpdump prints them.
+
+The header is ``IP src > dst: `` (``IP6`` for IPv6); TCP and UDP print the addresses
+themselves, with the ports.  The IP total length (not the captured length) decides the
+payload length handed on, so Ethernet padding is never counted.  Non-first fragments
+print ``ip-proto-N``; protocols bpfc has no printer for print tcpdump's generic
+``ip-proto-N LENGTH`` when tcpdump has no printer for them either, and are marked
+inexact when it has one.
+"""
+
+from __future__ import annotations
+
+from bpfc.decode.common import Out, Truncated, ip4, ip6, need, u16
+from bpfc.decode.transport import tcp_print, udp_print
+
+PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMP6 = 1, 6, 17, 58
+#: IP protocols with a tcpdump printer bpfc does not copy (IGMP, IPIP, EGP, IGRP,
+#: DCCP, IPv6, RSVP, GRE, ESP, AH, mobile IP, NONE, ND, EIGRP, OSPF, PIM, IPComp,
+#: VRRP/CARP, PGM, SCTP, mobility, pfsync...)
+PRINTED_ELSEWHERE = frozenset(
+    (2, 4, 8, 9, 33, 41, 46, 47, 50, 51, 55, 59, 60, 77, 88, 89, 103, 108, 112, 113, 132, 135)
+    + (0, 43, 44, 62, 94, 115, 136, 143, 240, 254)
+)
+
+
+def ipn_print(out: Out, data: memoryview, length: int) -> None:
+    """Raw IP: the version nibble picks IPv4 or IPv6."""
+    out.proto = "ip"
+    need(data, 1, "ip")
+    version = data[0] >> 4
+    if version == 4:
+        ip_print(out, data, length)
+    elif version == 6:
+        ip6_print(out, data, length)
+    else:
+        out.inexact(f"IP version {version}, length {length}")
+
+
+def ip_print(out: Out, data: memoryview, length: int) -> None:
+    out.proto = "ip"
+    out.add("IP ")
+    if length < 20 or len(data) < 1 or data[0] >> 4 != 4 or (data[0] & 15) < 5:
+        out.inexact(f"bad header, length {length}")
+        if len(data) < 20:
+            raise Truncated("ip")
+        return
+    need(data, 20, "ip")
+    hlen = (data[0] & 15) * 4
+    total = u16(data, 2)
+    if total == 0 or total > length or total < hlen:
+        out.exact = False
+        total = length if total == 0 or total > length else hlen
+    data = data[: min(length, total)]
+    off = u16(data, 6)
+    proto = data[9]
+    src, dst = ip4(data, 12), ip4(data, 16)
+    payload_len = total - hlen
+    if off & 0x1FFF:
+        out.add(f"{src} > {dst}: ip-proto-{proto}")
+        return
+    if proto not in (PROTO_TCP, PROTO_UDP, 33, 132):
+        out.add(f"{src} > {dst}: ")
+    if len(data) < hlen:
+        out.exact = False
+        raise Truncated("ip")
+    fragmented = bool(off & 0x2000)
+    demux(out, proto, data[hlen:], payload_len, fragmented, (4, src, dst, proto))
+
+
+def demux(
+    out: Out,
+    proto: int,
+    data: memoryview,
+    length: int,
+    fragmented: bool,
+    net: tuple[int, str, str, int],
+) -> None:
+    """The transport layer: ``net`` is (IP version, source, destination, first next header)."""
+    if proto == PROTO_TCP:
+        tcp_print(out, data, length, net)
+    elif proto == PROTO_UDP:
+        udp_print(out, data, length, net, fragmented)
+    elif proto == PROTO_ICMP and net[0] == 4:
+        icmp_print(out, data, length)
+    elif proto == PROTO_ICMP6 and net[0] == 6:
+        icmp6_print(out, data, length)
+    else:
+        if proto in PRINTED_ELSEWHERE:
+            out.exact = False
+        out.add(f" ip-proto-{proto} {length}")
+
+
+def ip6_print(out: Out, data: memoryview, length: int) -> None:
+    out.proto = "ip6"
+    out.add("IP6 ")
+    if length < 40 or len(data) < 1 or data[0] >> 4 != 6:
+        out.inexact(f"bad header, length {length}")
+        if len(data) < 40:
+            raise Truncated("ip6")
+        return
+    need(data, 40, "ip6")
+    payload = u16(data, 4)
+    if payload == 0 or payload + 40 > length:
+        out.exact = False
+        payload = length - 40
+    data = data[: 40 + payload]
+    nh = data[6]
+    src, dst = ip6(data, 8), ip6(data, 24)
+    first = nh
+    if nh not in (PROTO_TCP, PROTO_UDP, 33, 132):
+        out.add(f"{src} > {dst}: ")
+    offset = 40
+    length = payload
+    if nh == 0:
+        out.proto = "ip6"
+        if len(data) < offset + 2:
+            out.exact = False
+            raise Truncated("hbhopt")
+        size = (data[offset + 1] + 1) * 8
+        if len(data) < offset + size or size > length:
+            out.exact = False
+            raise Truncated("hbhopt")
+        out.add("HBH ")
+        nh = data[offset]
+        offset += size
+        length -= size
+    if nh in (0, 43, 44, 60, 135, 139, 140):
+        out.inexact(f"ip6-ext-{nh} {length}")
+        return
+    demux(out, nh, data[offset:], length, False, (6, src, dst, first))
+
+
+ICMP_UNREACH = {0: "net", 1: "host"}
+
+
+def icmp_print(out: Out, data: memoryview, length: int) -> None:
+    out.proto = "icmp"
+    need(data, 4, "icmp")
+    kind, code = data[0], data[1]
+    out.add("ICMP ")
+    if kind in (0, 8):
+        need(data, 8, "icmp")
+        name = "echo reply" if kind == 0 else "echo request"
+        out.add(f"{name}, id {u16(data, 4)}, seq {u16(data, 6)}")
+    elif kind == 3 and code in (0, 1, 2, 3):
+        need(data, 8 + 20, "icmp")
+        inner = data[8:]
+        dst = ip4(inner, 16)
+        iproto = inner[9]
+        if code in ICMP_UNREACH:
+            out.add(f"{ICMP_UNREACH[code]} {dst} unreachable")
+        elif code == 2:
+            out.add(f"{dst} protocol {iproto} unreachable")
+        else:
+            ihl = (inner[0] & 15) * 4
+            need(inner, ihl + 4, "icmp")
+            port = u16(inner, ihl + 2)
+            if iproto == PROTO_TCP:
+                out.add(f"{dst} tcp port {port} unreachable")
+            elif iproto == PROTO_UDP:
+                out.add(f"{dst} udp port {port} unreachable")
+            else:
+                out.add(f"{dst} protocol {iproto} port {port} unreachable")
+    elif kind == 11 and code in (0, 1):
+        out.add("time exceeded in-transit" if code == 0 else "ip reassembly time exceeded")
+    else:
+        out.inexact(f"type {kind}, code {code}")
+    out.add(f", length {length}")
+
+
+ICMP6_NAMES = {
+    133: "router solicitation",
+    134: "router advertisement",
+}
+
+
+def icmp6_print(out: Out, data: memoryview, length: int) -> None:
+    out.proto = "icmp6"
+    out.add("ICMP6, ")
+    need(data, 1, "icmp6")
+    kind = data[0]
+    if kind in (128, 129):
+        need(data, 8, "icmp6")
+        name = "echo request" if kind == 128 else "echo reply"
+        out.add(f"{name}, id {u16(data, 4)}, seq {u16(data, 6)}")
+    elif kind == 135:
+        need(data, 24, "icmp6")
+        out.add(f"neighbor solicitation, who has {ip6(data, 8)}")
+    elif kind == 136:
+        need(data, 24, "icmp6")
+        out.add(f"neighbor advertisement, tgt is {ip6(data, 8)}")
+    elif kind in ICMP6_NAMES:
+        out.add(ICMP6_NAMES[kind])
+    elif kind == 143:
+        need(data, 8, "icmp6")
+        out.add(f"multicast listener report v2, {u16(data, 6)} group record(s)")
+    else:
+        out.inexact(f"type {kind}")
+    out.add(f", length {length}")

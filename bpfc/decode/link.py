@@ -1,0 +1,204 @@
+"""Link layers and ARP: what tcpdump prints (without ``-e``) before the network layer.
+
+Without ``-e`` tcpdump prints nothing of an Ethernet, Linux cooked or loopback header
+when it knows the protocol inside, and VLAN tags (802.1Q, QinQ) are skipped silently;
+so these printers mostly find the payload and hand it on.  When the protocol inside is
+one tcpdump has a printer for and bpfc does not (LLC, STP, LLDP, MPLS, PPPoE...), the
+line is the generic ``ethertype NAME (0xXXXX), length N`` and marked inexact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bpfc.decode.common import Out, Truncated, ip4, mac, need, u16
+from bpfc.decode.ip import ip_print, ip6_print, ipn_print
+
+ETHERTYPE_IP = 0x0800
+ETHERTYPE_ARP = 0x0806
+ETHERTYPE_RARP = 0x8035
+ETHERTYPE_IPV6 = 0x86DD
+#: tags ether_print skips (802.1Q, the 0x9100/0x9200 pre-standard QinQ tags, 802.1ad)
+VLAN_TYPES = frozenset((0x8100, 0x9100, 0x9200, 0x88A8))
+
+#: names for the generic line (tcpdump's ethertype table, the common part)
+ETHERTYPE_NAMES = {
+    0x0800: "IPv4",
+    0x0806: "ARP",
+    0x8035: "Reverse ARP",
+    0x86DD: "IPv6",
+    0x8100: "802.1Q",
+    0x88A8: "802.1Q-QinQ",
+    0x8847: "MPLS unicast",
+    0x8848: "MPLS multicast",
+    0x8863: "PPPoE D",
+    0x8864: "PPPoE S",
+    0x888E: "EAPOL",
+    0x88CC: "LLDP",
+    0x88F7: "PTP",
+    0x8809: "Slow Protocols",
+    0x88A2: "AoE",
+    0x6003: "DN",
+    0x9000: "Loopback",
+    0x8137: "IPX",
+    0x809B: "Appletalk",
+    0x80F3: "Appletalk ARP",
+    0x88E5: "802.1AE MACsec",
+    0x8902: "CFM",
+    0x22F3: "TRILL",
+    0x893F: "802.1BR",
+}
+
+
+def ethertype_print(out: Out, kind: int, data: memoryview, length: int) -> bool:
+    """Print the network layer for ``kind``; False when it is not one bpfc decodes."""
+    if kind == ETHERTYPE_IP:
+        ip_print(out, data, length)
+    elif kind == ETHERTYPE_IPV6:
+        ip6_print(out, data, length)
+    elif kind in (ETHERTYPE_ARP, ETHERTYPE_RARP):
+        arp_print(out, data, length)
+    else:
+        return False
+    return True
+
+
+def _generic(out: Out, kind: int, length: int) -> None:
+    name = ETHERTYPE_NAMES.get(kind, "Unknown")
+    out.inexact(f"ethertype {name} (0x{kind:04x}), length {length}")
+
+
+def ether_print(out: Out, data: memoryview, length: int) -> None:
+    """Ethernet II / 802.3: skip the header and any VLAN tags, print the payload."""
+    out.proto = "ether"
+    need(data, 14, "ether")
+    kind = u16(data, 12)
+    offset = 14
+    length -= 14
+    while kind in VLAN_TYPES:
+        out.proto = "vlan"
+        need(data, offset + 4, "vlan")
+        kind = u16(data, offset + 2)
+        offset += 4
+        length -= 4
+    if kind <= 1500:
+        out.inexact(f"LLC, length {length}")
+        return
+    if not ethertype_print(out, kind, data[offset:], length):
+        _generic(out, kind, length)
+
+
+def sll_print(out: Out, data: memoryview, length: int) -> None:
+    """Linux cooked v1: 16 bytes, the protocol in the last two."""
+    out.proto = "sll"
+    need(data, 16, "sll")
+    _cooked(out, u16(data, 14), data[16:], length - 16)
+
+
+def sll2_print(out: Out, data: memoryview, length: int) -> None:
+    """Linux cooked v2: 20 bytes, the protocol in the first two."""
+    out.proto = "sll2"
+    need(data, 20, "sll2")
+    _cooked(out, u16(data, 0), data[20:], length - 20)
+
+
+def _cooked(out: Out, kind: int, data: memoryview, length: int) -> None:
+    while kind == 0x8100:
+        out.proto = "vlan"
+        need(data, 4, "vlan")
+        kind = u16(data, 2)
+        data = data[4:]
+        length -= 4
+    if kind <= 1500:
+        out.inexact(f"Linux cooked protocol 0x{kind:04x}, length {length}")
+        return
+    if not ethertype_print(out, kind, data, length):
+        _generic(out, kind, length)
+
+
+#: BSD address families that carry IPv6 (BSD, FreeBSD, Darwin numbering)
+AF_INET6 = frozenset((24, 28, 30))
+
+
+def null_print(out: Out, data: memoryview, length: int, *, network_order: bool) -> None:
+    """BSD loopback (host byte order family) and OpenBSD LOOP (network byte order)."""
+    proto = "loop" if network_order else "null"
+    out.proto = proto
+    need(data, 4, proto)
+    raw = bytes(data[:4])
+    family = int.from_bytes(raw, "big" if network_order else "little")
+    if not network_order and family & 0xFFFF0000:
+        family = int.from_bytes(raw, "big")
+    length -= 4
+    if family == 2:
+        ip_print(out, data[4:], length)
+    elif family in AF_INET6:
+        ip6_print(out, data[4:], length)
+    else:
+        out.inexact(f"AF {family}, length {length}")
+
+
+def raw_print(out: Out, data: memoryview, length: int) -> None:
+    ipn_print(out, data, length)
+
+
+def ipv4_print(out: Out, data: memoryview, length: int) -> None:
+    ip_print(out, data, length)
+
+
+def ipv6_print(out: Out, data: memoryview, length: int) -> None:
+    ip6_print(out, data, length)
+
+
+#: LINKTYPE number -> printer ``(out, data, wire length)``
+PRINTERS: dict[int, Callable[[Out, memoryview, int], None]] = {
+    0: lambda out, data, length: null_print(out, data, length, network_order=False),
+    1: ether_print,
+    12: raw_print,
+    14: raw_print,
+    101: raw_print,
+    108: lambda out, data, length: null_print(out, data, length, network_order=True),
+    113: sll_print,
+    228: ipv4_print,
+    229: ipv6_print,
+    276: sll2_print,
+}
+
+ARP_OPS = {
+    1: "Request",
+    2: "Reply",
+    3: "Reverse Request",
+    4: "Reverse Reply",
+    8: "Inverse Request",
+    9: "Inverse Reply",
+}
+
+
+def arp_print(out: Out, data: memoryview, length: int) -> None:
+    """ARP / RARP for Ethernet and IPv4 addresses; other hardware is the generic line."""
+    out.proto = "arp"
+    out.add("ARP, ")
+    need(data, 8, "arp")
+    hrd, pro, hln, pln, op = u16(data, 0), u16(data, 2), data[4], data[5], u16(data, 6)
+    end = 8 + 2 * hln + 2 * pln
+    if len(data) < end:
+        out.exact = False
+        raise Truncated("ARP")
+    if hrd not in (1, 6) or pro != 0x0800 or pln != 4 or hln != 6 or op not in ARP_OPS:
+        out.inexact(f"hardware type {hrd}, protocol 0x{pro:04x}, length {length}")
+        return
+    sha, spa, tha, tpa = 8, 14, 18, 24
+    sender, target = ip4(data, spa), ip4(data, tpa)
+    if op == 1:
+        known = any(data[tha : tha + 6])
+        out.add(f"Request who-has {target}{f' ({mac(data, tha)})' if known else ''}")
+        out.add(f" tell {sender}")
+    elif op == 2:
+        out.add(f"Reply {sender} is-at {mac(data, sha)}")
+    elif op in (3, 8):
+        out.add(f"{ARP_OPS[op]} who-is {mac(data, tha)} tell {mac(data, sha)}")
+        out.exact = False
+    else:
+        out.add(f"{ARP_OPS[op]} {mac(data, tha)} at {target}")
+        out.exact = False
+    out.add(f", length {length}")

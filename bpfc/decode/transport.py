@@ -1,0 +1,297 @@
+"""TCP and UDP as tcpdump prints them: ports, flags, relative sequence numbers, options.
+
+tcpdump prints TCP sequence numbers relative to the first ones it saw on a connection
+(without ``-S``): the first segment with ACK set (or any SYN) of a conversation records
+the initial numbers, later segments print their difference, in either direction.  A
+:class:`~bpfc.decode.common.Out` carries that per-run table (``tcp_state``), so the
+same packets print the same lines as tcpdump only when printed in order from the start.
+
+Payloads on the ports tcpdump hands to an application printer (DNS, NTP, HTTP, BGP...)
+are not decoded: UDP prints the generic ``UDP, length N`` and TCP stops after
+``length N``; both lines are marked inexact.
+"""
+
+from __future__ import annotations
+
+from bpfc.decode.common import Out, Truncated, need, u16, u32
+
+#: UDP ports (either end unless noted) that tcpdump 4.99 decodes further
+UDP_APP_PORTS = frozenset(
+    (53, 67, 68, 69, 88, 123, 137, 138, 161, 162, 319, 320, 496, 500, 514, 520, 521, 525)
+    + (546, 547, 646, 654, 698, 701, 750, 921, 1645, 1646, 1700, 1701, 1812, 1813, 1985)
+    + (2103, 2104, 3503, 3784, 3785, 3799, 4341, 4342, 4500, 4784, 4789, 4790, 5060, 5353)
+    + (5359, 6081, 6343, 6635, 6696, 6697, 6784, 7500, 7784, 8231, 8472, 8500, 1589, 12222)
+    + (12223, 17754, 30490, 30491, 443, 49152, 3456, 4567, 2049, 1022, 4739, 2123, 2152)
+    + tuple(range(7000, 7010))
+)
+#: TCP ports whose payload tcpdump 4.99 decodes (telnet, smtp, whois, bgp, pptp, redis,
+#: ssh, netbios, smb, beep, openflow, ftp, http, rtsp, dns, msdp, rpki-rtr, ldp, nfs...)
+TCP_APP_PORTS = frozenset(
+    (21, 22, 23, 25, 43, 53, 80, 110, 139, 143, 179, 323, 445, 554, 639, 646, 1723, 2049)
+    + (5060, 6379, 6633, 6653, 8080, 8554, 10288, 3868, 3260, 5672)
+)
+
+TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"))
+TCP_FLAGS += ((0x40, "E"), (0x80, "W"))
+TCP_OPTION_NAMES = {
+    0: "eol",
+    1: "nop",
+    2: "mss",
+    3: "wscale",
+    4: "sackOK",
+    5: "sack",
+    6: "echo",
+    7: "echoreply",
+    8: "TS",
+    11: "cc",
+    12: "ccnew",
+    13: "",
+    19: "md5",
+    20: "scps",
+    28: "uto",
+    29: "tcp-ao",
+    30: "mptcp",
+    34: "tfo",
+    254: "exp",
+}
+M32 = 0xFFFFFFFF
+
+
+def _addresses(out: Out, net: tuple[int, str, str, int], sport: int, dport: int, proto: int):
+    version, src, dst, first = net
+    if first == proto:
+        out.add(f"{src}.{sport} > {dst}.{dport}: ")
+    else:
+        out.add(f"{sport} > {dport}: ")
+
+
+def tcp_print(out: Out, data: memoryview, length: int, net: tuple[int, str, str, int]) -> None:
+    out.proto = "tcp"
+    version, src, dst, first = net
+    if len(data) < 4:
+        out.add(f"{src} > {dst}:")
+        raise Truncated("tcp")
+    sport, dport = u16(data, 0), u16(data, 2)
+    _addresses(out, net, sport, dport, 6)
+    need(data, 20, "tcp")
+    hlen = (data[12] >> 4) * 4
+    if hlen < 20:
+        out.add(f" tcp {length - hlen} [bad hdr length {hlen} - too short, < 20]")
+        return
+    seq, ack = u32(data, 4), u32(data, 8)
+    flags = data[13]
+    win, urp = u16(data, 14), u16(data, 18)
+    names = "".join(name for bit, name in TCP_FLAGS if flags & bit)
+    out.add(f"Flags [{names or 'none'}]")
+    rev = False
+    thseq = thack = 0
+    if flags & 0x10:
+        rev = sport > dport or (sport == dport and _raw_gt(src, dst))
+        if rev:
+            key = (version, dst, src, dport, sport)
+        else:
+            key = (version, src, dst, sport, dport)
+        state = out.tcp_state
+        known = state.get(key)
+        if known is None or flags & 0x02:
+            known = ((ack - 1) & M32, seq) if rev else (seq, (ack - 1) & M32)
+            state[key] = known
+        else:
+            if rev:
+                seq, ack = (seq - known[1]) & M32, (ack - known[0]) & M32
+            else:
+                seq, ack = (seq - known[0]) & M32, (ack - known[1]) & M32
+        thseq, thack = known
+    if hlen > length:
+        out.add(f" [bad hdr length {hlen} - too long, > {length}]")
+        return
+    length -= hlen
+    if length > 0 or flags & 0x07:
+        out.add(f", seq {seq}")
+        if length > 0:
+            out.add(f":{(seq + length) & M32}")
+    if flags & 0x10:
+        out.add(f", ack {ack}")
+    out.add(f", win {win}")
+    if flags & 0x20:
+        out.add(f", urg {urp}")
+    if hlen > 20:
+        if not _options(out, data, hlen, rev, thseq, thack):
+            return
+    out.add(f", length {length}")
+    if length > 0:
+        if len(data) < hlen:
+            out.add(f" [remaining caplen({len(data)}) < header length({hlen})]")
+            raise Truncated("tcp")
+        if sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
+            out.exact = False
+
+
+def _raw_gt(src: str, dst: str) -> bool:
+    """tcpdump orders equal-port conversations by comparing the raw address bytes."""
+    import ipaddress
+
+    return ipaddress.ip_address(src).packed > ipaddress.ip_address(dst).packed
+
+
+def _options(out: Out, data: memoryview, hlen: int, rev: bool, thseq: int, thack: int) -> bool:
+    """Print ``, options [...]``; False when tcpdump stops the line there (bad option)."""
+    out.add(", options [")
+    left = hlen - 20
+    cp = 20
+    sep = ""
+    while left > 0:
+        out.add(sep)
+        if len(data) <= cp:
+            _opt_trunc(out, sep)
+        opt = data[cp]
+        cp += 1
+        if opt in (0, 1):
+            size = 1
+        else:
+            if len(data) <= cp:
+                _opt_trunc(out, sep)
+            size = data[cp]
+            cp += 1
+            if size < 2 or size > left:
+                return _bad_opt(out, sep)
+            left -= 1
+        left -= 1
+        datalen = 0
+        out.add(TCP_OPTION_NAMES.get(opt, f"unknown-{opt}"))
+
+        def check(n: int) -> None:
+            if n > left:
+                raise _BadOpt
+            if len(data) < cp + n:
+                _opt_trunc(out, sep)
+
+        try:
+            if opt == 2:
+                datalen = 2
+                check(2)
+                out.add(f" {u16(data, cp)}")
+            elif opt == 3:
+                datalen = 1
+                check(1)
+                out.add(f" {data[cp]}")
+            elif opt == 5:
+                datalen = size - 2
+                if datalen % 8:
+                    out.add(" invalid sack")
+                else:
+                    out.add(f" {datalen // 8} ")
+                    for i in range(0, datalen, 8):
+                        check(i + 4)
+                        s = u32(data, cp + i)
+                        check(i + 8)
+                        e = u32(data, cp + i + 4)
+                        base = thseq if rev else thack
+                        out.add(f"{{{(s - base) & M32}:{(e - base) & M32}}}")
+            elif opt in (6, 7, 11, 12, 13):
+                datalen = 4
+                check(4)
+                out.add(f" {u32(data, cp)}")
+            elif opt == 8:
+                datalen = 8
+                check(8)
+                out.add(f" val {u32(data, cp)} ecr {u32(data, cp + 4)}")
+            elif opt == 19:
+                datalen = 16
+                check(16)
+                out.add(" " + bytes(data[cp : cp + 16]).hex())
+            elif opt == 28:
+                datalen = 2
+                check(2)
+                value = u16(data, cp)
+                minutes = (value >> 1) * 60 if value & 1 else value >> 1
+                out.add(f" 0x{value:x} {minutes}")
+            elif opt in (0, 1, 4):
+                pass
+            elif opt in (20, 29, 30, 34, 254):
+                datalen = size - 2
+                check(datalen)
+                out.exact = False
+            else:
+                datalen = size - 2
+                if datalen:
+                    out.add(" 0x")
+                for i in range(datalen):
+                    check(i + 1)
+                    out.add(f"{data[cp + i]:02x}")
+        except _BadOpt:
+            return _bad_opt(out, sep)
+        cp += datalen
+        left -= datalen
+        datalen += 1 if opt in (0, 1) else 2
+        if datalen != size:
+            out.add(f"[len {size}]")
+        sep = ","
+        if opt == 0:
+            break
+    out.add("]")
+    return True
+
+
+class _BadOpt(Exception):
+    pass
+
+
+def _bad_opt(out: Out, sep: str) -> bool:
+    out.add("[bad opt]")
+    if sep:
+        out.add("]")
+    return False
+
+
+def _opt_trunc(out: Out, sep: str) -> None:
+    out.proto = "tcp"
+    exc = Truncated("tcp")
+    exc.suffix = ">" if sep else ""  # type: ignore[attr-defined]
+    raise exc
+
+
+def udp_print(
+    out: Out,
+    data: memoryview,
+    length: int,
+    net: tuple[int, str, str, int],
+    fragmented: bool,
+) -> None:
+    out.proto = "udp"
+    version, src, dst, first = net
+    if len(data) < 4:
+        if first == 17:
+            out.add(f"{src} > {dst}: ")
+        raise Truncated("udp")
+    sport, dport = u16(data, 0), u16(data, 2)
+    _addresses(out, net, sport, dport, 17)
+    if length < 8:
+        out.inexact(f"undersized-udp {length}")
+        return
+    need(data, 6, "udp")
+    ulen = u16(data, 4)
+    if ulen == 0 and length > 65535:
+        ulen = length
+    if ulen < 8:
+        out.inexact(f"undersized-udplength {ulen}")
+        return
+    ulen -= 8
+    length -= 8
+    if ulen < length:
+        length = ulen
+    if _app_port(sport, dport, data):
+        out.exact = False
+    if ulen > length and not fragmented:
+        out.add(f"UDP, bad length {ulen} > {length}")
+    else:
+        out.add(f"UDP, length {ulen}")
+
+
+def _app_port(sport: int, dport: int, data: memoryview) -> bool:
+    if sport in UDP_APP_PORTS or dport in UDP_APP_PORTS:
+        return True
+    # AppleTalk-in-UDP (kip): ports 200-300 with an LLAP DDP header
+    if (200 <= sport <= 300 or 200 <= dport <= 300) and len(data) > 10 and data[10] == 2:
+        return True
+    return False
