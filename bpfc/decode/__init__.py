@@ -65,7 +65,7 @@ class Summarizer:
         try:
             printer(out, data, packet.wirelen)
         except Truncated as trunc:
-            out.add(f" [|{trunc.proto}]{getattr(trunc, 'suffix', '')}")
+            out.add(f" [|{trunc.proto}]{trunc.suffix}")
         except (struct.error, IndexError, ValueError):  # a length we did not check
             out.inexact(f" [|{out.proto or 'packet'}]")
         return Line(out.text(), out.exact)

@@ -28,6 +28,8 @@ class Truncated(Exception):
     def __init__(self, proto: str) -> None:
         super().__init__(proto)
         self.proto = proto
+        #: printed after the marker (tcpdump's TCP option printer adds ``>``)
+        self.suffix = ""
 
 
 class Out:

@@ -25,46 +25,60 @@ PRINTED_ELSEWHERE = frozenset(
 
 def ipn_print(out: Out, data: memoryview, length: int) -> None:
     """Raw IP: the version nibble picks IPv4 or IPv6."""
-    out.proto = "ip"
-    need(data, 1, "ip")
+    out.proto = "ipn"
+    if length < 1:
+        out.add(f"truncated-ip {length}")
+        return
+    need(data, 1, "ipn")
     version = data[0] >> 4
     if version == 4:
         ip_print(out, data, length)
     elif version == 6:
         ip6_print(out, data, length)
     else:
-        out.inexact(f"IP version {version}, length {length}")
+        out.add(f"unknown ip {version}")
 
 
 def ip_print(out: Out, data: memoryview, length: int) -> None:
+    """IPv4: the checks and messages of tcpdump's ``ip_print``, then the payload."""
     out.proto = "ip"
-    out.add("IP ")
-    if length < 20 or len(data) < 1 or data[0] >> 4 != 4 or (data[0] & 15) < 5:
-        out.inexact(f"bad header, length {length}")
-        if len(data) < 20:
-            raise Truncated("ip")
+    need(data, 1, "ip")
+    version = data[0] >> 4
+    if version != 4:
+        out.add("IP6, wrong link-layer encapsulation" if version == 6 else f"IP{version}")
+        out.add(" (invalid)")
         return
+    out.add("IP ")
     need(data, 20, "ip")
+    if length < 20:
+        out.add(f"truncated-ip {length}")
+        return
     hlen = (data[0] & 15) * 4
+    if hlen < 20:
+        out.add(f"bad-hlen {hlen}")
+        return
     total = u16(data, 2)
-    if total == 0 or total > length or total < hlen:
-        out.exact = False
-        total = length if total == 0 or total > length else hlen
-    data = data[: min(length, total)]
+    if length < total:
+        out.add(f"truncated-ip - {total - length} bytes missing! ")
+    if total < hlen:
+        if total == 0:  # tcpdump may be built to guess TSO here
+            out.exact = False
+        out.add(f"bad-len {total}")
+        return
+    data = data[:total]
     off = u16(data, 6)
     proto = data[9]
     src, dst = ip4(data, 12), ip4(data, 16)
-    payload_len = total - hlen
     if off & 0x1FFF:
         out.add(f"{src} > {dst}: ip-proto-{proto}")
         return
     if proto not in (PROTO_TCP, PROTO_UDP, 33, 132):
         out.add(f"{src} > {dst}: ")
     if len(data) < hlen:
-        out.exact = False
+        out.add(f" [remaining caplen({len(data)}) < header length({hlen})]")
         raise Truncated("ip")
     fragmented = bool(off & 0x2000)
-    demux(out, proto, data[hlen:], payload_len, fragmented, (4, src, dst, proto))
+    demux(out, proto, data[hlen:], total - hlen, fragmented, (4, src, dst, proto))
 
 
 def demux(
@@ -80,10 +94,16 @@ def demux(
         tcp_print(out, data, length, net)
     elif proto == PROTO_UDP:
         udp_print(out, data, length, net, fragmented)
-    elif proto == PROTO_ICMP and net[0] == 4:
-        icmp_print(out, data, length)
-    elif proto == PROTO_ICMP6 and net[0] == 6:
-        icmp6_print(out, data, length)
+    elif proto == PROTO_ICMP:
+        if net[0] == 4:
+            icmp_print(out, data, length)
+        else:
+            out.add("[ICMP requires IPv4] (invalid)")
+    elif proto == PROTO_ICMP6:
+        if net[0] == 6:
+            icmp6_print(out, data, length)
+        else:
+            out.add("[ICMPv6 requires IPv6] (invalid)")
     else:
         if proto in PRINTED_ELSEWHERE:
             out.exact = False
@@ -91,19 +111,24 @@ def demux(
 
 
 def ip6_print(out: Out, data: memoryview, length: int) -> None:
+    """IPv6 and a Hop-by-Hop header; other extension headers end the line (inexact)."""
     out.proto = "ip6"
-    out.add("IP6 ")
-    if length < 40 or len(data) < 1 or data[0] >> 4 != 6:
-        out.inexact(f"bad header, length {length}")
-        if len(data) < 40:
-            raise Truncated("ip6")
-        return
     need(data, 40, "ip6")
+    if length < 40:
+        out.add(f"truncated-ip6 {length}")
+        return
+    out.add("IP6 ")
+    if data[0] >> 4 != 6:
+        out.add(f"version error: {data[0] >> 4} != 6")
+        return
     payload = u16(data, 4)
-    if payload == 0 or payload + 40 > length:
+    if payload == 0:  # a jumbogram, or garbage: tcpdump looks for a Jumbo option
         out.exact = False
-        payload = length - 40
-    data = data[: 40 + payload]
+        payload = length
+    total = payload + 40
+    if length < total:
+        out.add(f"truncated-ip6 - {total - length} bytes missing!")
+    data = data[:total]
     nh = data[6]
     src, dst = ip6(data, 8), ip6(data, 24)
     first = nh
@@ -112,18 +137,17 @@ def ip6_print(out: Out, data: memoryview, length: int) -> None:
     offset = 40
     length = payload
     if nh == 0:
-        out.proto = "ip6"
-        if len(data) < offset + 2:
-            out.exact = False
-            raise Truncated("hbhopt")
+        need(data, offset + 2, "hbhopt")
         size = (data[offset + 1] + 1) * 8
-        if len(data) < offset + size or size > length:
-            out.exact = False
-            raise Truncated("hbhopt")
+        need(data, offset + size, "hbhopt")
         out.add("HBH ")
+        if size > length:
+            out.exact = False
         nh = data[offset]
         offset += size
         length -= size
+        if offset >= len(data):
+            return
     if nh in (0, 43, 44, 60, 135, 139, 140):
         out.inexact(f"ip6-ext-{nh} {length}")
         return
@@ -134,38 +158,39 @@ ICMP_UNREACH = {0: "net", 1: "host"}
 
 
 def icmp_print(out: Out, data: memoryview, length: int) -> None:
+    """ICMP echo, unreachable and time exceeded; ``ICMP`` is printed once decoded."""
     out.proto = "icmp"
-    need(data, 4, "icmp")
+    need(data, 2, "icmp")
     kind, code = data[0], data[1]
-    out.add("ICMP ")
     if kind in (0, 8):
         need(data, 8, "icmp")
         name = "echo reply" if kind == 0 else "echo request"
-        out.add(f"{name}, id {u16(data, 4)}, seq {u16(data, 6)}")
+        text = f"{name}, id {u16(data, 4)}, seq {u16(data, 6)}"
     elif kind == 3 and code in (0, 1, 2, 3):
         need(data, 8 + 20, "icmp")
         inner = data[8:]
         dst = ip4(inner, 16)
         iproto = inner[9]
         if code in ICMP_UNREACH:
-            out.add(f"{ICMP_UNREACH[code]} {dst} unreachable")
+            text = f"{ICMP_UNREACH[code]} {dst} unreachable"
         elif code == 2:
-            out.add(f"{dst} protocol {iproto} unreachable")
+            text = f"{dst} protocol {iproto} unreachable"
         else:
             ihl = (inner[0] & 15) * 4
             need(inner, ihl + 4, "icmp")
             port = u16(inner, ihl + 2)
             if iproto == PROTO_TCP:
-                out.add(f"{dst} tcp port {port} unreachable")
+                text = f"{dst} tcp port {port} unreachable"
             elif iproto == PROTO_UDP:
-                out.add(f"{dst} udp port {port} unreachable")
+                text = f"{dst} udp port {port} unreachable"
             else:
-                out.add(f"{dst} protocol {iproto} port {port} unreachable")
+                text = f"{dst} protocol {iproto} port {port} unreachable"
     elif kind == 11 and code in (0, 1):
-        out.add("time exceeded in-transit" if code == 0 else "ip reassembly time exceeded")
+        text = "time exceeded in-transit" if code == 0 else "ip reassembly time exceeded"
     else:
-        out.inexact(f"type {kind}, code {code}")
-    out.add(f", length {length}")
+        out.exact = False
+        text = f"type {kind}, code {code}"
+    out.add(f"ICMP {text}, length {length}")
 
 
 ICMP6_NAMES = {
@@ -176,8 +201,8 @@ ICMP6_NAMES = {
 
 def icmp6_print(out: Out, data: memoryview, length: int) -> None:
     out.proto = "icmp6"
-    out.add("ICMP6, ")
     need(data, 1, "icmp6")
+    out.add("ICMP6, ")
     kind = data[0]
     if kind in (128, 129):
         need(data, 8, "icmp6")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpfc.decode.common import Out, Truncated, ip4, mac, need, u16
+from bpfc.decode.common import Out, ip4, mac, need, u16
 from bpfc.decode.ip import ip_print, ip6_print, ipn_print
 
 ETHERTYPE_IP = 0x0800
@@ -139,15 +139,8 @@ def null_print(out: Out, data: memoryview, length: int, *, network_order: bool) 
 
 
 def raw_print(out: Out, data: memoryview, length: int) -> None:
+    """RAW, IPV4 and IPV6 link types: tcpdump looks at the version nibble for all three."""
     ipn_print(out, data, length)
-
-
-def ipv4_print(out: Out, data: memoryview, length: int) -> None:
-    ip_print(out, data, length)
-
-
-def ipv6_print(out: Out, data: memoryview, length: int) -> None:
-    ip6_print(out, data, length)
 
 
 #: LINKTYPE number -> printer ``(out, data, wire length)``
@@ -159,8 +152,8 @@ PRINTERS: dict[int, Callable[[Out, memoryview, int], None]] = {
     101: raw_print,
     108: lambda out, data, length: null_print(out, data, length, network_order=True),
     113: sll_print,
-    228: ipv4_print,
-    229: ipv6_print,
+    228: raw_print,
+    229: raw_print,
     276: sll2_print,
 }
 
@@ -177,28 +170,29 @@ ARP_OPS = {
 def arp_print(out: Out, data: memoryview, length: int) -> None:
     """ARP / RARP for Ethernet and IPv4 addresses; other hardware is the generic line."""
     out.proto = "arp"
-    out.add("ARP, ")
     need(data, 8, "arp")
     hrd, pro, hln, pln, op = u16(data, 0), u16(data, 2), data[4], data[5], u16(data, 6)
-    end = 8 + 2 * hln + 2 * pln
-    if len(data) < end:
-        out.exact = False
-        raise Truncated("ARP")
-    if hrd not in (1, 6) or pro != 0x0800 or pln != 4 or hln != 6 or op not in ARP_OPS:
+    if hrd == 19:  # ATM ARP has its own layout
+        out.inexact(f"ARP, ATM, length {length}")
+        return
+    need(data, 8 + 2 * hln + 2 * pln, "arp")
+    out.add("ARP, ")
+    if pro not in (0x0800, 0x1000) or pln != 4 or hln == 0 or hrd == 15 or op not in ARP_OPS:
         out.inexact(f"hardware type {hrd}, protocol 0x{pro:04x}, length {length}")
         return
-    sha, spa, tha, tpa = 8, 14, 18, 24
-    sender, target = ip4(data, spa), ip4(data, tpa)
+    sha, spa = 8, 8 + hln
+    tha, tpa = spa + 4, spa + 4 + hln
     if op == 1:
-        known = any(data[tha : tha + 6])
-        out.add(f"Request who-has {target}{f' ({mac(data, tha)})' if known else ''}")
-        out.add(f" tell {sender}")
+        known = any(data[tha : tha + hln])
+        out.add(f"Request who-has {ip4(data, tpa)}")
+        out.add(f" ({mac(data, tha, hln)})" if known else "")
+        out.add(f" tell {ip4(data, spa)}")
     elif op == 2:
-        out.add(f"Reply {sender} is-at {mac(data, sha)}")
+        out.add(f"Reply {ip4(data, spa)} is-at {mac(data, sha, hln)}")
     elif op in (3, 8):
-        out.add(f"{ARP_OPS[op]} who-is {mac(data, tha)} tell {mac(data, sha)}")
-        out.exact = False
+        out.add(f"{ARP_OPS[op]} who-is {mac(data, tha, hln)} tell {mac(data, sha, hln)}")
+    elif op == 4:
+        out.add(f"{ARP_OPS[op]} {mac(data, tha, hln)} at {ip4(data, tpa)}")
     else:
-        out.add(f"{ARP_OPS[op]} {mac(data, tha)} at {target}")
-        out.exact = False
+        out.add(f"{ARP_OPS[op]} {mac(data, sha, hln)} at {ip4(data, spa)}")
     out.add(f", length {length}")

@@ -143,14 +143,14 @@ def _options(out: Out, data: memoryview, hlen: int, rev: bool, thseq: int, thack
     while left > 0:
         out.add(sep)
         if len(data) <= cp:
-            _opt_trunc(out, sep)
+            raise Truncated("tcp")
         opt = data[cp]
         cp += 1
         if opt in (0, 1):
             size = 1
         else:
             if len(data) <= cp:
-                _opt_trunc(out, sep)
+                raise Truncated("tcp")
             size = data[cp]
             cp += 1
             if size < 2 or size > left:
@@ -245,9 +245,9 @@ def _bad_opt(out: Out, sep: str) -> bool:
 
 
 def _opt_trunc(out: Out, sep: str) -> None:
-    out.proto = "tcp"
+    """tcpdump's bounds check on option data ends with ``>`` after the first option."""
     exc = Truncated("tcp")
-    exc.suffix = ">" if sep else ""  # type: ignore[attr-defined]
+    exc.suffix = ">" if sep else ""
     raise exc
 
 
@@ -265,21 +265,27 @@ def udp_print(
             out.add(f"{src} > {dst}: ")
         raise Truncated("udp")
     sport, dport = u16(data, 0), u16(data, 2)
-    _addresses(out, net, sport, dport, 17)
     if length < 8:
-        out.inexact(f"undersized-udp {length}")
+        _addresses(out, net, sport, dport, 17)
+        out.add(f"truncated-udp {length}")
         return
-    need(data, 6, "udp")
+    if len(data) < 6:
+        _addresses(out, net, sport, dport, 17)
+        raise Truncated("udp")
     ulen = u16(data, 4)
     if ulen == 0 and length > 65535:
         ulen = length
     if ulen < 8:
-        out.inexact(f"undersized-udplength {ulen}")
+        _addresses(out, net, sport, dport, 17)
+        out.add(f"truncated-udplength {ulen}")
         return
     ulen -= 8
     length -= 8
     if ulen < length:
         length = ulen
+    _addresses(out, net, sport, dport, 17)
+    if len(data) < 8:
+        raise Truncated("udp")
     if _app_port(sport, dport, data):
         out.exact = False
     if ulen > length and not fragmented:
