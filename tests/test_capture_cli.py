@@ -103,7 +103,7 @@ def _mixed(tmp: Path) -> Path:
 
 def test_one_program_per_link_type_in_a_mixed_pcapng(tmp_path: Path, capsys) -> None:
     path = _mixed(tmp_path)
-    assert main(["filter", "-q", "-r", str(path), "udp port 53"]) == 0
+    assert main(["filter", "--brief", "-r", str(path), "udp port 53"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["2", "3", "5", "6"]
     out = tmp_path / "o.pcapng"
@@ -123,18 +123,18 @@ def test_count_limit_and_lines(upstream: Path, capsys) -> None:
     src = str(upstream / "pcaps" / "afs.pcap")
     assert main(["filter", "-q", "--count", "-r", src, "udp port 7001 or icmp"]) == 0
     assert capsys.readouterr().out == "163 packets\n"
-    assert main(["filter", "-q", "-c", "2", "-r", src, "icmp"]) == 0
+    assert main(["filter", "--brief", "-c", "2", "-r", src, "icmp"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     index, stamp, caplen = lines[0].split()
     assert int(index) >= 1 and "." in stamp and int(caplen) > 0
-    assert main(["filter", "-r", src, "-c", "5", "--count", "udp"]) == 0
+    assert main(["filter", "-v", "-r", src, "-c", "5", "--count", "udp"]) == 0
     captured = capsys.readouterr()
     assert captured.out == "5 packets\n" and "5 matched" in captured.err
 
 
 def test_summary_names_engine_and_rate(upstream: Path, capsys) -> None:
-    assert main(["filter", "--count", "-r", str(upstream / "pcaps" / "afs.pcap")]) == 0
+    assert main(["filter", "-v", "--count", "-r", str(upstream / "pcaps" / "afs.pcap")]) == 0
     err = capsys.readouterr().err
     assert "601 packets read, 601 matched" in err and "packets/s" in err
 
@@ -228,6 +228,7 @@ def test_bpfc_capture_on_loopback(tmp_path: Path) -> None:
             "3",
             "--timeout",
             "10",
+            "-v",
             "-w",
             str(out),
             f"udp dst port {port}",

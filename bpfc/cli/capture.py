@@ -3,9 +3,10 @@
 ``bpfc filter -r IN [-w OUT] [-c COUNT] [--count] [-y LINKTYPE] [--program FILE] [--pcapng]
 EXPRESSION...`` reads a pcap or pcapng file in place, compiles the expression once per
 link type seen (or takes ``--program``), and writes the matching packets (pcap unless
-``--pcapng`` or OUT ends in ``.pcapng``), or prints one line per match (packet number,
-time, captured length), or only the count.  A summary goes to stderr; a progress bar too
-when stderr is a terminal and the file is large.
+``--pcapng`` or OUT ends in ``.pcapng``), or prints one line per match the way
+``tcpdump -n -r IN`` does (:mod:`bpfc.decode`; ``--brief``: packet number, time, captured
+length), or only the count.  ``-v`` adds a summary (counts, packets/s) on stderr; a
+progress bar goes to stderr when it is a terminal and the file is large.
 
 ``bpfc capture -i IFACE [-w OUT] [-c COUNT] EXPRESSION...`` runs the program in the kernel
 (compiled for a live Linux socket) and reads a TPACKET_V3 ring.
@@ -58,12 +59,51 @@ def _linktype(text: str) -> int | str:
 
 
 def _line(out: Any, nsec: bool) -> Callable[[int, Packet], None]:
+    """``--brief``: ``index epoch caplen``, one line per packet (for scripts)."""
+
     def emit(index: int, packet: Packet) -> None:
         sec, frac = divmod(packet.ts_ns, 1_000_000_000)
         stamp = f"{sec}.{frac:09d}" if nsec else f"{sec}.{frac // 1000:06d}"
         out.write(f"{index} {stamp} {packet.caplen}\n")
 
     return emit
+
+
+def _decoded(out: Any) -> Callable[[int, Packet], None]:
+    """tcpdump's default one-line decode (``tcpdump -n``), one summarizer per run."""
+    from bpfc.decode import Summarizer
+
+    line = Summarizer().line
+
+    def emit(_index: int, packet: Packet) -> None:
+        out.write(line(packet).text + "\n")
+
+    return emit
+
+
+def _printer(args: argparse.Namespace, nsec: bool) -> Callable[[int, Packet], None]:
+    return _line(sys.stdout, nsec) if args.brief else _decoded(sys.stdout)
+
+
+def _output_flags(parser: argparse.ArgumentParser) -> None:
+    """The printing flags ``filter`` and ``capture`` share."""
+    parser.add_argument(
+        "--brief",
+        action="store_true",
+        help="print 'index epoch caplen' per packet instead of the tcpdump-style decode",
+    )
+    parser.add_argument(
+        "-v", dest="verbose", action="store_true", help="print a summary (counts, rate) on stderr"
+    )
+    parser.add_argument(
+        "-q", dest="quiet", action="store_true", help="no summary on stderr (the default)"
+    )
+
+
+DECODE_HELP = (
+    "Without -w, each packet is printed on one line as 'tcpdump -n' prints it (numeric "
+    "addresses and ports: bpfc never looks names up); see docs/capture.md."
+)
 
 
 class _Bar:
@@ -92,7 +132,9 @@ class _Bar:
 
 def _filter_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bpfc filter", description="Filter a pcap/pcapng file like tcpdump -r IN -w OUT."
+        prog="bpfc filter",
+        description="Filter a pcap/pcapng file like tcpdump -r IN -w OUT.",
+        epilog=DECODE_HELP,
     )
     parser.add_argument("-r", dest="input", required=True, help="capture file to read")
     parser.add_argument("-w", dest="output", help="write matching packets here (- = stdout)")
@@ -107,7 +149,7 @@ def _filter_parser() -> argparse.ArgumentParser:
         default="auto",
         help="batch (numpy) or per-packet evaluation (default: batch when possible)",
     )
-    parser.add_argument("-q", dest="quiet", action="store_true", help="no summary on stderr")
+    _output_flags(parser)
     parser.add_argument("expression", nargs="*", help="filter expression (default: all)")
     return parser
 
@@ -135,7 +177,7 @@ def main_filter(argv: Sequence[str]) -> int:
                 snaplen=reader.snaplen or 262144,
                 nsec=bool(getattr(reader, "nsec", False)) and reader.format == "pcap",
             )
-        emit = None if (writer is not None or args.count) else _line(sys.stdout, reader.nsec)
+        emit = None if (writer is not None or args.count) else _printer(args, reader.nsec)
         bar = _Bar() if sys.stderr.isatty() and len(reader.buffer) >= PROGRESS_MIN_BYTES else None
         try:
             stats = filter_capture(
@@ -154,7 +196,7 @@ def main_filter(argv: Sequence[str]) -> int:
                 bar.clear()
     if args.count:
         print(f"{stats.matched} packet{'' if stats.matched == 1 else 's'}")
-    if not args.quiet:
+    if args.verbose and not args.quiet:
         rate = stats.read / stats.seconds if stats.seconds else 0.0
         cpu_rate = stats.read / stats.cpu_seconds if stats.cpu_seconds else 0.0
         print(
@@ -174,7 +216,9 @@ def main_capture(argv: Sequence[str]) -> int:
     from bpfc.capture.writer import CaptureWriter
 
     parser = argparse.ArgumentParser(
-        prog="bpfc capture", description="Capture on a Linux interface, the filter in the kernel."
+        prog="bpfc capture",
+        description="Capture on a Linux interface, the filter in the kernel.",
+        epilog=DECODE_HELP,
     )
     parser.add_argument("-i", dest="iface", required=True, help="interface to capture on")
     parser.add_argument("-w", dest="output", help="write packets here (- = stdout)")
@@ -183,7 +227,7 @@ def main_capture(argv: Sequence[str]) -> int:
     parser.add_argument("--program", help="a program file (any text form, or raw bytes)")
     parser.add_argument("--pcapng", action="store_true", help="write pcapng instead of pcap")
     parser.add_argument("--timeout", type=float, help="stop after this many idle seconds")
-    parser.add_argument("-q", dest="quiet", action="store_true", help="no summary on stderr")
+    _output_flags(parser)
     parser.add_argument("expression", nargs="*", help="filter expression (default: all)")
     args = parser.parse_args(list(argv))
     args.snaplen, args.linktype = 262144, None
@@ -195,7 +239,7 @@ def main_capture(argv: Sequence[str]) -> int:
         pcapng = args.pcapng or args.output.endswith(".pcapng")
         writer = CaptureWriter(args.output, pcapng=pcapng, nsec=True)
         writer.start(1)
-    emit = _line(sys.stdout, True)
+    emit = _printer(args, True)
     count = 0
     capture = LiveCapture(args.iface, program, promiscuous=not args.no_promisc)
     try:
@@ -213,7 +257,7 @@ def main_capture(argv: Sequence[str]) -> int:
             writer.close()
         kernel_seen, kernel_drops = capture.stats()
         capture.close()
-    if not args.quiet:
+    if args.verbose and not args.quiet:
         print(
             f"bpfc capture: {count} packets captured, {kernel_drops} dropped by the kernel",
             file=sys.stderr,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bpfc.decode.common import Out, ip4, mac, need, u16
-from bpfc.decode.ip import ip_print, ip6_print, ipn_print
+from bpfc.decode.ip import ip6_print, ip_print, ipn_print
 
 ETHERTYPE_IP = 0x0800
 ETHERTYPE_ARP = 0x0806

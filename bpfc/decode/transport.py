@@ -13,6 +13,8 @@ are not decoded: UDP prints the generic ``UDP, length N`` and TCP stops after
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from bpfc.decode.common import Out, Truncated, need, u16, u32
 
 #: UDP ports (either end unless noted) that tcpdump 4.99 decodes further
@@ -157,68 +159,9 @@ def _options(out: Out, data: memoryview, hlen: int, rev: bool, thseq: int, thack
                 return _bad_opt(out, sep)
             left -= 1
         left -= 1
-        datalen = 0
         out.add(TCP_OPTION_NAMES.get(opt, f"unknown-{opt}"))
-
-        def check(n: int) -> None:
-            if n > left:
-                raise _BadOpt
-            if len(data) < cp + n:
-                _opt_trunc(out, sep)
-
         try:
-            if opt == 2:
-                datalen = 2
-                check(2)
-                out.add(f" {u16(data, cp)}")
-            elif opt == 3:
-                datalen = 1
-                check(1)
-                out.add(f" {data[cp]}")
-            elif opt == 5:
-                datalen = size - 2
-                if datalen % 8:
-                    out.add(" invalid sack")
-                else:
-                    out.add(f" {datalen // 8} ")
-                    for i in range(0, datalen, 8):
-                        check(i + 4)
-                        s = u32(data, cp + i)
-                        check(i + 8)
-                        e = u32(data, cp + i + 4)
-                        base = thseq if rev else thack
-                        out.add(f"{{{(s - base) & M32}:{(e - base) & M32}}}")
-            elif opt in (6, 7, 11, 12, 13):
-                datalen = 4
-                check(4)
-                out.add(f" {u32(data, cp)}")
-            elif opt == 8:
-                datalen = 8
-                check(8)
-                out.add(f" val {u32(data, cp)} ecr {u32(data, cp + 4)}")
-            elif opt == 19:
-                datalen = 16
-                check(16)
-                out.add(" " + bytes(data[cp : cp + 16]).hex())
-            elif opt == 28:
-                datalen = 2
-                check(2)
-                value = u16(data, cp)
-                minutes = (value >> 1) * 60 if value & 1 else value >> 1
-                out.add(f" 0x{value:x} {minutes}")
-            elif opt in (0, 1, 4):
-                pass
-            elif opt in (20, 29, 30, 34, 254):
-                datalen = size - 2
-                check(datalen)
-                out.exact = False
-            else:
-                datalen = size - 2
-                if datalen:
-                    out.add(" 0x")
-                for i in range(datalen):
-                    check(i + 1)
-                    out.add(f"{data[cp + i]:02x}")
+            datalen = _option(out, _Span(data, cp, left, sep), opt, size, thseq if rev else thack)
         except _BadOpt:
             return _bad_opt(out, sep)
         cp += datalen
@@ -233,6 +176,79 @@ def _options(out: Out, data: memoryview, hlen: int, rev: bool, thseq: int, thack
     return True
 
 
+class _Span(NamedTuple):
+    """One option's data: where it starts, how much header is left, the separator."""
+
+    data: memoryview
+    cp: int
+    left: int
+    sep: str
+
+    def check(self, n: int) -> None:
+        """tcpdump's LENCHECK: ``n`` bytes within the header, and captured."""
+        if n > self.left:
+            raise _BadOpt
+        if len(self.data) < self.cp + n:
+            _opt_trunc(self.sep)
+
+
+def _option(out: Out, span: _Span, opt: int, size: int, base: int) -> int:
+    """Print one option's value; return the data length tcpdump accounts for."""
+    data, cp = span.data, span.cp
+    if opt in (0, 1, 4):
+        return 0
+    if opt == 2:
+        span.check(2)
+        out.add(f" {u16(data, cp)}")
+        return 2
+    if opt == 3:
+        span.check(1)
+        out.add(f" {data[cp]}")
+        return 1
+    if opt == 5:
+        datalen = size - 2
+        if datalen % 8:
+            out.add(" invalid sack")
+            return datalen
+        out.add(f" {datalen // 8} ")
+        for i in range(0, datalen, 8):
+            span.check(i + 4)
+            start = u32(data, cp + i)
+            span.check(i + 8)
+            end = u32(data, cp + i + 4)
+            out.add(f"{{{(start - base) & M32}:{(end - base) & M32}}}")
+        return datalen
+    if opt in (6, 7, 11, 12, 13):
+        span.check(4)
+        out.add(f" {u32(data, cp)}")
+        return 4
+    if opt == 8:
+        span.check(8)
+        out.add(f" val {u32(data, cp)} ecr {u32(data, cp + 4)}")
+        return 8
+    if opt == 19:
+        span.check(16)
+        out.add(" " + bytes(data[cp : cp + 16]).hex())
+        return 16
+    if opt == 28:
+        span.check(2)
+        value = u16(data, cp)
+        minutes = (value >> 1) * 60 if value & 1 else value >> 1
+        out.add(f" 0x{value:x} {minutes}")
+        return 2
+    datalen = size - 2
+    if opt in (20, 29, 30, 34, 254):  # scps, tcp-ao, mptcp, tfo, exp: not copied
+        span.check(datalen)
+        out.exact = False
+        return datalen
+    if datalen:
+        out.add(" 0x")
+    for i in range(datalen):
+        span.check(i + 1)
+        out.add(f"{data[cp + i]:02x}")
+    return datalen
+
+
 class _BadOpt(Exception):
     pass
 
@@ -244,7 +260,7 @@ def _bad_opt(out: Out, sep: str) -> bool:
     return False
 
 
-def _opt_trunc(out: Out, sep: str) -> None:
+def _opt_trunc(sep: str) -> None:
     """tcpdump's bounds check on option data ends with ``>`` after the first option."""
     exc = Truncated("tcp")
     exc.suffix = ">" if sep else ""
