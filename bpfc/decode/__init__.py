@@ -50,8 +50,10 @@ def link_name(linktype: int) -> str:
 class Summarizer:
     """Prints packets of one capture run (holds the TCP conversation table)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, strict: bool = False) -> None:
         self.tcp_state: dict = {}
+        #: let a decoding bug raise instead of printing a ``[|proto]`` line (for tests)
+        self.strict = strict
 
     def body(self, packet: Packet) -> Line:
         """The decode after the timestamp."""
@@ -67,6 +69,8 @@ class Summarizer:
         except Truncated as trunc:
             out.add(f" [|{trunc.proto}]{trunc.suffix}")
         except (struct.error, IndexError, ValueError):  # a length we did not check
+            if self.strict:
+                raise
             out.inexact(f" [|{out.proto or 'packet'}]")
         return Line(out.text(), out.exact)
 
