@@ -186,6 +186,7 @@ def icmp_print(out: Out, data: memoryview, length: int) -> None:
             else:
                 text = f"{dst} protocol {iproto} port {port} unreachable"
     elif kind == 11 and code in (0, 1):
+        need(data, 8 + 20, "icmp")  # tcpdump reads the quoted header's addresses
         text = "time exceeded in-transit" if code == 0 else "ip reassembly time exceeded"
     else:
         out.exact = False
