@@ -273,3 +273,55 @@ def test_bpfc_filter_prints_tcpdump_lines(upstream: Path, utc: None, capsys) -> 
     sec, frac = divmod(first.ts_ns, 10**9)
     assert captured.out.split() == ["1", f"{sec}.{frac:09d}", str(first.caplen)]
     assert "packets/s" in captured.err
+
+
+def _can_capture() -> bool:
+    import socket
+
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _can_capture(), reason="live capture needs Linux and CAP_NET_RAW")
+def test_bpfc_capture_prints_packet_lines() -> None:
+    """``bpfc capture`` without ``-w``: one decoded line per packet, no summary without -v."""
+    import socket
+    import sys
+    import threading
+
+    recv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    recv.bind(("127.0.0.1", 0))
+    port = recv.getsockname()[1]
+    stop = threading.Event()
+
+    def send() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for i in range(200):
+                if stop.wait(0.05):
+                    return
+                sender.sendto(b"x" * (i % 7 + 1), ("127.0.0.1", port))
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    done = subprocess.run(
+        [sys.executable, "-m", "bpfc", "capture", "-i", "lo", "-c", "2", "--timeout", "10"]
+        + [f"udp dst port {port}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    stop.set()
+    thread.join()
+    recv.close()
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and done.stderr == ""
+    for line in lines:
+        assert STAMP.match(line), line
+        assert re.fullmatch(
+            rf"IP 127\.0\.0\.1\.\d+ > 127\.0\.0\.1\.{port}: UDP, length [1-7]", line[16:]
+        )
