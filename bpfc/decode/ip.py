@@ -107,6 +107,8 @@ def demux(
     else:
         if proto in PRINTED_ELSEWHERE:
             out.exact = False
+        if proto in (33, 132):  # DCCP and SCTP print the addresses themselves
+            out.add(f"{net[1]} > {net[2]}:")
         out.add(f" ip-proto-{proto} {length}")
 
 

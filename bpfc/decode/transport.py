@@ -16,23 +16,28 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from bpfc.decode.common import Out, Truncated, need, u16, u32
+from bpfc.decode.text import http_print
 
-#: UDP ports (either end unless noted) that tcpdump 4.99 decodes further
+#: UDP ports whose payload tcpdump 4.99.3 (as Debian builds it, without SMB) hands to an
+#: application printer: found by sweeping every port with tcpdump; 443 (QUIC) and the
+#: AppleTalk-in-UDP ports depend on the payload
 UDP_APP_PORTS = frozenset(
-    (53, 67, 68, 69, 88, 123, 137, 138, 161, 162, 319, 320, 496, 500, 514, 520, 521, 525)
-    + (546, 547, 646, 654, 698, 701, 750, 921, 1645, 1646, 1700, 1701, 1812, 1813, 1985)
-    + (2103, 2104, 3503, 3784, 3785, 3799, 4341, 4342, 4500, 4784, 4789, 4790, 5060, 5353)
-    + (5359, 6081, 6343, 6635, 6696, 6697, 6784, 7500, 7784, 8231, 8472, 8500, 1589, 12222)
-    + (12223, 17754, 30490, 30491, 443, 49152, 3456, 4567, 2049, 1022, 4739, 2123, 2152)
+    (53, 67, 68, 69, 88, 123, 161, 162, 319, 320, 443, 496, 500, 514, 520, 521, 525, 546)
+    + (547, 646, 654, 698, 701, 750, 921, 1589, 1645, 1646, 1700, 1701, 1812, 1813, 1985)
+    + (2049, 2103, 2104, 3456, 3503, 3784, 3785, 3799, 4342, 4500, 4567, 4784, 4789, 4790)
+    + (5060, 5353, 5359, 6081, 6343, 6635, 6696, 6697, 6784, 7500, 8231, 8472, 8500, 12222)
+    + (12223, 17754, 30490, 49152)
     + tuple(range(7000, 7010))
 )
-#: TCP ports whose payload tcpdump 4.99 decodes (telnet, smtp, whois, bgp, pptp, redis,
-#: ssh, netbios, smb, beep, openflow, ftp, http, rtsp, dns, msdp, rpki-rtr, ldp, nfs...)
+#: TCP ports whose payload tcpdump 4.99.3 decodes (the same sweep; telnet, LDP and NFS
+#: print only for some payloads)
 TCP_APP_PORTS = frozenset(
-    (21, 22, 23, 25, 43, 53, 80, 110, 139, 143, 179, 323, 445, 554, 639, 646, 1723, 2049)
-    + (5060, 6379, 6633, 6653, 8080, 8554, 10288, 3868, 3260, 5672)
+    (21, 22, 23, 25, 43, 53, 80, 179, 323, 554, 639, 646, 1723, 2049, 6379, 6633, 6653)
+    + (8080, 8554, 10288)
 )
-
+#: the ports tcpdump tries before HTTP's (telnet, smtp, whois, bgp, pptp, redis, ssh,
+#: beep, openflow, ftp)
+TCP_BEFORE_HTTP = frozenset((23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21))
 TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"))
 TCP_FLAGS += ((0x40, "E"), (0x80, "W"))
 TCP_OPTION_NAMES = {
@@ -125,7 +130,12 @@ def tcp_print(out: Out, data: memoryview, length: int, net: tuple[int, str, str,
         if len(data) < hlen:
             out.add(f" [remaining caplen({len(data)}) < header length({hlen})]")
             raise Truncated("tcp")
-        if sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
+        payload = data[hlen:]
+        if sport in TCP_BEFORE_HTTP or dport in TCP_BEFORE_HTTP:
+            out.exact = False
+        elif sport in (80, 8080) or dport in (80, 8080):
+            http_print(out, payload, length)
+        elif sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
             out.exact = False
 
 
@@ -302,12 +312,37 @@ def udp_print(
     _addresses(out, net, sport, dport, 17)
     if len(data) < 8:
         raise Truncated("udp")
+    if 123 in (sport, dport) and not UDP_BEFORE_NTP.intersection((sport, dport)):
+        _ntp_print(out, data[8:], length)
+        return
     if _app_port(sport, dport, data):
         out.exact = False
     if ulen > length and not fragmented:
         out.add(f"UDP, bad length {ulen} > {length}")
     else:
         out.add(f"UDP, length {ulen}")
+
+
+#: ports tcpdump 4.99.3's UDP printer tries before NTP's (found by a sweep with tcpdump)
+UDP_BEFORE_NTP = frozenset((53, 67, 68, 69, 161, 162, 500, 520, 525, 654, 2049, 4500, 5353))
+UDP_BEFORE_NTP |= {7500, 8500}
+NTP_MODES = (
+    "unspecified",
+    "symmetric active",
+    "symmetric passive",
+    "Client",
+    "Server",
+    "Broadcast",
+    "Control Message",
+    "Reserved",
+)
+
+
+def _ntp_print(out: Out, data: memoryview, length: int) -> None:
+    """NTP without ``-v``: version, mode and length from the first byte."""
+    out.proto = "ntp"
+    need(data, 1, "ntp")
+    out.add(f"NTPv{(data[0] >> 3) & 7}, {NTP_MODES[data[0] & 7]}, length {length}")
 
 
 def _app_port(sport: int, dport: int, data: memoryview) -> bool:
