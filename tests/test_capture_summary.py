@@ -173,6 +173,154 @@ def test_mutated_packets_equal_tcpdump(
     assert compared > 100
 
 
+def _tcp_options(rng: random.Random) -> bytes:
+    """A run of TCP options: mostly well formed, sometimes not."""
+    out = b""
+    for _ in range(rng.randrange(6)):
+        kind = rng.choice([0, 1, 1, 2, 3, 4, 5, 8, 19, 28, 30, 34, 99])
+        if kind in (0, 1):
+            out += bytes([kind])
+        elif kind == 5:
+            blocks = rng.randrange(4)
+            out += bytes([5, 2 + 8 * blocks + rng.choice([0, 0, 0, 1])])
+            out += bytes(rng.randrange(256) for _ in range(8 * blocks))
+        else:
+            size = {2: 4, 3: 3, 4: 2, 8: 10, 19: 18, 28: 4}.get(kind, rng.randrange(2, 12))
+            size = size if rng.random() < 0.9 else rng.randrange(0, 20)
+            out += bytes([kind, size]) + bytes(rng.randrange(256) for _ in range(max(size - 2, 0)))
+    return out[:40]
+
+
+def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
+    junk = bytes(rng.randrange(256) for _ in range(rng.choice([0, 4, 12, 30, 60])))
+    ports = [rng.randrange(65536), 80, 8080, 123, 53, 443, 22, 7, 1024, 5353]
+    if proto == 6:
+        options = _tcp_options(rng)
+        options += bytes(-len(options) % 4)
+        offset = 5 + len(options) // 4 if rng.random() < 0.9 else rng.randrange(16)
+        payload = (
+            junk if rng.random() < 0.7 else b"GET / HTTP/1.1\r\nHost: x\r\n"[: rng.randrange(30)]
+        )
+        header = struct.pack(
+            ">HHIIBBHHH",
+            rng.choice(ports),
+            rng.choice(ports),
+            rng.randrange(1 << 32),
+            rng.randrange(1 << 32),
+            offset << 4,
+            rng.randrange(256),
+            rng.randrange(65536),
+            0,
+            rng.randrange(65536),
+        )
+        return header + options + payload
+    if proto == 17:
+        ulen = 8 + len(junk) if rng.random() < 0.8 else rng.randrange(40)
+        return struct.pack(">HHHH", rng.choice(ports), rng.choice(ports), ulen, 0) + junk
+    kinds = [0, 3, 4, 5, 8, 11, 12, 13, 17, 18, rng.randrange(256)]
+    if proto == 58:
+        kinds = [1, 2, 3, 4, 128, 129, 130, 131, 133, 135, 136, 137, 143, 144, rng.randrange(256)]
+    quoted = b""
+    if rng.random() < 0.5:  # a quoted IPv4 header, as errors carry
+        quoted = struct.pack(
+            ">BBHHHBBH4s4s",
+            0x45,
+            0,
+            60,
+            0,
+            0,
+            9,
+            rng.choice([6, 17, 1]),
+            0,
+            b"\1\2\3\4",
+            b"\5\6\7\x08",
+        ) + bytes([0, 80, 0, 53])
+    body = bytes([rng.choice(kinds), rng.randrange(17)]) + bytes(
+        rng.randrange(256) for _ in range(6)
+    )
+    return body + (quoted or junk)
+
+
+def _synthetic(rng: random.Random) -> tuple[int, bytes, int]:
+    """A random IPv4/IPv6 packet (TCP, UDP, ICMP, ICMPv6, other) on a random link type."""
+    v6 = rng.random() < 0.35
+    proto = rng.choice([6, 6, 17, 17, 1, 58, 47, rng.randrange(256)])
+    segment = _transport(rng, proto, v6)
+    if v6:
+        nh, ext = proto, b""
+        roll = rng.random()
+        if roll < 0.15:  # Hop-by-Hop with a Router Alert
+            nh, ext = 0, bytes([proto, 0, 5, 2, 0, 0, 1, 0])
+        elif roll < 0.25:  # destination options (PadN)
+            nh, ext = 60, bytes([proto, 0, 1, 4, 0, 0, 0, 0])
+        elif roll < 0.35:  # a fragment header, first or later fragment
+            nh, ext = 44, bytes([proto, 0, 0, rng.choice([0, 1, 8, 0x81]), 0, 0, 0, 7])
+        elif roll < 0.4:  # a routing header
+            nh, ext = 43, bytes([proto, 0, 0, 0, 0, 0, 0, 0])
+        plen = len(ext + segment) if rng.random() < 0.9 else rng.randrange(100)
+        net = struct.pack(">IHBB", 0x60000000, plen, nh, 64) + bytes(15) + b"\1"
+        net += bytes.fromhex("fe80000000000000020000fffe000002") + ext + segment
+    else:
+        options = bytes([1] * 4 * rng.choice([0, 0, 0, 1, 2])) if rng.random() < 0.9 else b""
+        ihl = 5 + len(options) // 4 if rng.random() < 0.95 else rng.randrange(16)
+        total = 20 + len(options + segment) if rng.random() < 0.9 else rng.randrange(120)
+        frag = rng.choice([0, 0, 0, 0x4000, 0x2000, 0x2000 | 7, 12])
+        net = (
+            struct.pack(
+                ">BBHHHBBH4s4s",
+                0x40 | ihl,
+                0,
+                total,
+                1,
+                frag,
+                64,
+                proto,
+                0,
+                b"\x0a\0\0\1",
+                b"\xc0\xa8\1\2",
+            )
+            + options
+            + segment
+        )
+    linktype = rng.choice([1, 113, 101, 0])
+    link = {
+        1: bytes(12) + (b"\x86\xdd" if v6 else b"\x08\x00"),
+        113: bytes(14) + (b"\x86\xdd" if v6 else b"\x08\x00"),
+        101: b"",
+        0: struct.pack("<I", 30 if v6 else 2),
+    }[linktype]
+    data = link + net
+    if rng.random() < 0.3:
+        data = data[: rng.randrange(1, len(data) + 1)]
+    return linktype, data, len(link + net) + rng.choice([0, 0, 0, 6])
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("seed", [1, 2])
+def test_synthetic_packets_equal_tcpdump(tmp_path: Path, utc: None, seed: int) -> None:
+    """Random TCP/UDP/ICMP/ICMPv6 headers, options and truncations, one file per link type."""
+    rng = random.Random(seed)
+    by_link: dict[int, list[tuple[bytes, int]]] = collections.defaultdict(list)
+    for _ in range(1500):
+        linktype, data, wire = _synthetic(rng)
+        by_link[linktype].append((data, wire))
+    compared = 0
+    for linktype, packets in sorted(by_link.items()):
+        path = tmp_path / f"synthetic-{linktype}.pcap"
+        with open(path, "wb") as handle:
+            handle.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+            for i, (data, wire) in enumerate(packets):
+                handle.write(struct.pack("<IIII", 1000 + i, 0, len(data), wire) + data)
+        theirs = {line[:15]: line for line in _tcpdump_lines(path)}
+        printer = Summarizer(strict=True)
+        for i, (data, wire) in enumerate(packets):
+            line = printer.line(_packet(linktype, data, wire, (1000 + i) * 10**9))
+            if line.exact:
+                compared += 1
+                assert line.text == theirs[line.text[:15]], (linktype, data.hex())
+    assert compared > 1000
+
+
 @given(
     linktype=st.sampled_from(sorted(PRINTERS)),
     data=st.binary(max_size=120),

@@ -50,8 +50,9 @@ def _token(data: memoryview, idx: int, length: int) -> tuple[int, bytes]:
     return idx, token
 
 
-def _first_line(data: memoryview, length: int) -> str | None:
-    """The first line when it is printable text ending in LF/CR-LF or at ``length``."""
+def _first_line(data: memoryview, length: int) -> tuple[str, bool] | None:
+    """The first line when it is printable text, and whether it ended before ``length``
+    (tcpdump treats text running to the end of the payload as truncated)."""
     idx = 0
     while idx < length:
         if idx >= len(data):
@@ -70,7 +71,7 @@ def _first_line(data: memoryview, length: int) -> str | None:
         if not _printable(c) and c != 0x09:
             return None
         idx += 1
-    return bytes(data[:idx]).decode("ascii")
+    return bytes(data[:idx]).decode("ascii"), idx < length
 
 
 def http_print(out: Out, data: memoryview, length: int) -> None:
@@ -88,4 +89,6 @@ def http_print(out: Out, data: memoryview, length: int) -> None:
     if show:
         line = _first_line(data, length)
         if line is not None:
-            out.add(": " + line)
+            out.add(": " + line[0])
+            if not line[1]:
+                raise Truncated("http")

@@ -123,7 +123,8 @@ def tcp_print(out: Out, data: memoryview, length: int, net: tuple[int, str, str,
     if flags & 0x20:
         out.add(f", urg {urp}")
     if hlen > 20:
-        if not _options(out, data, hlen, rev, thseq, thack):
+        complete = len(data) >= hlen + length
+        if not _options(out, data, hlen, rev, (thseq, thack), complete):
             return
     out.add(f", length {length}")
     if length > 0:
@@ -146,7 +147,9 @@ def _raw_gt(src: str, dst: str) -> bool:
     return ipaddress.ip_address(src).packed > ipaddress.ip_address(dst).packed
 
 
-def _options(out: Out, data: memoryview, hlen: int, rev: bool, thseq: int, thack: int) -> bool:
+def _options(
+    out: Out, data: memoryview, hlen: int, rev: bool, initial: tuple[int, int], complete: bool
+) -> bool:
     """Print ``, options [...]``; False when tcpdump stops the line there (bad option)."""
     out.add(", options [")
     left = hlen - 20
@@ -171,7 +174,8 @@ def _options(out: Out, data: memoryview, hlen: int, rev: bool, thseq: int, thack
         left -= 1
         out.add(TCP_OPTION_NAMES.get(opt, f"unknown-{opt}"))
         try:
-            datalen = _option(out, _Span(data, cp, left, sep), opt, size, thseq if rev else thack)
+            span = _Span(data, cp, left, sep, complete)
+            datalen = _option(out, span, opt, size, initial[0] if rev else initial[1])
         except _BadOpt:
             return _bad_opt(out, sep)
         cp += datalen
@@ -193,6 +197,8 @@ class _Span(NamedTuple):
     cp: int
     left: int
     sep: str
+    #: the whole segment was captured (what an MD5 signature check would need)
+    complete: bool
 
     def check(self, n: int) -> None:
         """tcpdump's LENCHECK: ``n`` bytes within the header, and captured."""
@@ -236,9 +242,10 @@ def _option(out: Out, span: _Span, opt: int, size: int, base: int) -> int:
         span.check(8)
         out.add(f" val {u32(data, cp)} ecr {u32(data, cp + 4)}")
         return 8
-    if opt == 19:
+    if opt == 19:  # tcpdump built with libcrypto (as Debian's is) says why it cannot check
         span.check(16)
-        out.add(" " + bytes(data[cp : cp + 16]).hex())
+        why = "shared secret not supplied with -M" if span.complete else "snaplen too short"
+        out.add(f" {why}, can't check - " + bytes(data[cp : cp + 16]).hex())
         return 16
     if opt == 28:
         span.check(2)
