@@ -38,7 +38,7 @@ from bpfc.decode.link import PRINTERS
 TCPDUMP = shutil.which("tcpdump")
 needs_tcpdump = pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
 #: a packet's first line in tcpdump's default output starts with its time
-STAMP = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ")
+STAMP = re.compile(r"^(\d\d:\d\d:\d\d|\d+)\.\d{6} ")
 #: files libpcap does not read to the end as bpfc does: invalid record timestamps
 #: (fractions >= 1 s: libpcap prints the raw field, ``.1000000``, bpfc's readers have
 #: already normalised it) and a record with a zero wire length (libpcap 1.10 reports
@@ -473,3 +473,49 @@ def test_bpfc_capture_prints_packet_lines() -> None:
         assert re.fullmatch(
             rf"IP 127\.0\.0\.1\.\d+ > 127\.0\.0\.1\.{port}: UDP, length [1-7]", line[16:]
         )
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("proto", [6, 17])
+def test_every_port_is_generic_or_marked(tmp_path: Path, utc: None, proto: int) -> None:
+    """Every destination port: where bpfc claims its generic TCP/UDP line is exact,
+    tcpdump has no application printer for that port (the port tables are complete)."""
+    payload = b"\x01\x00\x00\x00GET / HTTP/1.0\r\n"
+    path = tmp_path / "ports.pcap"
+    packets = []
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 101))
+        for port in range(65536):
+            if proto == 6:
+                segment = struct.pack(">HHIIBBHHH", 61111, port, 1, 0, 0x50, 0x08, 512, 0, 0)
+            else:
+                segment = struct.pack(">HHHH", 61111, port, 8 + len(payload), 0)
+            segment += payload
+            data = (
+                struct.pack(
+                    ">BBHHHBBH4s4s",
+                    0x45,
+                    0,
+                    20 + len(segment),
+                    0,
+                    0,
+                    64,
+                    proto,
+                    0,
+                    b"\x0a\0\0\1",
+                    b"\x0a\0\0\2",
+                )
+                + segment
+            )
+            packets.append(data)
+            handle.write(struct.pack("<IIII", port, 0, len(data), len(data)) + data)
+    theirs = _tcpdump_lines(path, "-tt")
+    assert len(theirs) == len(packets)
+    printer = Summarizer(strict=True)
+    compared = 0
+    for port, (data, want) in enumerate(zip(packets, theirs, strict=True)):
+        line = printer.body(_packet(101, data))
+        if line.exact:
+            compared += 1
+            assert want.split(" ", 1)[1] == line.text, port
+    assert compared > 65000
