@@ -13,6 +13,7 @@ Beyond that set the line is a short generic form (see ``docs/capture.md``), and
 
 from __future__ import annotations
 
+import functools
 import struct
 import time
 from typing import NamedTuple
@@ -34,7 +35,14 @@ class Line(NamedTuple):
 def timestamp(ts_ns: int) -> str:
     """``HH:MM:SS.ffffff`` in local time, microseconds truncated as libpcap does."""
     sec, frac = divmod(ts_ns, 1_000_000_000)
-    return time.strftime("%H:%M:%S", time.localtime(sec)) + f".{frac // 1000:06d}"
+    return _clock(sec, time.tzname) + f".{frac // 1000:06d}"
+
+
+@functools.lru_cache(maxsize=4)
+def _clock(sec: int, _zone: tuple[str, str]) -> str:
+    """One second's ``HH:MM:SS`` (cached: consecutive packets share their second; the
+    zone is part of the key so that ``time.tzset()`` takes effect)."""
+    return time.strftime("%H:%M:%S", time.localtime(sec))
 
 
 def link_name(linktype: int) -> str:

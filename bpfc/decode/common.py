@@ -35,16 +35,15 @@ class Truncated(Exception):
 class Out:
     """The text of one line under construction, and whether it is claimed tcpdump-exact."""
 
-    __slots__ = ("exact", "parts", "proto", "tcp_state")
+    __slots__ = ("add", "exact", "parts", "proto", "tcp_state")
 
     def __init__(self, tcp_state: dict) -> None:
         self.parts: list[str] = []
+        #: append a piece of text (the list's own method: this is the hot path)
+        self.add = self.parts.append
         self.exact = True
         self.proto = ""
         self.tcp_state = tcp_state
-
-    def add(self, text: str) -> None:
-        self.parts.append(text)
 
     def inexact(self, text: str = "") -> None:
         """Print ``text`` as the generic form of something tcpdump decodes further."""
@@ -63,7 +62,7 @@ def need(data: memoryview, end: int, proto: str) -> None:
 
 
 def u16(data: memoryview, offset: int) -> int:
-    return U16.unpack_from(data, offset)[0]
+    return data[offset] << 8 | data[offset + 1]
 
 
 def u32(data: memoryview, offset: int) -> int:
