@@ -191,9 +191,63 @@ def _tcp_options(rng: random.Random) -> bytes:
     return out[:40]
 
 
+def _dns_name(rng: random.Random, earlier: list[int]) -> bytes:
+    """A name: labels (some with odd bytes), maybe ending in a compression pointer."""
+    out = b""
+    for _ in range(rng.randrange(4)):
+        size = rng.choice([1, 3, 7, 20, 63])
+        alphabet = b"abcdefghij-0123" if rng.random() < 0.9 else bytes(range(256))
+        out += bytes([size]) + bytes(rng.choice(alphabet) for _ in range(size))
+    if earlier and rng.random() < 0.4:
+        return out + struct.pack(">H", 0xC000 | rng.choice(earlier))
+    return out + b"\0"
+
+
+def _dns_message(rng: random.Random, tcp: bool) -> bytes:
+    """A DNS query or response: questions, answers of common and rare types, EDNS."""
+    flags = rng.randrange(65536) if rng.random() < 0.3 else rng.choice([0x0100, 0x8180, 0x8583])
+    sections = [rng.choice([0, 1, 1, 1, 2]), rng.randrange(4), rng.randrange(2)]
+    sections.append(rng.choice([0, 0, 1, 2]))
+    body = b""
+    earlier = [12]
+    for _ in range(sections[0]):
+        earlier.append(12 + len(body))
+        body += _dns_name(rng, earlier[:-1]) + struct.pack(
+            ">HH", rng.choice([1, 28, 12, 255, 65, 999]), rng.choice([1, 1, 3, 0x8001])
+        )
+    for _ in range(sum(sections[1:])):
+        kind = rng.choice([1, 28, 5, 2, 12, 15, 16, 33, 6, 41, 46, 1234])
+        if kind == 1:
+            rdata = bytes(rng.randrange(256) for _ in range(4))
+        elif kind == 28:
+            rdata = bytes(rng.randrange(256) for _ in range(16))
+        elif kind in (5, 2, 12):
+            rdata = _dns_name(rng, earlier)
+        elif kind == 15:
+            rdata = struct.pack(">H", rng.randrange(100)) + _dns_name(rng, earlier)
+        elif kind == 33:
+            rdata = struct.pack(">HHH", 1, 2, rng.randrange(65536)) + _dns_name(rng, earlier)
+        elif kind == 16:
+            rdata = b"\x05hello\x03a\x01b"
+        elif kind == 41:
+            rdata = b"" if rng.random() < 0.7 else b"\x00\x0a\x00\x08" + bytes(8)
+        else:
+            rdata = bytes(rng.randrange(256) for _ in range(rng.randrange(20)))
+        klass = 4096 if kind == 41 else rng.choice([1, 1, 0x8001, 3])
+        ttl = rng.choice([0, 3600, 0x8000_0000])
+        body += _dns_name(rng, earlier) + struct.pack(">HHIH", kind, klass, ttl, len(rdata)) + rdata
+    message = struct.pack(">HH4H", rng.randrange(65536), flags, *sections) + body
+    if tcp:
+        prefix = len(message) if rng.random() < 0.9 else rng.randrange(65536)
+        message = struct.pack(">H", prefix) + message
+    return message
+
+
 def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
     junk = bytes(rng.randrange(256) for _ in range(rng.choice([0, 4, 12, 30, 60])))
-    ports = [rng.randrange(65536), 80, 8080, 123, 53, 443, 22, 7, 1024, 5353]
+    if proto in (6, 17) and rng.random() < 0.3:
+        junk = _dns_message(rng, proto == 6)
+    ports = [rng.randrange(65536), 80, 8080, 123, 53, 443, 22, 7, 1024, 5353, 53, 5353]
     if proto == 6:
         options = _tcp_options(rng)
         options += bytes(-len(options) % 4)
@@ -386,10 +440,32 @@ def test_arp_vlan_and_generic_lines() -> None:
 
 def test_udp_application_ports_are_generic_and_inexact() -> None:
     ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 36, 0, 0, 64, 17, 0, b"\1\2\3\4", b"\5\6\7\x08")
-    dns = Summarizer().body(_packet(101, ip + struct.pack(">HHHH", 1234, 53, 16, 0) + bytes(8)))
-    assert dns == ("IP 1.2.3.4.1234 > 5.6.7.8.53: UDP, length 8", False)
+    snmp = Summarizer().body(_packet(101, ip + struct.pack(">HHHH", 1234, 161, 16, 0) + bytes(8)))
+    assert snmp == ("IP 1.2.3.4.1234 > 5.6.7.8.161: UDP, length 8", False)
     other = Summarizer().body(_packet(101, ip + struct.pack(">HHHH", 1234, 999, 16, 0) + bytes(8)))
     assert other == ("IP 1.2.3.4.1234 > 5.6.7.8.999: UDP, length 8", True)
+
+
+def test_dns_query_and_response() -> None:
+    """The lines tcpdump prints for dns_udp.pcap's query and a reply with two addresses."""
+
+    def ip(udp: bytes) -> bytes:
+        addresses = b"\1\2\3\4\5\6\7\x08"
+        return struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0) + addresses + udp
+
+    query = struct.pack(">HH4H", 22836, 0x0100, 1, 0, 0, 1) + b"\x03www\x07tcpdump\x03org\x00"
+    query += struct.pack(">HH", 1, 1) + b"\x00" + struct.pack(">HHIH", 41, 4096, 0, 0)
+    udp = struct.pack(">HHHH", 43966, 53, 8 + len(query), 0) + query
+    line = Summarizer().body(_packet(101, ip(udp)))
+    assert line == ("IP 1.2.3.4.43966 > 5.6.7.8.53: 22836+ [1au] A? www.tcpdump.org. (44)", True)
+    reply = struct.pack(">HH4H", 22836, 0x8580, 1, 2, 0, 0) + b"\x03www\x07tcpdump\x03org\x00"
+    reply += struct.pack(">HH", 1, 1)
+    for address in (b"\xc0\x8b\x2e\x42", b"\xc6\xc7\x58\x68"):
+        reply += b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + address
+    udp = struct.pack(">HHHH", 53, 43966, 8 + len(reply), 0) + reply
+    line = Summarizer().body(_packet(101, ip(udp)))
+    want = "IP 1.2.3.4.53 > 5.6.7.8.43966: 22836* 2/0/0 A 192.139.46.66, A 198.199.88.104"
+    assert line == (f"{want} ({len(reply)})", True)
 
 
 def test_ipv6_addresses_print_like_tcpdump() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from bpfc.decode.common import Out, Truncated, need, u16, u32
+from bpfc.decode.dns import dns_print
 from bpfc.decode.text import http_print
 
 #: UDP ports whose payload tcpdump 4.99.3 (as Debian builds it, without SMB) hands to an
@@ -136,6 +137,8 @@ def tcp_print(out: Out, data: memoryview, length: int, net: tuple[int, str, str,
             out.exact = False
         elif sport in (80, 8080) or dport in (80, 8080):
             http_print(out, payload, length)
+        elif 53 in (sport, dport) and not {554, 8554}.intersection((sport, dport)):
+            dns_print(out, payload, length, tcp=True, mdns=False)
         elif sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
             out.exact = False
 
@@ -319,6 +322,13 @@ def udp_print(
     _addresses(out, net, sport, dport, 17)
     if len(data) < 8:
         raise Truncated("udp")
+    if 53 in (sport, dport) and 2049 not in (sport, dport):
+        dns_print(out, data[8:], length, tcp=False, mdns=False)
+        return
+    other = dport if sport == 5353 else sport
+    if 5353 in (sport, dport) and (other == 5353 or other not in UDP_APP_PORTS):
+        dns_print(out, data[8:], length, tcp=False, mdns=True)
+        return
     if 123 in (sport, dport) and not UDP_BEFORE_NTP.intersection((sport, dport)):
         _ntp_print(out, data[8:], length)
         return
