@@ -6,9 +6,10 @@ the initial numbers, later segments print their difference, in either direction.
 :class:`~bpfc.decode.common.Out` carries that per-run table (``tcp_state``), so the
 same packets print the same lines as tcpdump only when printed in order from the start.
 
-Payloads on the ports tcpdump hands to an application printer (DNS, NTP, HTTP, BGP...)
-are not decoded: UDP prints the generic ``UDP, length N`` and TCP stops after
-``length N``; both lines are marked inexact.
+Payloads go to the application printers bpfc copies (DNS and mDNS, HTTP's first line,
+NTP), in tcpdump's order of port tests.  On the other ports tcpdump decodes (SNMP, DHCP,
+SSH, BGP...) UDP prints the generic ``UDP, length N`` and TCP stops after ``length N``;
+both lines are marked inexact.
 """
 
 from __future__ import annotations
