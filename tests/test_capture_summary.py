@@ -243,11 +243,25 @@ def _dns_message(rng: random.Random, tcp: bool) -> bytes:
     return message
 
 
+#: payloads for the text printers (HTTP, SMTP, FTP, SSH, telnet)
+TEXTS = (
+    b"GET / HTTP/1.1\r\nHost: x\r\n",
+    b"HTTP/1.1 200 OK\r\n",
+    b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
+    b"SSH-2.0-x\n",
+    b"220 mail.example ESMTP\r\n",
+    b"USER anonymous\r\n\r\n",
+    b"\xff\xfd\x18\xff\xfb\x01",
+    b"text\twith\ttabs\rand CR\n",
+)
+
+
 def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
     junk = bytes(rng.randrange(256) for _ in range(rng.choice([0, 4, 12, 30, 60])))
     if proto in (6, 17) and rng.random() < 0.3:
         junk = _dns_message(rng, proto == 6)
     ports = [rng.randrange(65536), 80, 8080, 123, 53, 443, 22, 7, 1024, 5353, 53, 5353]
+    ports += [21, 22, 23, 25, 43, 179]
     if proto == 6:
         options = _tcp_options(rng)
         options += bytes(-len(options) % 4)

@@ -14,11 +14,12 @@ both lines are marked inexact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from bpfc.decode.common import Out, Truncated, need, u16, u32
 from bpfc.decode.dns import dns_print
-from bpfc.decode.text import http_print
+from bpfc.decode.text import http_print, ssh_print, telnet_print, txtproto_print
 
 #: UDP ports whose payload tcpdump 4.99.3 (as Debian builds it, without SMB) hands to an
 #: application printer: found by sweeping every port with tcpdump; 443 (QUIC) and the
@@ -31,15 +32,6 @@ UDP_APP_PORTS = frozenset(
     + (12223, 17754, 30490, 49152)
     + tuple(range(7000, 7010))
 )
-#: TCP ports whose payload tcpdump 4.99.3 decodes (the same sweep; telnet, LDP and NFS
-#: print only for some payloads)
-TCP_APP_PORTS = frozenset(
-    (21, 22, 23, 25, 43, 53, 80, 179, 323, 554, 639, 646, 1723, 2049, 6379, 6633, 6653)
-    + (8080, 8554, 10288)
-)
-#: the ports tcpdump tries before HTTP's (telnet, smtp, whois, bgp, pptp, redis, ssh,
-#: beep, openflow, ftp)
-TCP_BEFORE_HTTP = frozenset((23, 25, 43, 179, 1723, 6379, 22, 10288, 6633, 6653, 21))
 TCP_FLAGS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"))
 TCP_FLAGS += ((0x40, "E"), (0x80, "W"))
 TCP_OPTION_NAMES = {
@@ -133,15 +125,36 @@ def tcp_print(out: Out, data: memoryview, length: int, net: tuple[int, str, str,
         if len(data) < hlen:
             out.add(f" [remaining caplen({len(data)}) < header length({hlen})]")
             raise Truncated("tcp")
-        payload = data[hlen:]
-        if sport in TCP_BEFORE_HTTP or dport in TCP_BEFORE_HTTP:
-            out.exact = False
-        elif sport in (80, 8080) or dport in (80, 8080):
-            http_print(out, payload, length)
-        elif 53 in (sport, dport) and not {554, 8554}.intersection((sport, dport)):
-            dns_print(out, payload, length, tcp=True, mdns=False)
-        elif sport in TCP_APP_PORTS or dport in TCP_APP_PORTS:
-            out.exact = False
+        _tcp_payload(out, data[hlen:], length, sport, dport)
+
+
+#: TCP ports whose payload tcpdump 4.99.3 decodes (the same sweep as for UDP), in
+#: tcpdump's order of tests, with bpfc's printer (None: not copied)
+TCP_PRINTERS: tuple[tuple[tuple[int, ...], Callable[[Out, memoryview, int], None] | None], ...]
+TCP_PRINTERS = (
+    ((23,), telnet_print),
+    ((25,), lambda out, data, length: txtproto_print(out, data, length, "smtp")),
+    ((43,), lambda out, data, length: txtproto_print(out, data, length, "whois")),
+    ((179, 1723, 6379), None),
+    ((22,), ssh_print),
+    ((10288, 6633, 6653), None),
+    ((21,), lambda out, data, length: txtproto_print(out, data, length, "ftp")),
+    ((80, 8080), http_print),
+    ((554, 8554), None),
+    ((53,), lambda out, data, length: dns_print(out, data, length, tcp=True, mdns=False)),
+    ((639, 323, 646, 2049), None),
+)
+
+
+def _tcp_payload(out: Out, payload: memoryview, length: int, sport: int, dport: int) -> None:
+    """The first application printer whose port either end uses, as tcpdump picks it."""
+    for ports, printer in TCP_PRINTERS:
+        if sport in ports or dport in ports:
+            if printer is None:
+                out.exact = False
+            else:
+                printer(out, payload, length)
+            return
 
 
 def _raw_gt(src: str, dst: str) -> bool:
