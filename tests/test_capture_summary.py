@@ -609,3 +609,52 @@ def test_every_port_is_generic_or_marked(tmp_path: Path, utc: None, proto: int) 
             compared += 1
             assert want.split(" ", 1)[1] == line.text, port
     assert compared > 65000
+
+
+@needs_tcpdump
+def test_application_printer_precedence(tmp_path: Path, utc: None) -> None:
+    """Where both ports have an application printer, bpfc picks the one tcpdump picks."""
+    from bpfc.decode.transport import TCP_PRINTERS, UDP_APP_PORTS
+
+    tcp_ports = sorted({port for ports, _ in TCP_PRINTERS for port in ports})
+    payloads = [
+        bytes([1, 1, 6, 0]) + bytes(24) + bytes.fromhex("001122334455") + bytes(14),
+        bytes([0x23]) + bytes(47),
+        struct.pack(">HH4H", 1, 0x0100, 1, 0, 0, 0) + b"\x01a\x00\x00\x01\x00\x01",
+        b"SSH-2.0-x\r\nGET / HTTP/1.0\r\n",
+    ]
+    packets = []
+    for payload in payloads:
+        for proto, ports in ((17, sorted(UDP_APP_PORTS)), (6, tcp_ports)):
+            for sport in ports:
+                for dport in ports:
+                    if proto == 17:
+                        segment = struct.pack(">HHHH", sport, dport, 8 + len(payload), 0)
+                    else:
+                        tcp_len = len(payload) + 2
+                        payload = (
+                            struct.pack(">H", tcp_len - 2) + payload if dport == 53 else payload
+                        )
+                        segment = struct.pack(
+                            ">HHIIBBHHH", sport, dport, 1, 0, 0x50, 0x08, 64, 0, 0
+                        )
+                    segment += payload
+                    header = struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(segment), 0, 0, 9, proto, 0)
+                    packets.append(header + b"\x0a\0\0\1\x0a\0\0\2" + segment)
+    path = tmp_path / "pairs.pcap"
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 101))
+        for i, data in enumerate(packets):
+            handle.write(struct.pack("<IIII", i, 0, len(data), len(data)) + data)
+    theirs = {}
+    for line in _tcpdump_lines(path, "-tt"):
+        stamp, text = line.split(" ", 1)
+        theirs[int(stamp.split(".")[0])] = text
+    printer = Summarizer(strict=True)
+    compared = 0
+    for i, data in enumerate(packets):
+        line = printer.body(_packet(101, data))
+        if line.exact:
+            compared += 1
+            assert line.text == theirs[i], data.hex()
+    assert compared > 1000

@@ -339,6 +339,9 @@ def udp_print(
     if 53 in (sport, dport) and 2049 not in (sport, dport):
         dns_print(out, data[8:], length, tcp=False, mdns=False)
         return
+    if {67, 68}.intersection((sport, dport)) and not UDP_BEFORE_BOOTP.intersection((sport, dport)):
+        _bootp_print(out, data[8:], length)
+        return
     other = dport if sport == 5353 else sport
     if 5353 in (sport, dport) and (other == 5353 or other not in UDP_APP_PORTS):
         dns_print(out, data[8:], length, tcp=False, mdns=True)
@@ -354,6 +357,8 @@ def udp_print(
         out.add(f"UDP, length {ulen}")
 
 
+#: ports tcpdump 4.99.3's UDP printer tries before BOOTP's (found by a sweep with tcpdump)
+UDP_BEFORE_BOOTP = frozenset((69, 525, 2049, 5353))
 #: ports tcpdump 4.99.3's UDP printer tries before NTP's (found by a sweep with tcpdump)
 UDP_BEFORE_NTP = frozenset((53, 67, 68, 69, 161, 162, 500, 520, 525, 654, 2049, 4500, 5353))
 UDP_BEFORE_NTP |= {7500, 8500}
@@ -367,6 +372,20 @@ NTP_MODES = (
     "Control Message",
     "Reserved",
 )
+
+
+def _bootp_print(out: Out, data: memoryview, length: int) -> None:
+    """BOOTP/DHCP without ``-v``: the operation and, for a request, the client's MAC."""
+    out.proto = "bootp"
+    need(data, 1, "bootp")
+    op = data[0]
+    names = {1: "Request", 2: "Reply"}
+    out.add(f"BOOTP/DHCP, {names.get(op, f'unknown (0x{op:02x})')}")
+    need(data, 3, "bootp")
+    if data[1] == 1 and data[2] == 6 and op == 1:
+        need(data, 34, "bootp")
+        out.add(" from " + ":".join(f"{b:02x}" for b in data[28:34]))
+    out.add(f", length {length}")
 
 
 def _ntp_print(out: Out, data: memoryview, length: int) -> None:
