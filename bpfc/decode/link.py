@@ -21,33 +21,65 @@ ETHERTYPE_IPV6 = 0x86DD
 #: tags ether_print skips (802.1Q, the 0x9100/0x9200 pre-standard QinQ tags, 802.1ad)
 VLAN_TYPES = frozenset((0x8100, 0x9100, 0x9200, 0x88A8))
 
-#: names for the generic line (tcpdump's ethertype table, the common part)
+#: tcpdump 4.99.3's names for EtherTypes and ARP hardware types (read back from it by
+#: sweeping every value through its ARP printer)
 ETHERTYPE_NAMES = {
+    0x00FE: "GRE-OSI",
+    0x0200: "PUP",
+    0x0500: "Sprite",
+    0x0600: "NS",
+    0x0707: "GeoNet (old)",
     0x0800: "IPv4",
     0x0806: "ARP",
+    0x1000: "Trail",
+    0x1111: "CALM FAST",
+    0x6001: "MOP DL",
+    0x6002: "MOP RC",
+    0x6003: "DN",
+    0x6004: "LAT",
+    0x6007: "SCA",
+    0x6558: "TEB",
     0x8035: "Reverse ARP",
-    0x86DD: "IPv6",
+    0x8038: "Lanbridge",
+    0x803C: "DEC DNS",
+    0x803E: "DEC DTS",
+    0x805B: "VEXP",
+    0x805C: "VPROD",
+    0x809B: "Appletalk",
+    0x80F3: "Appletalk ARP",
     0x8100: "802.1Q",
-    0x88A8: "802.1Q-QinQ",
+    0x8137: "IPX",
+    0x86DD: "IPv6",
+    0x8808: "MPCP",
+    0x8809: "Slow Protocols",
+    0x880B: "PPP",
     0x8847: "MPLS unicast",
     0x8848: "MPLS multicast",
     0x8863: "PPPoE D",
     0x8864: "PPPoE S",
+    0x886F: "MS NLB heartbeat",
+    0x8870: "Jumbo",
     0x888E: "EAPOL",
-    0x88CC: "LLDP",
-    0x88F7: "PTP",
-    0x8809: "Slow Protocols",
+    0x8899: "Realtek protocols",
     0x88A2: "AoE",
-    0x6003: "DN",
-    0x9000: "Loopback",
-    0x8137: "IPX",
-    0x809B: "Appletalk",
-    0x80F3: "Appletalk ARP",
+    0x88A8: "802.1Q-QinQ",
+    0x88CA: "TIPC",
+    0x88CC: "LLDP",
     0x88E5: "802.1AE MACsec",
+    0x88F7: "PTP",
     0x8902: "CFM",
-    0x22F3: "TRILL",
-    0x893F: "802.1BR",
+    0x893A: "IEEE1905.1",
+    0x8947: "GeoNet",
+    0x894F: "NSH",
+    0x9000: "Loopback",
+    0x9100: "802.1Q-9100",
+    0x9200: "802.1Q-9200",
+    0xABCD: "CFM (old)",
+    0xD28B: "Arista Vendor Specific Protocol",
+    0xFEFE: "OSI",
 }
+ARP_HARDWARE = {1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip"}
+ARP_HARDWARE |= {24: "IEEE 1394", 32: "InfiniBand"}
 
 
 def ethertype_print(out: Out, kind: int, data: memoryview, length: int) -> bool:
@@ -177,7 +209,12 @@ def arp_print(out: Out, data: memoryview, length: int) -> None:
         return
     need(data, 8 + 2 * hln + 2 * pln, "arp")
     out.add("ARP, ")
-    if pro not in (0x0800, 0x1000) or pln != 4 or hln == 0 or hrd == 15 or op not in ARP_OPS:
+    if pro not in (0x0800, 0x1000) or pln != 4 or hln == 0:
+        hardware = ARP_HARDWARE.get(hrd, f"Unknown Hardware ({hrd})")
+        protocol = ETHERTYPE_NAMES.get(pro, f"Unknown Protocol (0x{pro:04x})")
+        out.add(f"{hardware} (len {hln}), {protocol} (len {pln}), length {length}")
+        return
+    if hrd == 15 or op not in ARP_OPS:  # Frame Relay addresses, unknown operations
         out.inexact(f"hardware type {hrd}, protocol 0x{pro:04x}, length {length}")
         return
     sha, spa = 8, 8 + hln
