@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bpfc.cfg import Block
     from bpfc.codegen.state import CodegenState
     from bpfc.program import Program
+    from bpfc.savefile import SavefileInfo
 
 
 def parse_netmask(netmask: int | str | None) -> int:
@@ -44,12 +45,14 @@ def build_cfg(
     *,
     linux: bool = False,
     resolver: Any = None,
+    savefile: SavefileInfo | None = None,
 ) -> tuple[Block, CodegenState]:
     """The closed, unoptimized control-flow graph for ``expr`` and its compile state."""
     from bpfc import linktypes
     from bpfc.cfg import finish, ret_block
     from bpfc.codegen.dispatch import gen_expr
     from bpfc.codegen.state import CodegenState
+    from bpfc.savefile import check_savefile
 
     link = linktypes.lookup(linktype)
     if snaplen <= 0:
@@ -61,6 +64,7 @@ def build_cfg(
         linux=linux,
         resolver=resolver,
         expr=expr,
+        savefile=check_savefile(savefile),
     )
     if link.vlhdr is not None:  # variable-length link headers: offsets and prologue
         from bpfc.codegen import vlhdr
@@ -103,9 +107,14 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     linux: bool = False,
     resolver: Any = None,
     verify: bool = False,
+    savefile: SavefileInfo | None = None,
 ) -> Program:
     """Compile ``expr`` as libpcap's ``pcap_compile`` would for ``pcap_open_dead(linktype,
     snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket.
+
+    ``savefile`` (a :class:`bpfc.savefile.SavefileInfo`) compiles for a capture file
+    instead, as for ``pcap_open_offline``: loopback address families are tested as
+    libpcap does for a savefile of that byte order (``bpfc.savefile``).
 
     ``verify=True`` runs the optimizer's input and output over a packet sample and raises
     :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
@@ -117,7 +126,9 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     # made code generation and the optimizer's graph grow faster than the filter)
     gc.disable()
     try:
-        return _compile(expr, linktype, snaplen, optimize, netmask, linux, resolver, verify)
+        return _compile(
+            expr, linktype, snaplen, optimize, netmask, linux, resolver, verify, savefile
+        )
     except RecursionError:
         # libpcap's parser stops at 10,000 levels ("memory exhausted"); ours may recurse
         # deeper than Python allows in codegen or the optimizer on deep nesting
@@ -139,11 +150,14 @@ def _compile(
     linux: bool,
     resolver: Any,
     verify: bool = False,
+    savefile: SavefileInfo | None = None,
 ) -> Program:
     from bpfc.emit import _order, linearize, warn_if_too_long
     from bpfc.program import Program
 
-    root, state = build_cfg(expr, linktype, snaplen, netmask, linux=linux, resolver=resolver)
+    root, state = build_cfg(
+        expr, linktype, snaplen, netmask, linux=linux, resolver=resolver, savefile=savefile
+    )
     if optimize:
         # libpcap's optimizer refuses a filter that can never match; a constant-false
         # expression is the case we can see without it

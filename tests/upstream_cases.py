@@ -87,8 +87,6 @@ def skip_reason(rec: dict) -> str | None:
         return "TESTrun itself skips it on Linux"
     if rec.get("linuxext"):
         return "needs a live Linux capture (ancillary loads)"
-    if rec.get("generate_offline_filter"):
-        return "code generated for a savefile's byte order"
     for req in rec.get("requires") or []:
         if req.startswith("os_in:") and "linux" not in req[6:].split("|"):
             return f"requires {req}"
@@ -110,6 +108,19 @@ def _netmask(rec: dict):
     return rec.get("netmask")
 
 
+def savefile_info(rec: dict):
+    """The savefile a case compiles for (filtertest ``-S swapped|unswapped``), or None.
+
+    Only "swapped" reaches the code, so a big-endian host's case is compiled for one."""
+    mode = rec.get("generate_offline_filter")
+    if mode is None:
+        return None
+    from bpfc.savefile import SavefileInfo
+
+    host = "big" if "big_endian_host" in (rec.get("requires") or ()) else "little"
+    return SavefileInfo.from_swapped(mode == "swapped", host)
+
+
 def _compile(rec: dict, upstream: Path, optimize: bool, dlt: str | None = None, snaplen=None):
     """bpfc's program as a list of tuples, or ``Rejected``; other exceptions propagate."""
     import bpfc
@@ -119,6 +130,7 @@ def _compile(rec: dict, upstream: Path, optimize: bool, dlt: str | None = None, 
         prog = bpfc.compile(
             rec["expr"], linktype=dlt or rec["dlt"], snaplen=snaplen or rec.get("snaplen", 262144),
             optimize=optimize, netmask=_netmask(rec), resolver=resolver(upstream),
+            savefile=savefile_info(rec),
         )  # fmt: skip
     except CompileError as err:
         return Rejected(str(err))
