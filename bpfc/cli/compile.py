@@ -3,8 +3,10 @@
 Options follow tcpdump: ``-d``/``-dd``/``-ddd`` pick the dump format (a listing is
 the default), ``-O`` turns the optimizer off, ``-y`` names the link type, ``-s`` the
 snapshot length, ``-F`` reads the expression from a file (``#`` comments blanked),
-``-L`` lists link types.  Extra: ``--format`` (any :mod:`bpfc.dump` format),
-``-m`` (netmask for ``ip broadcast``), ``--linux`` (live Linux socket code).
+``-L`` lists link types, ``-r`` compiles for a capture file (its first interface's link
+type, its snapshot length and byte order, as ``tcpdump -r FILE -d``).  Extra:
+``--format`` (any :mod:`bpfc.dump` format), ``-m`` (netmask for ``ip broadcast``),
+``--linux`` (live Linux socket code).
 ``bpfc cfg EXPRESSION`` prints the unoptimized control-flow graph as Graphviz dot.
 """
 
@@ -76,6 +78,25 @@ def _list_linktypes() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _savefile_target(path: str, netmask: str | None) -> dict:
+    """``compile`` arguments for a capture file, as tcpdump gives ``pcap_compile`` after
+    ``pcap_open_offline``: the first interface's link type as a DLT, the file's snapshot
+    length and byte order, and netmask 0 unless ``-m`` names one."""
+    from bpfc.capture.common import CaptureError
+    from bpfc.capture.reader import open_capture
+    from bpfc.savefile import SavefileInfo
+
+    with open_capture(path) as reader:
+        if reader.dlt is None:
+            raise CaptureError("no interface description block: no link type to compile for", path)
+        return {
+            "linktype": reader.dlt,
+            "snaplen": reader.compile_snaplen,
+            "netmask": 0 if netmask is None else netmask,
+            "savefile": SavefileInfo(reader.byte_order),
+        }
+
+
 def main(argv: Sequence[str]) -> int:
     """Compile and print; returns the exit status."""
     parser = _parser("bpfc", "Compile a pcap-filter expression to classic BPF.")
@@ -109,6 +130,14 @@ def main(argv: Sequence[str]) -> int:
         "a program whose verdict differs",
     )
     parser.add_argument(
+        "-r",
+        dest="read_file",
+        default=None,
+        metavar="FILE",
+        help="compile for this capture file (pcap/pcapng): its link type, snapshot length "
+        "and byte order, as tcpdump -r FILE -d does (-y and -s are then ignored)",
+    )
+    parser.add_argument(
         "-L",
         dest="list_linktypes",
         action="store_true",
@@ -121,14 +150,15 @@ def main(argv: Sequence[str]) -> int:
     fmt = args.format or _COUNT_FORMATS.get(min(args.dumps, 3), "d")
     from bpfc.compiler import compile as bpfc_compile
 
+    target = {"linktype": args.linktype, "snaplen": args.snaplen, "netmask": args.netmask}
+    if args.read_file is not None:
+        target = _savefile_target(args.read_file, args.netmask)
     program = bpfc_compile(
         _expression(args),
-        linktype=args.linktype,
-        snaplen=args.snaplen,
         optimize=not args.no_optimize,
-        netmask=args.netmask,
         linux=args.linux,
         verify=args.verify,
+        **target,
     )
     text = program.dump(fmt, args.flavor)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
