@@ -53,6 +53,7 @@ class LinkType:
     off_nl_nosnap: int = 0
     mac: str | None = None
     vlhdr: str | None = None
+    #: the LINKTYPE_ value files store, where it is not the DLT (bpfc.linktypes_map maps)
     linktype: int | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
@@ -256,8 +257,6 @@ for _row in LINKTYPES:
     for _n in (_row.name, *_row.aliases):
         _BY_NAME[_n.upper()] = _row
     _BY_NUMBER[_row.dlt] = _row
-    if _row.linktype is not None:
-        _BY_NUMBER.setdefault(_row.linktype, _row)
 for _name, _dlt in OTHER_DLTS.items():
     _row = LinkType(_name, _dlt, None, 0, "none")
     _BY_NAME.setdefault(_name, _row)
