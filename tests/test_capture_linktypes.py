@@ -113,8 +113,10 @@ def _libpcap_view(lib: ctypes.CDLL, path: Path) -> tuple[int, int, bool] | None:
         lib.pcap_close(handle)
 
 
-def _header(linktype: int, snaplen: int = 65535, order: str = "<") -> bytes:
-    return struct.pack(order + "IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
+def _header(
+    linktype: int, snaplen: int = 65535, order: str = "<", magic: int = 0xA1B2C3D4
+) -> bytes:
+    return struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)
 
 
 def _bpfc_view(path: Path) -> tuple[int, int, bool]:
@@ -132,6 +134,11 @@ def test_headers_open_as_libpcap_opens_them(tmp_path: Path) -> None:
         for order, snaplen in (("<", 65535), (">", 0), ("<", 0x80000000), (">", 1)):
             path.write_bytes(_header(linktype, snaplen, order))
             assert _bpfc_view(path) == _libpcap_view(lib, path), (linktype, order, snaplen)
+    # nanosecond and Kuznetzov magics (the latter's Ethernet snapshot grows by 14)
+    for magic in (0xA1B23C4D, 0xA1B2CD34):
+        for linktype in (0, 1, 113):
+            path.write_bytes(_header(linktype, 1500, ">", magic))
+            assert _bpfc_view(path) == _libpcap_view(lib, path), (hex(magic), linktype)
 
 
 def test_corpus_files_open_as_libpcap_opens_them() -> None:
