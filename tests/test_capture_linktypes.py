@@ -402,3 +402,11 @@ def test_every_dlt_number_compiles_where_master_does() -> None:
                 assert isinstance(ours, str) and ours in theirs, (dlt, expr, ours, theirs)
             else:
                 assert ours == theirs, (dlt, expr)
+
+
+def test_dash_r_needs_an_interface(tmp_path: Path) -> None:
+    """A pcapng file without an IDB has no link type: refused, as tcpdump -r refuses it."""
+    path = tmp_path / "noidb.pcapng"
+    path.write_bytes(_pcapng([], []))
+    status, _, err = _bpfc(["-r", str(path), "ip"])
+    assert status == 1 and "no Interface Description Blocks" in err

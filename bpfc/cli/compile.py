@@ -88,7 +88,7 @@ def _savefile_target(path: str, netmask: str | None) -> dict:
 
     with open_capture(path) as reader:
         if reader.dlt is None:
-            raise CaptureError("no interface description block: no link type to compile for", path)
+            raise CaptureError("the capture file has no Interface Description Blocks", path)
         return {
             "linktype": reader.dlt,
             "snaplen": reader.compile_snaplen,
