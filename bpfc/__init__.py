@@ -20,6 +20,7 @@ _LAZY: dict[str, str] = {
     "assemble": "bpfc.asm",
     "validate": "bpfc.validate",
     "compile": "bpfc.compiler",
+    "SavefileInfo": "bpfc.savefile",
     "BpfcError": "bpfc.errors",
     "CompileError": "bpfc.errors",
     "ValidationError": "bpfc.errors",
@@ -34,6 +35,7 @@ __all__ = [
     "Insn",
     "InternalError",
     "Program",
+    "SavefileInfo",
     "ValidationError",
     "__version__",
     "assemble",
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bpfc.errors import AsmError, BpfcError, CompileError, InternalError, ValidationError
     from bpfc.insn import Insn
     from bpfc.program import Program
+    from bpfc.savefile import SavefileInfo
     from bpfc.validate import validate
 
 

@@ -49,6 +49,11 @@ def test_compile_refuses_a_savefile_that_is_not_a_savefileinfo(bad: object) -> N
     assert check_savefile(None) is None
 
 
+def test_public_name() -> None:
+    assert bpfc.SavefileInfo is SavefileInfo
+    assert "SavefileInfo" in bpfc.__all__
+
+
 def test_from_swapped_needs_a_bool() -> None:
     with pytest.raises(TypeError, match="swapped"):
         SavefileInfo.from_swapped(1)  # type: ignore[arg-type]
