@@ -18,7 +18,7 @@ _LAZY: dict[str, str] = {
     "Insn": "bpfc.insn",
     "Program": "bpfc.program",
     "assemble": "bpfc.asm",
-    "validate": "bpfc.validate",
+    "validate": "bpfc.validation",
     "compile": "bpfc.compiler",
     "BpfcError": "bpfc.errors",
     "CompileError": "bpfc.errors",
@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bpfc.errors import AsmError, BpfcError, CompileError, InternalError, ValidationError
     from bpfc.insn import Insn
     from bpfc.program import Program
-    from bpfc.validate import validate
+    from bpfc.validation import validate
 
 
 def __getattr__(name: str) -> Any:

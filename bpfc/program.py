@@ -89,7 +89,7 @@ class Program(tuple):  # type: ignore[type-arg]
     """
 
     def __new__(cls, insns: Iterable[Sequence[int]] = (), *, strict: bool = False) -> Program:
-        from bpfc.validate import validate
+        from bpfc.validation import validate
 
         if type(insns) is cls and not strict:
             return insns  # already validated, and immutable
