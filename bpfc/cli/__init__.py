@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 #: subcommand name -> (module under bpfc.cli, one-line summary)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -27,34 +27,70 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _fail(prog: str, message: str) -> int:
-    print(f"{prog}: {message}", file=sys.stderr)
+    from bpfc.errors import shorten
+
+    print(f"{prog}: {shorten(message)}", file=sys.stderr)
     return 1
+
+
+def _os_error(err: OSError) -> str:
+    """tcpdump's wording: ``can't open FILE: No such file or directory``."""
+    if err.filename is not None and err.strerror:
+        verb = "read" if isinstance(err, IsADirectoryError) else "can't open"
+        return f"{verb} {err.filename}: {err.strerror}"
+    return err.strerror or str(err)
+
+
+def _show_warning(prog: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints ``PROG: warning: MESSAGE``, one line (the
+    default shows the source file and line of bpfc that warned, which means nothing to a
+    user of the command)."""
+
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    return show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    import warnings
+
     from bpfc.errors import BpfcError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--version"]:
+        from bpfc import __version__
+
+        print(f"bpfc {__version__}")
+        return 0
     if args and args[0] in SUBCOMMANDS:
         name = args.pop(0)
         module_name = SUBCOMMANDS[name][0]
         prog = f"bpfc {name}"
     else:
         name, module_name, prog = "", "compile", "bpfc"
-    try:
-        module = importlib.import_module(f"bpfc.cli.{module_name}")
-        entry = getattr(module, f"main_{name}", None) if name else None
-        return int((entry or module.main)(args) or 0)
-    except BpfcError as err:
-        text = err.format_context() if hasattr(err, "format_context") else str(err)
-        return _fail(prog, text)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    except (OSError, ValueError) as err:
-        return _fail(prog, str(err))
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning(prog)
+        try:
+            module = importlib.import_module(f"bpfc.cli.{module_name}")
+            entry = getattr(module, f"main_{name}", None) if name else None
+            return int((entry or module.main)(args) or 0)
+        except BpfcError as err:
+            text = err.format_context() if hasattr(err, "format_context") else str(err)
+            return _fail(prog, text)
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:
+            return 0
+        except OSError as err:
+            return _fail(prog, _os_error(err))
+        except ValueError as err:
+            return _fail(prog, str(err))
+        except (MemoryError, RecursionError) as err:
+            return _fail(prog, f"out of resources: {type(err).__name__}")
+        except Exception as err:  # noqa: BLE001 - the last resort: never a traceback
+            return _fail(prog, f"internal error (a bug in bpfc): {type(err).__name__}: {err}")
 
 
 def run() -> None:
