@@ -51,7 +51,7 @@ class CompileError(BpfcError, ValueError):
         Only the line holding the span is shown, and of a long line only about
         :data:`CONTEXT_WIDTH` columns around the caret (``...`` marks what is cut), so a
         100 KB token does not echo 100 KB of text."""
-        lines = [shorten(self.message)]
+        lines = [printable(shorten(self.message))]
         if self.expr is not None and self.span is not None:
             start, end = self.span
             start = max(0, min(start, len(self.expr)))
@@ -61,10 +61,10 @@ class CompileError(BpfcError, ValueError):
             line_end = len(self.expr) if line_end < 0 else line_end
             text, column, width = _window(self.expr[line_start:line_end], start - line_start)
             width = min(end - start, width)
-            lines.append("  " + text)
+            lines.append("  " + "".join(ch if ch.isprintable() else _BLANK(ch) for ch in text))
             lines.append("  " + " " * column + "^" + "~" * (width - 1))
         if self.hint:
-            lines.append(f"hint: {shorten(self.hint)}")
+            lines.append(f"hint: {printable(shorten(self.hint))}")
         return "\n".join(lines)
 
 
@@ -85,6 +85,19 @@ def _window(line: str, column: int) -> tuple[str, int, int]:
     head = "..." if low > 0 else ""
     tail = "..." if high < len(line) else ""
     return head + line[low:high] + tail, len(head) + column - low, max(1, high - column)
+
+
+def _BLANK(ch: str) -> str:  # noqa: N802 - a constant-like helper
+    """One column standing for an unprintable character in the shown expression."""
+    return " " if ch == "\t" else "?"
+
+
+def printable(text: str) -> str:
+    """``text`` with unprintable characters escaped (``\\x1e``): an error stays on its
+    lines even when the input held line or record separators."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def shorten(message: str) -> str:

@@ -26,10 +26,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _fail(prog: str, message: str) -> int:
-    from bpfc.errors import shorten
+def _fail(prog: str, message: str, *, context: bool = False) -> int:
+    """Print ``PROG: MESSAGE`` on one line (``context``: the message is a compile error's
+    :meth:`~bpfc.errors.CompileError.format_context`, whose lines are already safe)."""
+    from bpfc.errors import printable, shorten
 
-    print(f"{prog}: {shorten(message)}", file=sys.stderr)
+    text = message if context else printable(shorten(message))
+    print(f"{prog}: {text}", file=sys.stderr)
     return 1
 
 
@@ -77,8 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             entry = getattr(module, f"main_{name}", None) if name else None
             return int((entry or module.main)(args) or 0)
         except BpfcError as err:
-            text = err.format_context() if hasattr(err, "format_context") else str(err)
-            return _fail(prog, text)
+            if hasattr(err, "format_context"):
+                return _fail(prog, err.format_context(), context=True)
+            return _fail(prog, str(err))
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:
