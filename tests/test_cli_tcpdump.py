@@ -8,6 +8,8 @@ what tcpdump says (with ``bpfc:`` for ``tcpdump:``).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -147,3 +149,35 @@ def test_help_lists_every_subcommand_and_the_compile_options() -> None:
         assert re.search(rf"^  {name} +{re.escape(summary)}$", done.stdout, re.M), name
     for option in ("-y LINKTYPE", "-s SNAPLEN", "-m NETMASK", "-F FILE", "-O", "--flavor"):
         assert option in done.stdout
+
+
+def _everyday() -> list[str]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from tcpdump_listing_match import EVERYDAY
+
+    return EVERYDAY
+
+
+@needs_tcpdump
+def test_unoptimized_listings_equal_tcpdump_on_master() -> None:
+    """The README's claim: ``bpfc -O -d`` is ``tcpdump -O -d`` on libpcap master, byte for
+    byte, and ``--flavor 1.10`` changes only spacing (never an instruction)."""
+    from oracles import master_soname_dir
+
+    from bpfc.cli import main
+
+    soname, why = master_soname_dir()
+    if soname is None:
+        pytest.skip(why)
+    env = {"LD_LIBRARY_PATH": str(soname)}
+    for expr in _everyday():
+        theirs = tcpdump("-O", "-d", "-y", "EN10MB", expr, env=env)
+        assert theirs.returncode == 0, (expr, theirs.stderr)
+        listings = {}
+        for flavor in ("master", "1.10"):
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert main(["-O", "-d", "--flavor", flavor, expr]) == 0
+            listings[flavor] = out.getvalue()
+        assert listings["master"] == theirs.stdout, expr
+        assert listings["1.10"].split() == listings["master"].split(), expr

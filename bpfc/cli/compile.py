@@ -177,10 +177,15 @@ def main(argv: Sequence[str]) -> int:
         "--flavor",
         default="master",
         choices=("master", "1.10"),
-        help="which libpcap's -d text to match",
+        help="whose -d text (spacing) to print: libpcap master's (default) or 1.10.3's; the "
+        "code is master's either way, so -O -d equals tcpdump -O -d on master, and on 1.10.3 "
+        "only where 1.10.3 generates the same code",
     )
     parser.add_argument(
-        "-O", dest="no_optimize", action="store_true", help="do not run the optimizer"
+        "-O",
+        dest="no_optimize",
+        action="store_true",
+        help="do not run the optimizer (libpcap master's unoptimized code)",
     )
     parser.add_argument(
         "--verify",
