@@ -61,3 +61,17 @@ def check_bytes_like(name: str, value: Any) -> memoryview:
         return memoryview(value).cast("B")
     except TypeError:
         raise TypeError(f"{name} must be bytes-like, not {_kind(value)}") from None
+
+
+RESOLVER_METHODS = ("host", "ether", "network", "service", "protocol")
+"""What a resolver may answer (:class:`bpfc.names.resolver.Resolver`); any subset will do."""
+
+
+def check_resolver(value: object) -> None:
+    """None, or an object with at least one resolver method (a partial resolver is fine)."""
+    if value is None:
+        return
+    if not any(callable(getattr(value, name, None)) for name in RESOLVER_METHODS):
+        raise TypeError(
+            f"resolver must have host()/ether()/network()/service() methods, not {_kind(value)}"
+        )

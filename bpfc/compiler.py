@@ -14,7 +14,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bpfc.argcheck import check_flag, check_int, check_linktype, check_str
+from bpfc.argcheck import check_flag, check_int, check_linktype, check_resolver, check_str
 from bpfc.errors import CompileError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,6 +65,7 @@ def build_cfg(
 ) -> tuple[Block, CodegenState]:
     """The closed, unoptimized control-flow graph for ``expr`` and its compile state."""
     check_arguments(expr, linktype, snaplen, linux=linux)
+    check_resolver(resolver)
     from bpfc import linktypes
     from bpfc.cfg import finish, ret_block
     from bpfc.codegen.dispatch import gen_expr
@@ -129,6 +130,7 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     ``verify=True`` runs the optimizer's input and output over a packet sample and raises
     :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
     check_arguments(expr, linktype, snaplen, optimize=optimize, linux=linux, verify=verify)
+    check_resolver(resolver)
     parse_netmask(netmask)  # its TypeError/ValueError now, before any work
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))

@@ -41,6 +41,7 @@ GOOD_COMPILE: dict[str, Any] = {
     "netmask": None,
     "linux": False,
     "verify": False,
+    "resolver": None,
 }
 
 PROGRAM = bpfc.compile("tcp port 80")
@@ -148,6 +149,7 @@ def test_attach_to_a_real_socket() -> None:
         ({"netmask": 2**32}, ValueError, "netmask"),
         ({"netmask": "255.255.0"}, ValueError, "netmask"),
         ({"optimize": "no"}, TypeError, "optimize"),
+        ({"resolver": 5}, TypeError, "resolver"),
     ],
 )
 def test_compile_names_the_wrong_argument(kwargs: dict, error: type, word: str) -> None:
