@@ -3,8 +3,12 @@
 ``bpfc [-d|-dd|-ddd] ... EXPRESSION`` compiles like ``tcpdump -d``; a first word
 naming a subcommand (``asm``, ``disasm``, ``run``, ...) runs that instead.  Each
 subcommand lives in its own module exposing ``main(argv) -> int`` and is imported
-only when used, so start-up stays fast.  Every error bpfc raises on purpose becomes
-one line on stderr and exit status 1; never a traceback.
+only when used, so start-up stays fast.  Every failure is one line on stderr and exit
+status 1, never a traceback: errors bpfc raises on purpose (a compile error adds the
+expression and a caret line), usage errors (:mod:`bpfc.cli.args`), operating-system
+errors in tcpdump's wording, and, as a last resort, anything else as "internal error
+(a bug in bpfc)".  Warnings print as ``bpfc: warning: MESSAGE``.  ``bpfc --version``
+prints the version; ``bpfc --help`` lists the subcommands with :data:`SUBCOMMANDS`.
 """
 
 from __future__ import annotations
