@@ -103,10 +103,13 @@ def test_filter_file_errors_like_tcpdump(tmp_path: Path) -> None:
 
 
 def test_binary_filter_file_is_one_line(tmp_path: Path) -> None:
+    """tcpdump refuses these too (a syntax error, or the expression cut at the NUL)."""
     for data in (b"\x7fELF\x02\x01\x01\x00\xd0\xff", b"tcp\x00port 80"):
         path = tmp_path / "binary"
         path.write_bytes(data)
         assert "not a text file" in one_line_error(bpfc("-F", str(path)))
+        if TCPDUMP is not None and data.startswith(b"\x7f"):
+            assert tcpdump("-d", "-y", "EN10MB", "-F", str(path)).returncode != 0
 
 
 def test_long_program_warning_is_one_plain_line() -> None:
