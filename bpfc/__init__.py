@@ -18,7 +18,7 @@ _LAZY: dict[str, str] = {
     "Insn": "bpfc.insn",
     "Program": "bpfc.program",
     "assemble": "bpfc.asm",
-    "validate": "bpfc.validate",
+    "validate": "bpfc.validation",
     "compile": "bpfc.compiler",
     "SavefileInfo": "bpfc.savefile",
     "BpfcError": "bpfc.errors",
@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bpfc.insn import Insn
     from bpfc.program import Program
     from bpfc.savefile import SavefileInfo
-    from bpfc.validate import validate
+    from bpfc.validation import validate
 
 
 def __getattr__(name: str) -> Any:

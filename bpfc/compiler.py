@@ -14,6 +14,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bpfc.argcheck import check_flag, check_int, check_linktype, check_resolver, check_str
 from bpfc.errors import CompileError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,12 +30,29 @@ def parse_netmask(netmask: int | str | None) -> int:
 
     if netmask is None:
         return NETMASK_UNKNOWN
-    if isinstance(netmask, int):
-        return netmask & 0xFFFFFFFF
+    if isinstance(netmask, int) and not isinstance(netmask, bool):
+        return check_int("netmask", netmask, 0, 0xFFFFFFFF)
+    if not isinstance(netmask, str):
+        kind = type(netmask).__name__
+        raise TypeError(f"netmask must be a dotted quad (str), an int or None, not {kind}")
     parts = netmask.split(".")
-    if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
-        raise ValueError(f"invalid netmask '{netmask}'")
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and int(p) < 256 for p in parts):
+        raise ValueError(f"invalid netmask {netmask[:40]!r} (want a dotted quad: 255.255.255.0)")
     return int.from_bytes(bytes(int(p) for p in parts), "big")
+
+
+MAX_SNAPLEN = 0xFFFFFFFF
+"""The largest snapshot length: it is the accept return value, a 32-bit ``k``."""
+
+
+def check_arguments(expr: object, linktype: object, snaplen: object, **flags: object) -> None:
+    """TypeError/ValueError naming the argument for a wrong ``expr``, ``linktype``,
+    ``snaplen`` or flag (``netmask`` is checked by :func:`parse_netmask`)."""
+    check_str("filter expression", expr)
+    check_linktype(linktype)
+    check_int("snaplen", snaplen, 0, MAX_SNAPLEN)
+    for name, value in flags.items():
+        check_flag(name, value)
 
 
 def build_cfg(
@@ -48,6 +66,8 @@ def build_cfg(
     savefile: SavefileInfo | None = None,
 ) -> tuple[Block, CodegenState]:
     """The closed, unoptimized control-flow graph for ``expr`` and its compile state."""
+    check_arguments(expr, linktype, snaplen, linux=linux)
+    check_resolver(resolver)
     from bpfc import linktypes
     from bpfc.cfg import finish, ret_block
     from bpfc.codegen.dispatch import gen_expr
@@ -118,6 +138,9 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
 
     ``verify=True`` runs the optimizer's input and output over a packet sample and raises
     :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
+    check_arguments(expr, linktype, snaplen, optimize=optimize, linux=linux, verify=verify)
+    check_resolver(resolver)
+    parse_netmask(netmask)  # its TypeError/ValueError now, before any work
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     collecting = gc.isenabled()

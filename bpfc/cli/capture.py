@@ -106,7 +106,9 @@ class _Bar:
 
 
 def _filter_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from bpfc.cli.args import ArgumentParser  # usage errors: one line, exit 1
+
+    parser = ArgumentParser(
         prog="bpfc filter", description="Filter a pcap/pcapng file like tcpdump -r IN -w OUT."
     )
     parser.add_argument("-r", dest="input", required=True, help="capture file to read")
@@ -187,8 +189,9 @@ def main_capture(argv: Sequence[str]) -> int:
     """``bpfc capture -i IFACE [-w OUT] [-c COUNT] EXPRESSION...``: live, filter in the kernel."""
     from bpfc.capture.live import LiveCapture
     from bpfc.capture.writer import CaptureWriter
+    from bpfc.cli.args import ArgumentParser  # usage errors: one line, exit 1
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="bpfc capture", description="Capture on a Linux interface, the filter in the kernel."
     )
     parser.add_argument("-i", dest="iface", required=True, help="interface to capture on")
