@@ -18,8 +18,9 @@ _LAZY: dict[str, str] = {
     "Insn": "bpfc.insn",
     "Program": "bpfc.program",
     "assemble": "bpfc.asm",
-    "validate": "bpfc.validate",
+    "validate": "bpfc.validation",
     "compile": "bpfc.compiler",
+    "SavefileInfo": "bpfc.savefile",
     "BpfcError": "bpfc.errors",
     "CompileError": "bpfc.errors",
     "ValidationError": "bpfc.errors",
@@ -34,6 +35,7 @@ __all__ = [
     "Insn",
     "InternalError",
     "Program",
+    "SavefileInfo",
     "ValidationError",
     "__version__",
     "assemble",
@@ -47,7 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from bpfc.errors import AsmError, BpfcError, CompileError, InternalError, ValidationError
     from bpfc.insn import Insn
     from bpfc.program import Program
-    from bpfc.validate import validate
+    from bpfc.savefile import SavefileInfo
+    from bpfc.validation import validate
 
 
 def __getattr__(name: str) -> Any:

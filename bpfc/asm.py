@@ -19,6 +19,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from bpfc.argcheck import check_flag
 from bpfc.asm_text import blank_block_comments, parse_listing, strip_comments
 from bpfc.errors import AsmError
 from bpfc.insn import Insn
@@ -164,6 +165,8 @@ def read(text: str, fmt: str | None = None) -> list[Insn]:
     """The raw instructions in ``text`` (format ``fmt``, detected when None), unvalidated."""
     if not isinstance(text, str):
         raise TypeError(f"assemble() takes text, not {type(text).__name__}")
+    if fmt is not None and not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a format name (str) or None, not {type(fmt).__name__}")
     text = text.removeprefix("\ufeff")  # a byte-order mark from an editor
     fmt = fmt or detect(text)
     reader = _READERS.get(fmt)
@@ -179,4 +182,5 @@ def assemble(text: str, *, fmt: str | None = None, strict: bool = False) -> Prog
     """Read ``text`` in any dump format (see :func:`detect`) into a validated Program."""
     from bpfc.program import Program
 
+    check_flag("strict", strict)
     return Program.from_insns(read(text, fmt), strict=strict)

@@ -14,12 +14,14 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bpfc.argcheck import check_flag, check_int, check_linktype, check_resolver, check_str
 from bpfc.errors import CompileError
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.cfg import Block
     from bpfc.codegen.state import CodegenState
     from bpfc.program import Program
+    from bpfc.savefile import SavefileInfo
 
 
 def parse_netmask(netmask: int | str | None) -> int:
@@ -28,12 +30,29 @@ def parse_netmask(netmask: int | str | None) -> int:
 
     if netmask is None:
         return NETMASK_UNKNOWN
-    if isinstance(netmask, int):
-        return netmask & 0xFFFFFFFF
+    if isinstance(netmask, int) and not isinstance(netmask, bool):
+        return check_int("netmask", netmask, 0, 0xFFFFFFFF)
+    if not isinstance(netmask, str):
+        kind = type(netmask).__name__
+        raise TypeError(f"netmask must be a dotted quad (str), an int or None, not {kind}")
     parts = netmask.split(".")
-    if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
-        raise ValueError(f"invalid netmask '{netmask}'")
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and int(p) < 256 for p in parts):
+        raise ValueError(f"invalid netmask {netmask[:40]!r} (want a dotted quad: 255.255.255.0)")
     return int.from_bytes(bytes(int(p) for p in parts), "big")
+
+
+MAX_SNAPLEN = 0xFFFFFFFF
+"""The largest snapshot length: it is the accept return value, a 32-bit ``k``."""
+
+
+def check_arguments(expr: object, linktype: object, snaplen: object, **flags: object) -> None:
+    """TypeError/ValueError naming the argument for a wrong ``expr``, ``linktype``,
+    ``snaplen`` or flag (``netmask`` is checked by :func:`parse_netmask`)."""
+    check_str("filter expression", expr)
+    check_linktype(linktype)
+    check_int("snaplen", snaplen, 0, MAX_SNAPLEN)
+    for name, value in flags.items():
+        check_flag(name, value)
 
 
 def build_cfg(
@@ -44,12 +63,16 @@ def build_cfg(
     *,
     linux: bool = False,
     resolver: Any = None,
+    savefile: SavefileInfo | None = None,
 ) -> tuple[Block, CodegenState]:
     """The closed, unoptimized control-flow graph for ``expr`` and its compile state."""
+    check_arguments(expr, linktype, snaplen, linux=linux)
+    check_resolver(resolver)
     from bpfc import linktypes
     from bpfc.cfg import finish, ret_block
     from bpfc.codegen.dispatch import gen_expr
     from bpfc.codegen.state import CodegenState
+    from bpfc.savefile import check_savefile
 
     link = linktypes.lookup(linktype)
     if snaplen <= 0:
@@ -61,6 +84,7 @@ def build_cfg(
         linux=linux,
         resolver=resolver,
         expr=expr,
+        savefile=check_savefile(savefile),
     )
     if link.vlhdr is not None:  # variable-length link headers: offsets and prologue
         from bpfc.codegen import vlhdr
@@ -103,12 +127,20 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     linux: bool = False,
     resolver: Any = None,
     verify: bool = False,
+    savefile: SavefileInfo | None = None,
 ) -> Program:
     """Compile ``expr`` as libpcap's ``pcap_compile`` would for ``pcap_open_dead(linktype,
     snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket.
 
+    ``savefile`` (a :class:`bpfc.savefile.SavefileInfo`) compiles for a capture file
+    instead, as for ``pcap_open_offline``: loopback address families are tested as
+    libpcap does for a savefile of that byte order (``bpfc.savefile``).
+
     ``verify=True`` runs the optimizer's input and output over a packet sample and raises
     :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
+    check_arguments(expr, linktype, snaplen, optimize=optimize, linux=linux, verify=verify)
+    check_resolver(resolver)
+    parse_netmask(netmask)  # its TypeError/ValueError now, before any work
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     collecting = gc.isenabled()
@@ -117,7 +149,9 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     # made code generation and the optimizer's graph grow faster than the filter)
     gc.disable()
     try:
-        return _compile(expr, linktype, snaplen, optimize, netmask, linux, resolver, verify)
+        return _compile(
+            expr, linktype, snaplen, optimize, netmask, linux, resolver, verify, savefile
+        )
     except RecursionError:
         # libpcap's parser stops at 10,000 levels ("memory exhausted"); ours may recurse
         # deeper than Python allows in codegen or the optimizer on deep nesting
@@ -139,11 +173,14 @@ def _compile(
     linux: bool,
     resolver: Any,
     verify: bool = False,
+    savefile: SavefileInfo | None = None,
 ) -> Program:
     from bpfc.emit import _order, linearize, warn_if_too_long
     from bpfc.program import Program
 
-    root, state = build_cfg(expr, linktype, snaplen, netmask, linux=linux, resolver=resolver)
+    root, state = build_cfg(
+        expr, linktype, snaplen, netmask, linux=linux, resolver=resolver, savefile=savefile
+    )
     if optimize:
         # libpcap's optimizer refuses a filter that can never match; a constant-false
         # expression is the case we can see without it

@@ -53,6 +53,7 @@ class LinkType:
     off_nl_nosnap: int = 0
     mac: str | None = None
     vlhdr: str | None = None
+    #: the LINKTYPE_ value files store, where it is not the DLT (bpfc.linktypes_map maps)
     linktype: int | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
@@ -63,10 +64,12 @@ class LinkType:
     ifindex_field: tuple[int, int] | None = None
     #: where the link-layer header starts (after a capture pseudo-header)
     off_linkhdr: int = 0
+    #: how messages name a DLT libpcap has no name for ("DLT 110"); None: ``DLT_<name>``
+    unnamed: str | None = None
 
     @property
     def display(self) -> str:
-        return f"DLT_{self.name}"
+        return self.unnamed or f"DLT_{self.name}"
 
 
 _L = LinkType
@@ -215,9 +218,11 @@ OTHER_DLTS: dict[str, int] = {
     "BLUETOOTH_BREDR_BB": 255, "BLUETOOTH_HCI_H4": 187, "BLUETOOTH_HCI_H4_WITH_PHDR": 201,
     "BLUETOOTH_LE_LL": 251, "BLUETOOTH_LE_LL_WITH_PHDR": 256, "BLUETOOTH_LINUX_MONITOR":
     254, "CAN20B": 190, "CAN_SOCKETCAN": 227, "CHAOS": 5, "DBUS": 231, "DECT": 221,
-    "DECT_NR": 301, "DISPLAYPORT_AUX": 275, "DOCSIS": 143, "DOCSIS31_XRA31": 273,
+    "DEBUG_ONLY": 303, "DECT_NR": 301, "DECT_NR_TAP": 304, "DISPLAYPORT_AUX": 275,
+    "DOCSIS": 143, "DOCSIS31_XRA31": 273,
     "DSA_TAG_BRCM": 281, "DSA_TAG_BRCM_PREPEND": 282, "DSA_TAG_DSA": 284, "DSA_TAG_EDSA":
-    285, "DVB_CI": 235, "EBHSCR": 279, "ELEE": 286, "EN3MB": 2, "EPON": 259, "ERF": 197,
+    285, "DVB_CI": 235, "EBHSCR": 279, "EDK2_MM": 302, "ELEE": 286, "EN3MB": 2, "EPON": 259,
+    "ERF": 197,
     "ERF_ETH": 175, "ERF_POS": 176, "ETHERNET_MPACKET": 274, "ETW": 290, "FC_2": 224,
     "FC_2_WITH_FRAME_DELIMS": 225, "FIRA_UCI": 299, "FRELAY": 107, "GPF_F": 171, "GPF_T":
     170, "GPRS_LLC": 169, "I2C_LINUX": 209, "IEEE802_15_4": 195, "IEEE802_15_4_LINUX": 191,
@@ -240,6 +245,7 @@ OTHER_DLTS: dict[str, int] = {
     "SILABS_DEBUG_CHANNEL": 298, "SITA": 196, "STANAG_5066_D_PDU": 237, "SUNATM": 123,
     "SYMANTEC_FIREWALL": 99, "TI_LLN_SNIFFER": 269, "USBPCAP": 249, "USB_2_0": 288,
     "USB_2_0_FULL_SPEED": 294, "USB_2_0_HIGH_SPEED": 295, "USB_2_0_LOW_SPEED": 293,
+    **{f"USER{n}": 147 + n for n in range(16)},  # private use
     "USB_DARWIN": 266, "USB_FREEBSD": 186, "USB_LINUX": 189, "USB_LINUX_MMAPPED": 220,
     "VPP_DISPATCH": 280, "VSOCK": 271, "WATTSTOPPER_DLM": 263, "WIHART": 223, "ZBOSS_NCP":
     292, "ZWAVE_R1_R2": 261, "ZWAVE_R3": 262, "ZWAVE_TAP": 297, "Z_WAVE_SERIAL": 287,
@@ -251,18 +257,28 @@ for _row in LINKTYPES:
     for _n in (_row.name, *_row.aliases):
         _BY_NAME[_n.upper()] = _row
     _BY_NUMBER[_row.dlt] = _row
-    if _row.linktype is not None:
-        _BY_NUMBER.setdefault(_row.linktype, _row)
 for _name, _dlt in OTHER_DLTS.items():
     _row = LinkType(_name, _dlt, None, 0, "none")
     _BY_NAME.setdefault(_name, _row)
     _BY_NUMBER.setdefault(_dlt, _row)
 
 
+#: DLT numbers in libpcap's "high matching" range: one it has no header model for still
+#: compiles, with only link-independent primitives and ``link[...]`` (``none`` framing)
+HIGH_MATCHING = range(104, 304 + 1)
+
+
+def _unmodelled(dlt: int) -> LinkType:
+    """The row of a high-range DLT with no name: nothing is known past its first byte."""
+    return LinkType(str(dlt), dlt, None, 0, "none", unnamed=f"DLT {dlt}")
+
+
 def lookup(spec: str | int) -> LinkType:
     """The row for a DLT name (``EN10MB``, ``DLT_EN10MB``, ``linktype_en10mb``) or number."""
     if isinstance(spec, int):
         row = _BY_NUMBER.get(spec)
+        if row is None and spec in HIGH_MATCHING:
+            row = _unmodelled(spec)
         if row is None:
             raise ValueError(f"unknown data link type {spec}")
         return row

@@ -1,6 +1,6 @@
 """Rows for the less common link types bpfc filters on (ARCnet, BACnet MS/TP, DSA tags,
 Frame Relay, the Juniper family, netANALYZER, LocalTalk, ATM LLC, IP over FireWire,
-Symantec firewall).
+Symantec firewall, NetBSD HDLC).
 
 Kept apart from :mod:`bpfc.linktypes` so that table stays readable; that module
 registers these rows when it is imported, over the name-only entries it keeps
@@ -76,6 +76,8 @@ MORE_LINKTYPES: tuple[LinkType, ...] = (
     _L("FRELAY", 107, None, 0, "frelay", description="Frame Relay"),
     _L("LTALK", 114, None, 0, "ltalk", description="Apple LocalTalk"),
     _L("ARCNET_LINUX", 129, 4, 8, "arcnet", mac="arcnet", description="ARCnet (Linux header)"),
+    _L("HDLC", 112, 2, 4, "chdlc", 0, 1, unnamed="DLT 112",
+       description="NetBSD HDLC (as Cisco HDLC)"),
     _L("APPLE_IP_OVER_IEEE1394", 138, 16, 18, "ethertype", description="IP over FireWire"),
     _L("BACNET_MS_TP", 165, None, _NS, "none", _NS, _NS, mac="bacnet", description="BACnet"),
     _L("NETANALYZER", 240, 16, 18, "ether", 0, 3, mac="ether", off_linkhdr=4,
@@ -107,7 +109,7 @@ VLAN_LINKTYPES = frozenset({
 })  # fmt: skip
 MPLS_LINKTYPES = frozenset({
     "EN10MB", "NETANALYZER", "NETANALYZER_TRANSPARENT", "DSA_TAG_BRCM", "DSA_TAG_DSA",
-    "C_HDLC", "PPP",
+    "C_HDLC", "HDLC", "PPP",
 })  # fmt: skip
 
 for _row in MORE_LINKTYPES:

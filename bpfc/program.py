@@ -25,6 +25,7 @@ import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, SupportsIndex, overload
 
+from bpfc.argcheck import check_bytes_like, check_flag, check_int
 from bpfc.errors import AsmError
 from bpfc.insn import SOCK_FILTER, Insn
 
@@ -82,6 +83,31 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _layout(byteorder: object) -> struct.Struct:
+    layout = _STRUCTS.get(byteorder) if isinstance(byteorder, str) else None
+    if layout is None:
+        raise ValueError(f"byteorder must be native, little or big, not {byteorder!r}"[:120])
+    return layout
+
+
+def _check_run(packet: Any, wirelen: object, linux: object, meta: dict[str, Any]) -> None:
+    """:meth:`Program.run`'s arguments: TypeError/ValueError naming the one that is wrong."""
+    from bpfc.vm.meta import META_DEFAULTS
+
+    check_bytes_like("packet", packet)
+    if wirelen is not None:
+        check_int("wirelen", wirelen, 0, 0xFFFFFFFF)
+    if linux is not None:
+        check_flag("linux", linux)
+    for name, value in meta.items():
+        if name not in META_DEFAULTS:
+            known = ", ".join(sorted(META_DEFAULTS))
+            raise TypeError(f"unknown packet metadata {name!r} (known: {known})")
+        if isinstance(value, bool) or (value is None and META_DEFAULTS[name] is None):
+            continue
+        check_int(name, value, 0, 0xFFFFFFFF)
+
+
 class Program(tuple):  # type: ignore[type-arg]
     """A validated, immutable tuple of :class:`Insn`; see the module docstring.
 
@@ -89,8 +115,9 @@ class Program(tuple):  # type: ignore[type-arg]
     """
 
     def __new__(cls, insns: Iterable[Sequence[int]] = (), *, strict: bool = False) -> Program:
-        from bpfc.validate import validate
+        from bpfc.validation import validate
 
+        check_flag("strict", strict)
         if type(insns) is cls and not strict:
             return insns  # already validated, and immutable
         items = list(insns)
@@ -111,10 +138,8 @@ class Program(tuple):  # type: ignore[type-arg]
         strict: bool = False,
     ) -> Program:
         """A Program from a packed ``struct sock_filter`` array (8 bytes per instruction)."""
-        layout = _STRUCTS.get(byteorder)
-        if layout is None:
-            raise ValueError(f"byteorder must be native, little or big, not {byteorder!r}")
-        view = memoryview(data).cast("B")
+        layout = _layout(byteorder)
+        view = check_bytes_like("data", data)
         if len(view) % layout.size:
             raise AsmError(
                 f"{len(view)} bytes is not a whole number of {layout.size}-byte instructions"
@@ -126,9 +151,7 @@ class Program(tuple):  # type: ignore[type-arg]
 
     def to_bytes(self, byteorder: Literal["native", "little", "big"] = "native") -> bytes:
         """The packed instruction array in ``byteorder``."""
-        layout = _STRUCTS.get(byteorder)
-        if layout is None:
-            raise ValueError(f"byteorder must be native, little or big, not {byteorder!r}")
+        layout = _layout(byteorder)
         return b"".join(layout.pack(*insn) for insn in self)
 
     def sock_fprog(self) -> Any:
@@ -148,12 +171,17 @@ class Program(tuple):  # type: ignore[type-arg]
         """Attach this program to ``sock`` (Linux ``SO_ATTACH_FILTER``)."""
         import socket
 
+        if not callable(getattr(sock, "setsockopt", None)):
+            raise TypeError(f"sock must be a socket, not {type(sock).__name__}")
         sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, self.sock_fprog())
 
     def dump(self, fmt: str = "d", flavor: str = "master") -> str:
         """The program as text: ``fmt`` is a :data:`bpfc.dump.FORMATS` name."""
         from bpfc.dump import dump
 
+        if not isinstance(fmt, str) or not isinstance(flavor, str):
+            bad, value = ("fmt", fmt) if not isinstance(fmt, str) else ("flavor", flavor)
+            raise TypeError(f"{bad} must be str, not {type(value).__name__}")
         return dump(self, fmt, flavor)
 
     def run(
@@ -167,6 +195,8 @@ class Program(tuple):  # type: ignore[type-arg]
         Otherwise libpcap's semantics apply.  The program is translated into a
         Python function once per mode, and the function is cached on the instance.
         """
+        if type(packet) is not bytes or wirelen is not None or linux is not None or meta:
+            _check_run(packet, wirelen, linux, meta)  # the common call skips the checks
         return self._filter(bool(meta) if linux is None else linux)(packet, wirelen, **meta)
 
     def _filter(self, linux: bool) -> Callable[..., int]:

@@ -350,12 +350,20 @@ def _synthetic(rng: random.Random) -> tuple[int, bytes, int]:
             + options
             + segment
         )
-    linktype = rng.choice([1, 113, 101, 0])
+    linktype = rng.choice([1, 113, 101, 0, 276, 108])
+    kind = b"\x86\xdd" if v6 else b"\x08\x00"
+    if linktype in (1, 113) and rng.random() < 0.2:  # a VLAN tag (two, now and then)
+        kind = b"\x81\x00" + bytes([0, rng.randrange(256)]) + kind
+        if rng.random() < 0.2:
+            kind = b"\x81\x00\x00\x07" + kind
+    sll2 = kind[:2] + struct.pack(">HIHBB", 0, rng.choice([1, 2, 999]), 1, rng.randrange(8), 6)
     link = {
-        1: bytes(12) + (b"\x86\xdd" if v6 else b"\x08\x00"),
-        113: bytes(14) + (b"\x86\xdd" if v6 else b"\x08\x00"),
+        1: bytes(12) + kind,
+        113: bytes(14) + kind,
         101: b"",
         0: struct.pack("<I", 30 if v6 else 2),
+        108: struct.pack(">I", 24 if v6 else 2),
+        276: sll2 + bytes(8) + kind[2:],
     }[linktype]
     data = link + net
     if rng.random() < 0.3:
@@ -449,7 +457,9 @@ def test_arp_vlan_and_generic_lines() -> None:
     line = Summarizer().body(_packet(1, lldp))
     assert line == ("ethertype LLDP (0x88cc), length 46", False)
     assert Summarizer().body(_packet(231, b"abc", 10)) == ("DBUS, length 10", False)
-    assert Summarizer().body(_packet(147, b"", 0)) == ("LINKTYPE_147, length 0", False)
+    assert Summarizer().body(_packet(147, b"", 0)) == ("USER0, length 0", False)
+    assert Summarizer().body(_packet(100, b"", 0)) == ("ATM_RFC1483, length 0", False)
+    assert Summarizer().body(_packet(4000, b"", 0)) == ("LINKTYPE_4000, length 0", False)
 
 
 def test_udp_application_ports_are_generic_and_inexact() -> None:

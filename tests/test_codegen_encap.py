@@ -48,7 +48,7 @@ from bpfc.packetgen import ether as E  # noqa: E402
 from bpfc.packetgen import inet as I  # noqa: E402
 from bpfc.packetgen import packet_set  # noqa: E402
 from bpfc.packetgen.compose import compose  # noqa: E402
-from bpfc.validate import validate  # noqa: E402
+from bpfc.validation import validate  # noqa: E402
 
 MINE = re.compile(r"\b(pppoed|pppoes|geneve|vxlan)\b")
 

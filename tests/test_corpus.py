@@ -189,7 +189,7 @@ def test_verify_pattern_and_errors(small_corpus: Path, capsys, tmp_path: Path) -
     assert cli_main(["verify", str(small_corpus), "-k", "no-such-case"]) == 1
     assert "no case matches" in capsys.readouterr().err
     assert cli_main(["verify", str(tmp_path / "nowhere")]) == 1
-    assert "no corpus at" in capsys.readouterr().err
+    assert "no such directory" in capsys.readouterr().err
 
 
 def test_verify_fails_when_a_known_failure_passes(small_corpus: Path, capsys) -> None:

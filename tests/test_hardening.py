@@ -23,7 +23,7 @@ import bpfc
 from bpfc.emit import BpfcWarning
 from bpfc.errors import CompileError, ValidationError
 from bpfc.linktypes import filterable
-from bpfc.validate import validate
+from bpfc.validation import validate
 from bpfc.vm import make_filter
 
 LINKTYPES = sorted({row.name for row in filterable()})

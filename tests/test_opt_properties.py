@@ -17,7 +17,7 @@ from bpfc.opt.graph import build
 from bpfc.opt.interp import run
 from bpfc.opt.linearize import linearize
 from bpfc.opt.verify import sample
-from bpfc.validate import validate
+from bpfc.validation import validate
 
 CONSTS = (0, 1, 2, 3, 4, 6, 8, 0x11, 0x800, 0x86DD, 0xFF, 0xFFFF, 0xFFFFFFFF, 0x80000000)
 STMTS = (

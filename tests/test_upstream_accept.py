@@ -18,7 +18,7 @@ def test_accept_cases_match_master_verdicts(upstream, dlt):
     require_libpcap()
     results = {
         rec["id"]: evaluate_accept(rec, upstream)
-        for rec in cases(upstream, "accept")
+        for rec in cases(upstream, "accept", savefile=True)
         if rec["dlt"] == dlt
     }
     assert results, f"no accept cases for {dlt}"

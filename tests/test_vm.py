@@ -11,7 +11,7 @@ from vm_strategies import packets, strict_programs
 
 from bpfc import vm
 from bpfc.errors import ValidationError
-from bpfc.validate import SKF_AD_OFF, validate
+from bpfc.validation import SKF_AD_OFF, validate
 from bpfc.vm import codegen
 from bpfc.vm.meta import SKF_LL_OFF, SKF_NET_OFF
 

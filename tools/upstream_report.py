@@ -43,7 +43,7 @@ def run_suite(suite: str) -> tuple[dict[str, str | None], dict[str, str], Counte
     dlt_of: dict[str, str] = {}
     families: Counter = Counter()
     hits: Counter = Counter()
-    for rec in cases(UPSTREAM, suite):
+    for rec in cases(UPSTREAM, suite, savefile=True):
         if suite == "accept":
             reason = evaluate_accept(rec, UPSTREAM)
             dlt_of[rec["id"]] = rec["dlt"]
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         results, dlt_of, families, hits = run_suite(suite)
         elapsed = time.perf_counter() - start
-        skipped = sum(1 for r in load(UPSTREAM) if r["kind"] == suite and skip_reason(r))
+        skipped = sum(1 for r in load(UPSTREAM) if r["kind"] == suite and skip_reason(r, True))
         per_dlt: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for case_id, reason in results.items():
             per_dlt[dlt_of[case_id]][1] += 1

@@ -17,8 +17,32 @@ import mmap
 from typing import NamedTuple
 
 from bpfc.errors import BpfcError
+from bpfc.linktypes_map import linktype_to_dlt
 
 PAGE = mmap.PAGESIZE
+
+#: libpcap's largest snapshot for most link types, and the exceptions (max_snaplen_for_dlt)
+MAX_SNAPLEN = 262144
+MAX_SNAPLEN_FOR_DLT = {231: 128 * 1024 * 1024, 279: 8 * 1024 * 1024, 249: 1024 * 1024}
+INT_MAX = 0x7FFFFFFF
+
+
+def header_dlt(linktype: int) -> int:
+    """The DLT a file's LINKTYPE_ value opens as (see :mod:`bpfc.linktypes_map`)."""
+    return linktype_to_dlt(linktype)
+
+
+def compile_snapshot(dlt: int, snaplen: int) -> int:
+    """The snapshot length ``pcap_compile`` uses for a file (its ``ret`` value): the
+    header's, unless 0 or past INT_MAX, then the link type's maximum."""
+    if snaplen == 0 or snaplen > INT_MAX:
+        return MAX_SNAPLEN_FOR_DLT.get(dlt, MAX_SNAPLEN)
+    return snaplen
+
+
+def struct_byte_order(order: str) -> str:
+    """``"little"``/``"big"`` for a :mod:`struct` prefix (``"<"``/``">"``)."""
+    return "little" if order == "<" else "big"
 
 
 class Packet(NamedTuple):

@@ -115,7 +115,7 @@ def _small_pcap(reader: Any) -> bool:
 
 
 def _validated(program_for: ProgramFor) -> ProgramFor:
-    from bpfc.validate import validate
+    from bpfc.validation import validate
 
     cache: dict[int, Program] = {}
 

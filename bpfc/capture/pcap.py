@@ -26,11 +26,15 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from bpfc.capture.common import (
+    INT_MAX,
     CaptureError,
     Packet,
     close_mapping,
+    compile_snapshot,
+    header_dlt,
     map_file,
     release_pages,
+    struct_byte_order,
 )
 
 MAGIC_USEC = 0xA1B2C3D4
@@ -117,6 +121,12 @@ class PcapReader:
         self.linktype_field = linktype  # with the FCS bits, for writing the same header
         self.fcs_len = (linktype >> 28) if linktype & LT_FCS_PRESENT else None
         self.linktypes = {0: self.linktype}
+        # what pcap_open_offline gives pcap_compile: the DLT, the snapshot, the byte order
+        self.dlt = header_dlt(self.linktype)
+        self.byte_order = struct_byte_order(self.byteorder)
+        self.compile_snaplen = compile_snapshot(self.dlt, snaplen)
+        if kuznetzov and self.dlt == 1:  # maybe cooked: a faked Ethernet header was added
+            self.compile_snaplen = min(self.compile_snaplen + 14, INT_MAX)
         # Records longer than the snapshot are cut to it (the rest is skipped), as libpcap does.
         self.snapshot = snapshot_for(self.linktype, snaplen)
         self._record = struct.Struct(self.byteorder + "IIII")

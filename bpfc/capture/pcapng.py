@@ -18,7 +18,16 @@ import struct
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from bpfc.capture.common import CaptureError, Packet, close_mapping, map_file, release_pages
+from bpfc.capture.common import (
+    CaptureError,
+    Packet,
+    close_mapping,
+    compile_snapshot,
+    header_dlt,
+    map_file,
+    release_pages,
+    struct_byte_order,
+)
 
 SHB = 0x0A0D0D0A
 IDB = 0x00000001
@@ -81,6 +90,10 @@ class PcapngReader:
         # first link type are known before any packet is asked for.
         self.snaplen = 0
         self.linktype: int | None = None
+        # what pcap_open_offline gives pcap_compile (the first interface's, as libpcap)
+        self.dlt: int | None = None
+        self.byte_order = "little"
+        self.compile_snaplen = 0
         self._order = "<"
         self._section: list[int] = []
         self._pending: list[Record] = []
@@ -185,6 +198,9 @@ class PcapngReader:
         if self.linktype is None:
             self.linktype = linktype
             self.snaplen = snaplen
+            self.dlt = header_dlt(linktype)
+            self.byte_order = struct_byte_order(self._order)
+            self.compile_snaplen = compile_snapshot(self.dlt, snaplen)
 
     def _options(self, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
         while pos + 4 <= end:

@@ -2,7 +2,9 @@
 
 Both readers share one surface: ``path``, ``format`` (``"pcap"``/``"pcapng"``),
 ``linktype`` (the first interface's), ``linktypes`` (interface -> link type),
-``snaplen``, ``nsec``, ``buffer`` (the mapping), iteration yielding
+``snaplen``, ``nsec``, ``buffer`` (the mapping), what ``pcap_compile`` would be given for
+the file (``dlt``: the first interface's link type as a DLT, ``compile_snaplen``,
+``byte_order``: the header's, ``"little"``/``"big"``), iteration yielding
 :class:`~bpfc.capture.common.Packet`, ``chunks(size)`` for the batch engine (numpy), and
 ``close()`` / context management.
 """

@@ -28,8 +28,14 @@ from bpfc.capture.common import Packet
 PROGRESS_MIN_BYTES = 64 << 20
 
 
-def _program_source(args: argparse.Namespace, *, linux: bool) -> Callable[[int], Any]:
-    """``linktype -> program``: compiled per link type (cached), or the ``--program`` file."""
+def _program_source(
+    args: argparse.Namespace, *, linux: bool, reader: Any = None
+) -> Callable[[int], Any]:
+    """``linktype -> program``: compiled per link type (cached), or the ``--program`` file.
+
+    With ``reader`` (a capture file), link types are the file's LINKTYPE_ values, compiled
+    as libpcap compiles for that file: the DLT they open as, the file's snapshot length
+    and byte order (savefile mode, :mod:`bpfc.savefile`)."""
     expr = " ".join(args.expression)
     if args.program:
         if expr:
@@ -41,14 +47,23 @@ def _program_source(args: argparse.Namespace, *, linux: bool) -> Callable[[int],
     import bpfc
 
     forced = getattr(args, "linktype", None)
-    cache: dict[int, Any] = {}
+    cache: dict[Any, Any] = {}
+    options: dict[str, Any] = {"snaplen": args.snaplen}
+    if reader is not None:
+        from bpfc.linktypes_map import linktype_to_dlt
+        from bpfc.savefile import SavefileInfo
+
+        options = {
+            "snaplen": reader.compile_snaplen or args.snaplen,
+            "savefile": SavefileInfo(reader.byte_order),
+        }
 
     def compiled(linktype: int) -> Any:
-        key = linktype if forced is None else forced
+        key = forced
+        if key is None:
+            key = linktype if reader is None else linktype_to_dlt(linktype)
         if key not in cache:
-            cache[key] = bpfc.compile(
-                expr or "", linktype=key, snaplen=args.snaplen, netmask=0, linux=linux
-            )
+            cache[key] = bpfc.compile(expr or "", linktype=key, netmask=0, linux=linux, **options)
         return cache[key]
 
     return compiled
@@ -131,7 +146,9 @@ class _Bar:
 
 
 def _filter_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from bpfc.cli.args import ArgumentParser  # usage errors: one line, exit 1
+
+    parser = ArgumentParser(
         prog="bpfc filter",
         description="Filter a pcap/pcapng file like tcpdump -r IN -w OUT.",
         epilog=DECODE_HELP,
@@ -165,7 +182,7 @@ def main_filter(argv: Sequence[str]) -> int:
         raise ValueError(f"-c needs a positive count, not {args.limit}")
     with open_capture(args.input) as reader:
         args.snaplen = reader.snaplen or 262144
-        program_for = _program_source(args, linux=False)
+        program_for = _program_source(args, linux=False, reader=reader)
         if not args.expression and not args.program:
             program_for = lambda _linktype: [(0x06, 0, 0, args.snaplen)]  # noqa: E731
         writer = None
@@ -214,8 +231,9 @@ def main_capture(argv: Sequence[str]) -> int:
     """``bpfc capture -i IFACE [-w OUT] [-c COUNT] EXPRESSION...``: live, filter in the kernel."""
     from bpfc.capture.live import LiveCapture
     from bpfc.capture.writer import CaptureWriter
+    from bpfc.cli.args import ArgumentParser  # usage errors: one line, exit 1
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="bpfc capture",
         description="Capture on a Linux interface, the filter in the kernel.",
         epilog=DECODE_HELP,

@@ -3,8 +3,11 @@
 Options follow tcpdump: ``-d``/``-dd``/``-ddd`` pick the dump format (a listing is
 the default), ``-O`` turns the optimizer off, ``-y`` names the link type, ``-s`` the
 snapshot length, ``-F`` reads the expression from a file (``#`` comments blanked),
-``-L`` lists link types.  Extra: ``--format`` (any :mod:`bpfc.dump` format),
-``-m`` (netmask for ``ip broadcast``), ``--linux`` (live Linux socket code).
+``-L`` lists link types, ``-r`` compiles for a capture file (its first interface's link
+type, its snapshot length and byte order, as ``tcpdump -r FILE -d``).  Extra: ``--format``
+(any :mod:`bpfc.dump` format), ``-m`` (netmask for ``ip broadcast``; tcpdump's ``-m`` loads a
+MIB instead, and without a live interface tcpdump compiles with netmask 0, which is bpfc's
+default), ``--linux`` (live Linux socket code).
 ``bpfc cfg EXPRESSION`` prints the unoptimized control-flow graph as Graphviz dot.
 """
 
@@ -15,11 +18,19 @@ import re
 import sys
 from collections.abc import Sequence
 
+from bpfc.errors import UsageError
+
 _COUNT_FORMATS = {1: "d", 2: "dd", 3: "ddd"}
 
 
-def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+MAXIMUM_SNAPLEN = 262144
+"""tcpdump's largest ``-s`` (``MAXIMUM_SNAPLEN``); ``-s 0`` means this too."""
+
+
+def _parser(prog: str, description: str, **extra: object) -> argparse.ArgumentParser:
+    from bpfc.cli.args import ArgumentParser
+
+    parser = ArgumentParser(prog=prog, description=description, **extra)  # type: ignore[arg-type]
     parser.add_argument(
         "-y",
         dest="linktype",
@@ -30,17 +41,18 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "-s",
         dest="snaplen",
-        type=int,
-        default=262144,
+        default=str(MAXIMUM_SNAPLEN),
         metavar="SNAPLEN",
-        help="snapshot length (the accept return value)",
+        help=f"snapshot length, the accept return value (0..{MAXIMUM_SNAPLEN}; 0 means "
+        f"{MAXIMUM_SNAPLEN}, as in tcpdump)",
     )
     parser.add_argument(
         "-m",
         dest="netmask",
-        default=None,
+        default="0.0.0.0",
         metavar="NETMASK",
-        help="netmask for 'ip broadcast' (dotted quad; default unknown)",
+        help="netmask for 'ip broadcast' (dotted quad; default 0.0.0.0, as tcpdump uses "
+        "without a live interface)",
     )
     parser.add_argument(
         "-F",
@@ -58,13 +70,76 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def snaplen(text: str) -> int:
+    """``-s TEXT`` as tcpdump reads it: C ``strtol`` with base 0 (``0x10``, ``010`` octal),
+    the whole text a number in ``0..262144``; 0 means 262144."""
+    value = _strtol(text)
+    if value is None or not 0 <= value <= MAXIMUM_SNAPLEN:
+        raise UsageError(f"invalid snaplen {text} (must be >= 0 and <= {MAXIMUM_SNAPLEN})")
+    return value or MAXIMUM_SNAPLEN
+
+
+def _strtol(text: str) -> int | None:
+    """C ``strtol(text, &end, 0)`` when it consumes all of ``text``, else None."""
+    body = text.lstrip(" \t\n\v\f\r")
+    sign = -1 if body[:1] == "-" else 1
+    body = body[1:] if body[:1] in "+-" else body
+    if body[:2].lower() == "0x":
+        digits, base = body[2:], 16
+    elif body[:1] == "0" and len(body) > 1:
+        digits, base = body[1:], 8
+    else:
+        digits, base = body, 10
+    if not digits or not digits.isascii() or not digits.isalnum() or "_" in digits:
+        return None
+    try:
+        return sign * int(digits, base)
+    except ValueError:
+        return None
+
+
 def _expression(args: argparse.Namespace) -> str:
     if args.file is not None:
-        with open(args.file, encoding="utf-8") as handle:
-            text = handle.read()
-        # blank comments to the end of the line, keeping offsets stable
-        return re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text)
+        return _read_filter_file(args.file)
     return " ".join(args.expression)
+
+
+def _read_filter_file(path: str) -> str:
+    """The expression in file ``path`` (tcpdump ``-F``), comments blanked.
+
+    The file must be text: a binary file is refused with one line saying so."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except IsADirectoryError:
+        raise UsageError(f"read {path}: Is a directory") from None
+    except OSError as err:
+        raise UsageError(f"can't open {path}: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{path}: not a text file (invalid UTF-8 at byte {err.start})") from None
+    if "\0" in text:
+        raise UsageError(f"{path}: not a text file (NUL byte at offset {text.index(chr(0))})")
+    # blank comments to the end of the line, keeping offsets stable
+    return re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text)
+
+
+def _options(args: argparse.Namespace) -> dict[str, object]:
+    """The compile options common to ``bpfc`` and ``bpfc cfg``."""
+    return dict(linktype=args.linktype, snaplen=snaplen(args.snaplen), netmask=args.netmask)
+
+
+def _help_epilog() -> str:
+    from bpfc.cli import SUBCOMMANDS
+
+    width = max(map(len, SUBCOMMANDS)) + 2
+    rows = [f"  {name:<{width}}{summary}" for name, (_, summary) in SUBCOMMANDS.items()]
+    return (
+        "subcommands (bpfc SUBCOMMAND --help for each):\n"
+        + "\n".join(rows)
+        + "\n\nbpfc --version prints the version."
+    )
 
 
 def _list_linktypes() -> str:
@@ -76,9 +151,34 @@ def _list_linktypes() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _savefile_target(path: str, netmask: str | None) -> dict:
+    """``compile`` arguments for a capture file, as tcpdump gives ``pcap_compile`` after
+    ``pcap_open_offline``: the first interface's link type as a DLT, the file's snapshot
+    length and byte order, and netmask 0 unless ``-m`` names one."""
+    from bpfc.capture.common import CaptureError
+    from bpfc.capture.reader import open_capture
+    from bpfc.savefile import SavefileInfo
+
+    with open_capture(path) as reader:
+        if reader.dlt is None:
+            raise CaptureError("the capture file has no Interface Description Blocks", path)
+        return {
+            "linktype": reader.dlt,
+            "snaplen": reader.compile_snaplen,
+            "netmask": 0 if netmask is None else netmask,
+            "savefile": SavefileInfo(reader.byte_order),
+        }
+
+
 def main(argv: Sequence[str]) -> int:
     """Compile and print; returns the exit status."""
-    parser = _parser("bpfc", "Compile a pcap-filter expression to classic BPF.")
+    parser = _parser(
+        "bpfc",
+        "Compile a pcap-filter expression to classic BPF, like tcpdump -d.",
+        usage="bpfc [options] EXPRESSION...\n       bpfc SUBCOMMAND [options] ...",
+        epilog=_help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "-d",
         dest="dumps",
@@ -97,16 +197,29 @@ def main(argv: Sequence[str]) -> int:
         "--flavor",
         default="master",
         choices=("master", "1.10"),
-        help="which libpcap's -d text to match",
+        help="whose -d text (spacing) to print: libpcap master's (default) or 1.10.3's; the "
+        "code is master's either way, so -O -d equals tcpdump -O -d on master, and on 1.10.3 "
+        "only where 1.10.3 generates the same code",
     )
     parser.add_argument(
-        "-O", dest="no_optimize", action="store_true", help="do not run the optimizer"
+        "-O",
+        dest="no_optimize",
+        action="store_true",
+        help="do not run the optimizer (libpcap master's unoptimized code)",
     )
     parser.add_argument(
         "--verify",
         action="store_true",
         help="run the optimizer's input and output over a packet sample; refuse to emit "
         "a program whose verdict differs",
+    )
+    parser.add_argument(
+        "-r",
+        dest="read_file",
+        default=None,
+        metavar="FILE",
+        help="compile for this capture file (pcap/pcapng): its link type, snapshot length "
+        "and byte order, as tcpdump -r FILE -d does (-y and -s are then ignored)",
     )
     parser.add_argument(
         "-L",
@@ -121,13 +234,14 @@ def main(argv: Sequence[str]) -> int:
     fmt = args.format or _COUNT_FORMATS.get(min(args.dumps, 3), "d")
     from bpfc.compiler import compile as bpfc_compile
 
+    options = _options(args)
+    if args.read_file is not None:
+        options = _savefile_target(args.read_file, args.netmask)
     program = bpfc_compile(
         _expression(args),
-        linktype=args.linktype,
-        snaplen=args.snaplen,
         optimize=not args.no_optimize,
-        netmask=args.netmask,
         linux=args.linux,
+        **options,  # type: ignore[arg-type]
         verify=args.verify,
     )
     text = program.dump(fmt, args.flavor)
@@ -157,10 +271,10 @@ def main_cfg(argv: Sequence[str]) -> int:
     if args.graph:
         from bpfc.cfg import to_dot
 
-        root, _ = build_cfg(expr, args.linktype, args.snaplen, args.netmask, linux=args.linux)
+        root, _ = build_cfg(expr, linux=args.linux, **_options(args))  # type: ignore[arg-type]
         sys.stdout.write(to_dot(root))
         return 0
-    options = dict(linktype=args.linktype, snaplen=args.snaplen, netmask=args.netmask)
+    options = _options(args)
     before = (
         [] if args.after else list(bpfc_compile(expr, optimize=False, linux=args.linux, **options))
     )

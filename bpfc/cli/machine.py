@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bpfc.asm import INPUT_FORMATS, assemble
 from bpfc.dump import FORMATS
-from bpfc.errors import AsmError
+from bpfc.errors import AsmError, UsageError
 from bpfc.image import FLAVORS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,7 +79,9 @@ def _write(text: str | bytes, output: str | None) -> None:
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(prog=f"bpfc {prog}", description=description)
+    from bpfc.cli.args import ArgumentParser
+
+    return ArgumentParser(prog=f"bpfc {prog}", description=description)
 
 
 def _add_input(parser: argparse.ArgumentParser) -> None:
@@ -144,13 +146,33 @@ def parse_packet(text: str) -> bytes:
 
 
 def _meta(items: Sequence[str]) -> dict[str, int]:
+    """``--meta NAME=VALUE`` options as ``Program.run`` keywords, each checked here so a
+    typo or a bad number is a one-line usage error."""
+    from bpfc.vm.meta import META_DEFAULTS
+
     meta = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise ValueError(f"--meta wants NAME=VALUE, not {item!r}")
-        meta[name] = int(value, 0)
+            raise UsageError(f"--meta wants NAME=VALUE, not {item!r}")
+        if name not in META_DEFAULTS:
+            known = ", ".join(sorted(META_DEFAULTS))
+            raise UsageError(f"--meta {name}: unknown packet metadata (known: {known})")
+        try:
+            number = int(value, 0)
+        except ValueError:
+            raise UsageError(f"--meta {name}: {value!r} is not a number") from None
+        if not 0 <= number <= 0xFFFFFFFF:
+            raise UsageError(f"--meta {name}: {value} is outside 0..0xffffffff")
+        meta[name] = number
     return meta
+
+
+def wirelen(text: str) -> int:
+    value = int(text, 0)  # argparse turns the ValueError into "invalid _wirelen value"
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(text)
+    return value
 
 
 def main_run(argv: Sequence[str]) -> int:
@@ -158,7 +180,7 @@ def main_run(argv: Sequence[str]) -> int:
     parser = _parser("run", "Run a program over packets given in hex; print each return value.")
     _add_input(parser)
     parser.add_argument("packets", nargs="*", help="packets in hex (default: one per stdin line)")
-    parser.add_argument("--wirelen", type=int, help="wire length (default: the packet length)")
+    parser.add_argument("--wirelen", type=wirelen, help="wire length (default: the packet length)")
     parser.add_argument(
         "--meta", action="append", default=[], metavar="NAME=VALUE",
         help="Linux ancillary data (e.g. ifindex=2); selects Linux semantics",

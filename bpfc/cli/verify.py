@@ -12,17 +12,25 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bpfc.cli.args import ArgumentParser
 from bpfc.corpus import report
 from bpfc.corpus.golden import update_golden
-from bpfc.corpus.schema import default_root, load
+from bpfc.corpus.schema import Corpus, default_root, load
 from bpfc.corpus.verify import run_corpus, select
+from bpfc.errors import UsageError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="bpfc verify", description="replay the golden corpus with the bundled interpreter"
     )
-    p.add_argument("corpus", nargs="?", type=Path, help="corpus directory (default: bpfc's own)")
+    p.add_argument(
+        "corpus",
+        nargs="?",
+        type=Path,
+        help="corpus directory (default: ./corpus of a bpfc source checkout: the "
+        "corpus is not installed with the package)",
+    )
     p.add_argument("-k", dest="pattern", help="only cases whose id or expression contains this")
     p.add_argument("--update-golden", action="store_true", help="rewrite bpfc's golden listings")
     p.add_argument("--no-listings", action="store_true", help="compare verdicts only")
@@ -31,15 +39,36 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _load(given: Path | None) -> Corpus:
+    """The corpus in ``given``, or bpfc's own; a UsageError says what is missing or wrong."""
+    if given is None:
+        root = default_root()
+        if not (root / "expected").is_dir():
+            raise UsageError(
+                "no corpus found: the golden corpus is not installed with the package; "
+                "run bpfc verify from a bpfc source checkout, or pass the corpus DIR"
+            )
+    else:
+        root = given
+        if not root.is_dir():
+            raise UsageError(f"{root}: no such directory")
+        if not (root / "expected").is_dir():
+            raise UsageError(f"{root}: not a bpfc corpus (it has no expected/ directory)")
+    try:
+        return load(root)
+    except (KeyError, TypeError, AttributeError, IndexError) as err:
+        raise UsageError(f"{root}: malformed corpus ({type(err).__name__}: {err})") from None
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{root}: malformed corpus (a file is not UTF-8: {err.reason})") from None
+
+
 def main_verify(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
-    root = args.corpus or default_root()
-    if not (root / "expected").is_dir():
-        raise ValueError(f"no corpus at {root} (pass the corpus directory as an argument)")
-    corpus = load(root)
+    corpus = _load(args.corpus)
+    root = corpus.root
     cases = select(corpus.cases, args.pattern)
     if not cases:
-        raise ValueError(f"no case matches {args.pattern!r}")
+        raise UsageError(f"no case matches {args.pattern!r}")
     if args.update_golden:
         update_golden(corpus, cases)
         return 0

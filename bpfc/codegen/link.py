@@ -56,6 +56,9 @@ PPP_VJNC = 0x002F
 #: address families for loopback-style headers (AF_INET, AF_INET6 as libpcap uses them)
 AF_INET = 2
 AF_INET6_LINUX = 10
+#: IPv6's AF_ value on the BSDs (NetBSD/OpenBSD/BSD/OS/Npcap, FreeBSD, Darwin): a
+#: savefile may come from any of them
+BSD_AF_INET6 = (24, 28, 30)
 IPNET_AF_INET = 2
 IPNET_AF_INET6 = 26
 
@@ -141,15 +144,49 @@ def _af(proto: int) -> int | None:
     return {ETHERTYPE_IP: AF_INET, ETHERTYPE_IPV6: AF_INET6_LINUX}.get(proto)
 
 
+def _swap32(value: int) -> int:
+    return int.from_bytes(value.to_bytes(4, "little"), "big")
+
+
+def bsd_af_offline(
+    state: CodegenState, rel: Rel, offset: int, size: int, proto: int, swapped: bool
+) -> Cond:
+    """A savefile's test of a BSD address-family field (libpcap's "offline AF handling").
+
+    The capturing OS is unknown, so IPv6 is any of the three BSD values (tested Darwin's
+    first, then NetBSD's and FreeBSD's, as libpcap orders them); ``swapped`` compares
+    the word byte-swapped (one-byte fields are never swapped)."""
+
+    def one(value: int) -> Cond:
+        return state.cmp(rel, offset, size, _swap32(value) if swapped else value)
+
+    if proto == ETHERTYPE_IP:
+        return one(AF_INET)
+    if proto == ETHERTYPE_IPV6:
+        inet6_bsd, inet6_freebsd, inet6_darwin = BSD_AF_INET6
+        return or_(one(inet6_darwin), or_(one(inet6_bsd), one(inet6_freebsd)))
+    return false_cond()
+
+
 def _null_host(state: CodegenState, proto: int) -> Cond:
+    if state.savefile is not None:
+        # the word is in the capturing host's order, which need not be the file's: test
+        # the file's order (relative to ours) first, then the other
+        swapped = state.savefile.swapped
+        return or_(
+            bsd_af_offline(state, Rel.LINKTYPE, 0, 4, proto, swapped),
+            bsd_af_offline(state, Rel.LINKTYPE, 0, 4, proto, not swapped),
+        )
     af = _af(proto)
     if af is None:
         return false_cond()
     # the 4-byte family is in the capturing host's byte order; pcap_open_dead: ours (LE)
-    return state.cmp(Rel.LINKTYPE, 0, 4, int.from_bytes(af.to_bytes(4, "little"), "big"))
+    return state.cmp(Rel.LINKTYPE, 0, 4, _swap32(af))
 
 
 def _null_net(state: CodegenState, proto: int) -> Cond:
+    if state.savefile is not None:  # network byte order whatever the file's
+        return bsd_af_offline(state, Rel.LINKTYPE, 0, 4, proto, False)
     af = _af(proto)
     if af is None:
         return false_cond()

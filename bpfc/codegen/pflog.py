@@ -8,7 +8,8 @@ of the program (libpcap's ``gen_load_pflog_llprefixlen``): ``ldb [0]; add #3;
 and #0xfffffffc; st M[r]; tax``.  Header fields are at fixed offsets.
 
 * framing ``pflog``: "network protocol is X" reads the address family byte (``AF_INET``,
-  or Linux's ``AF_INET6``, as libpcap built on Linux does); anything else is false;
+  or Linux's ``AF_INET6``, as libpcap built on Linux does; for a savefile any BSD's
+  ``AF_INET6``, see :mod:`bpfc.savefile`); anything else is false;
 * ``ifname``/``on`` and ``ruleset``/``rset`` compare the name's bytes (at most 15);
 * ``rnr``/``rulenum``, ``srnr``/``subrulenum``: 32-bit rule numbers;
 * ``reason`` (number or name) and ``action`` (name) compare one byte.
@@ -91,7 +92,11 @@ def prologue(state: CodegenState, cond: Cond) -> Cond:
 
 
 def gen_pflog_linktype(state: CodegenState, proto: int) -> Cond:
-    """The address family byte says IPv4 or IPv6; other protocols never match."""
+    """The address family byte says IPv4 or IPv6; other protocols never match.
+
+    For a savefile, IPv6 is any of the BSDs' AF_INET6 values (pf runs on all of them)."""
+    if state.savefile is not None:
+        return link.bsd_af_offline(state, Rel.LINKHDR, PFLOG_AF, 1, proto, False)
     family = {link.ETHERTYPE_IP: link.AF_INET, link.ETHERTYPE_IPV6: link.AF_INET6_LINUX}
     af = family.get(proto)
     if af is None:

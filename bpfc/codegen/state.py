@@ -4,7 +4,9 @@ Everything mutable during one compilation lives in :class:`CodegenState` (no
 module globals): the link type row, the current offsets of the link-layer type
 field, link-layer payload and network layer (which ``vlan``/``mpls``/``pppoes``/
 ``geneve``/``vxlan`` move for everything generated after them), the round-robin
-scratch-register allocator, and the compile options.
+scratch-register allocator, and the compile options (among them ``savefile``: a
+program for a capture file tests loopback address families as libpcap does for a
+``pcap_open_offline`` handle, see :mod:`bpfc.savefile`).
 
 Offsets are :class:`Offset` values: a constant part plus, for variable-length
 headers, the scratch register holding the variable part (loaded in a prologue).
@@ -22,6 +24,7 @@ from bpfc.cfg import Cond, jmp_block, not_
 from bpfc.errors import CompileError
 from bpfc.insn import BPF_MEMWORDS, AluOp, Class, Insn, JmpOp, Mode, Size
 from bpfc.linktypes import LinkType
+from bpfc.savefile import SavefileInfo
 
 #: libpcap's PCAP_NETMASK_UNKNOWN
 NETMASK_UNKNOWN = 0xFFFFFFFF
@@ -60,6 +63,8 @@ class CodegenState:
     linux: bool = False
     resolver: Any = None
     expr: str = ""
+    #: the capture file compiled for (``pcap_open_offline``), None for ``pcap_open_dead``
+    savefile: SavefileInfo | None = None
     off_linkhdr: Offset = field(default_factory=lambda: Offset(0))
     off_linktype: Offset | None = None
     off_linkpl: Offset = field(default_factory=lambda: Offset(0))

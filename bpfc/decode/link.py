@@ -9,9 +9,10 @@ line is the generic ``ethertype NAME (0xXXXX), length N`` and marked inexact.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
-from bpfc.decode.common import Out, ip4, mac, need, u16
+from bpfc.decode.common import Out, ip4, mac, need, u16, u32
 from bpfc.decode.ip import ip6_print, ip_print, ipn_print
 
 ETHERTYPE_IP = 0x0800
@@ -128,19 +129,35 @@ def sll_print(out: Out, data: memoryview, length: int) -> None:
 
 
 def sll2_print(out: Out, data: memoryview, length: int) -> None:
-    """Linux cooked v2: 20 bytes, the protocol in the first two."""
+    """Linux cooked v2: 20 bytes, the protocol in the first two.  tcpdump prints the
+    interface (its name on this machine, as ``if_indextoname`` gives it) and the
+    direction even without ``-e``."""
     out.proto = "sll2"
     need(data, 20, "sll2")
+    out.add(f"{_ifname(u32(data, 4)):<5} {SLL_DIRECTIONS.get(data[10], '?'):<3} ")
     _cooked(out, u16(data, 0), data[20:], length - 20)
 
 
+SLL_DIRECTIONS = {0: "In", 1: "B", 2: "M", 3: "P", 4: "Out"}
+
+
+def _ifname(index: int) -> str:
+    try:
+        return socket.if_indextoname(index)
+    except (OSError, OverflowError, AttributeError):
+        return "?"
+
+
 def _cooked(out: Out, kind: int, data: memoryview, length: int) -> None:
-    while kind == 0x8100:
+    while kind == 0x8100:  # tcpdump names the protocol inside each tag
         out.proto = "vlan"
         need(data, 4, "vlan")
         kind = u16(data, 2)
         data = data[4:]
         length -= 4
+        if kind not in ETHERTYPE_NAMES:
+            out.exact = False  # the form for unnamed EtherTypes is not checked
+        out.add(f"ethertype {ETHERTYPE_NAMES.get(kind, 'Unknown')}, ")
     if kind <= 1500:
         out.inexact(f"Linux cooked protocol 0x{kind:04x}, length {length}")
         return
@@ -154,9 +171,8 @@ AF_INET6 = frozenset((24, 28, 30))
 
 def null_print(out: Out, data: memoryview, length: int, *, network_order: bool) -> None:
     """BSD loopback (host byte order family) and OpenBSD LOOP (network byte order)."""
-    proto = "loop" if network_order else "null"
-    out.proto = proto
-    need(data, 4, proto)
+    out.proto = "null"
+    need(data, 4, "null")
     raw = bytes(data[:4])
     family = int.from_bytes(raw, "big" if network_order else "little")
     if not network_order and family & 0xFFFF0000:
@@ -180,7 +196,6 @@ PRINTERS: dict[int, Callable[[Out, memoryview, int], None]] = {
     0: lambda out, data, length: null_print(out, data, length, network_order=False),
     1: ether_print,
     12: raw_print,
-    14: raw_print,
     101: raw_print,
     108: lambda out, data, length: null_print(out, data, length, network_order=True),
     113: sll_print,

@@ -5,7 +5,8 @@ parser bpfc runs is a small LALR driver (:mod:`bpfc.syntax.lalr`) over tables th
 computes here, once, from ``grammar/pcap_filter.lark`` (with ``strict=True``: any conflict
 is an error).  This is what Lark's own "standalone" tool does, minus the generated runtime.
 The tables record the grammar's SHA-256; when the grammar changes and the tables do not,
-:mod:`bpfc.syntax.parse` notices and falls back to Lark itself (and a test fails).  Lark
+a test fails (``BPFC_PARSER=lark`` runs Lark itself meanwhile; bpfc does not hash the
+grammar at run time, which cost ~10 ms of every start-up).  Lark
 numbers the states differently from run to run, so regenerating rewrites the whole file.
 """
 

@@ -76,17 +76,37 @@ _B = r"[0-9A-Fa-f]{1,2}"
 _B2 = r"[0-9A-Fa-f]{4}"
 _W = r"[0-9A-Fa-f]{1,4}"
 
-_ID_RE = re.compile(r"[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?")
-_NUM_RE = re.compile(_N)
-_HID_RE = re.compile(rf"{_N}\.{_N}(?:\.{_N}(?:\.{_N})?)?")
-_MAC_RE = re.compile(
+
+class _LazyPattern:
+    """A regular expression compiled on first use: most filters need only the word rule
+    (``_ALNUM_RUN_RE``), and compiling the address patterns cost ~1 ms of every start-up."""
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled().match(text, pos)
+
+
+_ID_RE = _LazyPattern(r"[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?")
+_NUM_RE = _LazyPattern(_N)
+_HID_RE = _LazyPattern(rf"{_N}\.{_N}(?:\.{_N}(?:\.{_N})?)?")
+_MAC_RE = _LazyPattern(
     rf"{_B}:{_B}:{_B}:{_B}:{_B}:{_B}|{_B}-{_B}-{_B}-{_B}-{_B}-{_B}"
     rf"|{_B}\.{_B}\.{_B}\.{_B}\.{_B}\.{_B}|{_B2}\.{_B2}\.{_B2}|[0-9A-Fa-f]{{12}}"
 )
-_BOGUS_MAC_RE = re.compile(rf"(?:{_B}:+){{2,}}")
-_AID_RE = re.compile(rf"\$({_B})")
-_ESCAPED_RE = re.compile(r"\\([^ !()\n\t]+)")
-_V6_CHARS_RE = re.compile(r"[0-9A-Fa-fxX:.]+")
+_BOGUS_MAC_RE = _LazyPattern(rf"(?:{_B}:+){{2,}}")
+_AID_RE = _LazyPattern(rf"\$({_B})")
+_ESCAPED_RE = _LazyPattern(r"\\([^ !()\n\t]+)")
+_V6_CHARS_RE = _LazyPattern(r"[0-9A-Fa-fxX:.]+")
 
 
 def _v6_pattern() -> re.Pattern[str]:
@@ -176,7 +196,7 @@ def ether_octets(text: str) -> bytes:
     return bytes.fromhex(digits)
 
 
-def _match_len(pattern: re.Pattern[str], text: str, pos: int) -> int:
+def _match_len(pattern: _LazyPattern, text: str, pos: int) -> int:
     m = pattern.match(text, pos)
     return m.end() - pos if m else 0
 

@@ -2,12 +2,15 @@
 
 Two engines build the same parse tree from ``grammar/pcap_filter.lark``:
 
-* normally, :mod:`bpfc.syntax.lalr`, a small LALR driver over tables generated from the
-  grammar by Lark (``python -m bpfc.syntax.gen_tables``) — no Lark import at run time;
-* when those tables are stale (their recorded grammar hash differs from the grammar's),
-  Lark itself (``parser="lalr"``, strict), its tables cached on disk keyed on the grammar
-  (``$BPFC_CACHE_DIR``, else ``$XDG_CACHE_HOME/bpfc`` or ``~/.cache/bpfc``; no cache when
-  that is not writable).
+* always, unless asked otherwise, :mod:`bpfc.syntax.lalr`, a small LALR driver over
+  tables generated from the grammar by Lark (``python -m bpfc.syntax.gen_tables``) — no
+  Lark import at run time.  Whether those tables are fresh (their recorded grammar hash
+  equals the grammar's: :func:`tables_are_fresh`) is a test's business, not every run's:
+  hashing the grammar cost a tenth of ``bpfc -d``'s start-up;
+* with ``engine="lark"`` (or ``BPFC_PARSER=lark`` in the environment, for someone editing
+  the grammar before regenerating the tables), Lark itself (``parser="lalr"``, strict), its
+  tables cached on disk keyed on the grammar (``$BPFC_CACHE_DIR``, else
+  ``$XDG_CACHE_HOME/bpfc`` or ``~/.cache/bpfc``; no cache when that is not writable).
 
 Every failure is a :class:`~bpfc.errors.CompileError` whose ``span`` points at the
 offending token (an empty span at the end for a truncated expression).  Syntax errors
@@ -125,11 +128,11 @@ def _syntax_error(expr: str, tok: Any) -> CompileError:
 
 def parse_tree(expr: str, engine: str | None = None) -> Any:
     """The parse tree of ``expr``; ``engine`` ``"tables"`` or ``"lark"`` forces one (the
-    default is the tables when fresh).  Raises :class:`CompileError`."""
+    default is the tables, or ``$BPFC_PARSER``).  Raises :class:`CompileError`."""
     from bpfc.syntax.lexer import tokenize
 
     if engine is None:
-        engine = "tables" if tables_are_fresh() else "lark"
+        engine = os.environ.get("BPFC_PARSER") or "tables"
     if engine == "tables":
         from bpfc.syntax import lalr
 

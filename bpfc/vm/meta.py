@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from bpfc.validate import ANCILLARY, SKF_AD_OFF
+from bpfc.validation import ANCILLARY, SKF_AD_OFF
 
 __all__ = [
     "META_DEFAULTS",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from bpfc.argcheck import check_flag
 from bpfc.errors import ValidationError
 from bpfc.insn import BPF_MAXINSNS, BPF_MEMWORDS
 
@@ -93,6 +94,7 @@ def validate(insns: Iterable[Sequence[int]], strict: bool = False) -> None:
     ...
     bpfc.errors.ValidationError: insn 0: jump false target 4 is past the last instruction 1
     """
+    check_flag("strict", strict)
     prog = _fields(insns)
     n = len(prog)
     if n == 0:
