@@ -191,3 +191,42 @@ def icmp6_print(out: Out, data: memoryview, length: int) -> None:
     else:
         out.inexact(f"type {kind}")
     out.add(f", length {length}")
+
+
+def igmp_print(out: Out, data: memoryview, length: int) -> None:
+    """IGMP v1/v2 reports, leaves and v2 queries, v3 report counts; DVMRP, PIMv1,
+    mtrace and v3 queries are not copied."""
+    out.proto = "igmp"
+    need(data, 1, "igmp")
+    kind = data[0]
+    if kind == 0x11:
+        if length != 8:  # v3 queries: not copied
+            out.inexact("igmp query")
+            return
+        out.add("igmp query")
+        need(data, 2, "igmp")
+        delay = data[1]
+        if delay == 0:  # v1 queries: not copied
+            out.exact = False
+            return
+        out.add(" v2" + (f" [max resp time {delay}]" if delay != 100 else ""))
+        need(data, 8, "igmp")
+        group = ip4(data, 4)
+        out.add(f" [gaddr {group}]" if group != "0.0.0.0" else "")
+    elif kind in (0x12, 0x16, 0x17):
+        need(data, 8, "igmp")
+        name = {0x12: "v1 report", 0x16: "v2 report", 0x17: "leave"}[kind]
+        out.add(f"igmp {name} {ip4(data, 4)}")
+        if kind == 0x12 and length != 8:
+            out.add(f" [len {length}]")
+    elif kind == 0x22:
+        out.add("igmp v3 report")
+        if length < 16 or length % 4:
+            out.add(f" [invalid len {length}]")
+        else:
+            need(data, 8, "igmp")
+            out.add(f", {u16(data, 6)} group record(s)")
+    elif kind in (0x13, 0x14, 0x1E, 0x1F):
+        out.inexact(f"igmp-{kind}")
+    else:
+        out.add(f"igmp-{kind}")

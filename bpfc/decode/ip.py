@@ -11,7 +11,7 @@ inexact when it has one.
 from __future__ import annotations
 
 from bpfc.decode.common import Out, Truncated, ip4, ip6, need, u16
-from bpfc.decode.icmp import icmp6_print, icmp_print
+from bpfc.decode.icmp import icmp6_print, icmp_print, igmp_print
 from bpfc.decode.transport import tcp_print, udp_print
 
 PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMP6 = 1, 6, 17, 58
@@ -19,7 +19,7 @@ PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMP6 = 1, 6, 17, 58
 #: DCCP, IPv6, RSVP, GRE, ESP, AH, mobile IP, NONE, ND, EIGRP, OSPF, PIM, IPComp,
 #: VRRP/CARP, PGM, SCTP, mobility, pfsync...)
 PRINTED_ELSEWHERE = frozenset(
-    (2, 4, 8, 9, 33, 41, 46, 47, 50, 51, 55, 59, 60, 77, 88, 89, 103, 108, 112, 113, 132, 135)
+    (4, 8, 9, 33, 41, 46, 47, 50, 51, 55, 59, 60, 77, 88, 89, 103, 108, 112, 113, 132, 135)
     + (0, 43, 44, 62, 94, 115, 136, 143, 240, 254)
 )
 
@@ -100,6 +100,11 @@ def demux(
             icmp_print(out, data, length)
         else:
             out.add("[ICMP requires IPv4] (invalid)")
+    elif proto == 2:
+        if net[0] == 4:
+            igmp_print(out, data, length)
+        else:
+            out.add("[IGMP requires IPv4] (invalid)")
     elif proto == PROTO_ICMP6:
         if net[0] == 6:
             icmp6_print(out, data, length)
