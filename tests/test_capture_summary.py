@@ -288,6 +288,8 @@ def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
     kinds = [0, 3, 4, 5, 8, 11, 12, 13, 17, 18, rng.randrange(256)]
     if proto == 2:  # IGMP
         kinds = [0x11, 0x12, 0x16, 0x17, 0x22, 0x13, rng.randrange(256)]
+    if proto == 112:  # VRRP
+        kinds = [0x21, 0x31, 0x22, 0x11, rng.randrange(256)]
     if proto == 58:
         kinds = [1, 2, 3, 4, 128, 129, 130, 131, 133, 135, 136, 137, 143, 144, rng.randrange(256)]
     quoted = b""
@@ -314,7 +316,7 @@ def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
 def _synthetic(rng: random.Random) -> tuple[int, bytes, int]:
     """A random IPv4/IPv6 packet (TCP, UDP, ICMP, ICMPv6, other) on a random link type."""
     v6 = rng.random() < 0.35
-    proto = rng.choice([6, 6, 17, 17, 1, 58, 2, 47, rng.randrange(256)])
+    proto = rng.choice([6, 6, 17, 17, 1, 58, 2, 112, 47, rng.randrange(256)])
     segment = _transport(rng, proto, v6)
     if v6:
         nh, ext = proto, b""

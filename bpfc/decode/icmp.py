@@ -230,3 +230,28 @@ def igmp_print(out: Out, data: memoryview, length: int) -> None:
         out.inexact(f"igmp-{kind}")
     else:
         out.add(f"igmp-{kind}")
+
+
+VRRP_AUTH = {0: "none", 1: "simple", 2: "ah"}
+
+
+def vrrp_print(out: Out, data: memoryview, length: int, ttl: int) -> None:
+    """VRRP v2/v3 advertisements without ``-v`` (tcpdump notes a TTL other than 255)."""
+    out.proto = "vrrp"
+    out.add("VRRP")
+    need(data, 1, "vrrp")
+    version, kind = data[0] >> 4, data[0] & 15
+    name = "Advertisement" if kind == 1 else f"unknown type ({kind})"
+    out.add(f"v{version}, {name}" + (f", (ttl {ttl})" if ttl != 255 else ""))
+    if version not in (2, 3) or kind != 1:
+        return
+    need(data, 3, "vrrp")
+    out.add(f", vrid {data[1]}, prio {data[2]}")
+    if version == 2:
+        need(data, 5, "vrrp")
+        out.add(f", authtype {VRRP_AUTH.get(data[4], f'#{data[4]}')}")
+        need(data, 6, "vrrp")
+        out.add(f", intvl {data[5]}s, length {length}")
+    else:
+        need(data, 6, "vrrp")
+        out.add(f", intvl {(data[4] & 15) << 8 | data[5]}cs, length {length}")

@@ -11,7 +11,7 @@ inexact when it has one.
 from __future__ import annotations
 
 from bpfc.decode.common import Out, Truncated, ip4, ip6, need, u16
-from bpfc.decode.icmp import icmp6_print, icmp_print, igmp_print
+from bpfc.decode.icmp import icmp6_print, icmp_print, igmp_print, vrrp_print
 from bpfc.decode.transport import tcp_print, udp_print
 
 PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMP6 = 1, 6, 17, 58
@@ -19,7 +19,7 @@ PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMP6 = 1, 6, 17, 58
 #: DCCP, IPv6, RSVP, GRE, ESP, AH, mobile IP, NONE, ND, EIGRP, OSPF, PIM, IPComp,
 #: VRRP/CARP, PGM, SCTP, mobility, pfsync...)
 PRINTED_ELSEWHERE = frozenset(
-    (4, 8, 9, 33, 41, 46, 47, 50, 51, 55, 59, 60, 77, 88, 89, 103, 108, 112, 113, 132, 135)
+    (4, 8, 9, 33, 41, 46, 47, 50, 51, 55, 59, 60, 77, 88, 89, 103, 108, 113, 132, 135)
     + (0, 43, 44, 62, 94, 115, 136, 143, 240, 254)
 )
 
@@ -79,7 +79,7 @@ def ip_print(out: Out, data: memoryview, length: int) -> None:
         out.add(f" [remaining caplen({len(data)}) < header length({hlen})]")
         raise Truncated("ip")
     fragmented = bool(off & 0x2000)
-    demux(out, proto, data[hlen:], total - hlen, fragmented, (4, src, dst, proto))
+    demux(out, proto, data[hlen:], total - hlen, fragmented, (4, src, dst, proto), data[8])
 
 
 def demux(
@@ -89,8 +89,10 @@ def demux(
     length: int,
     fragmented: bool,
     net: tuple[int, str, str, int],
+    ttl: int = 0,
 ) -> None:
-    """The transport layer: ``net`` is (IP version, source, destination, first next header)."""
+    """The transport layer: ``net`` is (IP version, source, destination, first next
+    header); ``ttl`` the TTL or hop limit (VRRP prints it when it is not 255)."""
     if proto == PROTO_TCP:
         tcp_print(out, data, length, net)
     elif proto == PROTO_UDP:
@@ -110,6 +112,8 @@ def demux(
             icmp6_print(out, data, length)
         else:
             out.add("[ICMPv6 requires IPv6] (invalid)")
+    elif proto == 112:
+        vrrp_print(out, data, length, ttl)
     else:
         if proto in PRINTED_ELSEWHERE:
             out.exact = False
@@ -181,7 +185,7 @@ def ip6_print(out: Out, data: memoryview, length: int) -> None:
         nh = data[offset]
         offset += size
         length -= size
-    demux(out, nh, data[offset:], length, fragmented, (6, src, dst, first))
+    demux(out, nh, data[offset:], length, fragmented, (6, src, dst, first), data[7])
 
 
 #: IPv6 extension headers: Hop-by-Hop, routing, fragment, destination options, mobility,
