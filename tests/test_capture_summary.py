@@ -307,6 +307,16 @@ def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
             b"\1\2\3\4",
             b"\5\6\7\x08",
         ) + bytes([0, 80, 0, 53])
+    if proto == 47:  # GRE, carrying IPv4, IPv6, Ethernet or something else
+        flags = rng.choice(
+            [0, 0x2000, 0x1000, 0x3000, 0x8000, 0xB000, 0x4000, 1, rng.randrange(65536)]
+        )
+        kind = rng.choice([0x0800, 0x86DD, 0x6558, 0x883E, 0x8847, rng.randrange(65536)])
+        fields = bytes(rng.randrange(256) for _ in range(4 * bin(flags & 0xB000).count("1")))
+        inner = quoted if kind == 0x0800 and quoted else junk
+        if kind == 0x6558:
+            inner = bytes(12) + b"\x08\x00" + (quoted or junk)
+        return struct.pack(">HH", flags, kind) + fields + inner
     body = bytes([rng.choice(kinds), rng.randrange(17)]) + bytes(
         rng.randrange(256) for _ in range(6)
     )

@@ -13,13 +13,14 @@ from __future__ import annotations
 from bpfc.decode.common import Out, Truncated, ip4, ip6, need, u16
 from bpfc.decode.icmp import icmp6_print, icmp_print, igmp_print, vrrp_print
 from bpfc.decode.transport import tcp_print, udp_print
+from bpfc.decode.tunnel import gre_print
 
 PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMP6 = 1, 6, 17, 58
 #: IP protocols with a tcpdump printer bpfc does not copy (IGMP, IPIP, EGP, IGRP,
 #: DCCP, IPv6, RSVP, GRE, ESP, AH, mobile IP, NONE, ND, EIGRP, OSPF, PIM, IPComp,
 #: VRRP/CARP, PGM, SCTP, mobility, pfsync...)
 PRINTED_ELSEWHERE = frozenset(
-    (4, 8, 9, 33, 41, 46, 47, 50, 51, 55, 59, 60, 77, 88, 89, 103, 108, 113, 132, 135)
+    (4, 8, 9, 33, 41, 46, 50, 51, 55, 59, 60, 77, 88, 89, 103, 108, 113, 132, 135)
     + (0, 43, 44, 62, 94, 115, 136, 143, 240, 254)
 )
 
@@ -114,6 +115,8 @@ def demux(
             out.add("[ICMPv6 requires IPv6] (invalid)")
     elif proto == 112:
         vrrp_print(out, data, length, ttl)
+    elif proto == 47:
+        gre_print(out, data, length)
     else:
         if proto in PRINTED_ELSEWHERE:
             out.exact = False

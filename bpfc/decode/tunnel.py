@@ -1,0 +1,83 @@
+"""GRE version 0 as tcpdump prints it without ``-v``, with the packet inside.
+
+``GREv0[, off 0x..][, key=0x..][, seq N], length N: `` and then the encapsulated
+packet (IPv4, IPv6, Ethernet for transparent bridging) printed by the same printers,
+or ``gre-proto-0xNNNN`` for protocols tcpdump 4.99.3 does not decode there.  GRE
+version 1 (PPTP), source routes and the protocols tcpdump decodes but bpfc does not
+(MPLS, IPX, AppleTalk, OSI) are marked inexact.
+"""
+
+from __future__ import annotations
+
+from bpfc.decode.common import Out, Truncated, need, u16, u32
+
+#: GRE payload types tcpdump 4.99.3 hands to a printer (read back from it)
+GRE_DECODED_ELSEWHERE = frozenset((0x00FE, 0x809B, 0x8137, 0x8847))
+
+
+def gre_print(out: Out, data: memoryview, length: int) -> None:
+    out.proto = "gre"
+    need(data, 2, "gre")
+    version = u16(data, 0) & 7
+    out.add(f"GREv{version}")
+    if version != 0:
+        out.inexact()
+        return
+    left = length
+    if left < 2:
+        raise Truncated("gre")
+    flags = u16(data, 0)
+    left -= 2
+    if left < 2:
+        raise Truncated("gre")
+    need(data, 4, "gre")
+    proto = u16(data, 2)
+    left -= 2
+    cp = 4
+    if flags & 0xC000:  # checksum or routing present: checksum and offset fields
+        if flags & 0x4000:
+            out.exact = False  # source routes: not copied
+        if left < 2:
+            raise Truncated("gre")
+        cp += 2
+        left -= 2
+        if left < 2:
+            raise Truncated("gre")
+        need(data, cp + 2, "gre")
+        out.add(f", off 0x{u16(data, cp):x}")
+        cp += 2
+        left -= 2
+    if flags & 0x2000:
+        if left < 4:
+            raise Truncated("gre")
+        need(data, cp + 4, "gre")
+        out.add(f", key=0x{u32(data, cp):x}")
+        cp += 4
+        left -= 4
+    if flags & 0x1000:
+        if left < 4:
+            raise Truncated("gre")
+        need(data, cp + 4, "gre")
+        out.add(f", seq {u32(data, cp)}")
+        cp += 4
+        left -= 4
+    if flags & 0x4000:
+        return
+    out.add(f", length {length}: ")
+    inner = data[cp:]
+    if proto == 0x0800:
+        from bpfc.decode.ip import ip_print
+
+        ip_print(out, inner, left)
+    elif proto == 0x86DD:
+        from bpfc.decode.ip import ip6_print
+
+        ip6_print(out, inner, left)
+    elif proto == 0x6558:
+        from bpfc.decode.link import ether_print
+
+        ether_print(out, inner, left)
+    elif proto in GRE_DECODED_ELSEWHERE:
+        out.exact = False
+    else:
+        out.add(f"gre-proto-0x{proto:x}")
