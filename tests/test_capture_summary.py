@@ -261,7 +261,7 @@ def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
     if proto in (6, 17) and rng.random() < 0.3:
         junk = _dns_message(rng, proto == 6)
     ports = [rng.randrange(65536), 80, 8080, 123, 53, 443, 22, 7, 1024, 5353, 53, 5353]
-    ports += [21, 22, 23, 25, 43, 179]
+    ports += [21, 22, 23, 25, 43, 179, 67, 68]
     if proto == 6:
         options = _tcp_options(rng)
         options += bytes(-len(options) % 4)
@@ -366,7 +366,15 @@ def _synthetic(rng: random.Random) -> tuple[int, bytes, int]:
         )
     linktype = rng.choice([1, 113, 101, 0, 276, 108])
     kind = b"\x86\xdd" if v6 else b"\x08\x00"
-    if linktype in (1, 113) and rng.random() < 0.2:  # a VLAN tag (two, now and then)
+    if linktype in (1, 113) and rng.random() < 0.1:  # an MPLS label stack
+        labels = b""
+        for _ in range(rng.randrange(1, 4)):
+            label = rng.choice([0, 2, 3, 16, 1024, rng.randrange(1 << 20)])
+            labels += struct.pack(">I", label << 12 | rng.randrange(8) << 9 | rng.randrange(256))
+        labels = labels[:-4] + struct.pack(">I", struct.unpack(">I", labels[-4:])[0] | 0x100)
+        net = labels + net if rng.random() < 0.9 else labels[:-4] + net
+        kind = b"\x88\x47"
+    elif linktype in (1, 113) and rng.random() < 0.2:  # a VLAN tag (two, now and then)
         kind = b"\x81\x00" + bytes([0, rng.randrange(256)]) + kind
         if rng.random() < 0.2:
             kind = b"\x81\x00\x00\x07" + kind

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from bpfc.decode.common import Out, ip4, mac, need, u16, u32
 from bpfc.decode.ip import ip6_print, ip_print, ipn_print
+from bpfc.decode.tunnel import mpls_print
 
 ETHERTYPE_IP = 0x0800
 ETHERTYPE_ARP = 0x0806
@@ -91,6 +92,8 @@ def ethertype_print(out: Out, kind: int, data: memoryview, length: int) -> bool:
         ip6_print(out, data, length)
     elif kind in (ETHERTYPE_ARP, ETHERTYPE_RARP):
         arp_print(out, data, length)
+    elif kind in (0x8847, 0x8848):
+        mpls_print(out, data, length)
     else:
         return False
     return True

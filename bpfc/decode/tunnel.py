@@ -1,4 +1,4 @@
-"""GRE version 0 as tcpdump prints it without ``-v``, with the packet inside.
+"""GRE version 0 and MPLS as tcpdump prints them without ``-v``, with the packet inside.
 
 ``GREv0[, off 0x..][, key=0x..][, seq N], length N: `` and then the encapsulated
 packet (IPv4, IPv6, Ethernet for transparent bridging) printed by the same printers,
@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from bpfc.decode.common import Out, Truncated, need, u16, u32
 
-#: GRE payload types tcpdump 4.99.3 hands to a printer (read back from it)
-GRE_DECODED_ELSEWHERE = frozenset((0x00FE, 0x809B, 0x8137, 0x8847))
+#: GRE payload types tcpdump 4.99.3 hands to a printer bpfc does not copy (read back
+#: from it)
+GRE_DECODED_ELSEWHERE = frozenset((0x00FE, 0x809B, 0x8137))
 
 
 def gre_print(out: Out, data: memoryview, length: int) -> None:
@@ -77,7 +78,55 @@ def gre_print(out: Out, data: memoryview, length: int) -> None:
         from bpfc.decode.link import ether_print
 
         ether_print(out, inner, left)
+    elif proto == 0x8847:
+        mpls_print(out, inner, left)
     elif proto in GRE_DECODED_ELSEWHERE:
         out.exact = False
     else:
         out.add(f"gre-proto-0x{proto:x}")
+
+
+def mpls_print(out: Out, data: memoryview, length: int) -> None:
+    """An MPLS label stack and the IPv4/IPv6 packet under it (guessed as tcpdump does:
+    explicit-null labels, else the first nibble); other payloads are hex dumps in
+    tcpdump, inexact here."""
+    out.proto = "mpls"
+    out.add("MPLS")
+    cp = 0
+    while True:
+        if length < 4:
+            out.inexact(" (invalid)")
+            return
+        need(data, cp + 4, "mpls")
+        entry = u32(data, cp)
+        label = entry >> 12
+        bottom = entry & 0x100
+        out.add(f" (label {label}, tc {(entry >> 9) & 7}")
+        out.add((", [S]" if bottom else "") + f", ttl {entry & 0xFF})")
+        cp += 4
+        length -= 4
+        if bottom:
+            break
+    inner = data[cp:]
+    if label in (0, 3):
+        kind = 4
+    elif label == 2:
+        kind = 6
+    else:
+        if length < 1:
+            return
+        need(inner, 1, "mpls")
+        first = inner[0]
+        kind = 4 if 0x45 <= first <= 0x4F else 6 if 0x60 <= first <= 0x6F else 0
+    if kind == 4:
+        from bpfc.decode.ip import ip_print
+
+        out.add(" ")
+        ip_print(out, inner, length)
+    elif kind == 6:
+        from bpfc.decode.ip import ip6_print
+
+        out.add(" ")
+        ip6_print(out, inner, length)
+    else:  # OSI or unknown: an OSI decode or a hex dump in tcpdump
+        out.exact = False
