@@ -2,10 +2,17 @@
 
 :class:`Summarizer` turns a :class:`~bpfc.capture.common.Packet` into tcpdump's default
 one-line decode: local time ``HH:MM:SS.ffffff``, then the protocol stack (Ethernet,
-Linux cooked v1/v2, BSD/OpenBSD loopback and raw IP link layers; VLAN tags; ARP, IPv4,
-IPv6, TCP, UDP, ICMP, ICMPv6).  Addresses and ports are numeric (``-n``): bpfc never
-looks names up.  One summarizer per capture run: TCP's relative sequence numbers
-depend on the packets seen before.
+Linux cooked v1/v2, BSD/OpenBSD loopback and raw IP link layers; VLAN tags and MPLS;
+ARP, IPv4, IPv6, TCP, UDP, ICMP, ICMPv6, IGMP, VRRP, GRE; DNS, BOOTP, NTP and the first
+lines of HTTP, SMTP, FTP, WHOIS and SSH).  Addresses and ports are numeric (``-n``):
+bpfc never looks names up.  One summarizer per capture run: TCP's relative sequence
+numbers depend on the packets seen before.
+
+The modules follow the layers: :mod:`~bpfc.decode.link` (link layers, ARP),
+:mod:`~bpfc.decode.ip` (IPv4, IPv6), :mod:`~bpfc.decode.icmp` (ICMP, ICMPv6, IGMP,
+VRRP), :mod:`~bpfc.decode.tunnel` (GRE, MPLS), :mod:`~bpfc.decode.transport` (TCP,
+UDP, BOOTP, NTP), :mod:`~bpfc.decode.dns` and :mod:`~bpfc.decode.text` (HTTP and the
+other text protocols).
 
 Beyond that set the line is a short generic form (see ``docs/capture.md``), and
 :attr:`Line.exact` is False: the tests compare exact lines with tcpdump's.

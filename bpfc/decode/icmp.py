@@ -1,4 +1,4 @@
-"""ICMP and ICMPv6 messages as tcpdump prints them without ``-v``.
+"""ICMP, ICMPv6, IGMP and VRRP messages as tcpdump prints them without ``-v``.
 
 The texts and the order of tcpdump's bounds checks (what is printed before ``[|icmp]``)
 were checked message by message against tcpdump 4.99.3 with generated packets.  Router
