@@ -58,7 +58,9 @@ TCP_OPTION_NAMES = {
 M32 = 0xFFFFFFFF
 
 
-def _addresses(out: Out, net: tuple[int, str, str, int], sport: int, dport: int, proto: int):
+def _addresses(
+    out: Out, net: tuple[int, str, str, int], sport: int, dport: int, proto: int
+) -> None:
     version, src, dst, first = net
     if first == proto:
         out.add(f"{src}.{sport} > {dst}.{dport}: ")
