@@ -261,7 +261,7 @@ def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
     if proto in (6, 17) and rng.random() < 0.3:
         junk = _dns_message(rng, proto == 6)
     ports = [rng.randrange(65536), 80, 8080, 123, 53, 443, 22, 7, 1024, 5353, 53, 5353]
-    ports += [21, 22, 23, 25, 43, 179, 67, 68]
+    ports += [21, 22, 23, 25, 43, 179, 67, 68, 514]
     if proto == 6:
         options = _tcp_options(rng)
         options += bytes(-len(options) % 4)
@@ -283,6 +283,8 @@ def _transport(rng: random.Random, proto: int, v6: bool) -> bytes:
         )
         return header + options + payload
     if proto == 17:
+        if rng.random() < 0.2:  # syslog-like text
+            junk = rng.choice([b"<13>hello", b"<191>x", b"<999>", b"<1234>", b"<", b"<a>"])
         ulen = 8 + len(junk) if rng.random() < 0.8 else rng.randrange(40)
         return struct.pack(">HHHH", rng.choice(ports), rng.choice(ports), ulen, 0) + junk
     kinds = [0, 3, 4, 5, 8, 11, 12, 13, 17, 18, rng.randrange(256)]

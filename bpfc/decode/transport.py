@@ -348,6 +348,9 @@ def udp_print(
     if 5353 in (sport, dport) and (other == 5353 or other not in UDP_APP_PORTS):
         dns_print(out, data[8:], length, tcp=False, mdns=True)
         return
+    if 514 in (sport, dport) and not UDP_BEFORE_SYSLOG.intersection((sport, dport)):
+        _syslog_print(out, data[8:], length)
+        return
     if 123 in (sport, dport) and not UDP_BEFORE_NTP.intersection((sport, dport)):
         _ntp_print(out, data[8:], length)
         return
@@ -388,6 +391,43 @@ def _bootp_print(out: Out, data: memoryview, length: int) -> None:
         need(data, 34, "bootp")
         out.add(" from " + ":".join(f"{b:02x}" for b in data[28:34]))
     out.add(f", length {length}")
+
+
+SYSLOG_FACILITIES = "kernel user mail daemon auth syslog lpr news uucp cron authpriv ftp ntp"
+SYSLOG_FACILITIES += " security console cron " + " ".join(f"local{n}" for n in range(8))
+SYSLOG_SEVERITIES = "emergency alert critical error warning notice info debug".split()
+#: ports tcpdump 4.99.3's UDP printer tries before syslog's (found by a sweep)
+UDP_BEFORE_SYSLOG = frozenset(
+    (69, 88, 123, 161, 162, 496, 500, 520, 521, 525, 546, 547, 646, 654, 698, 701, 750)
+    + (921, 1589, 1645, 1646, 1700, 1701, 1812, 1813, 1985, 2049, 2103, 2104, 3456, 3503)
+    + (3784, 3785, 3799, 4500, 4567, 4784, 5060, 5353, 5359, 6343, 6696, 6697, 6784, 7500)
+    + (8231, 8500, 12222, 12223, 49152)
+    + tuple(range(7000, 7010))
+)
+
+
+def _syslog_print(out: Out, data: memoryview, length: int) -> None:
+    """``SYSLOG facility.severity, length: N`` from the ``<PRI>`` prefix."""
+    out.proto = "syslog"
+    need(data, 1, "syslog")
+    if data[0] != 0x3C:  # '<'
+        out.add(" (invalid)")
+        return
+    pri, cp = 0, 1
+    while cp <= 3:
+        need(data, cp + 1, "syslog")
+        if not 0x30 <= data[cp] <= 0x39:
+            break
+        pri = pri * 10 + data[cp] - 0x30
+        cp += 1
+    need(data, cp + 1, "syslog")
+    if data[cp] != 0x3E:  # '>'
+        out.add(" (invalid)")
+        return
+    names = SYSLOG_FACILITIES.split()
+    facility = (pri & 0x3F8) >> 3
+    name = names[facility] if facility < len(names) else f"unknown ({facility})"
+    out.add(f"SYSLOG {name}.{SYSLOG_SEVERITIES[pri & 7]}, length: {length}")
 
 
 def _ntp_print(out: Out, data: memoryview, length: int) -> None:
