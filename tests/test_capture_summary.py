@@ -117,8 +117,8 @@ def test_upstream_captures_equal_tcpdump(upstream: Path, utc: None) -> None:
             else:
                 mismatches.append((path.name, line.text, want))
     assert not mismatches, mismatches[:5]
-    assert compared > 2500 and identical == compared
-    assert sum(inexact.values()) < compared * 1.5  # most of the rest is app-layer payload
+    assert compared > 3300 and identical == compared
+    assert sum(inexact.values()) < compared  # the rest: link, IP and application protocols
 
 
 def _mutants(pool: list[bytes], rng: random.Random, count: int) -> list[tuple[bytes, int]]:
