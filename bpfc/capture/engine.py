@@ -91,7 +91,7 @@ def filter_capture(
         engine = "packet"
     stats = FilterStats(engine=choose_engine(engine, [first] if first else []))
     if writer is not None and reader.linktype is not None:
-        writer.start(reader.linktype, getattr(reader, "linktype_field", None))
+        writer.start(reader.linktype, getattr(reader, "linktype_field", None), reader.linktypes)
     started, cpu_started = time.perf_counter(), time.process_time()
     run = _batch if stats.engine == "batch" else _per_packet
     try:
