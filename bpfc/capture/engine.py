@@ -98,6 +98,8 @@ def filter_capture(
         run(reader, program_for, writer, emit, limit, progress, stats)
     except CaptureError as err:
         stats.error = err
+    if writer is not None:
+        writer.declare(reader.linktypes)
     stats.seconds = time.perf_counter() - started
     stats.cpu_seconds = time.process_time() - cpu_started
     return stats

@@ -85,6 +85,14 @@ class CaptureWriter:
                 lambda: PcapWriter(self.out, linktype, self.snaplen, nsec=self.nsec, field=field)
             )
 
+    def declare(self, interfaces: Mapping[int, int]) -> None:
+        """Declare in a pcapng output every input interface not declared yet (those a reader
+        met after the first packet, with no packet matched): pcap needs nothing."""
+        if self._ng is not None:
+            ng = self._ng
+            for iface, lt in sorted(interfaces.items()):
+                self._guard(lambda lt=lt, iface=iface: ng.interface(lt, iface, self.snaplen))
+
     def raw_compatible(self, reader: Any) -> bool:
         """True when ``reader``'s records can be copied into this output byte for byte."""
         return (
