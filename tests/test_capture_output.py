@@ -215,3 +215,28 @@ def test_a_damaged_input_keeps_the_packets_before_the_fault(
     assert len(err) == 1 and str(src) in err[0] and "byte offset" in err[0]
     kept = read_packets(out)
     assert kept and kept == read_packets(upstream / "pcaps" / "afs.pcap")[: len(kept)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-i", "lo", "tcp prot 80"], ["-i", "nosuchif0", "ip"]],
+    ids=["bad-expression", "no-interface"],
+)
+def test_capture_refusals_leave_the_target_alone(tmp_path: Path, capsys, args: list[str]) -> None:
+    out = tmp_path / "live.pcap"
+    out.write_bytes(KEEP)
+    assert main(["capture", "-c", "1", "-w", str(out), *args]) == 1
+    assert out.read_bytes() == KEEP and not _leftovers(tmp_path)
+    assert capsys.readouterr().err.strip()
+
+
+def test_stdin_input_and_output_the_same_file_is_refused(
+    upstream: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    src = _src(upstream, tmp_path)
+    before = src.read_bytes()
+    with open(src, "rb") as handle:
+        monkeypatch.setattr("sys.stdin", handle)
+        assert main(["filter", "-r", "-", "-w", str(src)]) == 1
+    assert src.read_bytes() == before
+    assert "refusing" in capsys.readouterr().err
