@@ -211,3 +211,33 @@ def test_random_mutations_give_packets_or_capture_error(
         assert status in (0, 1)
         assert len(err.getvalue().strip().splitlines()) <= 1
         assert "Traceback" not in err.getvalue()
+
+
+@needs_tcpdump
+@pytest.mark.parametrize("engine", ["batch", "packet"])
+@pytest.mark.parametrize("cut", ["block-header", "mid-block", "trailer"])
+def test_damaged_vsock_pcapng_keeps_the_packets_before_the_fault(
+    upstream: Path, tmp_path: Path, engine: str, cut: str
+) -> None:
+    """The user trial's case: a pcapng cut inside its 8th packet block, the first packet's
+    time stamp past 2^63 ns (once an ``OverflowError`` that lost the whole chunk in the
+    batch engine); tcpdump writes the 7 packets before the fault, and so must bpfc."""
+    pytest.importorskip("numpy")
+    from damage import units
+
+    blob = (upstream / "pcaps" / "vsock-1.pcapng").read_bytes()
+    packets = [start for start, _ in units(blob) if blob[start] == 6]
+    eighth = packets[7]
+    at = {"block-header": eighth + 5, "mid-block": eighth + 40, "trailer": eighth + 1}[cut]
+    if cut == "trailer":
+        at = packets[8] - 1 if len(packets) > 8 else len(blob) - 1
+    src = tmp_path / "cut.pcapng"
+    huge = bytearray(blob[:at])
+    huge[packets[0] + 12 : packets[0] + 16] = b"\xff\xff\xff\xff"  # timestamp, high word
+    src.write_bytes(bytes(huge))
+    ours, theirs = tmp_path / "o.pcap", tmp_path / "t.pcap"
+    assert _tcpdump(src, theirs)[0] == 1
+    status, err = _bpfc(src, ours, engine)
+    assert status == 1 and len(err.strip().splitlines()) == 1 and "byte offset" in err
+    assert len(read_packets(theirs)) == 7
+    assert ours.read_bytes() == theirs.read_bytes()
