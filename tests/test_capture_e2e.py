@@ -56,20 +56,26 @@ ALLOWED = {
     "linktype-mapping": "a LINKTYPE number libpcap maps to another DLT (ATM_RFC1483 100, "
     "ATM_CLIP 106) or a USERn type it compiles length-only filters for (147-162): bpfc's "
     "compiler refuses the type until another helper's LINKTYPE->DLT mapping lands",
+    "libpcap-1.10.3": "only when libpcap master is not built and Debian's 1.10.3 judges: "
+    "ARCnet and the DSA tag link types compile differently there (master is the meaning), "
+    "and 1.10.3 scales out-of-range nanosecond fields in signed 32 bits",
 }
 """Every (capture, filter) difference the test accepts, and why."""
+
+OLD_LIBPCAP_LINKTYPES = {7, 129, *range(281, 290)}
 
 SAVEFILE_MODE_LINKTYPES = {0, 108}
 MAPPING_LINKTYPES = {100, 106, *range(147, 163)}
 
 
-def _judge_env() -> tuple[dict[str, str], str]:
+def _judge_env() -> tuple[dict[str, str], str, bool]:
+    """The environment tcpdump runs in, what judges, and whether that is libpcap master."""
     env = dict(os.environ)
     folder, why = master_soname_dir()
     if folder is None:
-        return env, f"tcpdump on Debian's libpcap ({why})"
+        return env, f"tcpdump on Debian's libpcap ({why})", False
     env["LD_LIBRARY_PATH"] = str(folder)
-    return env, "tcpdump on libpcap master"
+    return env, "tcpdump on libpcap master", True
 
 
 def _run_tcpdump(src: Path, expr: str, out: Path, env: dict[str, str]) -> int:
@@ -103,7 +109,7 @@ def _same_packets(ours: Path, theirs: Path) -> bool:
 @pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed")
 def test_every_capture_and_filter_equals_tcpdump(upstream: Path, tmp_path: Path) -> None:
     pytest.importorskip("numpy")
-    env, judge = _judge_env()
+    env, judge, master = _judge_env()
     cases: list[tuple[Path, str, int | None]] = []
     for src in sorted((upstream / "pcaps").glob("*.pcap*")):
         linktype = _linktype(src)
@@ -144,6 +150,8 @@ def test_every_capture_and_filter_equals_tcpdump(upstream: Path, tmp_path: Path)
             reason = "nanoseconds" if _same_packets(ours, theirs) else ""
         else:
             reason = ""
+        if not reason and not master and (linktype in OLD_LIBPCAP_LINKTYPES or "nano" in where):
+            reason = "libpcap-1.10.3"
         if reason:
             tally[reason] = tally.get(reason, 0) + 1
             continue
