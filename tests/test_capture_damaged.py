@@ -27,6 +27,7 @@ import pytest
 from damage import variants
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import master_soname_dir
 
 from bpfc.capture import CaptureError, open_capture, read_packets
 from bpfc.cli import main
@@ -58,9 +59,22 @@ def _bases(upstream: Path) -> list[Path]:
     return [f for f in files if f.stat().st_size <= MAX_BASE_BYTES]
 
 
+def _oracle_env() -> dict[str, str]:
+    """tcpdump's environment: on libpcap master when it is built (master is the meaning)."""
+    env = dict(os.environ)
+    folder, _ = master_soname_dir()
+    if folder is not None:
+        env["LD_LIBRARY_PATH"] = str(folder)
+    return env
+
+
 def _tcpdump(src: Path, out: Path) -> tuple[int, str]:
     done = subprocess.run(
-        [TCPDUMP, "-r", str(src), "-w", str(out)], capture_output=True, timeout=60, check=False
+        [TCPDUMP, "-r", str(src), "-w", str(out)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env=_oracle_env(),
     )
     return done.returncode, done.stderr.decode(errors="replace")
 
