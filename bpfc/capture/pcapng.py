@@ -84,6 +84,9 @@ class PcapngReader:
         # Read the first section header (and its interfaces) eagerly so that snaplen and the
         # first link type are known before any packet is asked for.
         self.snaplen = 0
+        self.snapshot = 0
+        """The first interface's snapshot as libpcap adjusts it (what tcpdump compiles with
+        and writes in its output header)."""
         self.linktype: int | None = None
         self._order = "<"
         self._section: list[int] = []
@@ -217,6 +220,7 @@ class PcapngReader:
         if self.linktype is None:
             self.linktype = linktype
             self.snaplen = snaplen
+            self.snapshot = iface.snapshot
 
     def _options(self, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
         """``(code, value start, length)`` per option in ``[pos, end)``, checked as libpcap

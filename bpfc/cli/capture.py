@@ -131,7 +131,7 @@ def main_filter(argv: Sequence[str]) -> int:
     if args.output:
         refuse_same_file(args.output, [args.input])
     with open_capture(args.input) as reader:
-        args.snaplen = reader.snaplen or 262144
+        args.snaplen = reader.snapshot  # as libpcap adjusts it: 0 or > INT_MAX is the maximum
         program_for = _program_source(args, linux=False)
         if not args.expression and not args.program:
             program_for = lambda _linktype: [(0x06, 0, 0, args.snaplen)]  # noqa: E731
@@ -183,7 +183,7 @@ def _open_writer(args: argparse.Namespace, reader: Any) -> Any:
     return CaptureWriter(
         args.output,
         pcapng=pcapng,
-        snaplen=reader.snaplen or 262144,
+        snaplen=reader.snapshot,
         nsec=bool(getattr(reader, "nsec", False)) and reader.format == "pcap",
     )
 
