@@ -240,3 +240,51 @@ def test_stdin_input_and_output_the_same_file_is_refused(
         assert main(["filter", "-r", "-", "-w", str(src)]) == 1
     assert src.read_bytes() == before
     assert "refusing" in capsys.readouterr().err
+
+
+def _can_capture() -> bool:
+    import socket
+
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _can_capture(), reason="live capture needs Linux and CAP_NET_RAW")
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_a_stopped_capture_keeps_its_packets_and_no_temporary_file(
+    tmp_path: Path, stop: str
+) -> None:
+    import signal
+    import socket
+    import sys
+    import time
+
+    out = tmp_path / "live.pcap"
+    out.write_bytes(KEEP)
+    port = 40000 + os.getpid() % 20000
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bpfc", "capture", "-q", "-i", "lo", "-w", str(out)]
+        + ["--timeout", "30", f"udp dst port {port}"],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not _leftovers(tmp_path):
+                time.sleep(0.05)  # the temporary file appears once the capture runs
+            for i in range(20):
+                s.sendto(b"kept-%02d" % i, ("127.0.0.1", port))
+                time.sleep(0.01)
+        time.sleep(0.5)
+        proc.send_signal(getattr(signal, stop))
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    got = read_packets(out)
+    assert got and all(d.endswith(b"kept-%02d" % int(d[-2:])) for *_, d in got)
+    assert not _leftovers(tmp_path)

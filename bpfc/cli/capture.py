@@ -17,9 +17,12 @@ line on stderr and exit status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bpfc.capture.common import Packet
@@ -51,6 +54,31 @@ def _program_source(args: argparse.Namespace, *, linux: bool) -> Callable[[int],
         return cache[key]
 
     return compiled
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """``SIGTERM`` and ``SIGHUP`` raise ``KeyboardInterrupt`` meanwhile, as Ctrl-C does, so
+    that an output is finished or dropped (never a stray temporary file) when a run is
+    killed the usual way: ``bpfc capture`` keeps what it captured, ``bpfc filter`` leaves
+    an existing target as it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _linktype(text: str) -> int | str:
@@ -141,15 +169,16 @@ def main_filter(argv: Sequence[str]) -> int:
         emit = None if (writer is not None or args.count) else _line(sys.stdout, reader.nsec)
         bar = _Bar() if sys.stderr.isatty() and len(reader.buffer) >= PROGRESS_MIN_BYTES else None
         try:
-            stats = filter_capture(
-                reader,
-                program_for,
-                writer=writer,
-                emit=emit,
-                limit=args.limit,
-                engine=args.engine,
-                progress=bar,
-            )
+            with _stop_signals_interrupt():
+                stats = filter_capture(
+                    reader,
+                    program_for,
+                    writer=writer,
+                    emit=emit,
+                    limit=args.limit,
+                    engine=args.engine,
+                    progress=bar,
+                )
         except BaseException:
             if writer is not None:
                 writer.abort()  # an existing target stays exactly as it was
@@ -223,13 +252,14 @@ def main_capture(argv: Sequence[str]) -> int:
             capture.close()
             raise
     try:
-        for packet in capture.packets(args.limit, args.timeout):
-            count += 1
-            if writer is not None:
-                writer.write(packet)
-            else:
-                emit(count, packet)
-                sys.stdout.flush()
+        with _stop_signals_interrupt():
+            for packet in capture.packets(args.limit, args.timeout):
+                count += 1
+                if writer is not None:
+                    writer.write(packet)
+                else:
+                    emit(count, packet)
+                    sys.stdout.flush()
     except KeyboardInterrupt:
         pass  # the usual way to stop: what was captured is kept
     except BaseException:
