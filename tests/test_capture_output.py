@@ -288,3 +288,13 @@ def test_a_stopped_capture_keeps_its_packets_and_no_temporary_file(
     got = read_packets(out)
     assert got and all(d.endswith(b"kept-%02d" % int(d[-2:])) for *_, d in got)
     assert not _leftovers(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")
+def test_a_replaced_file_keeps_its_owner(upstream: Path, tmp_path: Path) -> None:
+    out = tmp_path / "owned.pcap"
+    out.write_bytes(KEEP)
+    os.chown(out, 12345, 23456)
+    src = str(upstream / "pcaps" / "afs.pcap")
+    assert main(["filter", "-q", "-r", src, "-w", str(out), "udp"]) == 0
+    assert (out.stat().st_uid, out.stat().st_gid) == (12345, 23456) and read_packets(out)

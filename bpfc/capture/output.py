@@ -8,8 +8,8 @@ mapped for reading kills the reader with ``SIGBUS`` and destroys the input).  So
 * :func:`refuse_same_file` compares device and inode, which sees through symlinks, hard
   links and different spellings of one path;
 * :class:`SafeOutput` writes into a fresh temporary file in the target's directory (the
-  same file system, so the final ``rename`` is atomic) with the permissions the target
-  has (or, for a new file, what ``open`` would give under the umask), and renames it over
+  same file system, so the final ``rename`` is atomic) with the permissions and owner the
+  target has (or, for a new file, what ``open`` would give under the umask), and renames it over
   the target on :meth:`SafeOutput.commit`; :meth:`SafeOutput.abort` removes it instead.
   A symlink target is followed: the file it points to is replaced, the link is kept.
 * ``-`` is standard output, and a target that exists but is not a regular file (a FIFO,
@@ -96,10 +96,10 @@ class SafeOutput:
             fd, self.temp = tempfile.mkstemp(prefix=f".{base}.", suffix=".part", dir=folder)
         except OSError as err:
             raise OutputError(f"{path}: cannot create a file beside it: {err.strerror}") from None
-        try:
+        with contextlib.suppress(OSError):  # a file system without modes or owners
             os.fchmod(fd, mode)
-        except OSError:  # pragma: no cover - a file system without modes
-            pass
+            if info is not None and (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+                os.fchown(fd, info.st_uid, info.st_gid)  # the replaced file's owner stays
         self.file = os.fdopen(fd, "wb")
 
     def _open_in_place(self, path: str) -> BinaryIO:
