@@ -298,3 +298,19 @@ def test_a_replaced_file_keeps_its_owner(upstream: Path, tmp_path: Path) -> None
     src = str(upstream / "pcaps" / "afs.pcap")
     assert main(["filter", "-q", "-r", src, "-w", str(out), "udp"]) == 0
     assert (out.stat().st_uid, out.stat().st_gid) == (12345, 23456) and read_packets(out)
+
+
+def test_a_fifo_target_is_written_in_place(upstream: Path, tmp_path: Path) -> None:
+    """A FIFO cannot be renamed over: it is written as it is (and no file appears beside)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = tmp_path / "got.pcap"
+    with open(got, "wb") as sink:
+        reader = subprocess.Popen(["cat", str(fifo)], stdout=sink)
+        src = str(upstream / "pcaps" / "afs.pcap")
+        assert main(["filter", "-q", "-r", src, "-w", str(fifo), "udp"]) == 0
+        assert reader.wait(timeout=30) == 0
+    direct = tmp_path / "direct.pcap"
+    assert main(["filter", "-q", "-r", src, "-w", str(direct), "udp"]) == 0
+    assert got.read_bytes() == direct.read_bytes()
+    assert not _leftovers(tmp_path)
