@@ -264,7 +264,7 @@ def test_shb_only_pcapng_is_refused_as_libpcap_refuses_it(tmp_path: Path, capsys
     out.write_bytes(b"keep me")
     assert main(["filter", "-q", "-r", str(src), "-w", str(out), "ip"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "no interface description blocks" in err[0]
+    assert len(err) == 1 and "no Interface Description Blocks" in err[0]
     assert out.read_bytes() == b"keep me"
     if TCPDUMP is not None:
         theirs = tmp_path / "t.pcap"

@@ -34,6 +34,7 @@ from bpfc.capture.common import (
     compile_snapshot,
     header_dlt,
     map_file,
+    max_snaplen,
     release_pages,
     struct_byte_order,
 )
@@ -50,24 +51,6 @@ RELEASE_EVERY = 8 << 20
 LT_LINKTYPE_MASK = 0x0000FFFF
 LT_RESERVED_MASK = 0x03FF0000
 LT_FCS_PRESENT = 0x04000000
-MAX_SNAPLEN = 262144
-INT_MAX = 0x7FFFFFFF
-DLT_DBUS = 231
-DLT_EBHSCR = 279
-DLT_USBPCAP = 249
-LARGER_MAXIMUMS = {DLT_DBUS: 128 << 20, DLT_EBHSCR: 8 << 20, DLT_USBPCAP: 1 << 20}
-"""The link types whose packets may be longer than :data:`MAX_SNAPLEN` (libpcap's list)."""
-
-
-def max_snaplen(linktype: int) -> int:
-    """The largest captured length a record of ``linktype`` may have (longer is an error)."""
-    return LARGER_MAXIMUMS.get(linktype, MAX_SNAPLEN)
-
-
-def snapshot_for(linktype: int, snaplen: int) -> int:
-    """The snapshot length libpcap enforces while reading: the header's, or the link type's
-    maximum when the header's is 0 or above ``INT_MAX`` (a larger one is kept as it is)."""
-    return snaplen if 0 < snaplen <= INT_MAX else max_snaplen(linktype)
 
 
 def sniff_pcap(head: bytes) -> tuple[str, bool] | None:
@@ -138,8 +121,8 @@ class PcapReader:
         if kuznetzov and self.dlt == 1:  # maybe cooked: a faked Ethernet header was added
             self.compile_snaplen = min(self.compile_snaplen + 14, INT_MAX)
         # Records longer than the snapshot are cut to it (the rest is skipped), as libpcap does.
-        self.snapshot = snapshot_for(self.linktype, snaplen)
-        self.max_caplen = max_snaplen(self.linktype)
+        self.snapshot = compile_snapshot(self.dlt, snaplen)
+        self.max_caplen = max_snaplen(self.dlt)
         """A record longer than this is an error (longer than the snapshot only: cut)."""
         self._record = struct.Struct(self.byteorder + "IIII")
         self._caplen = struct.Struct(self.byteorder + "I")

@@ -18,7 +18,6 @@ import struct
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-<<<<<<< HEAD
 from bpfc.capture.common import (
     CaptureError,
     Packet,
@@ -29,10 +28,6 @@ from bpfc.capture.common import (
     release_pages,
     struct_byte_order,
 )
-=======
-from bpfc.capture.common import CaptureError, Packet, close_mapping, map_file, release_pages
-from bpfc.capture.pcap import snapshot_for
->>>>>>> h-output
 
 SHB = 0x0A0D0D0A
 IDB = 0x00000001
@@ -60,7 +55,7 @@ class _Interface:
     def __init__(self, linktype: int, snaplen: int) -> None:
         self.linktype = linktype
         self.snaplen = snaplen
-        self.snapshot = snapshot_for(linktype, snaplen)
+        self.snapshot = compile_snapshot(header_dlt(linktype), snaplen)
         self.mul, self.div, self.offset_ns = 1000, 1, 0  # default resolution: microseconds
 
     def set_tsresol(self, value: int) -> None:
@@ -122,7 +117,7 @@ class PcapngReader:
             if self.linktype is not None:
                 break
         if self.linktype is None:
-            raise self._fail("the capture file has no interface description blocks", len(self._mv))
+            raise self._fail("the capture file has no Interface Description Blocks", len(self._mv))
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -237,13 +232,10 @@ class PcapngReader:
         if self.linktype is None:
             self.linktype = linktype
             self.snaplen = snaplen
-<<<<<<< HEAD
             self.dlt = header_dlt(linktype)
             self.byte_order = struct_byte_order(self._order)
             self.compile_snaplen = compile_snapshot(self.dlt, snaplen)
-=======
             self.snapshot = iface.snapshot
->>>>>>> h-output
 
     def _options(self, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
         """``(code, value start, length)`` per option in ``[pos, end)``, checked as libpcap
