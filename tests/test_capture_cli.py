@@ -255,13 +255,22 @@ def test_y_compiles_for_another_link_type(upstream: Path, capsys) -> None:
     assert capsys.readouterr().out == "0 packets\n"
 
 
-def test_shb_only_pcapng_gives_an_empty_but_valid_pcap(tmp_path: Path) -> None:
+def test_shb_only_pcapng_is_refused_as_libpcap_refuses_it(tmp_path: Path, capsys) -> None:
+    """No interface description block: libpcap cannot open the file, so no output is made
+    (an existing one is left alone) and the error is one line."""
     src = tmp_path / "shb.pcapng"
     with open(src, "wb") as handle:
         PcapngWriter(handle)
     out = tmp_path / "o.pcap"
-    assert main(["filter", "-q", "-r", str(src), "-w", str(out), "ip"]) == 0
-    assert read_packets(out) == [] and len(out.read_bytes()) == 24
+    out.write_bytes(b"keep me")
+    assert main(["filter", "-q", "-r", str(src), "-w", str(out), "ip"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no Interface Description Blocks" in err[0]
+    assert out.read_bytes() == b"keep me"
+    if TCPDUMP is not None:
+        theirs = tmp_path / "t.pcap"
+        assert _tcpdump(["-r", str(src), "-w", str(theirs)]).returncode == 1
+        assert not theirs.exists()
 
 
 def test_progress_bar_draws_and_clears(capsys) -> None:

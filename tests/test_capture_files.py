@@ -125,6 +125,8 @@ def _write(kind: str, packets: list, linktypes: tuple[int, ...] = (1,)) -> bytes
     out = io.BytesIO()
     if kind == "pcapng":
         ng = PcapngWriter(out)
+        if not packets:  # a readable pcapng file declares an interface (libpcap needs one)
+            ng.interface(linktypes[0])
         for i, (sec, ns, data, cut) in enumerate(packets):
             ng.write(sec * 10**9 + ns, len(data) + cut, data, linktypes[i % len(linktypes)], i % 2)
     else:

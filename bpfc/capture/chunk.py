@@ -139,6 +139,10 @@ def list_chunk(
 ) -> Chunk:
     """A chunk from plain lists (pcapng blocks, zero-copy buffers, rings)."""
     i64 = np.int64
+    try:
+        stamps = np.asarray(ts_ns, dtype=i64)
+    except OverflowError:  # a time stamp past 2**63 ns (pcapng allows 64-bit ticks): exact ints
+        stamps = np.asarray(ts_ns, dtype=object)
     return Chunk(
         buf,
         np.asarray(data_off, dtype=i64),
@@ -148,7 +152,7 @@ def list_chunk(
         np.asarray(rec_off, dtype=i64),
         np.asarray(rec_end, dtype=i64),
         wirelen=np.asarray(wirelen, dtype=i64),
-        ts_ns=np.asarray(ts_ns, dtype=i64),
+        ts_ns=stamps,
     )
 
 

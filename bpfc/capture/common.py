@@ -32,11 +32,17 @@ def header_dlt(linktype: int) -> int:
     return linktype_to_dlt(linktype)
 
 
+def max_snaplen(dlt: int) -> int:
+    """The largest captured length a record of ``dlt`` may have (longer is an error)."""
+    return MAX_SNAPLEN_FOR_DLT.get(dlt, MAX_SNAPLEN)
+
+
 def compile_snapshot(dlt: int, snaplen: int) -> int:
-    """The snapshot length ``pcap_compile`` uses for a file (its ``ret`` value): the
-    header's, unless 0 or past INT_MAX, then the link type's maximum."""
+    """The snapshot length libpcap enforces while reading a file and ``pcap_compile`` uses
+    for it (its ``ret`` value): the header's, unless 0 or past INT_MAX, then the link type's
+    maximum."""
     if snaplen == 0 or snaplen > INT_MAX:
-        return MAX_SNAPLEN_FOR_DLT.get(dlt, MAX_SNAPLEN)
+        return max_snaplen(dlt)
     return snaplen
 
 

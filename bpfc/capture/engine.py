@@ -91,13 +91,15 @@ def filter_capture(
         engine = "packet"
     stats = FilterStats(engine=choose_engine(engine, [first] if first else []))
     if writer is not None and reader.linktype is not None:
-        writer.start(reader.linktype, getattr(reader, "linktype_field", None))
+        writer.start(reader.linktype, getattr(reader, "linktype_field", None), reader.linktypes)
     started, cpu_started = time.perf_counter(), time.process_time()
     run = _batch if stats.engine == "batch" else _per_packet
     try:
         run(reader, program_for, writer, emit, limit, progress, stats)
     except CaptureError as err:
         stats.error = err
+    if writer is not None:
+        writer.declare(reader.linktypes)
     stats.seconds = time.perf_counter() - started
     stats.cpu_seconds = time.process_time() - cpu_started
     return stats

@@ -23,6 +23,7 @@ from __future__ import annotations
 import struct
 import sys
 from collections.abc import Iterator
+from operator import sub
 from typing import Any, BinaryIO
 
 from bpfc.capture.common import (
@@ -33,6 +34,7 @@ from bpfc.capture.common import (
     compile_snapshot,
     header_dlt,
     map_file,
+    max_snaplen,
     release_pages,
     struct_byte_order,
 )
@@ -49,15 +51,6 @@ RELEASE_EVERY = 8 << 20
 LT_LINKTYPE_MASK = 0x0000FFFF
 LT_RESERVED_MASK = 0x03FF0000
 LT_FCS_PRESENT = 0x04000000
-MAX_SNAPLEN = 262144
-DLT_DBUS = 231
-MAX_SNAPLEN_DBUS = 128 * 1024 * 1024
-
-
-def snapshot_for(linktype: int, snaplen: int) -> int:
-    """The snapshot length libpcap enforces while reading (0 or too large means the maximum)."""
-    limit = MAX_SNAPLEN_DBUS if linktype == DLT_DBUS else MAX_SNAPLEN
-    return snaplen if 0 < snaplen <= limit else limit
 
 
 def sniff_pcap(head: bytes) -> tuple[str, bool] | None:
@@ -128,7 +121,9 @@ class PcapReader:
         if kuznetzov and self.dlt == 1:  # maybe cooked: a faked Ethernet header was added
             self.compile_snaplen = min(self.compile_snaplen + 14, INT_MAX)
         # Records longer than the snapshot are cut to it (the rest is skipped), as libpcap does.
-        self.snapshot = snapshot_for(self.linktype, snaplen)
+        self.snapshot = compile_snapshot(self.dlt, snaplen)
+        self.max_caplen = max_snaplen(self.dlt)
+        """A record longer than this is an error (longer than the snapshot only: cut)."""
         self._record = struct.Struct(self.byteorder + "IIII")
         self._caplen = struct.Struct(self.byteorder + "I")
 
@@ -173,6 +168,8 @@ class PcapReader:
             if pos + RECORD_HEADER > end:
                 raise self._truncated_header(pos, end)
             sec, frac, caplen, wirelen = unpack(mv, pos)
+            if caplen > self.max_caplen:
+                raise self._too_long(pos, caplen)
             start = pos + RECORD_HEADER
             stop = start + caplen
             if stop > end:
@@ -210,6 +207,8 @@ class PcapReader:
             if pos + size > end:
                 raise self._truncated_header(pos, end)
             sec, frac, caplen, wirelen = self._fields(pos)
+            if caplen > self.max_caplen:
+                raise self._too_long(pos, caplen)
             stop = pos + size + caplen
             if stop > end:
                 raise self._truncated_record(pos, caplen, end - pos - size)
@@ -244,6 +243,14 @@ class PcapReader:
     def _truncated_header(self, pos: int, end: int) -> CaptureError:
         return CaptureError(
             f"truncated record header ({end - pos} of {self.record_header} bytes)", self.path, pos
+        )
+
+    def _too_long(self, pos: int, caplen: int) -> CaptureError:
+        return CaptureError(
+            f"invalid packet capture length {caplen}, bigger than the maximum of "
+            f"{self.max_caplen} for its link type",
+            self.path,
+            pos,
         )
 
     def _truncated_record(self, pos: int, caplen: int, left: int) -> CaptureError:
@@ -294,13 +301,19 @@ class PcapReader:
         except (struct.error, IndexError):
             nexts = []
         if nexts and nexts[-1] <= end:
-            return [start, *nexts[:-1]], nexts[-1], None
-        offsets: list[int] = []
+            offsets = [start, *nexts[:-1]]
+            longest = max(map(sub, nexts, offsets)) - RECORD_HEADER
+            if longest <= self.max_caplen:
+                return offsets, nexts[-1], None
+        offsets = []
         pos = start
         while pos < end and len(offsets) < size:
             if pos + RECORD_HEADER > end:
                 return offsets, pos, self._truncated_header(pos, end)
-            stop = pos + RECORD_HEADER + caplen_at(mv, pos + 8)[0]
+            caplen = caplen_at(mv, pos + 8)[0]
+            if caplen > self.max_caplen:
+                return offsets, pos, self._too_long(pos, caplen)
+            stop = pos + RECORD_HEADER + caplen
             if stop > end:
                 left = end - pos - RECORD_HEADER
                 return offsets, pos, self._truncated_record(pos, stop - pos - RECORD_HEADER, left)

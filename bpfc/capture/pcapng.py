@@ -38,6 +38,8 @@ BYTE_ORDER_MAGIC = 0x1A2B3C4D
 OPT_TSRESOL = 9
 OPT_TSOFFSET = 14
 RELEASE_EVERY = 8 << 20
+SHB_INSANE_MAX = 1 << 20
+"""libpcap refuses a first section header block longer than this."""
 
 Record = tuple[int, int, int, int, int, int, int]
 """``(block_start, block_end, iface, ts_ns, caplen, wirelen, data_start)`` of one packet."""
@@ -48,11 +50,12 @@ def sniff_pcapng(head: bytes) -> bool:
 
 
 class _Interface:
-    __slots__ = ("linktype", "snaplen", "mul", "div", "offset_ns")
+    __slots__ = ("linktype", "snaplen", "snapshot", "mul", "div", "offset_ns")
 
     def __init__(self, linktype: int, snaplen: int) -> None:
         self.linktype = linktype
         self.snaplen = snaplen
+        self.snapshot = compile_snapshot(header_dlt(linktype), snaplen)
         self.mul, self.div, self.offset_ns = 1000, 1, 0  # default resolution: microseconds
 
     def set_tsresol(self, value: int) -> None:
@@ -89,6 +92,9 @@ class PcapngReader:
         # Read the first section header (and its interfaces) eagerly so that snaplen and the
         # first link type are known before any packet is asked for.
         self.snaplen = 0
+        self.snapshot = 0
+        """The first interface's snapshot as libpcap adjusts it (what tcpdump compiles with
+        and writes in its output header)."""
         self.linktype: int | None = None
         # what pcap_open_offline gives pcap_compile (the first interface's, as libpcap)
         self.dlt: int | None = None
@@ -98,11 +104,20 @@ class PcapngReader:
         self._section: list[int] = []
         self._pending: list[Record] = []
         self._walker = self._walk()
-        while self.linktype is None:
-            try:
-                self._pending.append(next(self._walker))
-            except StopIteration:
+        # As libpcap opens a pcapng file: the blocks up to the first interface are read now
+        # (a packet before it, or none at all, makes the file unreadable); the blocks after
+        # it are read only when packets are asked for, so damage there still lets every
+        # packet before it through.
+        for record in self._walker:
+            if record is not None:
+                raise self._fail(
+                    "the capture file has a packet block before any interface description block",
+                    record[0],
+                )
+            if self.linktype is not None:
                 break
+        if self.linktype is None:
+            raise self._fail("the capture file has no Interface Description Blocks", len(self._mv))
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -124,8 +139,8 @@ class PcapngReader:
     def _fail(self, message: str, offset: int) -> CaptureError:
         return CaptureError(message, self.path, offset)
 
-    def _walk(self) -> Iterator[Record]:
-        """Yield a :data:`Record` per packet block, handling section and interface blocks."""
+    def _walk(self) -> Iterator[Record | None]:
+        """Yield a :data:`Record` per packet block, and None after each interface block."""
         mv = self._mv
         end = len(mv)
         pos = 0
@@ -139,14 +154,17 @@ class PcapngReader:
                 self._read_order(pos)
             order = self._order
             btype, total = struct.unpack_from(order + "II", mv, pos)
-            if total < 12 or total % 4:
+            first = pos == 0  # read as libpcap opens a file: no length rounding, no trailer
+            if first and not 28 <= total <= SHB_INSANE_MAX:
+                raise self._fail(f"section header block has invalid length {total}", pos)
+            if total < 12 or (total % 4 and not first):
                 raise self._fail(f"invalid block total length {total}", pos)
             if pos + total > end:
                 raise self._fail(
                     f"truncated block (total length {total}, only {end - pos} bytes left)", pos
                 )
             (trailer,) = struct.unpack_from(order + "I", mv, pos + total - 4)
-            if trailer != total:
+            if trailer != total and not first:
                 raise self._fail(
                     f"block total length in header {total} and trailer {trailer} don't match", pos
                 )
@@ -155,6 +173,9 @@ class PcapngReader:
                 self._read_shb(pos, total)
             elif btype == IDB:
                 self._read_idb(pos, total)
+                pos = stop
+                yield None
+                continue
             elif btype in (EPB, PB, SPB):
                 yield self._read_packet(btype, pos, total)
             pos = stop
@@ -176,7 +197,7 @@ class PcapngReader:
         if total < 28:
             raise self._fail(f"section header block too short ({total} bytes)", pos)
         major, minor = struct.unpack_from(self._order + "HH", self._mv, pos + 12)
-        if not (major == 1 and minor in (0, 2)):
+        if major != 1 or (pos == 0 and minor not in (0, 2)):  # later sections: major only
             raise self._fail(f"unsupported pcapng savefile version {major}.{minor}", pos + 12)
         self._section = []
 
@@ -185,10 +206,23 @@ class PcapngReader:
             raise self._fail(f"interface description block too short ({total} bytes)", pos)
         linktype, _, snaplen = struct.unpack_from(self._order + "HHI", self._mv, pos + 8)
         iface = _Interface(linktype, snaplen)
+        seen: set[int] = set()
         for code, start, length in self._options(pos + 16, pos + total - 4):
-            if code == OPT_TSRESOL and length >= 1:
-                iface.set_tsresol(self._mv[start])
-            elif code == OPT_TSOFFSET and length >= 8:
+            if code not in (OPT_TSRESOL, OPT_TSOFFSET):
+                continue
+            name = "if_tsresol" if code == OPT_TSRESOL else "if_tsoffset"
+            want = 1 if code == OPT_TSRESOL else 8
+            if length != want:
+                raise self._fail(f"{name} option with length {length} != {want}", start - 4)
+            if code in seen:
+                raise self._fail(f"more than one {name} option", start - 4)
+            seen.add(code)
+            if code == OPT_TSRESOL:
+                value = self._mv[start]
+                if (value & 0x80 and value & 0x7F > 63) or (not value & 0x80 and value > 19):
+                    raise self._fail(f"if_tsresol option resolution {value:#x} is too high", start)
+                iface.set_tsresol(value)
+            else:
                 (seconds,) = struct.unpack_from(self._order + "q", self._mv, start)
                 iface.offset_ns = seconds * 1_000_000_000
         number = len(self._ifaces)
@@ -201,16 +235,24 @@ class PcapngReader:
             self.dlt = header_dlt(linktype)
             self.byte_order = struct_byte_order(self._order)
             self.compile_snaplen = compile_snapshot(self.dlt, snaplen)
+            self.snapshot = iface.snapshot
 
     def _options(self, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
-        while pos + 4 <= end:
+        """``(code, value start, length)`` per option in ``[pos, end)``, checked as libpcap
+        checks them: every header and padded value inside the block, an end-of-options
+        option empty (and the last one read)."""
+        while pos < end:
+            if pos + 4 > end:
+                raise self._fail("option header runs past its block", pos)
             code, length = struct.unpack_from(self._order + "HH", self._mv, pos)
-            if code == 0:
-                return
             start = pos + 4
             pos = start + length + (-length % 4)
             if pos > end:
                 raise self._fail(f"option {code} (length {length}) runs past its block", start - 4)
+            if code == 0:
+                if length:
+                    raise self._fail(f"end-of-options option with length {length}", start - 4)
+                return
             yield code, start, length
 
     def _iface(self, local: int, pos: int) -> tuple[int, _Interface]:
@@ -224,11 +266,13 @@ class PcapngReader:
         if btype == SPB:
             if total < 16:
                 raise self._fail(f"simple packet block too short ({total} bytes)", pos)
-            number, iface = self._iface(0, pos)
             (wirelen,) = struct.unpack_from(order + "I", mv, pos + 8)
-            caplen = min(wirelen, total - 16)
-            if iface.snaplen:
-                caplen = min(caplen, iface.snaplen)
+            number, iface = self._iface(0, pos)
+            caplen = min(wirelen, iface.snapshot)
+            if caplen > total - 16:
+                raise self._fail(
+                    f"captured length {caplen} larger than its block ({total} bytes)", pos
+                )
             return pos, pos + total, number, 0, caplen, wirelen, pos + 12
         if total < 32:
             raise self._fail(f"packet block too short ({total} bytes)", pos)
@@ -239,12 +283,20 @@ class PcapngReader:
         if caplen > total - 32:
             raise self._fail(f"captured length {caplen} larger than its block ({total} bytes)", pos)
         number, iface = self._iface(local, pos)
+        if caplen > iface.snapshot:
+            raise self._fail(
+                f"invalid packet capture length {caplen}, bigger than the snapshot length "
+                f"{iface.snapshot}",
+                pos,
+            )
         return pos, pos + total, number, iface.ts_ns(hi, lo), caplen, wirelen, pos + 28
 
     def _records(self) -> Iterator[Record]:
         pending, self._pending = self._pending, []
         yield from pending
-        yield from self._walker
+        for record in self._walker:
+            if record is not None:
+                yield record
 
     # -- public iteration ----------------------------------------------------------------
     def __iter__(self) -> Iterator[Packet]:

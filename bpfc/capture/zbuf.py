@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from bpfc.capture.common import Packet
+from bpfc.capture.common import CaptureError, Packet
 
 HEADER = struct.Struct("=III20x")
 """``bpf_zbuf_header``: kernel_gen, kernel_len, user_gen, padding to 32 bytes."""
@@ -171,7 +171,7 @@ class Hold:
             ts_ns, caplen, wirelen, linktype, hdrlen, iface = RECORD.unpack_from(view, pos)
             data = pos + hdrlen
             if hdrlen < RECORD.size or data + caplen > end:
-                raise ValueError(f"corrupt zero-copy record at offset {pos - self.start}")
+                raise CaptureError("corrupt zero-copy record", None, pos - self.start)
             yield ts_ns, caplen, wirelen, linktype, iface, data
             pos += _align(hdrlen + caplen)
 

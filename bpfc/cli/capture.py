@@ -18,9 +18,12 @@ line on stderr and exit status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bpfc.capture.common import Packet
@@ -67,6 +70,31 @@ def _program_source(
         return cache[key]
 
     return compiled
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """``SIGTERM`` and ``SIGHUP`` raise ``KeyboardInterrupt`` meanwhile, as Ctrl-C does, so
+    that an output is finished or dropped (never a stray temporary file) when a run is
+    killed the usual way: ``bpfc capture`` keeps what it captured, ``bpfc filter`` leaves
+    an existing target as it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _linktype(text: str) -> int | str:
@@ -172,45 +200,53 @@ def _filter_parser() -> argparse.ArgumentParser:
 
 
 def main_filter(argv: Sequence[str]) -> int:
-    """``bpfc filter``: see the module docstring."""
+    """``bpfc filter``: see the module docstring.
+
+    Everything that can be refused is refused before the output is touched: the input is
+    opened, ``-w`` is checked not to be the input, and the program for the input's link
+    type is compiled (or loaded) and validated.  Only then is the output created, as a
+    temporary file renamed over the target at the end (:mod:`bpfc.capture.output`).
+    """
     from bpfc.capture.engine import filter_capture
+    from bpfc.capture.output import refuse_same_file
     from bpfc.capture.reader import open_capture
-    from bpfc.capture.writer import CaptureWriter
+    from bpfc.validation import validate
 
     args = _filter_parser().parse_args(list(argv))
     if args.limit is not None and args.limit <= 0:
         raise ValueError(f"-c needs a positive count, not {args.limit}")
+    if args.output:
+        refuse_same_file(args.output, [args.input])
     with open_capture(args.input) as reader:
-        args.snaplen = reader.snaplen or 262144
+        args.snaplen = reader.snapshot  # as libpcap adjusts it: 0 or > INT_MAX is the maximum
         program_for = _program_source(args, linux=False, reader=reader)
         if not args.expression and not args.program:
             program_for = lambda _linktype: [(0x06, 0, 0, args.snaplen)]  # noqa: E731
-        writer = None
-        if args.output:
-            pcapng = args.pcapng or args.output.endswith(".pcapng")
-            writer = CaptureWriter(
-                args.output,
-                pcapng=pcapng,
-                snaplen=reader.snaplen or 262144,
-                nsec=bool(getattr(reader, "nsec", False)) and reader.format == "pcap",
-            )
+        if reader.linktype is not None:  # a bad expression or -y fails before any output
+            validate(program_for(reader.linktype))
+        writer = _open_writer(args, reader) if args.output else None
         emit = None if (writer is not None or args.count) else _printer(args, reader.nsec)
         bar = _Bar() if sys.stderr.isatty() and len(reader.buffer) >= PROGRESS_MIN_BYTES else None
         try:
-            stats = filter_capture(
-                reader,
-                program_for,
-                writer=writer,
-                emit=emit,
-                limit=args.limit,
-                engine=args.engine,
-                progress=bar,
-            )
-        finally:
+            with _stop_signals_interrupt():
+                stats = filter_capture(
+                    reader,
+                    program_for,
+                    writer=writer,
+                    emit=emit,
+                    limit=args.limit,
+                    engine=args.engine,
+                    progress=bar,
+                )
+        except BaseException:
             if writer is not None:
-                writer.close()
+                writer.abort()  # an existing target stays exactly as it was
+            raise
+        finally:
             if bar is not None:
                 bar.clear()
+        if writer is not None:  # complete, or every packet before a damaged record
+            writer.close()
     if args.count:
         print(f"{stats.matched} packet{'' if stats.matched == 1 else 's'}")
     if args.verbose and not args.quiet:
@@ -225,6 +261,19 @@ def main_filter(argv: Sequence[str]) -> int:
     if stats.error is not None:
         raise stats.error
     return 0
+
+
+def _open_writer(args: argparse.Namespace, reader: Any) -> Any:
+    """The output of ``bpfc filter -w``: pcap like tcpdump's, or pcapng when asked."""
+    from bpfc.capture.writer import CaptureWriter
+
+    pcapng = args.pcapng or args.output.endswith(".pcapng")
+    return CaptureWriter(
+        args.output,
+        pcapng=pcapng,
+        snaplen=reader.snapshot,
+        nsec=bool(getattr(reader, "nsec", False)) and reader.format == "pcap",
+    )
 
 
 def main_capture(argv: Sequence[str]) -> int:
@@ -252,29 +301,38 @@ def main_capture(argv: Sequence[str]) -> int:
     program = None
     if args.expression or args.program:
         program = _program_source(args, linux=True)(1)
-    writer = None
-    if args.output:
-        pcapng = args.pcapng or args.output.endswith(".pcapng")
-        writer = CaptureWriter(args.output, pcapng=pcapng, nsec=True)
-        writer.start(1)
     emit = _printer(args, True)
     count = 0
     capture = LiveCapture(args.iface, program, promiscuous=not args.no_promisc)
+    writer = None
+    if args.output:  # only once the program and the interface were accepted
+        pcapng = args.pcapng or args.output.endswith(".pcapng")
+        try:
+            writer = CaptureWriter(args.output, pcapng=pcapng, nsec=True)
+            writer.start(1)
+        except BaseException:
+            capture.close()
+            raise
     try:
-        for packet in capture.packets(args.limit, args.timeout):
-            count += 1
-            if writer is not None:
-                writer.write(packet)
-            else:
-                emit(count, packet)
-                sys.stdout.flush()
+        with _stop_signals_interrupt():
+            for packet in capture.packets(args.limit, args.timeout):
+                count += 1
+                if writer is not None:
+                    writer.write(packet)
+                else:
+                    emit(count, packet)
+                    sys.stdout.flush()
     except KeyboardInterrupt:
-        pass
-    finally:
+        pass  # the usual way to stop: what was captured is kept
+    except BaseException:
         if writer is not None:
-            writer.close()
+            writer.abort()
+        raise
+    finally:
         kernel_seen, kernel_drops = capture.stats()
         capture.close()
+    if writer is not None:
+        writer.close()
     if args.verbose and not args.quiet:
         print(
             f"bpfc capture: {count} packets captured, {kernel_drops} dropped by the kernel",
