@@ -226,7 +226,9 @@ def main_filter(argv: Sequence[str]) -> int:
             validate(program_for(reader.linktype))
         writer = _open_writer(args, reader) if args.output else None
         emit = None if (writer is not None or args.count) else _printer(args, reader.nsec)
-        bar = _Bar() if sys.stderr.isatty() and len(reader.buffer) >= PROGRESS_MIN_BYTES else None
+        # no bar over packet lines printed to the same terminal
+        drawn = sys.stderr.isatty() and not (emit is not None and sys.stdout.isatty())
+        bar = _Bar() if drawn and len(reader.buffer) >= PROGRESS_MIN_BYTES else None
         try:
             with _stop_signals_interrupt():
                 stats = filter_capture(
