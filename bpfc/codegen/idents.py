@@ -15,6 +15,7 @@ from bpfc import ast
 from bpfc.cfg import Cond
 from bpfc.codegen import legacy, link, lookups, messages, named, net, transport
 from bpfc.codegen.state import CodegenState
+from bpfc.errors import CompileError
 
 #: bare protocol words that are "network protocol is X" tests on the link layer
 LINK_ABBREVS = {
@@ -101,70 +102,196 @@ ID_DESCRIPTIONS = {
 
 
 def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
-    """``[proto] [dir] [kind] id`` with resolved qualifiers."""
+    """``[proto] [dir] [kind] id`` with resolved qualifiers.
+
+    One generator per kind of id, as libpcap has one per token (``gen_scode`` for names,
+    ``gen_ncode`` for numbers and dotted quads, ``gen_mcode`` for IPv4 prefixes and masks,
+    ``gen_mcode6`` for IPv6, ``gen_ecode`` for MAC addresses, ``gen_acode`` for ``$XX``):
+    each runs its checks in libpcap's order, so the first error reported is libpcap's."""
     q = node.qual
-    ident = node.id
     span = _span(node)
     if q.undefined:
         raise state.error(messages.SYNTAX, span)
-    proto = q.proto
-    direction = q.dir or "default"
-    kind = q.kind
-    if direction in WLAN_DIRS and kind in ("port", "portrange"):
-        raise state.error(messages.invalid_qual(direction, kind), span)
-    mac_id = isinstance(ident, ast.EtherId) or (proto == "link" and isinstance(ident, ast.NameId))
-    if direction in WLAN_DIRS and (state.link.mac != "wlan" or not mac_id):
+    return _ID_CODES[type(node.id)](state, q, node.id, span)
+
+
+def assert_nonwlan_dqual(state: CodegenState, direction: str | None, span: Any) -> None:
+    """The 802.11 direction qualifiers (``addr1``... ``ra``, ``ta``) only make sense on
+    802.11 addresses; every non-802.11 address test refuses them first thing."""
+    if direction in WLAN_DIRS:
         raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
-    if kind in ("port", "portrange", "proto", "protochain") and type(ident) in ID_DESCRIPTIONS:
-        what = ID_DESCRIPTIONS[type(ident)]
-        raise state.error(f"'{kind}' qualifier applied to {what}", span)
-    if isinstance(ident, ast.EtherId):
-        if kind not in (None, "host") or proto not in (None, "link"):
-            raise state.error(messages.ETHER_NON_ETHER, span)
-        return link.gen_mac_host(state, ident.octets, _mac_dir(direction))
+
+
+#: the id forms whose (port, portrange, proto, protochain) kinds the grammar itself refuses
+_GRAMMAR_ID_KINDS = ("port", "portrange", "proto", "protochain")
+
+
+def _check_id_kind(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> None:
+    """libpcap's grammar refuses an address (not a bare number) under a kind that takes a
+    port or protocol before any code generation for it."""
+    if q.kind in _GRAMMAR_ID_KINDS:
+        raise state.error(f"'{q.kind}' qualifier applied to {ID_DESCRIPTIONS[type(ident)]}", span)
+
+
+def _kind_word(kind: str | None) -> str:
+    """libpcap's name of a kind qualifier in "not a valid qualifier" messages; it has no
+    word for an absent one and prints its placeholder."""
+    return kind if kind is not None else "<invalid type 0>"
+
+
+def _gen_ecode(state: CodegenState, q: ast.Qualifiers, ident: ast.EtherId, span: Any) -> Cond:
+    """A MAC address: only ``link [dir] [host] MAC`` (``ether``, ``wlan``... are ``link``)."""
+    if q.kind not in (None, "host") or q.proto != "link":
+        raise state.error(messages.ETHER_NON_ETHER, span)
+    return gen_mac48_host(state, ident.octets, q.dir, "XX:XX:XX:XX:XX:XX", span)
+
+
+def gen_mac48_host(
+    state: CodegenState, mac: bytes, direction: str | None, spelled: str, span: Any
+) -> Cond:
+    """A 48-bit MAC address test: the link type must have such addresses, then (except on
+    802.11, whose layout judges the 802.11 directions itself) the direction."""
+    if state.link.mac != "wlan":
+        link.check_mac48_link(state, spelled)
+        assert_nonwlan_dqual(state, direction, span)
+    return link.gen_mac_host(state, mac, _mac_dir(direction or "default"), spelled)
+
+
+def _gen_acode(state: CodegenState, q: ast.Qualifiers, ident: ast.ArcnetId, span: Any) -> Cond:
+    """``$XX``: never with an 802.11 direction (the ARCnet module handles the rest)."""
+    assert_nonwlan_dqual(state, q.dir, span)
+    from bpfc.codegen import arcnet
+
+    return arcnet.gen_arcnet_id(state, ast.Primitive(q, ident, span=span or ast.NO_SPAN))
+
+
+def _gen_host4(
+    state: CodegenState, q: ast.Qualifiers, value: int, mask: int, context: str, span: Any
+) -> Cond:
+    """libpcap's ``gen_host``: the direction, then the protocol, then the test."""
+    assert_nonwlan_dqual(state, q.dir, span)
+    if q.proto not in (None, "ip", "arp", "rarp"):
+        raise state.error(messages.invalid_qual(q.proto, context), span)
+    return net.gen_host4(state, value, mask, q.dir or "default", q.proto or "default")
+
+
+def _gen_ncode(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+    """A bare number or a (possibly abbreviated) dotted quad."""
+    if isinstance(ident, ast.IPv4Id):
+        _check_id_kind(state, q, ident, span)
+    if q.proto == "decnet":
+        return _gen_dnhost(state, q, ident, span)
+    kind = q.kind
+    if isinstance(ident, ast.NumberId):
+        value, bits, idstr = ident.value & 0xFFFFFFFF, 32, str(ident.value)
+    else:
+        value, bits = parse_ipv4(state, ident.text, span)
+        idstr = ident.text
+    if kind in (None, "host", "net"):
+        if q.proto == "link":
+            raise state.error(f"illegal link-layer address '{idstr}'", span)
+        mask = 0xFFFFFFFF
+        if isinstance(ident, ast.NumberId) and kind == "net":
+            while value and value & 0xFF000000 == 0:  # a short net number, left-justified
+                value = (value << 8) & 0xFFFFFFFF
+                mask = (mask << 8) & 0xFFFFFFFF
+        else:
+            value = (value << (32 - bits)) & 0xFFFFFFFF
+            mask = (mask << (32 - bits)) & 0xFFFFFFFF
+        context = "net <IPv4 address>" if kind == "net" else "host <IPv4 address>"
+        return _gen_host4(state, q, value, mask, context, span)
+    if kind in ("port", "portrange"):
+        _port_proto(state, q.proto, kind, span)
+        if value > 65535:
+            raise state.error(messages.port_too_big(value), span)
+        return _gen_port_range(state, q, value, value, q.proto, span)
+    if kind == "proto":
+        return _gen_proto(state, q, ident, span)
+    if kind == "protochain":
+        return _gen_protochain(state, q, ident, span)
+    raise state.error(messages.invalid_qual(_kind_word(kind), idstr), span)
+
+
+def _gen_mcode(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+    """An IPv4 network: ``ADDR/LEN`` or ``ADDR mask MASK``."""
+    _check_id_kind(state, q, ident, span)
+    if q.proto == "decnet":
+        raise state.error(messages.invalid_qual("decnet", q.kind or "host"), span)
+    value, bits = parse_ipv4(state, ident.addr.text, span)
+    value = (value << (32 - bits)) & 0xFFFFFFFF
+    if isinstance(ident, ast.IPv4NetId):
+        if ident.prefix > 32:
+            raise state.error(f"netmask length {ident.prefix} greater than maximum 32", span)
+        mask = (0xFFFFFFFF << (32 - ident.prefix)) & 0xFFFFFFFF
+    else:
+        mask, mbits = parse_ipv4(state, ident.mask.text, span)
+        mask = (mask << (32 - mbits)) & 0xFFFFFFFF
+    if value & ~mask & 0xFFFFFFFF:
+        raise state.error(messages.non_network_bits(_id_text(ident)), span)
+    if q.kind != "net":
+        raise state.error(messages.invalid_qual(_kind_word(q.kind), _id_text(ident)), span)
+    return _gen_host4(state, q, value, mask, "net <IPv4 prefix>", span)
+
+
+def _gen_mcode6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+    """An IPv6 address or prefix."""
+    _check_id_kind(state, q, ident, span)
+    prefix = ident.prefix if isinstance(ident, ast.IPv6NetId) else 128
+    if prefix > 128:
+        raise state.error("mask length must be <= 128", span)
+    addr = ident.addr.packed if isinstance(ident, ast.IPv6NetId) else ident.packed
+    mask_int = ((1 << 128) - 1) ^ ((1 << (128 - prefix)) - 1)
+    if int.from_bytes(addr, "big") & ~mask_int:
+        raise state.error(messages.non_network_bits(_id_text(ident)), span)
+    kind = q.kind
+    if kind in (None, "host") and prefix != 128:
+        raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
+    if kind not in (None, "host", "net"):
+        raise state.error(messages.invalid_qual(kind, _id_text(ident)), span)
+    assert_nonwlan_dqual(state, q.dir, span)
+    if q.proto not in (None, "ip6"):
+        context = "host <IPv6 address>" if kind == "host" else "net <IPv6 prefix>"
+        raise state.error(messages.invalid_qual(q.proto, context), span)
+    return net.gen_host6(state, addr, mask_int.to_bytes(16, "big"), q.dir or "default")
+
+
+def _gen_scode(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: Any) -> Cond:
+    """A name: a host, network, service, protocol or port range, by the kind qualifier."""
+    kind = q.kind
+    if q.proto == "decnet":
+        raise state.error(messages.invalid_qual("decnet", kind or "host"), span)
     if kind in ("port", "portrange"):
         return _gen_port(state, q, ident, span)
     if kind == "proto":
         return _gen_proto(state, q, ident, span)
     if kind == "protochain":
         return _gen_protochain(state, q, ident, span)
-    if kind == "gateway" and isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
-        raise state.error(messages.invalid_qual("gateway", _id_text(ident)), span)
-    if kind == "gateway" and proto == "decnet":
-        raise state.error(messages.invalid_qual(proto, "gateway"), span)
-    if kind == "gateway" and not isinstance(ident, ast.NameId):
-        raise state.error(messages.invalid_qual("gateway", _id_text(ident)), span)
-    if kind == "gateway" and proto not in (None, "ip", "arp", "rarp"):
-        raise state.error(messages.invalid_qual(proto, "gateway"), span)
-    if kind == "gateway" and state.link.mac not in link.GATEWAY_MACS:
-        raise state.error(messages.not_supported_on("gateway", state.link.display), span)
-    if proto == "decnet" and kind in (None, "host", "net"):
-        return _gen_decnet(state, q, ident, span)
-    if isinstance(ident, ast.NameId) and kind in (None, "host", "net", "gateway"):
-        return named.gen_named(state, q, ident, span)
-    if kind == "gateway":
-        raise state.error(messages.invalid_qual("gateway", _id_text(ident)), span)
-    if isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
-        return _gen_ip6(state, q, ident, span)
-    if isinstance(ident, (ast.IPv4Id, ast.NumberId, ast.IPv4NetId, ast.IPv4MaskId)):
-        return _gen_ip4(state, q, ident, span)
-    if isinstance(ident, ast.ArcnetId):
-        raise state.error(f"'link host $XX' not supported on {state.link.display}", span)
-    raise state.error(f"'{type(ident).__name__}' ids are not supported by bpfc yet", span)
+    return named.gen_named(state, q, ident, span)
 
 
-def _gen_decnet(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+def _gen_dnhost(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
+    """``decnet [dir] [host] AREA.NODE``: the only primitive with ``decnet`` and an id."""
+    assert_nonwlan_dqual(state, q.dir, span)
     kind = q.kind or "host"
-    if isinstance(ident, ast.IPv6NetId) and kind == "host" and ident.prefix != 128:
-        raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
-    if isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
-        desc = "host <IPv6 address>" if kind == "host" else "net <IPv6 prefix>"
-        raise state.error(messages.invalid_qual("decnet", desc), span)
-    if kind == "net" or not isinstance(ident, (ast.IPv4Id, ast.NumberId)):
+    if kind != "host":
         raise state.error(messages.invalid_qual("decnet", kind), span)
-    text = ident.text if isinstance(ident, ast.IPv4Id) else str(ident.value)
-    addr = legacy.parse_decnet(state, text, span)
+    if isinstance(ident, ast.NumberId):
+        raise state.error(f"invalid DECnet address '{ident.value}'", span)
+    addr = legacy.parse_decnet(state, ident.text, span)
     return legacy.gen_decnet_host(state, addr, q.dir or "default")
+
+
+_ID_CODES: dict[type, Any] = {
+    ast.NameId: _gen_scode,
+    ast.NumberId: _gen_ncode,
+    ast.IPv4Id: _gen_ncode,
+    ast.IPv4NetId: _gen_mcode,
+    ast.IPv4MaskId: _gen_mcode,
+    ast.IPv6Id: _gen_mcode6,
+    ast.IPv6NetId: _gen_mcode6,
+    ast.EtherId: _gen_ecode,
+    ast.ArcnetId: _gen_acode,
+}
 
 
 def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
@@ -193,62 +320,6 @@ def _mac_dir(direction: str) -> str:
     return link.DIR_OR if direction == "default" else direction
 
 
-def _gen_ip4(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
-    kind = q.kind or "host"
-    proto = q.proto
-    if isinstance(ident, (ast.IPv4NetId, ast.IPv4MaskId)):
-        if kind == "host":
-            raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
-        if proto not in (None, "ip", "arp", "rarp"):
-            raise state.error(messages.invalid_qual(proto, "net <IPv4 prefix>"), span)
-        value, bits = parse_ipv4(state, ident.addr.text, span)
-        value <<= 32 - bits
-        if isinstance(ident, ast.IPv4NetId):
-            if ident.prefix > 32:
-                raise state.error(f"netmask length {ident.prefix} greater than maximum 32", span)
-            mask = (0xFFFFFFFF << (32 - ident.prefix)) & 0xFFFFFFFF if ident.prefix else 0
-        else:
-            mask, mbits = parse_ipv4(state, ident.mask.text, span)
-            mask <<= 32 - mbits
-        if value & ~mask & 0xFFFFFFFF:
-            raise state.error(messages.non_network_bits(_id_text(ident)), span)
-        return net.gen_host4(state, value, mask, q.dir or "default", proto or "default")
-    if isinstance(ident, ast.NumberId):
-        value, mask = ident.value & 0xFFFFFFFF, 0xFFFFFFFF
-        if kind == "net":
-            while value and value & 0xFF000000 == 0:
-                value = (value << 8) & 0xFFFFFFFF
-                mask = (mask << 8) & 0xFFFFFFFF
-    else:
-        value, bits = parse_ipv4(state, ident.text, span)
-        value = (value << (32 - bits)) & 0xFFFFFFFF
-        mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
-    if proto == "link":
-        raise state.error(f"illegal link-layer address '{_id_text(ident)}'", span)
-    if proto not in (None, "ip", "arp", "rarp"):
-        raise state.error(messages.invalid_qual(proto, f"{kind} <IPv4 address>"), span)
-    if kind == "net" and value & ~mask & 0xFFFFFFFF:
-        raise state.error(messages.non_network_bits(_id_text(ident)), span)
-    return net.gen_host4(state, value, mask, q.dir or "default", proto or "default")
-
-
-def _gen_ip6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
-    kind = q.kind or "host"
-    prefix = ident.prefix if isinstance(ident, ast.IPv6NetId) else 128
-    if kind == "host" and prefix != 128:
-        raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
-    if q.proto not in (None, "ip6"):
-        desc = "<IPv6 prefix>" if kind == "net" else "<IPv6 address>"
-        raise state.error(messages.invalid_qual(q.proto, f"{kind} {desc}"), span)
-    if prefix > 128:
-        raise state.error("mask length must be <= 128", span)
-    addr = ident.addr.packed if isinstance(ident, ast.IPv6NetId) else ident.packed
-    mask_int = ((1 << 128) - 1) ^ ((1 << (128 - prefix)) - 1)
-    if int.from_bytes(addr, "big") & ~mask_int:
-        raise state.error(messages.non_network_bits(_id_text(ident)), span)
-    return net.gen_host6(state, addr, mask_int.to_bytes(16, "big"), q.dir or "default")
-
-
 def _id_text(ident: Any) -> str:
     if isinstance(ident, ast.IPv4NetId):
         return f"{ident.addr.text}/{ident.prefix}"
@@ -259,49 +330,100 @@ def _id_text(ident: Any) -> str:
     return getattr(ident, "text", str(getattr(ident, "value", "")))
 
 
-def _port_value(state: CodegenState, text: str, proto: str | None, span: Any) -> int:
-    if text.isdigit():
-        value = int(text)
-    else:
-        found = lookups.nametoport(text)
-        if found is None:
-            raise state.error(f"unknown port in range '{text}'", span)
-        value = found[0]
-    if value > 65535:
-        raise state.error(messages.port_too_big(value), span)
-    return value
-
-
-def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
-    kind = q.kind or "port"
-    proto = q.proto
-    direction = q.dir or "default"
+def _port_proto(state: CodegenState, proto: str | None, kind: str, span: Any) -> None:
+    """Only ``tcp``, ``udp`` and ``sctp`` qualify a port (libpcap checks this first)."""
     if proto not in (None, "tcp", "udp", "sctp"):
         raise state.error(messages.invalid_qual(proto, kind), span)
-    if isinstance(ident, ast.NumberId):
-        if ident.value > 65535:
-            raise state.error(messages.port_too_big(ident.value), span)
-        lo = hi = ident.value
-    elif isinstance(ident, ast.NameId):
-        text = ident.text
-        found = lookups.nametoport(text)
-        if found is not None:
-            lo = hi = found[0]
-            real = found[1]
-            if proto is not None and real is not None and real != proto:
-                raise state.error(f"port '{text}' is {real}", span)
-            proto = proto or real  # a tcp-only service name means tcp
-        elif "-" in text and kind == "portrange":
-            a, _, b = text.partition("-")
-            lo, hi = _port_value(state, a, proto, span), _port_value(state, b, proto, span)
-        else:
-            raise state.error(f"unknown port '{text}'", span)
-    else:
-        raise state.error(messages.invalid_qual(kind, _id_text(ident)), span)
+
+
+def _gen_port_range(
+    state: CodegenState, q: ast.Qualifiers, lo: int, hi: int, proto: str | None, span: Any
+) -> Cond:
+    """The port test; only the plain directions make sense for ports."""
+    kind = q.kind or "port"
+    direction = q.dir or "default"
+    if direction not in ("default", "src", "dst", "src or dst", "src and dst"):
+        raise state.error(messages.invalid_qual(direction, kind), span)
     return transport.gen_port(state, lo, hi, proto or "", direction)
 
 
+def _service_proto(
+    state: CodegenState, wanted: str | None, real: str | None, what: str, span: Any
+) -> str | None:
+    """The transport protocol of a named port: a service known only as tcp (say) under
+    ``udp`` is an error; a service known as both takes the qualifier's protocol."""
+    if wanted is not None and real is not None and real != wanted:
+        raise state.error(f"{what} is {real}", span)
+    return wanted or real
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _is_number(text: str) -> bool:
+    """Whether libpcap reads ``text`` as a number (hex after ``0x``, octal digits after a
+    leading ``0``, else decimal) rather than look it up as a service name."""
+    if text[:2] in ("0x", "0X"):
+        return len(text) > 2 and set(text[2:]) <= _HEX_DIGITS
+    if text.startswith("0"):
+        return set(text) <= set("01234567")
+    return text.isdigit()
+
+
+def _range_port(state: CodegenState, text: str, span: Any) -> tuple[int, str | None]:
+    """One end of a port range: a number (any size: checked later; overflowing 32 bits is
+    an error) or a service name; a numeric service string (``08``) is its decimal value."""
+    if _is_number(text):
+        from bpfc.syntax.lexer import number_value
+
+        try:
+            return number_value(text), None
+        except CompileError as err:
+            raise state.error(err.message, span) from None
+    found = lookups.nametoport(text)
+    if found is not None:
+        return found[0], found[1]
+    if text.isdigit():
+        return int(text, 10), None
+    raise state.error(f"'{text}' is not a valid port", span)
+
+
+def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: Any) -> Cond:
+    """``port NAME`` (a service) and ``portrange LO-HI`` (numbers or services)."""
+    kind = q.kind or "port"
+    proto = q.proto
+    _port_proto(state, proto, kind, span)
+    text = ident.text
+    if kind == "port":
+        found = lookups.nametoport(text)
+        if found is None:
+            raise state.error(f"unknown port '{text}'", span)
+        real = _service_proto(state, proto, found[1], f"port '{text}'", span)
+        return _gen_port_range(state, q, found[0], found[0], real, span)
+    # a port range is always split at its one hyphen, even where a service name has one
+    first, hyphen, second = text.partition("-")
+    if not hyphen:
+        raise state.error(f"port range '{text}' contains no hyphen", span)
+    if "-" in second:
+        raise state.error(f"port range '{text}' contains more than one hyphen", span)
+    if not first:
+        raise state.error(f"port range '{text}' has no starting port", span)
+    lo, real_lo = _range_port(state, first, span)
+    if not second:
+        raise state.error(f"port range '{text}' has no ending port", span)
+    hi, real_hi = _range_port(state, second, span)
+    real = real_lo if real_lo == real_hi else None
+    real = _service_proto(state, proto, real, f"port in range '{text}'", span)
+    for value in (lo, hi):
+        if value > 65535:
+            raise state.error(messages.port_too_big(value), span)
+    return _gen_port_range(state, q, lo, hi, real, span)
+
+
 #: how libpcap names the link-layer protocol field, per framing, in range errors
+#: framings where a link protocol up to 1500 is an 802.2 LLC DSAP (one byte), not a type
+LLC_DSAP_FRAMINGS = ("ether", "llc", "sll", "wlan")
+
 LINK_PROTO_NAMES = {"ppp": "PPP protocol", "ppp_bsdos": "PPP protocol", "chdlc": "HDLC protocol"}
 
 
@@ -334,7 +456,7 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
         field = LINK_PROTO_NAMES.get(state.link.framing, "EtherType")
         if value > 65535:
             raise state.error(f"{field} {value} greater than maximum 65535", span)
-        if state.link.framing in ("ether", "llc", "sll", "sll2") and 255 < value <= 1500:
+        if state.link.framing in LLC_DSAP_FRAMINGS and 255 < value <= 1500:
             raise state.error(f"LLC DSAP {value} greater than maximum 255", span)
         return link.gen_linktype(state, value)
     if value > 255:

@@ -177,6 +177,13 @@ def _only(wanted: int) -> Callable[[CodegenState, int], Cond]:
     return gen
 
 
+def _ethertype(state: CodegenState, proto: int) -> Cond:
+    """A plain EtherType field (Linux cooked v2): any value up to 65535 is compared as is."""
+    if proto > 0xFFFF:
+        raise state.error(f"EtherType {proto} greater than maximum 65535")
+    return state.cmp(Rel.LINKTYPE, 0, 2, proto)
+
+
 def _none(state: CodegenState, proto: int) -> Cond:
     raise state.error(f"link-layer type filtering not implemented for {state.link.display}")
 
@@ -186,7 +193,7 @@ LINKTYPE_GENERATORS: dict[str, Callable[[CodegenState, int], Cond]] = {
     "ether": _ether,
     "llc": _llc,
     "sll": _sll,
-    "sll2": _sll,
+    "sll2": _ethertype,
     "chdlc": _chdlc,
     "ppp": _ppp,
     "ppp_bsdos": _ppp_bsdos,
@@ -239,6 +246,12 @@ def _mac_layout(state: CodegenState, what: str) -> tuple[int | None, int | None]
     return MAC_LAYOUTS[layout]
 
 
+def check_mac48_link(state: CodegenState, spelled: str) -> None:
+    """Refuse a 48-bit MAC address test on a link type without 48-bit MAC addresses."""
+    if state.link.mac not in MAC_HOSTS and state.link.mac not in GATEWAY_MACS:
+        raise state.error(f"'link host {spelled}' not supported on {state.link.display}")
+
+
 def gen_mac_host(
     state: CodegenState, mac: bytes, direction: str, spelled: str = "XX:XX:XX:XX:XX:XX"
 ) -> Cond:
@@ -246,8 +259,7 @@ def gen_mac_host(
     id was written, ``NAME`` or ``XX:XX:...``, for libpcap's error message)."""
     if state.link.mac in MAC_HOSTS:
         return MAC_HOSTS[state.link.mac][0](state, mac, direction)
-    if state.link.mac not in GATEWAY_MACS:
-        raise state.error(f"'link host {spelled}' not supported on {state.link.display}")
+    check_mac48_link(state, spelled)
     src_off, dst_off = _mac_layout(state, "ethernet addresses")
 
     def one(off: int | None, name: str) -> Cond:
