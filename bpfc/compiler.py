@@ -66,7 +66,15 @@ def build_cfg(
         from bpfc.codegen import vlhdr
 
         vlhdr.setup(state)
-    tree = _parse(expr)
+    try:
+        tree = _parse(expr)
+    except CompileError as err:  # libpcap reports a semantic error it met before this one
+        reduced = getattr(err, "reduced", None)
+        if reduced:
+            from bpfc.codegen.dispatch import check_reduced
+
+            check_reduced(state, reduced)
+        raise
     from bpfc import ast
 
     if isinstance(tree, ast.Empty):

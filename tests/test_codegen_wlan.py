@@ -371,7 +371,7 @@ ERRORS = [
     ("IEEE802_11", "radio[0] = 1", "radio information not present in capture"),
     ("PPI", "radio[0] = 1", "radio information not present in capture"),
     ("IEEE802_11", "protochain 6", "'protochain' not supported with variable length headers"),
-    ("IEEE802_11_RADIO", "wlan addr1 port 80", "'addr1' is not a valid qualifier for 'port'"),
+    ("IEEE802_11_RADIO", "addr1 port 80", "'addr1' is not a valid qualifier for 'port'"),
 ]
 
 

@@ -72,6 +72,17 @@ def _span(node: Any) -> tuple[int, int] | None:
     return None if span is None or span == ast.NO_SPAN else span
 
 
+def check_reduced(state: CodegenState, nodes: list[Any]) -> None:
+    """Generate code for what libpcap's parser had reduced before a syntax error (tests
+    and arithmetic, in source order) and throw it away: the first semantic error among
+    them is the one libpcap reports, ahead of the syntax error."""
+    for node in nodes:
+        if isinstance(node, ast.Arith):  # type: ignore[arg-type]
+            gen_arith(state, node)
+        else:
+            gen_expr(state, node)
+
+
 def _balanced(join: Any, conds: list[Cond]) -> Cond:
     """``join`` over ``conds`` in pairs, not left to right: the same graph (and_/or_ are
     associative, patches and exit order included) without re-copying the growing exit

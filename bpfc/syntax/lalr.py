@@ -61,11 +61,18 @@ class Tree:
 
 
 class UnexpectedToken(Exception):
-    """The parser met ``token`` (type ``$END`` at the end of input) where it cannot be."""
+    """The parser met ``token`` (type ``$END`` at the end of input) where it cannot be.
 
-    def __init__(self, token: Token) -> None:
+    ``values`` is the parse stack (trees and tokens, left to right) after the reductions
+    bison's parser would still have made on that token: bison reduces by a state's
+    *default reduction* whatever the lookahead, and only notices the error in a state that
+    has none.  libpcap generates code (and reports semantic errors) as it reduces, so those
+    reductions decide which error a filter gets."""
+
+    def __init__(self, token: Token, values: list[Any] | None = None) -> None:
         super().__init__(token)
         self.token = token
+        self.values = values or []
 
 
 def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
@@ -81,33 +88,69 @@ def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
         while True:
             action = actions[states[-1]].get(kind)
             if action is None:
-                raise UnexpectedToken(token)
+                _default_reductions(states, values)
+                raise UnexpectedToken(token, values)
             if action >= 0:
                 states.append(action)
                 values.append(token)
                 break
-            origin, size, name, collapse, keep = rules[-1 - action]
-            if size:
-                children = values[-size:]
-                del values[-size:]
-                del states[-size:]
-            else:
-                children = []
-            kept: list[Any] = []
-            for index, splice in keep:
-                if not splice:
-                    kept.append(children[index])
-                elif kept:
-                    kept.extend(children[index].children)
-                else:  # a left-recursive list: take it over rather than copy it (O(n), not n^2)
-                    kept = children[index].children
-            value = kept[0] if collapse and len(kept) == 1 else Tree(name, kept)
-            goto = actions[states[-1]][origin]
-            states.append(goto)
-            values.append(value)
+            goto = _reduce(rules[-1 - action], actions, states, values)
             if kind == "$END" and goto == _tables.END:
-                return value  # type: ignore[no-any-return]
+                return values[-1]  # type: ignore[no-any-return]
     raise AssertionError("unreachable: $END always accepts or raises")  # pragma: no cover
+
+
+def _reduce(rule: Any, actions: Any, states: list[int], values: list[Any]) -> int:
+    """Reduce the top of the stack by ``rule``; push and return the goto state."""
+    origin, size, name, collapse, keep = rule
+    if size:
+        children = values[-size:]
+        del values[-size:]
+        del states[-size:]
+    else:
+        children = []
+    kept: list[Any] = []
+    for index, splice in keep:
+        if not splice:
+            kept.append(children[index])
+        elif kept:
+            kept.extend(children[index].children)
+        else:  # a left-recursive list: take it over rather than copy it (O(n), not n^2)
+            kept = children[index].children
+    value = kept[0] if collapse and len(kept) == 1 else Tree(name, kept)
+    goto: int = actions[states[-1]][origin]
+    states.append(goto)
+    values.append(value)
+    return goto
+
+
+_default_reduction: dict[int, int | None] = {}
+
+
+def _default_of(state: int) -> int | None:
+    """bison's default reduction of ``state``: the reduce action taken on the most
+    lookaheads (the earliest rule on ties), or None when the state only shifts."""
+    if state not in _default_reduction:
+        from bpfc.syntax import _tables
+
+        counts: dict[int, int] = {}
+        for action in _tables.ACTIONS[state].values():
+            if action < 0:
+                counts[action] = counts.get(action, 0) + 1
+        best = max(counts.items(), key=lambda item: (item[1], item[0]), default=None)
+        _default_reduction[state] = None if best is None else best[0]
+    return _default_reduction[state]
+
+
+def _default_reductions(states: list[int], values: list[Any]) -> None:
+    """Make the reductions bison would make before it sees that the lookahead is wrong."""
+    from bpfc.syntax import _tables
+
+    for _ in range(4 * len(states) + 16):  # each step reduces; bounded all the same
+        action = _default_of(states[-1])
+        if action is None or states[-1] == _tables.END:
+            return
+        _reduce(_tables.RULES[-1 - action], _tables.ACTIONS, states, values)
 
 
 def _chain(tokens: Iterable[Token], end: Token) -> Iterable[Token]:

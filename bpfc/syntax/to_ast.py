@@ -113,6 +113,8 @@ class Builder:
     def build(self, root: Tree) -> ast.Expr:
         # frames: [tree, role, index of the next child, results of the children so far]
         stack: list[list[Any]] = [[root, "", 0, []]]
+        if root.data == "paren_expr":  # (children are saved for on the way down, below)
+            self.saved.append(self.q)
         while True:
             frame = stack[-1]
             node, role, index, results = frame
@@ -426,6 +428,28 @@ class Builder:
         proto, text = a[0].value
         size = _num(a[4]) if len(a) > 4 else 1
         return ast.Load(proto, _arith(a[2]), size, text, span=_cover(a))
+
+
+def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
+    """The tests and values libpcap had generated code for when its parser met a syntax
+    error: the complete subtrees on the parse stack (``values``, left to right), as AST
+    nodes in source order.  Qualifiers flow through them as in a full parse (a ``head``
+    on the stack sets them for the ids after it).  Only terms and arithmetic count:
+    qualifier words, operators and open parentheses generate nothing."""
+    builder = Builder(expr)
+    found: list[Any] = []
+    pending = list(reversed(values))
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Token):
+            continue
+        if str(item.data).startswith("_"):  # a helper list of the grammar's EBNF: its items
+            pending.extend(reversed(item.children))
+            continue
+        node = builder.build(item)
+        if isinstance(node, ast.Node) and not isinstance(node, (ast.Qualifiers, ast.Empty)):
+            found.append(node)
+    return found
 
 
 def to_ast(tree: Tree, expr: str) -> ast.Expr:
