@@ -69,11 +69,9 @@ def build_cfg(
     try:
         tree = _parse(expr)
     except CompileError as err:  # libpcap reports a semantic error it met before this one
-        reduced = getattr(err, "reduced", None)
-        if reduced:
-            from bpfc.codegen.dispatch import check_reduced
+        from bpfc.codegen.dispatch import check_reduced
 
-            check_reduced(state, reduced)
+        check_reduced(state, err)
         raise
     from bpfc import ast
 

@@ -17,6 +17,7 @@ from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
 from bpfc.codegen import arith, idents, legacy, link, meta, net
 from bpfc.codegen.state import CodegenState, Rel, ld
+from bpfc.errors import CompileError
 from bpfc.insn import AluOp, Class, JmpOp
 
 N = TypeVar("N")
@@ -72,15 +73,23 @@ def _span(node: Any) -> tuple[int, int] | None:
     return None if span is None or span == ast.NO_SPAN else span
 
 
-def check_reduced(state: CodegenState, nodes: list[Any]) -> None:
-    """Generate code for what libpcap's parser had reduced before a syntax error (tests
-    and arithmetic, in source order) and throw it away: the first semantic error among
-    them is the one libpcap reports, ahead of the syntax error."""
-    for node in nodes:
-        if isinstance(node, ast.Arith):  # type: ignore[arg-type]
-            gen_arith(state, node)
-        else:
-            gen_expr(state, node)
+def check_reduced(state: CodegenState, error: CompileError) -> None:
+    """Generate code for what libpcap's parser had reduced (``error.reduced``: tests and
+    arithmetic, in source order) before it met the syntax or scanner ``error``, and throw
+    it away: the first semantic error among them is what libpcap reports instead.  An
+    error of the grammar's own checks does not replace one the scanner recorded."""
+    try:
+        for node in getattr(error, "reduced", ()):
+            if isinstance(node, ast.Arith):  # type: ignore[arg-type]
+                gen_arith(state, node)
+            else:
+                gen_expr(state, node)
+    except CompileError as found:
+        from bpfc.syntax.parse import FilterSyntaxError
+
+        if getattr(found, "from_grammar", False) and not isinstance(error, FilterSyntaxError):
+            return
+        raise
 
 
 def _balanced(join: Any, conds: list[Cond]) -> Cond:

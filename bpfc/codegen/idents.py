@@ -128,9 +128,13 @@ _GRAMMAR_ID_KINDS = ("port", "portrange", "proto", "protochain")
 
 def _check_id_kind(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> None:
     """libpcap's grammar refuses an address (not a bare number) under a kind that takes a
-    port or protocol before any code generation for it."""
+    port or protocol before any code generation for it.  The error is marked
+    ``from_grammar``: libpcap records it only if nothing else was (unlike code
+    generation's errors, which replace an error the scanner recorded)."""
     if q.kind in _GRAMMAR_ID_KINDS:
-        raise state.error(f"'{q.kind}' qualifier applied to {ID_DESCRIPTIONS[type(ident)]}", span)
+        err = state.error(f"'{q.kind}' qualifier applied to {ID_DESCRIPTIONS[type(ident)]}", span)
+        err.from_grammar = True  # type: ignore[attr-defined]
+        raise err
 
 
 def _kind_word(kind: str | None) -> str:

@@ -60,6 +60,19 @@ class Tree:
         return f"Tree({self.data!r}, {self.children!r})"
 
 
+class ScanError(Exception):
+    """The scanner refused the text at the next token (``error``, a CompileError).
+
+    libpcap's scanner records its error and hands the parser a token no rule accepts, so
+    ``values`` is the stack after the default reductions on it, as for
+    :class:`UnexpectedToken`: code generation's errors in those replace the scanner's."""
+
+    def __init__(self, error: Exception, values: list[Any]) -> None:
+        super().__init__(error)
+        self.error = error
+        self.values = values
+
+
 class UnexpectedToken(Exception):
     """The parser met ``token`` (type ``$END`` at the end of input) where it cannot be.
 
@@ -76,14 +89,22 @@ class UnexpectedToken(Exception):
 
 
 def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
-    """The parse tree of ``tokens``; raises :class:`UnexpectedToken`."""
+    """The parse tree of ``tokens``; raises :class:`UnexpectedToken` (the grammar refuses
+    a token) or :class:`ScanError` (the scanner refuses the text).  ``$END`` always
+    accepts or raises, so the loop ends."""
     from bpfc.syntax import _tables
 
     actions, rules = _tables.ACTIONS, _tables.RULES
     states: list[int] = [_tables.START]
     values: list[Any] = []
     end = Token("$END", "", end_pos, end_pos)
-    for token in _chain(tokens, end):
+    stream = iter(_chain(tokens, end))
+    while True:
+        try:
+            token = next(stream)
+        except ValueError as err:  # the scanner's CompileError (a ValueError)
+            _default_reductions(states, values)
+            raise ScanError(err, values) from None
         kind = token.type
         while True:
             action = actions[states[-1]].get(kind)
@@ -97,7 +118,6 @@ def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
             goto = _reduce(rules[-1 - action], actions, states, values)
             if kind == "$END" and goto == _tables.END:
                 return values[-1]  # type: ignore[no-any-return]
-    raise AssertionError("unreachable: $END always accepts or raises")  # pragma: no cover
 
 
 def _reduce(rule: Any, actions: Any, states: list[int], values: list[Any]) -> int:

@@ -154,6 +154,13 @@ def parse_tree(expr: str, engine: str | None = None) -> Any:
             return lalr.parse(tokenize(expr), len(expr))
         except lalr.UnexpectedToken as err:
             raise _syntax_error(expr, err.token, err.values) from None
+        except lalr.ScanError as err:  # the scanner's own error, after what was reduced
+            error = err.error
+            if err.values:
+                from bpfc.syntax.to_ast import reduced_prefix
+
+                error.reduced = reduced_prefix(err.values, expr)  # type: ignore[attr-defined]
+            raise error from None
     from lark.exceptions import UnexpectedToken
 
     try:
