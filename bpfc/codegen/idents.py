@@ -66,7 +66,8 @@ def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
     iso = legacy.gen_iso_abbrev(state, proto)
     if iso is not None:
         return iso
-    raise state.error(f"'{proto}' is not supported by bpfc yet", span)
+    # the link layer and the radio header are places, not protocols: 'link' alone says nothing
+    raise state.error(f"'{proto}' cannot be used as an abbreviation", span)
 
 
 def parse_ipv4(state: CodegenState, text: str, span: Any) -> tuple[int, int]:
@@ -107,18 +108,21 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     One generator per kind of id, as libpcap has one per token (``gen_scode`` for names,
     ``gen_ncode`` for numbers and dotted quads, ``gen_mcode`` for IPv4 prefixes and masks,
     ``gen_mcode6`` for IPv6, ``gen_ecode`` for MAC addresses, ``gen_acode`` for ``$XX``):
-    each runs its checks in libpcap's order, so the first error reported is libpcap's."""
-    q = node.qual
-    span = _span(node)
-    if q.undefined:
-        raise state.error(messages.SYNTAX, span)
-    return _ID_CODES[type(node.id)](state, q, node.id, span)
+    each runs its checks in libpcap's order, so the first error reported is libpcap's.
+    An id with no qualifiers in force (after ``tcp and``) is checked too: libpcap's
+    *undefined* qualifier values fail the checks that look at them, wherever they come."""
+    return _ID_CODES[type(node.id)](state, node.qual, node.id, _span(node))
 
 
-def assert_nonwlan_dqual(state: CodegenState, direction: str | None, span: Any) -> None:
+def assert_nonwlan_dqual(
+    state: CodegenState, direction: str | None, span: Any, undefined: bool = False
+) -> None:
     """The 802.11 direction qualifiers (``addr1``... ``ra``, ``ta``) only make sense on
-    802.11 addresses; every non-802.11 address test refuses them first thing."""
-    if direction in WLAN_DIRS:
+    802.11 addresses; every non-802.11 address test refuses them first thing (and an
+    undefined direction, in libpcap's placeholder words)."""
+    if undefined:
+        direction = "<invalid dir 255>"
+    if direction in WLAN_DIRS or undefined:
         raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
 
 
@@ -137,10 +141,12 @@ def _check_id_kind(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any
         raise err
 
 
-def _kind_word(kind: str | None) -> str:
-    """libpcap's name of a kind qualifier in "not a valid qualifier" messages; it has no
-    word for an absent one and prints its placeholder."""
-    return kind if kind is not None else "<invalid type 0>"
+def _kind_word(q: ast.Qualifiers) -> str:
+    """libpcap's name of the kind qualifier in "not a valid qualifier" messages; it has no
+    word for an absent or undefined one and prints its placeholder."""
+    if q.undefined:
+        return "<invalid type 255>"
+    return q.kind if q.kind is not None else "<invalid type 0>"
 
 
 def _gen_ecode(state: CodegenState, q: ast.Qualifiers, ident: ast.EtherId, span: Any) -> Cond:
@@ -163,7 +169,7 @@ def gen_mac48_host(
 
 def _gen_acode(state: CodegenState, q: ast.Qualifiers, ident: ast.ArcnetId, span: Any) -> Cond:
     """``$XX``: never with an 802.11 direction (the ARCnet module handles the rest)."""
-    assert_nonwlan_dqual(state, q.dir, span)
+    assert_nonwlan_dqual(state, q.dir, span, q.undefined)
     from bpfc.codegen import arcnet
 
     return arcnet.gen_arcnet_id(state, ast.Primitive(q, ident, span=span or ast.NO_SPAN))
@@ -191,6 +197,8 @@ def _gen_ncode(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
     else:
         value, bits = parse_ipv4(state, ident.text, span)
         idstr = ident.text
+    if q.undefined:
+        raise state.error(messages.SYNTAX, span)
     if kind in (None, "host", "net"):
         if q.proto == "link":
             raise state.error(f"illegal link-layer address '{idstr}'", span)
@@ -213,7 +221,7 @@ def _gen_ncode(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
         return _gen_proto(state, q, ident, span)
     if kind == "protochain":
         return _gen_protochain(state, q, ident, span)
-    raise state.error(messages.invalid_qual(_kind_word(kind), idstr), span)
+    raise state.error(messages.invalid_qual(_kind_word(q), idstr), span)
 
 
 def _gen_mcode(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
@@ -232,8 +240,8 @@ def _gen_mcode(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
         mask = (mask << (32 - mbits)) & 0xFFFFFFFF
     if value & ~mask & 0xFFFFFFFF:
         raise state.error(messages.non_network_bits(_id_text(ident)), span)
-    if q.kind != "net":
-        raise state.error(messages.invalid_qual(_kind_word(q.kind), _id_text(ident)), span)
+    if q.kind != "net" or q.undefined:
+        raise state.error(messages.invalid_qual(_kind_word(q), _id_text(ident)), span)
     return _gen_host4(state, q, value, mask, "net <IPv4 prefix>", span)
 
 
@@ -248,10 +256,10 @@ def _gen_mcode6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -
     if int.from_bytes(addr, "big") & ~mask_int:
         raise state.error(messages.non_network_bits(_id_text(ident)), span)
     kind = q.kind
+    if kind not in (None, "host", "net") or q.undefined:
+        raise state.error(messages.invalid_qual(_kind_word(q), _id_text(ident)), span)
     if kind in (None, "host") and prefix != 128:
         raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
-    if kind not in (None, "host", "net"):
-        raise state.error(messages.invalid_qual(kind, _id_text(ident)), span)
     assert_nonwlan_dqual(state, q.dir, span)
     if q.proto not in (None, "ip6"):
         context = "host <IPv6 address>" if kind == "host" else "net <IPv6 prefix>"
@@ -264,6 +272,8 @@ def _gen_scode(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: 
     kind = q.kind
     if q.proto == "decnet":
         raise state.error(messages.invalid_qual("decnet", kind or "host"), span)
+    if q.undefined:
+        raise state.error(messages.SYNTAX, span)
     if kind in ("port", "portrange"):
         return _gen_port(state, q, ident, span)
     if kind == "proto":
@@ -298,17 +308,31 @@ _ID_CODES: dict[type, Any] = {
 }
 
 
+def _lookup_proto(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) -> int:
+    """A protocol name under ``proto``/``protochain``, looked up in the table its protocol
+    qualifier selects (IP protocols, EtherTypes, ISO NLPIDs); a qualifier with no table
+    (``ipx proto NAME``) knows no names, which is reported before the qualifier itself."""
+    proto = q.proto
+    found: int | None = None
+    if proto in (None, "ip", "ip6"):
+        found = lookups.ip_proto(state, name)
+    elif proto == "link":
+        found = lookups.ether_proto(name)
+    elif proto == "iso":
+        found = legacy.ISO_NLPID.get(name)
+    if found is None:
+        what = f"{proto} {q.kind}" if proto else q.kind
+        raise state.error(f"unknown '{what}' value '{name}'", span)
+    return found
+
+
 def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> Cond:
     if q.proto == "decnet":
         raise state.error(messages.invalid_qual("decnet", "protochain"), span)
     if isinstance(ident, ast.NumberId):
         value = ident.value
     elif isinstance(ident, ast.NameId):
-        found = lookups.ip_proto(state, ident.text)
-        if found is None:
-            what = f"{q.proto_text or q.proto} protochain" if q.proto else "protochain"
-            raise state.error(f"unknown '{what}' value '{ident.text}'", span)
-        value = found
+        value = _lookup_proto(state, q, ident.text, span)
     else:
         raise state.error(messages.invalid_qual("protochain", _id_text(ident)), span)
     if q.proto not in (None, "ip", "ip6"):
@@ -438,16 +462,7 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
     if isinstance(ident, ast.NumberId):
         value = ident.value
     elif isinstance(ident, ast.NameId):
-        if proto == "link":
-            found = lookups.ether_proto(ident.text)
-        elif proto in ("iso", "isis"):
-            found = legacy.ISO_NLPID.get(ident.text.lower()) if proto == "iso" else None
-        else:
-            found = lookups.ip_proto(state, ident.text)
-        if found is None:
-            what = f"{q.proto_text or proto} proto" if proto else "proto"
-            raise state.error(f"unknown '{what}' value '{ident.text}'", span)
-        value = found
+        value = _lookup_proto(state, q, ident.text, span)
     else:
         raise state.error(messages.invalid_qual("proto", _id_text(ident)), span)
     if proto == "iso":
