@@ -35,7 +35,6 @@ source                                     nodes
 ``ifindex N``                              ``IfIndex(N)``
 ``vlan [N]`` ``mpls [N]`` ``pppoes [N]``   ``Vlan(N|None)`` ``Mpls(..)`` ``Pppoes(..)``
 ``geneve [N]`` ``vxlan [N]`` ``pppoed``    ``Geneve(..)`` ``Vxlan(..)`` ``Pppoed()``
-``batadv [V [T]]``                         ``Batadv(V|None, T|None)`` (T: int or name)
 ``on/ifname X`` ``rset/ruleset X``         ``PfIfname("X")`` ``PfRuleset("X")``
 ``rnr/rulenum N`` ``srnr/subrulenum N``    ``PfRnr(N)`` ``PfSrnr(N)``
 ``reason R`` ``action A``                  ``PfReason(int|str)`` ``PfAction(str)``
@@ -527,15 +526,6 @@ class Vxlan(Node):
 
 
 @_node
-class Batadv(Node):
-    """``batadv [VERSION [TYPE]]``; TYPE a number or a name (resolved by the generator)."""
-
-    version: int | None = None
-    type: int | str | None = None
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
-
-
-@_node
 class PfIfname(Node):
     """pflog ``on NAME`` / ``ifname NAME``."""
 
@@ -744,7 +734,6 @@ Expr = (
     | Pppoes
     | Geneve
     | Vxlan
-    | Batadv
     | PfIfname
     | PfRuleset
     | PfRnr

@@ -49,7 +49,7 @@ KEYWORDS: dict[str, str] = {
     "len": "LEN", "length": "LEN", "inbound": "INBOUND", "outbound": "OUTBOUND",
     "ifindex": "IFINDEX",
     "vlan": "VLAN", "mpls": "MPLS", "pppoed": "PPPOED", "pppoes": "PPPOES",
-    "geneve": "GENEVE", "vxlan": "VXLAN", "batadv": "BATADV",
+    "geneve": "GENEVE", "vxlan": "VXLAN",
     "lane": "LANE", "llc": "LLC", "metac": "METAC", "bcc": "BCC", "oam": "OAM",
     "oamf4": "OAMF4", "oamf4ec": "OAMF4EC", "oamf4sc": "OAMF4SC", "sc": "SC",
     "ilmic": "ILMIC", "vpi": "VPI", "vci": "VCI", "connectmsg": "CONNECTMSG",

@@ -40,7 +40,7 @@ _UNDEFINED = ast.Qualifiers(undefined=True)
 # Terms after which libpcap's qualifiers are undefined (their $$.q is qerr).
 _RESETS = frozenset(
     "proto_abbrev relation broadcast multicast less greater byte_op inbound outbound ifindex "
-    "vlan mpls pppoed pppoes geneve vxlan batadv pf_ifname pf_ruleset pf_rnr pf_srnr "
+    "vlan mpls pppoed pppoes geneve vxlan pf_ifname pf_ruleset pf_rnr pf_srnr "
     "pf_reason pf_action wlan_type wlan_subtype wlan_dir llc atm_type atm_multitype "
     "atm_field mtp2_type mtp3_field".split()
 )
@@ -325,12 +325,6 @@ class Builder:
 
     def t_vxlan(self, a: list[Any]) -> ast.Vxlan:
         return ast.Vxlan(self._opt_num(a), span=_cover(a))
-
-    def t_batadv(self, a: list[Any]) -> ast.Batadv:
-        kind: int | str | None = None
-        if len(a) > 2:
-            kind = a[2].value if isinstance(a[2], Part) else str(a[2])
-        return ast.Batadv(self._opt_num(a), kind, span=_cover(a))
 
     def t_pf_ifname(self, a: list[Any]) -> ast.PfIfname:
         return ast.PfIfname(str(a[1]), span=_cover(a))
