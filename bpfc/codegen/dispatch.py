@@ -77,7 +77,8 @@ def check_reduced(state: CodegenState, error: CompileError) -> None:
     """Generate code for what libpcap's parser had reduced (``error.reduced``: tests and
     arithmetic, in source order) before it met the syntax or scanner ``error``, and throw
     it away: the first semantic error among them is what libpcap reports instead.  An
-    error of the grammar's own checks does not replace one the scanner recorded."""
+    error of the grammar's own checks does not replace one the scanner recorded first
+    (the scanner's ``early_end`` says how far libpcap had reduced before it scanned)."""
     try:
         for node in getattr(error, "reduced", ()):
             if isinstance(node, ast.Arith):  # type: ignore[arg-type]
@@ -87,8 +88,10 @@ def check_reduced(state: CodegenState, error: CompileError) -> None:
     except CompileError as found:
         from bpfc.syntax.parse import FilterSyntaxError
 
-        if getattr(found, "from_grammar", False) and not isinstance(error, FilterSyntaxError):
-            return
+        late = found.span is None or found.span[1] > getattr(error, "early_end", -1)
+        if getattr(found, "from_grammar", False) and late:
+            if not isinstance(error, FilterSyntaxError):
+                return
         raise
 
 

@@ -65,12 +65,16 @@ class ScanError(Exception):
 
     libpcap's scanner records its error and hands the parser a token no rule accepts, so
     ``values`` is the stack after the default reductions on it, as for
-    :class:`UnexpectedToken`: code generation's errors in those replace the scanner's."""
+    :class:`UnexpectedToken`: code generation's errors in those replace the scanner's.
+    ``early_end`` is where the text reduced *before* the scanner was asked for that token
+    ends (bison reduces without reading ahead in a state whose one action is a
+    reduction): errors from there were recorded first, whatever their kind."""
 
-    def __init__(self, error: Exception, values: list[Any]) -> None:
+    def __init__(self, error: Exception, values: list[Any], early_end: int) -> None:
         super().__init__(error)
         self.error = error
         self.values = values
+        self.early_end = early_end
 
 
 class UnexpectedToken(Exception):
@@ -103,8 +107,10 @@ def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
         try:
             token = next(stream)
         except ValueError as err:  # the scanner's CompileError (a ValueError)
+            _default_reductions(states, values, consistent_only=True)
+            early_end = max((_end_of(v) for v in values if isinstance(v, Tree)), default=-1)
             _default_reductions(states, values)
-            raise ScanError(err, values) from None
+            raise ScanError(err, values, early_end) from None
         kind = token.type
         while True:
             action = actions[states[-1]].get(kind)
@@ -118,6 +124,16 @@ def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
             goto = _reduce(rules[-1 - action], actions, states, values)
             if kind == "$END" and goto == _tables.END:
                 return values[-1]  # type: ignore[no-any-return]
+
+
+def _end_of(tree: Tree) -> int:
+    """Where the text of a (non-empty) parse tree ends; -1 for an empty one."""
+    while tree.children:
+        last = tree.children[-1]
+        if isinstance(last, Token):
+            return last.end_pos
+        tree = last
+    return -1
 
 
 def _reduce(rule: Any, actions: Any, states: list[int], values: list[Any]) -> int:
@@ -145,6 +161,7 @@ def _reduce(rule: Any, actions: Any, states: list[int], values: list[Any]) -> in
 
 
 _default_reduction: dict[int, int | None] = {}
+_consistent: dict[int, bool] = {}
 
 
 def _default_of(state: int) -> int | None:
@@ -154,21 +171,30 @@ def _default_of(state: int) -> int | None:
         from bpfc.syntax import _tables
 
         counts: dict[int, int] = {}
-        for action in _tables.ACTIONS[state].values():
+        shifts = False
+        for key, action in _tables.ACTIONS[state].items():
             if action < 0:
                 counts[action] = counts.get(action, 0) + 1
+            elif key.isupper() or key == "$END":  # a terminal's shift, not a goto
+                shifts = True
         best = max(counts.items(), key=lambda item: (item[1], item[0]), default=None)
         _default_reduction[state] = None if best is None else best[0]
+        _consistent[state] = len(counts) == 1 and not shifts
     return _default_reduction[state]
 
 
-def _default_reductions(states: list[int], values: list[Any]) -> None:
-    """Make the reductions bison would make before it sees that the lookahead is wrong."""
+def _default_reductions(
+    states: list[int], values: list[Any], consistent_only: bool = False
+) -> None:
+    """Make the reductions bison would make before it sees that the lookahead is wrong
+    (``consistent_only``: those it makes before it even reads the lookahead)."""
     from bpfc.syntax import _tables
 
     for _ in range(4 * len(states) + 16):  # each step reduces; bounded all the same
         action = _default_of(states[-1])
         if action is None or states[-1] == _tables.END:
+            return
+        if consistent_only and not _consistent[states[-1]]:
             return
         _reduce(_tables.RULES[-1 - action], _tables.ACTIONS, states, values)
 

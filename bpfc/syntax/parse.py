@@ -160,6 +160,7 @@ def parse_tree(expr: str, engine: str | None = None) -> Any:
                 from bpfc.syntax.to_ast import reduced_prefix
 
                 error.reduced = reduced_prefix(err.values, expr)  # type: ignore[attr-defined]
+                error.early_end = err.early_end  # type: ignore[attr-defined]
             raise error from None
     from lark.exceptions import UnexpectedToken
 
