@@ -424,22 +424,48 @@ class Builder:
         return ast.Load(proto, _arith(a[2]), size, text, span=_cover(a))
 
 
+#: field keywords whose parenthesised value lists libpcap reduces value by value
+_LIST_FIELDS = {"atmfield": "atm_field", "mtp3field": "mtp3_field"}
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    """The stack's items left to right, the grammar's EBNF helper lists opened up."""
+    items: list[Any] = []
+    pending = list(reversed(values))
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Tree) and str(item.data).startswith("_"):
+            pending.extend(reversed(item.children))
+        else:
+            items.append(item)
+    return items
+
+
 def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
     """The tests and values libpcap had generated code for when its parser met a syntax
     error: the complete subtrees on the parse stack (``values``, left to right), as AST
     nodes in source order.  Qualifiers flow through them as in a full parse (a ``head``
     on the stack sets them for the ids after it).  Only terms and arithmetic count:
-    qualifier words, operators and open parentheses generate nothing."""
+    qualifier words, operators and open parentheses generate nothing.  An open value
+    list (``vpi (1 or 2``) counts with the values it has: libpcap tests each value of a
+    list as it reads it."""
     builder = Builder(expr)
     found: list[Any] = []
-    pending = list(reversed(values))
-    while pending:
-        item = pending.pop()
+    items = _flatten(values)
+    index = 0
+    while index < len(items):
+        item = items[index]
+        index += 1
         if isinstance(item, Token):
             continue
-        if str(item.data).startswith("_"):  # a helper list of the grammar's EBNF: its items
-            pending.extend(reversed(item.children))
-            continue
+        alias = _LIST_FIELDS.get(str(item.data))
+        if alias and index < len(items) and getattr(items[index], "type", None) == "LPAR":
+            end = index + 1
+            while end < len(items) and getattr(items[end], "type", None) in ("NUM", "OR"):
+                end += 1
+            if any(getattr(t, "type", None) == "NUM" for t in items[index + 1 : end]):
+                item = Tree(alias, [item, Tree("value_list", items[index:end])])
+                index = end
         node = builder.build(item)
         if isinstance(node, ast.Node) and not isinstance(node, (ast.Qualifiers, ast.Empty)):
             found.append(node)
