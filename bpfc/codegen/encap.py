@@ -27,7 +27,7 @@ from typing import Any
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
 from bpfc.codegen import link
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
+from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
 
@@ -99,13 +99,3 @@ def _vlan(state: CodegenState, node: ast.Vlan) -> Cond:
 @handler(ast.Mpls)
 def _mpls(state: CodegenState, node: ast.Mpls) -> Cond:
     return gen_mpls(state, node.label, _span(node))
-
-
-_previous_primitive: Handler = HANDLERS[ast.Primitive]
-
-
-@handler(ast.Primitive)
-def _primitive(state: CodegenState, node: ast.Primitive) -> Cond:
-    if node.qual.kind == "gateway" and state.label_depth > 0:
-        raise state.error("'gateway' cannot be used within MPLS", _span(node))
-    return _previous_primitive(state, node)

@@ -256,8 +256,9 @@ def _gen_mcode6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -
     if int.from_bytes(addr, "big") & ~mask_int:
         raise state.error(messages.non_network_bits(_id_text(ident)), span)
     kind = q.kind
-    if kind not in (None, "host", "net") or q.undefined:
-        raise state.error(messages.invalid_qual(_kind_word(q), _id_text(ident)), span)
+    if kind not in (None, "host", "net") or q.undefined:  # a /128 is named by its address
+        text = ident.addr.text if prefix == 128 and isinstance(ident, ast.IPv6NetId) else None
+        raise state.error(messages.invalid_qual(_kind_word(q), text or _id_text(ident)), span)
     if kind in (None, "host") and prefix != 128:
         raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
     assert_nonwlan_dqual(state, q.dir, span)

@@ -139,8 +139,11 @@ def gen_gateway(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) ->
     proto = q.proto
     if proto not in V4_PROTOS:
         raise state.error(messages.invalid_qual(proto, "gateway"), span)
-    if state.extra.get("no_gateway"):
-        raise state.error(state.extra["no_gateway"], span)
+    # after the protocol, in libpcap's order: no MAC address to find inside MPLS or a tunnel
+    if state.label_depth > 0:
+        raise state.error("'gateway' cannot be used within MPLS", span)
+    if state.extra.get("tunnel"):
+        raise state.error("'gateway' cannot be used within VXLAN or Geneve", span)
     if state.link.mac not in link.GATEWAY_MACS:
         raise state.error(messages.not_supported_on("gateway", state.link.display), span)
     mac = resolve_ether(state, name)

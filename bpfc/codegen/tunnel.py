@@ -30,7 +30,7 @@ from typing import Any
 from bpfc import ast, linktypes
 from bpfc.cfg import Cond, InnerJump, and_, jmp_block, not_, or_
 from bpfc.codegen import link, transport
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
+from bpfc.codegen.dispatch import handler
 from bpfc.codegen.link import DIR_DST
 from bpfc.codegen.pushlink import push_link
 from bpfc.codegen.state import CodegenState, Offset, Rel, ld
@@ -217,13 +217,3 @@ def _geneve(state: CodegenState, node: ast.Geneve) -> Cond:
 @handler(ast.Vxlan)
 def _vxlan(state: CodegenState, node: ast.Vxlan) -> Cond:
     return gen_tunnel(state, False, node.vni, _span(node))
-
-
-_previous_primitive: Handler = HANDLERS[ast.Primitive]
-
-
-@handler(ast.Primitive)
-def _primitive(state: CodegenState, node: ast.Primitive) -> Cond:
-    if node.qual.kind == "gateway" and state.extra.get("tunnel"):
-        raise state.error("'gateway' cannot be used within VXLAN or Geneve", _span(node))
-    return _previous_primitive(state, node)

@@ -448,7 +448,8 @@ def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
     on the stack sets them for the ids after it).  Only terms and arithmetic count:
     qualifier words, operators and open parentheses generate nothing.  An open value
     list (``vpi (1 or 2``) counts with the values it has: libpcap tests each value of a
-    list as it reads it."""
+    list as it reads it; so does an open list of ids (``port (1 or``), whose first
+    number is an id once the ``or`` follows it."""
     builder = Builder(expr)
     found: list[Any] = []
     items = _flatten(values)
@@ -458,6 +459,9 @@ def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
         index += 1
         if isinstance(item, Token):
             continue
+        after = getattr(items[index], "data", None) if index < len(items) else None
+        if item.data == "pnum" and after == "boolop":  # the first of a list of ids
+            item = Tree("number_id", [item])
         alias = _LIST_FIELDS.get(str(item.data))
         if alias and index < len(items) and getattr(items[index], "type", None) == "LPAR":
             end = index + 1
