@@ -54,6 +54,9 @@ CASES: list[tuple[str, str, str | None]] = [
     ("llc bogus 08", 'unknown LLC type name "bogus"', None),
     ("wlan[40:8] < 99999999999", "data size must be 1, 2, or 4", None),
     ("host 1.2.3.4 and ra host 1.2.3.4 and 1::2::", RA, "ra host 1.2.3.4"),
+    # so is a list of ids, from its first number on
+    ("esp portrange (0 || 0x100000000)", "'esp' is not a valid qualifier for 'portrange'", None),
+    ("ra port (0 || 1::2::3/129)", "'ra' is not a valid qualifier for 'port'", None),
     # a value list is tested value by value as it is read
     ("vpi (1 or 99999999999)", "'vpi' supported only on SUNATM", None),
     ("vpi (99999999999 or 1)", "decimal number 99999999999 overflows 32 bits", None),
