@@ -64,6 +64,21 @@ CASES: list[tuple[str, str, str | None]] = [
 ]
 
 
+# (link type, expression, master's message): the first error off Ethernet
+LINK_CASES: list[tuple[str, str, str]] = [
+    # arithmetic reduced before the error is generated with the link type's own modules
+    ("ARCNET", "ip[1] & clnp[", SYNTAX),
+    ("ARCNET", "ip[1] & clnp[0xFFFFFFFFF]", "hexadecimal number 0xFFFFFFFFF overflows 32 bits"),
+    ("JUNIPER_ETHER", "not vpi (0xffff or 99999999999 or 01)", "'vpi' supported only on SUNATM"),
+    ("PPP", "clnp or hsio (16 or 0 or 0789)", "'hsio' supported only on SS7"),
+    (
+        "IEEE802_11",
+        "src or dst host ff:ff:ff:ff:ff:ff",
+        "Ethernet address used in non-ether expression",
+    ),
+]
+
+
 def _error(expr: str, linktype: str = "EN10MB") -> CompileError:
     with pytest.raises(CompileError) as info:
         bpfc.compile(expr, linktype=linktype)
@@ -94,6 +109,20 @@ def test_message_is_masters(
     with pytest.raises(libpcap.LibpcapError) as info:
         master.compile(expr, "EN10MB")
     assert info.value.message == message == _error(expr).message
+
+
+@pytest.mark.parametrize(("linktype", "expr", "message"), LINK_CASES)
+def test_first_error_off_ethernet(linktype: str, expr: str, message: str) -> None:
+    assert _error(expr, linktype).message == message
+
+
+@pytest.mark.parametrize(("linktype", "expr", "message"), LINK_CASES)
+def test_message_off_ethernet_is_masters(
+    master: libpcap.Libpcap, linktype: str, expr: str, message: str
+) -> None:
+    with pytest.raises(libpcap.LibpcapError) as info:
+        master.compile(expr, linktype)
+    assert info.value.message == message
 
 
 # ------------------------------------------------------------------ properties

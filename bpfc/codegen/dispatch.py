@@ -79,6 +79,7 @@ def check_reduced(state: CodegenState, error: CompileError) -> None:
     it away: the first semantic error among them is what libpcap reports instead.  An
     error of the grammar's own checks does not replace one the scanner recorded first
     (the scanner's ``early_end`` says how far libpcap had reduced before it scanned)."""
+    _load_default_handlers()  # (arithmetic alone would not: loads need the link modules)
     try:
         for node in getattr(error, "reduced", ()):
             if isinstance(node, ast.Arith):  # type: ignore[arg-type]
