@@ -75,6 +75,17 @@ RULES: dict[str, list[tuple[str, str, bool]]] = {
         ("FDDI", "fddi proto 256", False),
         ("IEEE802_11", "wlan proto 256", False),
     ],
+    # a link protocol over 65535 is an error only where there is a 16-bit type field;
+    # elsewhere the link type's test is never true (or libpcap has none)
+    "link-proto-range": [
+        ("EN10MB", "ether proto 65535", True),
+        ("EN10MB", "ether proto 65536", False),
+        ("APPLE_IP_OVER_IEEE1394", "link proto 65536", False),
+        ("PPP", "ppp proto 65536", False),
+        ("JUNIPER_ETHER", "ether proto 70000", True),
+        ("EN10MB", "mpls and ether proto 70000", False),
+        ("SUNATM", "lane and ether proto 70000", False),
+    ],
     # 'batadv' is a name to libpcap, not a keyword
     "batadv-is-a-name": [
         ("EN10MB", "batadv", False),

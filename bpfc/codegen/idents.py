@@ -452,6 +452,11 @@ def _gen_port(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: A
 #: how libpcap names the link-layer protocol field, per framing, in range errors
 #: framings where a link protocol up to 1500 is an 802.2 LLC DSAP (one byte), not a type
 LLC_DSAP_FRAMINGS = ("ether", "llc", "sll", "wlan")
+#: framings with a 16-bit type field, so a link protocol over 65535 is an error; elsewhere
+#: it is a value the link type's test knows nothing about (never true), as in libpcap
+TYPE_FIELD_FRAMINGS = frozenset(
+    "ether llc sll sll2 ethertype wlan chdlc ppp ppp_bsdos sunatm lane".split()
+)
 
 LINK_PROTO_NAMES = {"ppp": "PPP protocol", "ppp_bsdos": "PPP protocol", "chdlc": "HDLC protocol"}
 
@@ -473,10 +478,13 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
     if proto not in (None, "ip", "ip6", "link"):
         raise state.error(messages.invalid_qual(proto, "proto"), span)
     if proto == "link":
+        # the link type's own field limits; an encapsulation's test (after mpls) judges
+        # the value itself
+        framing = None if state.extra.get("linktype_hook") else state.link.framing
         field = LINK_PROTO_NAMES.get(state.link.framing, "EtherType")
-        if value > 65535:
+        if value > 65535 and framing in TYPE_FIELD_FRAMINGS:
             raise state.error(f"{field} {value} greater than maximum 65535", span)
-        if state.link.framing in LLC_DSAP_FRAMINGS and 255 < value <= 1500:
+        if framing in LLC_DSAP_FRAMINGS and 255 < value <= 1500:
             raise state.error(f"LLC DSAP {value} greater than maximum 255", span)
         return link.gen_linktype(state, value)
     if value > 255:

@@ -178,9 +178,8 @@ def _only(wanted: int) -> Callable[[CodegenState, int], Cond]:
 
 
 def _ethertype(state: CodegenState, proto: int) -> Cond:
-    """A plain EtherType field (Linux cooked v2): any value up to 65535 is compared as is."""
-    if proto > 0xFFFF:
-        raise state.error(f"EtherType {proto} greater than maximum 65535")
+    """A plain EtherType field (Linux cooked v2, IP over FireWire...): the value is compared
+    as is, no LLC or Novell special cases (its range is checked by the caller)."""
     return state.cmp(Rel.LINKTYPE, 0, 2, proto)
 
 
@@ -194,6 +193,7 @@ LINKTYPE_GENERATORS: dict[str, Callable[[CodegenState, int], Cond]] = {
     "llc": _llc,
     "sll": _sll,
     "sll2": _ethertype,
+    "ethertype": _ethertype,
     "chdlc": _chdlc,
     "ppp": _ppp,
     "ppp_bsdos": _ppp_bsdos,

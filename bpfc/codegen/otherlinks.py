@@ -36,10 +36,6 @@ NLPID_CLNP, NLPID_ESIS, NLPID_ISIS = 0x81, 0x82, 0x83
 FRELAY_NLPID_OFFSET = 2
 
 
-def _ethertype(state: CodegenState, proto: int) -> Cond:
-    return state.cmp(Rel.LINKTYPE, 0, 2, proto)
-
-
 def _frelay_nlpid(state: CodegenState, nlpid: int) -> Cond:
     return state.cmp(Rel.LINKHDR, FRELAY_NLPID_OFFSET, 2, 0x0300 | nlpid)
 
@@ -63,9 +59,7 @@ def _ltalk(state: CodegenState, proto: int) -> Cond:
     return true_cond() if proto == link.ETHERTYPE_ATALK else false_cond()
 
 
-link.LINKTYPE_GENERATORS.update(
-    {"ethertype": _ethertype, "frelay": _frelay, "juniper": _juniper, "ltalk": _ltalk}
-)
+link.LINKTYPE_GENERATORS.update({"frelay": _frelay, "juniper": _juniper, "ltalk": _ltalk})
 legacy.ISO_PROTO_GENERATORS["frelay"] = _frelay_nlpid
 
 
