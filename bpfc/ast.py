@@ -584,6 +584,16 @@ class WlanType(Node):
 
 
 @_node
+class WlanTypeRead(Node):
+    """The ``T`` of ``[proto] type T subtype ...`` when the parser stopped before the
+    subtype's value: libpcap has judged ``T`` already.  Only ever in the part of an
+    expression reduced before a syntax error (:func:`bpfc.syntax.to_ast.reduced_prefix`)."""
+
+    type: int | str
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@_node
 class WlanSubtype(Node):
     """802.11 ``[proto] subtype NAME`` (a name that also implies the type)."""
 

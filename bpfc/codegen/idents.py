@@ -136,7 +136,10 @@ def _check_id_kind(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any
     ``from_grammar``: libpcap records it only if nothing else was (unlike code
     generation's errors, which replace an error the scanner recorded)."""
     if q.kind in _GRAMMAR_ID_KINDS:
-        err = state.error(f"'{q.kind}' qualifier applied to {ID_DESCRIPTIONS[type(ident)]}", span)
+        what = ID_DESCRIPTIONS[type(ident)]
+        if q.kind == "proto" and isinstance(ident, ast.IPv6NetId):
+            what += " "  # master's grammar has this one message end in a space
+        err = state.error(f"'{q.kind}' qualifier applied to {what}", span)
         err.from_grammar = True  # type: ignore[attr-defined]
         raise err
 

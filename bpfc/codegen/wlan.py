@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpfc import ast
-from bpfc.cfg import Cond, and_, not_, or_
+from bpfc.cfg import Cond, and_, not_, or_, true_cond
 from bpfc.codegen import link
 from bpfc.codegen.dispatch import HANDLERS
 from bpfc.codegen.state import CodegenState, Rel
@@ -174,6 +174,12 @@ def _gen_type(state: CodegenState, node: ast.WlanType) -> Cond:
     return state.mcmp(Rel.LINKHDR, 0, 1, value, mask)
 
 
+def _check_type_read(state: CodegenState, node: ast.WlanTypeRead) -> Cond:
+    """The type of an unfinished ``type T subtype``: only its value is judged."""
+    _type_value(state, node.type, _span(node))
+    return true_cond()
+
+
 def _gen_subtype(state: CodegenState, node: ast.WlanSubtype) -> Cond:
     from bpfc.names import lookup
 
@@ -208,4 +214,5 @@ def register() -> None:
     link.MAC_HOSTS["wlan"] = (gen_wlan_host, gen_wlan_broadcast, gen_wlan_multicast)
     HANDLERS[ast.WlanType] = _gen_type
     HANDLERS[ast.WlanSubtype] = _gen_subtype
+    HANDLERS[ast.WlanTypeRead] = _check_type_read
     HANDLERS[ast.WlanDir] = _gen_dir

@@ -349,6 +349,9 @@ class Builder:
         subtype = _num_or_name(rest[3]) if len(rest) > 2 else None
         return ast.WlanType(_num_or_name(rest[1]), subtype, self._opt_proto(a), span=_cover(a))
 
+    def t_wlan_type_read(self, a: list[Any]) -> ast.WlanTypeRead:
+        return ast.WlanTypeRead(_num_or_name(a[1]), span=_cover(a))
+
     def t_wlan_subtype(self, a: list[Any]) -> ast.WlanSubtype:
         return ast.WlanSubtype(str(a[-1]), self._opt_proto(a), span=_cover(a))
 
@@ -449,7 +452,8 @@ def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
     qualifier words, operators and open parentheses generate nothing.  An open value
     list (``vpi (1 or 2``) counts with the values it has: libpcap tests each value of a
     list as it reads it; so does an open list of ids (``port (1 or``), whose first
-    number is an id once the ``or`` follows it."""
+    number is an id once the ``or`` follows it, and the type of an open ``type T
+    subtype``."""
     builder = Builder(expr)
     found: list[Any] = []
     items = _flatten(values)
@@ -458,7 +462,13 @@ def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
         item = items[index]
         index += 1
         if isinstance(item, Token):
-            continue
+            # ``type T subtype``: libpcap judges T (a grammar check) once it reads SUBTYPE
+            kinds = [getattr(t, "type", None) for t in items[index : index + 2]]
+            if item.type == "TYPE" and kinds in (["NUM", "SUBTYPE"], ["ID", "SUBTYPE"]):
+                item = Tree("wlan_type_read", [item, items[index]])
+                index += 1
+            else:
+                continue
         after = getattr(items[index], "data", None) if index < len(items) else None
         if item.data == "pnum" and after == "boolop":  # the first of a list of ids
             item = Tree("number_id", [item])
