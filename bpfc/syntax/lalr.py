@@ -121,9 +121,29 @@ def parse(tokens: Iterable[Token], end_pos: int) -> Tree:
                 states.append(action)
                 values.append(token)
                 break
-            goto = _reduce(rules[-1 - action], actions, states, values)
+            # (the reduction, inline: this loop is the parser's hot path; _reduce below
+            # is the same step for the error path)
+            origin, size, name, collapse, keep = rules[-1 - action]
+            if size:
+                children = values[-size:]
+                del values[-size:]
+                del states[-size:]
+            else:
+                children = []
+            kept: list[Any] = []
+            for index, splice in keep:
+                if not splice:
+                    kept.append(children[index])
+                elif kept:
+                    kept.extend(children[index].children)
+                else:  # a left-recursive list: take it over rather than copy it (O(n))
+                    kept = children[index].children
+            value = kept[0] if collapse and len(kept) == 1 else Tree(name, kept)
+            goto = actions[states[-1]][origin]
+            states.append(goto)
+            values.append(value)
             if kind == "$END" and goto == _tables.END:
-                return values[-1]  # type: ignore[no-any-return]
+                return value  # type: ignore[no-any-return]
 
 
 def _end_of(tree: Tree) -> int:
