@@ -22,6 +22,7 @@ master's, since where it agrees with master the two are the meaning twice over.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,3 +175,35 @@ def load_allowed(path: Path = ALLOWED) -> dict[tuple[str, str, str], str]:
         category, linktype, expr, reason = line.split("\t", 3)
         allowed[(category, linktype, expr)] = reason
     return allowed
+
+
+def master_linktypes(master: libpcap.Libpcap) -> list[str]:
+    """bpfc's link-type names that master's ``pcap_datalink_name_to_val`` knows."""
+    from grammar_gen import shared_linktypes
+
+    def known(name: str) -> bool:
+        try:
+            master.dlt_value(name)
+        except libpcap.LibpcapError:
+            return False
+        return True
+
+    return shared_linktypes(known)
+
+
+def run(
+    master_path: str | Path,
+    count: int,
+    seed: int,
+    *,
+    system: bool = True,
+    steered: int = 24,
+) -> Iterator[Outcome]:
+    """Generate ``count`` cases from ``seed`` over every shared link type and compare each."""
+    from grammar_gen import Generator
+
+    linktypes = master_linktypes(libpcap.library(master_path))
+    generator = Generator(seed, linktypes)
+    with FrontEnd(master_path, system=system, steered=steered) as front_end:
+        for index, case in enumerate(generator.cases(count)):
+            yield front_end.compare(case, seed=seed * 1_000_003 + index)

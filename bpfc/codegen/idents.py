@@ -137,7 +137,7 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     if kind == "gateway" and proto not in (None, "ip", "arp", "rarp"):
         raise state.error(messages.invalid_qual(proto, "gateway"), span)
     if kind == "gateway" and state.link.mac not in link.GATEWAY_MACS:
-        raise state.error(messages.not_supported_on("gateway", state.link.display), span)
+        raise state.error(messages.not_supported_on("gateway", state.link), span)
     if proto == "decnet" and kind in (None, "host", "net"):
         return _gen_decnet(state, q, ident, span)
     if isinstance(ident, ast.NameId) and kind in (None, "host", "net", "gateway"):
@@ -149,7 +149,7 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     if isinstance(ident, (ast.IPv4Id, ast.NumberId, ast.IPv4NetId, ast.IPv4MaskId)):
         return _gen_ip4(state, q, ident, span)
     if isinstance(ident, ast.ArcnetId):
-        raise state.error(f"'link host $XX' not supported on {state.link.display}", span)
+        raise state.error(messages.not_supported_on("link host $XX", state.link), span)
     raise state.error(f"'{type(ident).__name__}' ids are not supported by bpfc yet", span)
 
 

@@ -91,7 +91,7 @@ def gen_named(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: A
         if kind == "net":
             raise state.error(messages.invalid_qual("link", "net <IPv4 network name>"), span)
         if state.link.mac not in link.GATEWAY_MACS:
-            raise state.error(f"'link host NAME' not supported on {state.link.display}", span)
+            raise state.error(messages.not_supported_on("link host NAME", state.link), span)
         mac = resolve_ether(state, name)
         if mac is None:
             raise state.error(f"unknown Ethernet-like host '{name}'", span)
