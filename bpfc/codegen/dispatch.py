@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
-from bpfc.codegen import arith, idents, legacy, link, meta, net
+from bpfc.codegen import arith, idents, legacy, link, messages, meta, net
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.insn import AluOp, Class, JmpOp
 
@@ -113,7 +113,7 @@ def _broadcast(state: CodegenState, node: ast.Broadcast) -> Cond:
         return link.gen_link_broadcast(state)
     if node.proto == "ip":
         return net.gen_ip_broadcast(state)
-    raise state.error("only link-layer/IP broadcast filters supported", _span(node))
+    raise state.error(messages.invalid_qual(node.proto, "broadcast"), _span(node))
 
 
 @handler(ast.Multicast)
@@ -124,11 +124,7 @@ def _multicast(state: CodegenState, node: ast.Multicast) -> Cond:
         return net.gen_ip_multicast(state)
     if node.proto == "ip6":
         return net.gen_ip6_multicast(state)
-    raise state.error(
-        "link-layer multicast filters supported only on ethernet/FDDI/"
-        "token ring/ARCNET/802.11/ATM LANE/Fibre Channel",
-        _span(node),
-    )
+    raise state.error(messages.invalid_qual(node.proto, "multicast"), _span(node))
 
 
 @handler(ast.Llc)

@@ -65,7 +65,7 @@ def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
     iso = legacy.gen_iso_abbrev(state, proto)
     if iso is not None:
         return iso
-    raise state.error(f"'{proto}' is not supported by bpfc yet", span)
+    raise state.error(messages.not_abbreviation(proto), span)
 
 
 def parse_ipv4(state: CodegenState, text: str, span: Any) -> tuple[int, int]:
@@ -175,7 +175,7 @@ def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: An
     elif isinstance(ident, ast.NameId):
         found = lookups.ip_proto(state, ident.text)
         if found is None:
-            what = f"{q.proto_text or q.proto} protochain" if q.proto else "protochain"
+            what = f"{q.proto} protochain" if q.proto else "protochain"
             raise state.error(f"unknown '{what}' value '{ident.text}'", span)
         value = found
     else:
@@ -319,7 +319,7 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
         else:
             found = lookups.ip_proto(state, ident.text)
         if found is None:
-            what = f"{q.proto_text or proto} proto" if proto else "proto"
+            what = f"{proto} proto" if proto else "proto"
             raise state.error(f"unknown '{what}' value '{ident.text}'", span)
         value = found
     else:

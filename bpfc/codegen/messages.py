@@ -22,6 +22,11 @@ def invalid_qual(qual: str, what: str) -> str:
     return f"'{qual}' is not a valid qualifier for '{what}'"
 
 
+def not_abbreviation(proto: str) -> str:
+    """A protocol word that cannot stand alone (``link``, ``radio``)."""
+    return f"'{proto}' cannot be used as an abbreviation"
+
+
 def invalid_ipv4(text: str) -> str:
     return f"invalid IPv4 address '{text}'"
 

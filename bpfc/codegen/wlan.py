@@ -191,7 +191,7 @@ def _gen_dir(state: CodegenState, node: ast.WlanDir) -> Cond:
     span = _span(node)
     if isinstance(node.dir, int):
         if node.dir > DIR_MASK:
-            raise state.error("invalid 802.11 direction", span)
+            raise state.error(f"invalid 802.11 direction value {node.dir:#x}", span)
         value = node.dir
     else:
         found = lookup.wlan_dir(node.dir)
