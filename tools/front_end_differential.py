@@ -17,7 +17,6 @@ not allowed.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -25,18 +24,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from front_end import CATEGORIES, DISAGREEMENTS, Outcome, load_allowed, run  # noqa: E402
+from front_end import (  # noqa: E402
+    CATEGORIES,
+    DISAGREEMENTS,
+    Outcome,
+    allowance,
+    load_allowed,
+    run,
+    shape,
+)
 from oracles import master_library  # noqa: E402
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_NUMBER = re.compile(r"\b(0x[0-9a-fA-F]+|\d+)\b")
-_DLT = re.compile(r"DLT_\w+( \([^)]*\))?")
-
-
-def shape(text: str) -> str:
-    """A message with its particulars (quoted words, numbers, link types) blanked."""
-    text = _DLT.sub(lambda m: "DLT_*" + (" (*)" if m.group(1) else ""), text)
-    return _NUMBER.sub("N", _QUOTED.sub("'*'", text))
 
 
 def signature(outcome: Outcome) -> str:
@@ -70,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     for index, outcome in enumerate(outcomes, 1):
         counts[outcome.category] += 1
         if outcome.category in DISAGREEMENTS:
-            if outcome.key in allowed:
+            if allowance(outcome, allowed) is not None:
                 allowed_counts[outcome.category] += 1
             sig = signature(outcome)
             groups[outcome.category][sig] += 1

@@ -239,5 +239,5 @@ def gen_llc(state: CodegenState, node: ast.Llc) -> Cond:
         mask, value = legacy.LLC_KINDS[node.kind]
         b1 = state.mcmp(Rel.LLC, 2, 1, value, mask)
     else:
-        raise state.error(f"unknown 802.2 LLC frame kind '{node.kind}'", _span(node))
+        raise state.error(f'unknown LLC type name "{node.kind}"', _span(node))
     return and_(b0, b1)

@@ -115,7 +115,7 @@ def gen_llc(state: CodegenState, kind: str | None, span: Any = None) -> Cond:
         mask, value = LLC_KINDS[kind]
         b1 = state.mcmp(Rel.LLC, 2, 1, value, mask)
     else:
-        raise state.error(f"unknown 802.2 LLC frame kind '{kind}'", span)
+        raise state.error(f'unknown LLC type name "{kind}"', span)
     return and_(b0, b1)
 
 
