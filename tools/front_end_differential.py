@@ -62,11 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     groups: dict[str, Counter[str]] = defaultdict(Counter)
     examples: dict[tuple[str, str], Outcome] = {}
     sys_agrees: Counter[str] = Counter()
+    wording = 0
     start = time.monotonic()
     outcomes = run(path, args.count, args.seed, system=not args.no_system, steered=args.steered)
     for index, outcome in enumerate(outcomes, 1):
         counts[outcome.category] += 1
         if outcome.category in DISAGREEMENTS:
+            if outcome.category == "message" and outcome.text.endswith("same-kind"):
+                wording += 1
             if allowance(outcome, allowed) is not None:
                 allowed_counts[outcome.category] += 1
             sig = signature(outcome)
@@ -93,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if both_reject:
         same = counts["agree-reject"]
         print(f"identical messages: {same}/{both_reject} = {100 * same / both_reject:.2f}%")
+        print(
+            f"message differences: {wording} in wording (same error, other particulars), "
+            f"{counts['message'] - wording} another error first"
+        )
     print("(1.10.3=master: cases where 1.10.3's accept/reject matches master's)")
     for category in DISAGREEMENTS:
         if not groups[category]:
