@@ -77,13 +77,16 @@ class Outcome:
     def text(self) -> str:
         """``LINKTYPE | EXPR | bpfc: MSG | master: MSG``: what allow-list patterns match.
         Message differences end in `` | same-kind`` when the two differ only in particulars
-        (a wording difference), `` | other-kind`` when they are different errors."""
+        (a wording difference), `` | other-kind`` when they are different errors; verdict
+        differences in `` | `` and the first packet that tells them apart."""
         text = (
             f"{self.case.linktype} | {self.case.expr} | bpfc: {self.ours} | master: {self.master}"
         )
         if self.category == "message":
             same = shape(self.ours) == shape(self.master)
             text += " | same-kind" if same else " | other-kind"
+        elif self.detail:
+            text += f" | {self.detail}"
         return text
 
     def __str__(self) -> str:
@@ -183,11 +186,13 @@ class FrontEnd:
         """ "" when every packet gets the same return value, else the first difference."""
         from bpfc.vm import make_filter
 
-        run_ours = make_filter(ours)
+        # one interpreter for both programs where it is safe (master's bpf_filter): the
+        # question here is the programs; bpfc.vm is checked against libpcap elsewhere
         try:
+            run_ours = self.master_lib.make_bpf_filter(ours)
             run_ref = self.master_lib.make_bpf_filter(ref)
         except libpcap.LibpcapError:
-            run_ref = make_filter(ref)
+            run_ours, run_ref = make_filter(ours), make_filter(ref)
         for pkt in packets:
             a, b = run_ours(pkt.data, pkt.wirelen), run_ref(pkt.data, pkt.wirelen)
             if a != b:

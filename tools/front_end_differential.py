@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=6, help="shapes to show per category")
     parser.add_argument("--steered", type=int, default=24, help="steered packets per accept")
     parser.add_argument("--no-system", action="store_true", help="do not ask libpcap 1.10.3")
+    parser.add_argument(
+        "--unlisted", type=int, default=40, help="disagreements outside the allow-list to show"
+    )
     parser.add_argument("--progress", type=int, default=0, help="a progress line every N cases")
     args = parser.parse_args(argv)
     path, why = master_library()
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     examples: dict[tuple[str, str], Outcome] = {}
     sys_agrees: Counter[str] = Counter()
     wording = 0
+    unlisted: list[Outcome] = []
     start = time.monotonic()
     outcomes = run(path, args.count, args.seed, system=not args.no_system, steered=args.steered)
     for index, outcome in enumerate(outcomes, 1):
@@ -72,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 wording += 1
             if allowance(outcome, allowed) is not None:
                 allowed_counts[outcome.category] += 1
+            elif len(unlisted) < args.unlisted:
+                unlisted.append(outcome)
             sig = signature(outcome)
             groups[outcome.category][sig] += 1
             examples.setdefault((outcome.category, sig), outcome)
@@ -109,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {n:6}  {sig}")
             print("          e.g. " + str(examples[(category, sig)]).replace("\n", "\n          "))
     unallowed = sum(counts[c] for c in DISAGREEMENTS) - sum(allowed_counts.values())
+    if unlisted:
+        print(f"\n== not in the allow-list: {unallowed} (first {len(unlisted)})")
+        for outcome in unlisted:
+            print("  " + str(outcome).replace("\n", "\n  "))
     return 1 if unallowed else 0
 
 
