@@ -158,8 +158,7 @@ def _gen_decnet(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -
     if isinstance(ident, ast.IPv6NetId) and kind == "host" and ident.prefix != 128:
         raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
     if isinstance(ident, (ast.IPv6Id, ast.IPv6NetId)):
-        desc = "host <IPv6 address>" if kind == "host" else "net <IPv6 prefix>"
-        raise state.error(messages.invalid_qual("decnet", desc), span)
+        raise state.error(messages.invalid_qual("decnet", _ip6_context(q)), span)
     if kind == "net" or not isinstance(ident, (ast.IPv4Id, ast.NumberId)):
         raise state.error(messages.invalid_qual("decnet", kind), span)
     text = ident.text if isinstance(ident, ast.IPv4Id) else str(ident.value)
@@ -238,8 +237,7 @@ def _gen_ip6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> C
     if kind == "host" and prefix != 128:
         raise state.error(messages.invalid_qual("host", _id_text(ident)), span)
     if q.proto not in (None, "ip6"):
-        desc = "<IPv6 prefix>" if kind == "net" else "<IPv6 address>"
-        raise state.error(messages.invalid_qual(q.proto, f"{kind} {desc}"), span)
+        raise state.error(messages.invalid_qual(q.proto, _ip6_context(q)), span)
     if prefix > 128:
         raise state.error("mask length must be <= 128", span)
     addr = ident.addr.packed if isinstance(ident, ast.IPv6NetId) else ident.packed
@@ -247,6 +245,12 @@ def _gen_ip6(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -> C
     if int.from_bytes(addr, "big") & ~mask_int:
         raise state.error(messages.non_network_bits(_id_text(ident)), span)
     return net.gen_host6(state, addr, mask_int.to_bytes(16, "big"), q.dir or "default")
+
+
+def _ip6_context(q: ast.Qualifiers) -> str:
+    """How master names an IPv6 id in a qualifier error: only an explicit ``host`` is a
+    host; with no type qualifier it is named as a prefix, like ``net``."""
+    return "host <IPv6 address>" if q.kind == "host" else "net <IPv6 prefix>"
 
 
 def _id_text(ident: Any) -> str:
