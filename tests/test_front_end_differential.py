@@ -16,10 +16,21 @@ from collections import Counter
 
 import pytest
 from front_end import ALLOWED, DISAGREEMENTS, allowance, load_allowed, master_linktypes, run
-from grammar_gen import AQUALS, DQUALS, PNAMES, Generator, bpfc_linktype_names
+from grammar_gen import (
+    AQUALS,
+    COMMON_LINKTYPES,
+    DQUALS,
+    PNAMES,
+    Generator,
+    bpfc_linktype_names,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracles import master_library
 
+import bpfc
 from bpfc import libpcap
+from bpfc.errors import CompileError
 from bpfc.syntax.lexer import KEYWORDS
 
 SEED = 17
@@ -56,6 +67,17 @@ def test_generator_reaches_every_keyword_and_production() -> None:
         assert f"{qualifier} " in joined, qualifier
     for operator in ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "!=", ">=", "<="):
         assert f" {operator} " in joined, operator
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_bpfc_refuses_generated_expressions_only_with_compile_errors(seed: int) -> None:
+    # any seed: bpfc compiles or raises CompileError, never anything else (no master needed)
+    for case in Generator(seed, COMMON_LINKTYPES).cases(20):
+        try:
+            bpfc.compile(case.expr, linktype=case.linktype)
+        except CompileError as err:
+            assert str(err) and "\n" not in str(err), case
 
 
 def test_generator_draws_every_shared_link_type(master_path: str) -> None:
