@@ -73,7 +73,11 @@ def test_messages_end_with_the_link_type(expr: str, dlt: str, words: str) -> Non
     ("expr", "dlt"),
     [("multicast", "RAW"), ("inbound", "IPV6"), ("ifindex 7", "PPP"), ("ip", "NFLOG"),
      ("llc", "SLIP"), ("vlan 3", "NULL"), ("type mgt", "EN10MB"), ("pppoes and vlan", "EN10MB"),
-     ("geneve and outbound", "EN10MB"), ("mpls", "USB_LINUX"), ("lane and inbound", "SUNATM")],
+     ("geneve and outbound", "EN10MB"), ("mpls", "USB_LINUX"), ("lane and inbound", "SUNATM"),
+     ("broadcast", "RAW"), ("gateway localhost", "NULL"), ("ether host localhost", "PPP"),
+     ("link host $1", "EN10MB"), ("ether src 1:2:3:4:5:6", "LINUX_SLL2"),
+     ("ether host 1:2:3:4:5:6", "SUNATM"), ("dir 1", "LINUX_SLL"), ("outbound", "IPV4"),
+     ("ifindex 2", "LINUX_SLL"), ("ip", "MTP2"), ("mpls 1", "NULL"), ("llc", "PPP")],
 )  # fmt: skip
 def test_messages_equal_masters(master: libpcap.Libpcap, expr: str, dlt: str) -> None:
     with pytest.raises(libpcap.LibpcapError) as theirs:
