@@ -269,7 +269,7 @@ def _port_value(state: CodegenState, text: str, proto: str | None, span: Any) ->
     else:
         found = lookups.nametoport(text)
         if found is None:
-            raise state.error(f"unknown port in range '{text}'", span)
+            raise state.error(f"'{text}' is not a valid port", span)
         value = found[0]
     if value > 65535:
         raise state.error(messages.port_too_big(value), span)
