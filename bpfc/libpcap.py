@@ -290,6 +290,22 @@ class Libpcap:
             finally:
                 lib.pcap_freecode(ctypes.byref(prog))
 
+    def compile_or_error(
+        self,
+        expr: str,
+        linktype: str | int = "EN10MB",
+        snaplen: int = 262144,
+        optimize: bool = True,
+        netmask: int = PCAP_NETMASK_UNKNOWN,
+    ) -> list[Insn] | str:
+        """The program, or ``pcap_geterr``'s whole text when libpcap refuses ``expr``."""
+        try:
+            return self.compile(expr, linktype, snaplen, optimize, netmask)
+        except LibpcapUnavailable:
+            raise
+        except LibpcapError as err:
+            return err.message
+
     def bpf_validate(self, insns: Sequence[Sequence[int]]) -> bool:
         """libpcap's own ``bpf_validate`` verdict on the program."""
         lib = self._load()

@@ -40,13 +40,21 @@ PNAMES = (
 
 DQUALS = (
     "src", "dst", "src or dst", "dst or src", "src and dst", "dst and src",
-    "addr1", "addr2", "addr3", "addr4", "address1", "address4", "ra", "ta",
+    "addr1", "addr2", "addr3", "addr4", "address1", "address2", "address3", "address4", "ra",
+    "ta",
 )  # fmt: skip
 AQUALS = ("host", "net", "port", "portrange")
+SENSIBLE = {
+    "host": ("", "", "ip", "ip6", "arp", "rarp", "ether", "decnet"),
+    "net": ("", "", "ip", "ip6", "arp", "rarp"),
+    "port": ("", "", "tcp", "udp", "sctp"),
+    "portrange": ("", "", "tcp", "udp", "sctp"),
+}
+"""Protocol qualifiers each address type takes (the rest are for the refusals)."""
 RELOPS = (">", ">=", "=", "==", "<=", "<", "!=")
 BINOPS = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>")
 BYTEOPS = ("&", "|", "<", ">", "=")
-LOAD_SIZES = ("1", "2", "4", "3", "0", "8")
+LOAD_SIZES = ("1", "2", "4", "1", "2", "4", "1", "2", "4", "3", "0", "8")
 LOAD_PROTOS = (
     "ether", "link", "ppp", "fddi", "tr", "wlan", "slip", "radio", "ip", "ip6", "arp", "rarp",
     "tcp", "udp", "icmp", "icmp6", "igmp", "igrp", "pim", "vrrp", "carp", "sctp", "atalk",
@@ -94,6 +102,20 @@ BAD_OCTALS = ("08", "0789", "09")
 
 # ------------------------------------------------------------------ link types
 
+AFFINITY: dict[str, tuple[str, ...]] = {
+    "pflog": ("PFLOG",),
+    "atm": ("SUNATM",),
+    "mtp": ("MTP2", "MTP2_WITH_PHDR", "MTP3", "SCCP"),
+    "wlan_type": ("IEEE802_11", "IEEE802_11_RADIO", "PRISM_HEADER", "IEEE802_11_RADIO_AVS",
+                  "PPI"),
+    "llc": ("EN10MB", "IEEE802", "FDDI", "IEEE802_11", "SUNATM", "LINUX_SLL"),
+    "direction": ("LINUX_SLL", "LINUX_SLL2", "SLIP", "PPP_PPPD", "IPNET", "PFLOG",
+                  "JUNIPER_ETHER", "DSA_TAG_BRCM"),
+    "ifindex": ("LINUX_SLL2",),
+    "encap": ("EN10MB", "LINUX_SLL", "PPP", "C_HDLC"),
+}  # fmt: skip
+"""Link types on which a production means something: drawn for it half the time."""
+
 COMMON_LINKTYPES = (
     "EN10MB", "LINUX_SLL", "LINUX_SLL2", "RAW", "IPV4", "IPV6", "NULL", "LOOP", "ENC", "PPP",
     "PPP_SERIAL", "PPP_ETHER", "PPP_BSDOS", "PPP_PPPD", "C_HDLC", "SLIP", "SLIP_BSDOS", "FDDI",
@@ -102,7 +124,7 @@ COMMON_LINKTYPES = (
     "MTP2_WITH_PHDR", "MTP3", "SCCP", "NFLOG", "JUNIPER_ETHER", "DSA_TAG_BRCM",
     "LINUX_IRDA", "MPLS", "FRELAY", "USB_LINUX", "CAN_SOCKETCAN", "ERF",
 )  # fmt: skip
-"""The link types with real header models (and a few without), drawn half the time."""
+"""The link types with real header models (and a few without), drawn 70% of the time."""
 
 
 def bpfc_linktype_names() -> list[str]:
@@ -189,12 +211,15 @@ class Generator:
     # -------------------------------------------------------------- top level
 
     def case(self) -> Case:
-        """One expression and a link type (a common one half the time, else any)."""
+        """One expression and a link type (a common one 70% of the time, else any)."""
         r = self.rng
-        pool = self.common if self.common and r.random() < 0.5 else self.linktypes
+        pool = self.common if self.common and r.random() < 0.7 else self.linktypes
         linktype = r.choice(pool)
         self._first = ""
         expr = self.expression()
+        suited = [lt for lt in AFFINITY.get(self._first, ()) if lt in self.linktypes]
+        if suited and r.random() < 0.5:
+            linktype = r.choice(suited)
         return Case(expr, linktype, self._first or "empty")
 
     def cases(self, n: int) -> Iterator[Case]:
@@ -209,7 +234,7 @@ class Generator:
             self._first = "empty"
             return r.choice(("", " ", "\t"))
         parts = [self.term(depth)]
-        joins = 0 if depth >= self.max_depth else min(r.choice((0, 0, 0, 1, 1, 2, 3)), 3)
+        joins = 0 if depth >= self.max_depth else r.choice((0, 0, 0, 0, 1, 1, 2, 3))
         for _ in range(joins):
             op = r.choice(("and", "or", "and", "or", "&&", "||"))
             if r.random() < 0.15:
@@ -338,8 +363,15 @@ class Generator:
     # -------------------------------------------------------------- primitives
 
     def qualified(self) -> str:
-        """``head id``: [pname] [dqual] [aqual] id, in every combination."""
+        """``head id``: [pname] [dqual] [aqual] id, in every combination (half the time a
+        combination libpcap accepts, so that programs get compared too)."""
         r = self.rng
+        if r.random() < 0.5:
+            aqual = r.choice(AQUALS)
+            pname = r.choice(SENSIBLE[aqual])
+            dqual = r.choice(("", "", "src", "dst", "src or dst", "src and dst"))
+            head = " ".join(x for x in (pname, dqual, aqual) if x)
+            return f"{head} {self.id_value(aqual)}"
         pname = r.choice(PNAMES) if r.random() < 0.6 else ""
         dqual = r.choice(DQUALS) if r.random() < 0.5 else ""
         aqual = r.choice(AQUALS) if (r.random() < 0.75 or not dqual) else ""

@@ -44,6 +44,12 @@ def test_master_and_system_live_side_by_side(master: libpcap.Libpcap) -> None:
     assert libpcap.compile("inbound", "RAW")  # the system library still answers as before
 
 
+def test_compile_or_error(master: libpcap.Libpcap) -> None:
+    assert master.compile_or_error("ip", "RAW") == master.compile("ip", "RAW")
+    text = master.compile_or_error("multicast", "RAW")
+    assert text == "'multicast' not supported on DLT_RAW (Raw IPv4/IPv6)"
+
+
 def test_master_descriptions(master: libpcap.Libpcap) -> None:
     assert master.dlt_description(1) == "Ethernet"
     assert master.dlt_description(12) == "Raw IPv4/IPv6"

@@ -67,7 +67,7 @@ def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
     if iso is not None:
         return iso
     # the link layer and the radio header are places, not protocols: 'link' alone says nothing
-    raise state.error(f"'{proto}' cannot be used as an abbreviation", span)
+    raise state.error(messages.not_abbreviation(proto), span)
 
 
 def parse_ipv4(state: CodegenState, text: str, span: Any) -> tuple[int, int]:

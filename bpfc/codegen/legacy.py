@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpfc.cfg import Cond, and_, not_, or_, true_cond
-from bpfc.codegen import link
+from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
 from bpfc.linktypes_more import LLC_ALWAYS
@@ -101,7 +101,7 @@ def _is_llc(state: CodegenState) -> Cond:
         from bpfc.codegen.wlan import gen_data_frame
 
         return gen_data_frame(state)
-    raise state.error(f"'llc' not supported on {state.link.display}")
+    raise state.error(messages.not_supported_on("llc", state.link))
 
 
 def check_llc_kind(state: CodegenState, kind: str | None, span: Any = None) -> str | None:

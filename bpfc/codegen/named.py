@@ -145,7 +145,7 @@ def gen_gateway(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) ->
     if state.extra.get("tunnel"):
         raise state.error("'gateway' cannot be used within VXLAN or Geneve", span)
     if state.link.mac not in link.GATEWAY_MACS:
-        raise state.error(messages.not_supported_on("gateway", state.link.display), span)
+        raise state.error(messages.not_supported_on("gateway", state.link), span)
     mac = resolve_ether(state, name)
     if mac is None:
         raise state.error(f"unknown Ethernet-like host '{name}'", span)

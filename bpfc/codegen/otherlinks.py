@@ -96,7 +96,7 @@ def _encapsulation(word: str, supported: frozenset[str]) -> Any:
 
     def gen(state: CodegenState, node: Any, previous: Handler | None) -> Cond:
         if state.link.name not in supported:
-            raise state.error(messages.not_supported_on(word, state.link.display), _span(node))
+            raise state.error(messages.not_supported_on(word, state.link), _span(node))
         if previous is None:
             raise state.error(f"'{word}' is not supported by bpfc yet", _span(node))
         return previous(state, node)

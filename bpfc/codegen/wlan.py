@@ -22,7 +22,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_, true_cond
-from bpfc.codegen import link
+from bpfc.codegen import link, messages
 from bpfc.codegen.dispatch import HANDLERS
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
@@ -160,7 +160,7 @@ def _subtype_value(state: CodegenState, type_: int, value: int | str, span: Any)
 
 def _require_wlan(state: CodegenState, what: str, span: Any) -> None:
     if state.link.framing != "wlan":
-        raise state.error(f"'{what}' not supported on {state.link.display}", span)
+        raise state.error(messages.not_supported_on(what, state.link), span)
 
 
 def _gen_type(state: CodegenState, node: ast.WlanType) -> Cond:
@@ -197,7 +197,7 @@ def _gen_dir(state: CodegenState, node: ast.WlanDir) -> Cond:
     span = _span(node)
     if isinstance(node.dir, int):
         if node.dir > DIR_MASK:
-            raise state.error("invalid 802.11 direction", span)
+            raise state.error(f"invalid 802.11 direction value {node.dir:#x}", span)
         value = node.dir
     else:
         found = lookup.wlan_dir(node.dir)

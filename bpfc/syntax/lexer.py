@@ -280,7 +280,7 @@ def _scan_word(expr: str, pos: int) -> Token:
     elif kind == "HID6":
         return _ipv6_token(expr, pos, length)
     elif kind == "BOGUS_EID":
-        raise CompileError("invalid Ethernet address", expr, (pos, end))
+        raise CompileError(f"invalid Ethernet address {text}", expr, (pos, end))
     return _token(kind, text, pos, end)
 
 
