@@ -57,6 +57,7 @@ CASES: list[tuple[str, str, str | None]] = [
     # so is a list of ids, from its first number on
     ("esp portrange (0 || 0x100000000)", "'esp' is not a valid qualifier for 'portrange'", None),
     ("ra port (0 || 1::2::3/129)", "'ra' is not a valid qualifier for 'port'", None),
+    ("ip port (2/31 or 3)", "'ip' is not a valid qualifier for 'port'", None),
     # the type of 'type T subtype' is judged when 'subtype' is read
     ("type bogus subtype 99999999999", 'unknown 802.11 type name "bogus"', None),
     ("type 0x1 subtype )", "invalid 802.11 type value 0x01", None),

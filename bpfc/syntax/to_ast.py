@@ -470,7 +470,11 @@ def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
             else:
                 continue
         after = getattr(items[index], "data", None) if index < len(items) else None
-        if item.data == "pnum" and after == "boolop":  # the first of a list of ids
+        # the first number of a list of ids (``port (1 or``) is an id once ``or`` follows,
+        # or when the list stops after it (bison's default: ``port (2 /``)
+        opens_list = index >= 3 and getattr(items[index - 2], "type", None) == "LPAR"
+        opens_list = opens_list and getattr(items[index - 3], "data", None) == "head"
+        if item.data == "pnum" and (after == "boolop" or (opens_list and index == len(items))):
             item = Tree("number_id", [item])
         alias = _LIST_FIELDS.get(str(item.data))
         if alias and index < len(items) and getattr(items[index], "type", None) == "LPAR":
