@@ -157,6 +157,8 @@ RULES: dict[str, list[tuple[str, str, bool]]] = {
         ("EN10MB", "vxlan and tcp gateway localhost", False),
         ("EN10MB", "mpls and gateway 1.2.3.4", False),
         ("EN10MB", "mpls and gateway localhost", False),
+        ("EN10MB", "geneve and pppoes and gateway localhost", False),
+        ("EN10MB", "pppoes and geneve and gateway localhost", False),
         ("EN10MB", "igrp or ff02::1/128", False),
         ("EN10MB", "decnet host 1.2", True),
         ("EN10MB", "net 10.0.0.0/8", True),
