@@ -10,13 +10,16 @@ its caret, whatever syntax error follows it.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import master_library
 
 import bpfc
 from bpfc import libpcap
 from bpfc.errors import CompileError
+from bpfc.syntax.lexer import KEYWORDS, PUNCT
+
+PUNCTUATION = sorted(PUNCT)
 
 SYNTAX = "can't parse filter expression: syntax error"
 RA = "'ra' is valid for 802.11 syntax only"
@@ -164,6 +167,25 @@ def test_wrong_primitive_keeps_its_error_before_any_syntax_error(
     assert broken.message == alone.message != SYNTAX
     assert broken.span is not None and alone.span is not None
     assert broken.span == alone.span
+
+
+SOUP = [
+    *sorted(KEYWORDS), *PUNCTUATION, "0", "1", "08", "70000", "99999999999", "1.2.3.4",
+    "10.0.0.0/8", "::1", "aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:", "$1f", "foo", "1-2", "ftp-data",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(SOUP), min_size=1, max_size=9).map(" ".join),
+    st.sampled_from(["EN10MB", "IEEE802_11_RADIO", "LINUX_SLL2", "ARCNET", "SUNATM", "PPP"]),
+)
+def test_compile_refuses_only_with_compile_errors(expr: str, linktype: str) -> None:
+    """Whatever was reduced before an error, checking it raises nothing but CompileError."""
+    try:
+        bpfc.compile(expr, linktype=linktype)
+    except CompileError as err:
+        assert err.message and "\n" not in err.message
 
 
 @given(st.sampled_from(TRAILERS), st.sampled_from(["ip", "tcp port 80", "host 1.2.3.4"]))
