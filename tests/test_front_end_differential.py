@@ -15,7 +15,15 @@ import re
 from collections import Counter
 
 import pytest
-from front_end import ALLOWED, DISAGREEMENTS, allowance, load_allowed, master_linktypes, run
+from front_end import (
+    ALLOWED,
+    DISAGREEMENTS,
+    allowance,
+    load_allowed,
+    master_linktypes,
+    run,
+    upstream_names,
+)
 from grammar_gen import (
     AQUALS,
     COMMON_LINKTYPES,
@@ -98,7 +106,10 @@ def test_front_end_agrees_with_master(master_path: str) -> None:
     allowed = load_allowed()
     counts: Counter[str] = Counter()
     failures = []
-    for outcome in run(master_path, COUNT, SEED, system=False):
+    names, why = upstream_names()
+    if names is None:
+        print(f"\nnames from the system's hosts file: {why}")
+    for outcome in run(master_path, COUNT, SEED, system=False, names=names):
         counts[outcome.category] += 1
         if outcome.category in DISAGREEMENTS and allowance(outcome, allowed) is None:
             failures.append(outcome)

@@ -32,6 +32,7 @@ from front_end import (  # noqa: E402
     load_allowed,
     run,
     shape,
+    upstream_names,
 )
 from oracles import master_library  # noqa: E402
 
@@ -51,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steered", type=int, default=24, help="steered packets per accept")
     parser.add_argument("--no-system", action="store_true", help="do not ask libpcap 1.10.3")
     parser.add_argument(
+        "--system-names",
+        action="store_true",
+        help="draw names from /etc/hosts instead of the upstream suite's fixtures",
+    )
+    parser.add_argument(
         "--unlisted", type=int, default=40, help="disagreements outside the allow-list to show"
     )
     parser.add_argument("--progress", type=int, default=0, help="a progress line every N cases")
@@ -68,7 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     wording = 0
     unlisted: list[Outcome] = []
     start = time.monotonic()
-    outcomes = run(path, args.count, args.seed, system=not args.no_system, steered=args.steered)
+    names, why = (None, "--system-names") if args.system_names else upstream_names()
+    where = "upstream fixtures" if names else f"the system's hosts file ({why})"
+    outcomes = run(
+        path,
+        args.count,
+        args.seed,
+        system=not args.no_system,
+        steered=args.steered,
+        names=names,
+    )
     for index, outcome in enumerate(outcomes, 1):
         counts[outcome.category] += 1
         if outcome.category in DISAGREEMENTS:
@@ -91,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(counts.values())
     both_reject = counts["message"] + counts["agree-reject"]
     print(f"front-end differential: {total} expressions, seed {args.seed}, {elapsed:.0f} s")
+    print(f"names from {where}")
     print(f"{'category':<16}{'count':>8}{'share':>9}{'allowed':>9}{'1.10.3=master':>15}")
     for category in CATEGORIES:
         n = counts[category]
