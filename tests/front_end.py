@@ -18,7 +18,10 @@ outcome into one category:
   unoptimized one (bpfc's program is right; master's optimizer is not: counted apart).
 
 libpcap 1.10.3 (the system library) is asked too when given: its answer is reported beside
-master's, since where it agrees with master the two are the meaning twice over.
+master's, since where it agrees with master the two are the meaning twice over.  Names
+resolve the same on both sides: from the upstream suite's fixtures (:func:`upstream_names`:
+a ``StaticResolver`` for bpfc, private ``/etc`` files for the libpcap children) or, where
+that cannot be arranged, from the system's own files, which both read.
 """
 
 from __future__ import annotations
