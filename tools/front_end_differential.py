@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     sys_agrees: Counter[str] = Counter()
     wording = 0
     unlisted: list[Outcome] = []
+    by_entry: Counter[int] = Counter()
     start = time.monotonic()
     names, why = (None, "--system-names") if args.system_names else upstream_names()
     where = "upstream fixtures" if names else f"the system's hosts file ({why})"
@@ -89,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         if outcome.category in DISAGREEMENTS:
             if outcome.category == "message" and outcome.text.endswith("same-kind"):
                 wording += 1
-            if allowance(outcome, allowed) is not None:
+            entry = allowance(outcome, allowed)
+            if entry is not None:
                 allowed_counts[outcome.category] += 1
+                by_entry[allowed.index(entry)] += 1
             elif len(unlisted) < args.unlisted:
                 unlisted.append(outcome)
             sig = signature(outcome)
@@ -130,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         for sig, n in groups[category].most_common(args.show):
             print(f"  {n:6}  {sig}")
             print("          e.g. " + str(examples[(category, sig)]).replace("\n", "\n          "))
+    if by_entry:
+        print("\n== allow-list entries, by the disagreements they cover")
+        for index, n in by_entry.most_common():
+            entry = allowed[index]
+            print(f"  {n:6}  {entry.category}: {entry.reason}")
     unallowed = sum(counts[c] for c in DISAGREEMENTS) - sum(allowed_counts.values())
     if unlisted:
         print(f"\n== not in the allow-list: {unallowed} (first {len(unlisted)})")
