@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from bpfc.errors import BpfcError
@@ -54,6 +58,7 @@ __all__ = [
     "dlt_description",
     "dlt_name",
     "dlt_value",
+    "etc_overlay_error",
     "library",
     "make_bpf_filter",
     "version",
@@ -434,18 +439,44 @@ class CompileWorker:
     fault on some inputs) or a hang in the library kills only the child, reported as
     :class:`LibpcapCrash`; the next call starts a new child.  One request is in flight
     at a time, so the worker is as thread-safe as its lock.
+
+    ``etc`` maps file names to contents that the child sees in ``/etc`` (in a private
+    namespace, see :func:`etc_overlay_error`): name-service fixtures, so that libpcap
+    resolves the same hosts, ethers and networks as a bpfc ``StaticResolver``.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        timeout: float = 10.0,
+        etc: Mapping[str, str] | None = None,
+    ) -> None:
         self.path = None if path is None else os.fspath(path)
         self.timeout = timeout
         self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
+        self._overlay: tempfile.TemporaryDirectory[str] | None = None
+        if etc:
+            why = etc_overlay_error()
+            if why is not None:
+                raise LibpcapUnavailable(why)
+            self._overlay = tempfile.TemporaryDirectory(prefix="bpfc-etc-")
+            upper = Path(self._overlay.name, "upper")
+            upper.mkdir()
+            Path(self._overlay.name, "work").mkdir()
+            for name, text in etc.items():
+                (upper / name).write_text(text)
+
+    def _command(self) -> list[str]:
+        child = [sys.executable, "-c", _COMPILE_CHILD, self.path or ""]
+        if self._overlay is None:
+            return child
+        return [*_overlay_prefix(self._overlay.name), *child]
 
     def _start(self) -> subprocess.Popen[str]:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", _COMPILE_CHILD, self.path or ""],
+                self._command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -496,7 +527,8 @@ class CompileWorker:
         raise LibpcapCrash(f"pcap_compile child died on {expr!r}: {what}", signal)
 
     def close(self) -> None:
-        """Stop the child (a later call starts a new one)."""
+        """Stop the child (a later call starts a new one; the ``etc`` files go with the
+        worker)."""
         with self._lock:
             proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
@@ -513,6 +545,43 @@ class CompileWorker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _overlay_prefix(root: str) -> list[str]:
+    """Run the rest of the command in a private user and mount namespace whose ``/etc`` is
+    the real one overlaid with the files under ``root/upper`` (the machine is untouched)."""
+    script = (
+        'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc'
+        ' && shift && exec "$@"'
+    )
+    return ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh", root]
+
+
+@functools.cache
+def etc_overlay_error() -> str | None:
+    """None when :class:`CompileWorker` can give its child private ``/etc`` files
+    (``etc=``: name-service fixtures such as ``hosts``, ``ethers``, ``networks``, which
+    libpcap reads through the C library), else why not."""
+    if shutil.which("unshare") is None:
+        return "no unshare(1) to give the libpcap child its own /etc"
+    with tempfile.TemporaryDirectory(prefix="bpfc-etc-") as root:
+        Path(root, "upper").mkdir()
+        Path(root, "work").mkdir()
+        Path(root, "upper", "bpfc-probe").write_text("ok\n")
+        try:
+            done = subprocess.run(
+                [*_overlay_prefix(root), "cat", "/etc/bpfc-probe"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"cannot overlay /etc for the libpcap child: {err}"
+    if done.returncode != 0 or done.stdout != "ok\n":
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"cannot overlay /etc for the libpcap child (user namespaces?): {tail}"
+    return None
 
 
 _LIBRARIES: dict[str | None, Libpcap] = {}

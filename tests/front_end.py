@@ -18,16 +18,22 @@ outcome into one category:
   unoptimized one (bpfc's program is right; master's optimizer is not: counted apart).
 
 libpcap 1.10.3 (the system library) is asked too when given: its answer is reported beside
-master's, since where it agrees with master the two are the meaning twice over.
+master's, since where it agrees with master the two are the meaning twice over.  Names
+resolve the same on both sides: from the upstream suite's fixtures (:func:`upstream_names`:
+a ``StaticResolver`` for bpfc, private ``/etc`` files for the libpcap children) or, where
+that cannot be arranged, from the system's own files, which both read.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grammar_gen import Case
 
@@ -98,13 +104,72 @@ class Outcome:
         )
 
 
-def _bpfc(expr: str, linktype: str) -> tuple[list | None, str]:
+@dataclass(frozen=True)
+class Names:
+    """Name-service fixtures both compilers see: bpfc through a ``StaticResolver``, libpcap
+    through private ``/etc`` files in its child (``CompileWorker(etc=...)``)."""
+
+    hosts: tuple[str, ...]
+    ethers: tuple[str, ...]
+    networks: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+
+    def etc(self) -> dict[str, str]:
+        return {
+            "hosts": "".join(f"{line}\n" for line in self.hosts),
+            "ethers": "".join(f"{line}\n" for line in self.ethers),
+            "networks": "".join(f"{line}\n" for line in self.networks),
+        }
+
+    def resolver(self) -> Any:
+        from bpfc.names import StaticResolver
+
+        return StaticResolver(self.hosts, self.ethers, self.networks)
+
+    def pools(self) -> dict[str, list[str]]:
+        """Names to draw: hosts, ethers and networks that resolve, and ones that do not."""
+        return {
+            "hosts": sorted({w for line in self.hosts for w in line.split()[1:]}),
+            "ethers": sorted({line.split()[1] for line in self.ethers if len(line.split()) > 1}),
+            "networks": sorted({line.split()[0] for line in self.networks if line.split()}),
+            "unknown": list(self.unknown),
+        }
+
+
+UPSTREAM = Path(
+    os.environ.get(
+        "BPFC_UPSTREAM",
+        Path(__file__).resolve().parent.parent.parent / "shared" / "corpus-upstream",
+    )
+)
+
+
+def upstream_names() -> tuple[Names | None, str]:
+    """The upstream test suite's hosts/ethers/networks fixtures, or (None, why not): the
+    suite's data is absent, or the libpcap child cannot be given its own ``/etc``."""
+    aux = UPSTREAM / "libpcap-filtertests-aux.json"
+    if not aux.is_file():
+        return None, f"no {aux}"
+    why = libpcap.etc_overlay_error()
+    if why is not None:
+        return None, why
+    fixtures = json.loads(aux.read_text())["name_service_fixtures"]
+    unknown = tuple(str(n) for n in fixtures.get("nonexistent_host", ()) if isinstance(n, str))
+    names = Names(
+        tuple(fixtures["hosts"]), tuple(fixtures["ethers"]), tuple(fixtures["networks"]), unknown
+    )
+    return names, ""
+
+
+def _bpfc(expr: str, linktype: str, resolver: Any = None) -> tuple[list | None, str]:
     """(program, "compiles") or (None, bpfc's message); other exceptions propagate."""
     import bpfc
     from bpfc.errors import CompileError
 
     try:
-        prog = bpfc.compile(expr, linktype=linktype, snaplen=SNAPLEN, optimize=True)
+        prog = bpfc.compile(
+            expr, linktype=linktype, snaplen=SNAPLEN, optimize=True, resolver=resolver
+        )
     except CompileError as err:
         return None, str(err)
     return [tuple(i) for i in prog], "compiles"
@@ -123,10 +188,20 @@ def _library(worker: libpcap.CompileWorker, expr: str, linktype: str) -> tuple[l
 class FrontEnd:
     """The two (or three) compilers and the packet runner, kept alive across cases."""
 
-    def __init__(self, master_path: str | Path, system: bool = True, steered: int = 24) -> None:
+    def __init__(
+        self,
+        master_path: str | Path,
+        system: bool = True,
+        steered: int = 24,
+        names: Names | None = None,
+    ) -> None:
+        etc = None if names is None else names.etc()
         self.master_lib = libpcap.library(master_path)
-        self.master = libpcap.CompileWorker(master_path)
-        self.system = libpcap.CompileWorker(None) if system and libpcap.available() else None
+        self.master = libpcap.CompileWorker(master_path, etc=etc)
+        self.system = (
+            libpcap.CompileWorker(None, etc=etc) if system and libpcap.available() else None
+        )
+        self.resolver = None if names is None else names.resolver()
         self.steered = steered
 
     def close(self) -> None:
@@ -153,7 +228,7 @@ class FrontEnd:
             except libpcap.LibpcapCrash as err:
                 sys_text = f"crash: {err}"
         try:
-            ours, our_text = _bpfc(expr, linktype)
+            ours, our_text = _bpfc(expr, linktype, self.resolver)
         except Exception as err:  # noqa: BLE001 - any escape is a bpfc bug to report
             last = traceback.format_exception_only(err)[-1].strip()
             return Outcome(case, "bpfc-crash", last, ref_text, sys_text)
@@ -169,8 +244,11 @@ class FrontEnd:
             return Outcome(case, "agree-accept", our_text, ref_text, sys_text)
         # master's optimizer has known bugs: bpfc agreeing with master's own unoptimized
         # program where master's optimized one differs is master's fault, not bpfc's
-        unopt = self.master_lib.compile(expr, linktype, SNAPLEN, False)
-        if not self._differ(ours, [tuple(i) for i in unopt], packets):
+        try:  # in the worker: it resolves the fixture names
+            unopt = [tuple(i) for i in self.master.compile(expr, linktype, SNAPLEN, False)]
+        except libpcap.LibpcapError:
+            unopt = None
+        if unopt is not None and not self._differ(ours, unopt, packets):
             return Outcome(case, "master-opt", our_text, ref_text, sys_text, detail)
         return Outcome(case, "verdict", our_text, ref_text, sys_text, detail)
 
@@ -258,12 +336,15 @@ def run(
     *,
     system: bool = True,
     steered: int = 24,
+    names: Names | None = None,
 ) -> Iterator[Outcome]:
-    """Generate ``count`` cases from ``seed`` over every shared link type and compare each."""
+    """Generate ``count`` cases from ``seed`` over every shared link type and compare each
+    (with ``names``: drawing names from those fixtures, which both compilers then see;
+    without: names from the system's hosts file, which both read)."""
     from grammar_gen import Generator
 
     linktypes = master_linktypes(libpcap.library(master_path))
-    generator = Generator(seed, linktypes)
-    with FrontEnd(master_path, system=system, steered=steered) as front_end:
+    generator = Generator(seed, linktypes, names=None if names is None else names.pools())
+    with FrontEnd(master_path, system=system, steered=steered, names=names) as front_end:
         for index, case in enumerate(generator.cases(count)):
             yield front_end.compare(case, seed=seed * 1_000_003 + index)

@@ -23,7 +23,7 @@ tool's category column).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,11 +179,17 @@ class Generator:
         linktypes: Sequence[str] = COMMON_LINKTYPES,
         hosts: Sequence[str] | None = None,
         max_depth: int = 3,
+        names: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.linktypes = list(linktypes)
         self.common = [lt for lt in COMMON_LINKTYPES if lt in set(self.linktypes)]
-        self.hosts = list(system_host_names() if hosts is None else hosts)
+        pools = dict(names or {})
+        default_hosts = system_host_names() if hosts is None else hosts
+        self.hosts = list(pools.get("hosts", default_hosts)) + list(pools.get("ethers", ()))
+        self.ethers = list(pools.get("ethers", ())) or self.hosts
+        self.networks = list(pools.get("networks", ())) or self.hosts
+        self.unknown = list(pools.get("unknown", ())) or list(UNKNOWN_HOSTS)
         self.max_depth = max_depth
         self._first = ""
         self.primitives: list[tuple[str, Callable[[], str], int]] = [
@@ -301,10 +307,20 @@ class Generator:
         )  # fmt: skip
 
     def host_name(self) -> str:
+        return self._name(self.hosts)
+
+    def net_name(self) -> str:
+        return self._name(self.networks)
+
+    def ether_name(self) -> str:
+        return self._name(self.ethers)
+
+    def _name(self, pool: Sequence[str]) -> str:
+        """A name from ``pool`` (they resolve) 60% of the time, else one that does not."""
         r = self.rng
-        if self.hosts and r.random() < 0.6:
-            return r.choice(self.hosts)
-        return r.choice(UNKNOWN_HOSTS)
+        if pool and r.random() < 0.6:
+            return r.choice(pool)
+        return r.choice(self.unknown)
 
     def id_value(self, aqual: str | None) -> str:
         """An id (the grammar's ``id``/``nid``/``pnum``) that suits ``aqual`` most of the
@@ -326,7 +342,7 @@ class Generator:
                              self.arcnet, self.number))()  # fmt: skip
         if aqual == "net":
             return r.choice((self.net_v4, self.net_v4, self.net_v6, self.ipv4, self.number,
-                             self.host_name))()  # fmt: skip
+                             self.net_name, self.host_name))()  # fmt: skip
         if aqual == "port":
             return r.choice((lambda: self.small(65535), lambda: r.choice(SERVICES),
                              lambda: r.choice(PORTRANGES)))()  # fmt: skip
@@ -389,7 +405,8 @@ class Generator:
     def gateway(self) -> str:
         r = self.rng
         pname = r.choice(("", "", "ip", "ether", "tcp"))
-        return " ".join(x for x in (pname, "gateway", self.host_name()) if x)
+        name = self.ether_name() if r.random() < 0.5 else self.host_name()
+        return " ".join(x for x in (pname, "gateway", name) if x)
 
     def proto_abbrev(self) -> str:
         return self.rng.choice(PNAMES)

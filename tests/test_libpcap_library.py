@@ -117,3 +117,20 @@ def test_worker_reports_a_hang(master: libpcap.Libpcap) -> None:
         assert worker.compile("udp")
     finally:
         worker.close()
+
+
+def test_worker_sees_private_etc_files(master: libpcap.Libpcap) -> None:
+    why = libpcap.etc_overlay_error()
+    if why is not None:
+        pytest.skip(why)
+    etc = {
+        "hosts": "10.9.8.7 fixture-host.invalid\n",
+        "ethers": "0:1:2:3:4:5 fixture-host.invalid\n",
+    }
+    with libpcap.CompileWorker(master.path, etc=etc) as worker:
+        prog = worker.compile("gateway fixture-host.invalid")
+        assert (0x15, 0, 0, 0x0A090807) in [(i.code, 0, 0, i.k) for i in prog]  # the address
+        assert worker.compile("ether host fixture-host.invalid")
+    # the machine's own files are untouched
+    with pytest.raises(libpcap.LibpcapError, match="unknown host"):
+        master.compile("host fixture-host.invalid")

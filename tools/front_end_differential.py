@@ -32,6 +32,7 @@ from front_end import (  # noqa: E402
     load_allowed,
     run,
     shape,
+    upstream_names,
 )
 from oracles import master_library  # noqa: E402
 
@@ -51,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steered", type=int, default=24, help="steered packets per accept")
     parser.add_argument("--no-system", action="store_true", help="do not ask libpcap 1.10.3")
     parser.add_argument(
+        "--system-names",
+        action="store_true",
+        help="draw names from /etc/hosts instead of the upstream suite's fixtures",
+    )
+    parser.add_argument(
         "--unlisted", type=int, default=40, help="disagreements outside the allow-list to show"
     )
     parser.add_argument("--progress", type=int, default=0, help="a progress line every N cases")
@@ -67,15 +73,27 @@ def main(argv: list[str] | None = None) -> int:
     sys_agrees: Counter[str] = Counter()
     wording = 0
     unlisted: list[Outcome] = []
+    by_entry: Counter[int] = Counter()
     start = time.monotonic()
-    outcomes = run(path, args.count, args.seed, system=not args.no_system, steered=args.steered)
+    names, why = (None, "--system-names") if args.system_names else upstream_names()
+    where = "upstream fixtures" if names else f"the system's hosts file ({why})"
+    outcomes = run(
+        path,
+        args.count,
+        args.seed,
+        system=not args.no_system,
+        steered=args.steered,
+        names=names,
+    )
     for index, outcome in enumerate(outcomes, 1):
         counts[outcome.category] += 1
         if outcome.category in DISAGREEMENTS:
             if outcome.category == "message" and outcome.text.endswith("same-kind"):
                 wording += 1
-            if allowance(outcome, allowed) is not None:
+            entry = allowance(outcome, allowed)
+            if entry is not None:
                 allowed_counts[outcome.category] += 1
+                by_entry[allowed.index(entry)] += 1
             elif len(unlisted) < args.unlisted:
                 unlisted.append(outcome)
             sig = signature(outcome)
@@ -91,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(counts.values())
     both_reject = counts["message"] + counts["agree-reject"]
     print(f"front-end differential: {total} expressions, seed {args.seed}, {elapsed:.0f} s")
+    print(f"names from {where}")
     print(f"{'category':<16}{'count':>8}{'share':>9}{'allowed':>9}{'1.10.3=master':>15}")
     for category in CATEGORIES:
         n = counts[category]
@@ -114,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         for sig, n in groups[category].most_common(args.show):
             print(f"  {n:6}  {sig}")
             print("          e.g. " + str(examples[(category, sig)]).replace("\n", "\n          "))
+    if by_entry:
+        print("\n== allow-list entries, by the disagreements they cover")
+        for index, n in by_entry.most_common():
+            entry = allowed[index]
+            print(f"  {n:6}  {entry.category}: {entry.reason}")
     unallowed = sum(counts[c] for c in DISAGREEMENTS) - sum(allowed_counts.values())
     if unlisted:
         print(f"\n== not in the allow-list: {unallowed} (first {len(unlisted)})")

@@ -149,9 +149,10 @@ def gen_gateway(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) ->
     mac = resolve_ether(state, name)
     if mac is None:
         raise state.error(f"unknown Ethernet-like host '{name}'", span)
-    v4, _ = resolve_host(state, name)
-    if not v4:
-        raise state.error(messages.unknown_host(name), span)
+    v4, v6 = resolve_host(state, name)
+    if not v4:  # (only IPv4 addresses count; with a protocol, libpcap says which family)
+        family = " for specified address family" if proto and v6 else ""
+        raise state.error(messages.unknown_host(name) + family, span)
     b0 = link.gen_mac_host(state, mac, link.DIR_OR)
     addrs = [(a, 0xFFFFFFFF) for a in v4]
     parts = [
