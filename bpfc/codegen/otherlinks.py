@@ -90,11 +90,14 @@ def _direction(outbound: bool) -> Any:
     return gen
 
 
-def _encapsulation(word: str, supported: frozenset[str]) -> Any:
-    """libpcap's refusal of ``vlan``/``mpls`` on link types without them; elsewhere
-    the handler registered before (none yet: "not supported by bpfc yet")."""
+def _encapsulation(word: str, supported: frozenset[str], first: Any = None) -> Any:
+    """libpcap's refusal of ``vlan``/``mpls`` on link types without them (after the
+    ``first`` check, which libpcap makes before); elsewhere the handler registered before
+    (none yet: "not supported by bpfc yet")."""
 
     def gen(state: CodegenState, node: Any, previous: Handler | None) -> Cond:
+        if first is not None:
+            first(state, _span(node))
         if state.link.name not in supported:
             raise state.error(messages.not_supported_on(word, state.link), _span(node))
         if previous is None:
@@ -106,5 +109,5 @@ def _encapsulation(word: str, supported: frozenset[str]) -> Any:
 
 _wrap(ast.Inbound, _direction(outbound=False))
 _wrap(ast.Outbound, _direction(outbound=True))
-_wrap(ast.Vlan, _encapsulation("vlan", VLAN_LINKTYPES))
+_wrap(ast.Vlan, _encapsulation("vlan", VLAN_LINKTYPES, encap.check_vlan_after_mpls))
 _wrap(ast.Mpls, _encapsulation("mpls", MPLS_LINKTYPES))
