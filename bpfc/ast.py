@@ -35,7 +35,6 @@ source                                     nodes
 ``ifindex N``                              ``IfIndex(N)``
 ``vlan [N]`` ``mpls [N]`` ``pppoes [N]``   ``Vlan(N|None)`` ``Mpls(..)`` ``Pppoes(..)``
 ``geneve [N]`` ``vxlan [N]`` ``pppoed``    ``Geneve(..)`` ``Vxlan(..)`` ``Pppoed()``
-``batadv [V [T]]``                         ``Batadv(V|None, T|None)`` (T: int or name)
 ``on/ifname X`` ``rset/ruleset X``         ``PfIfname("X")`` ``PfRuleset("X")``
 ``rnr/rulenum N`` ``srnr/subrulenum N``    ``PfRnr(N)`` ``PfSrnr(N)``
 ``reason R`` ``action A``                  ``PfReason(int|str)`` ``PfAction(str)``
@@ -527,15 +526,6 @@ class Vxlan(Node):
 
 
 @_node
-class Batadv(Node):
-    """``batadv [VERSION [TYPE]]``; TYPE a number or a name (resolved by the generator)."""
-
-    version: int | None = None
-    type: int | str | None = None
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
-
-
-@_node
 class PfIfname(Node):
     """pflog ``on NAME`` / ``ifname NAME``."""
 
@@ -590,6 +580,16 @@ class WlanType(Node):
     type: int | str
     subtype: int | str | None = None
     proto: str | None = None
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@_node
+class WlanTypeRead(Node):
+    """The ``T`` of ``[proto] type T subtype ...`` when the parser stopped before the
+    subtype's value: libpcap has judged ``T`` already.  Only ever in the part of an
+    expression reduced before a syntax error (:func:`bpfc.syntax.to_ast.reduced_prefix`)."""
+
+    type: int | str
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -744,7 +744,6 @@ Expr = (
     | Pppoes
     | Geneve
     | Vxlan
-    | Batadv
     | PfIfname
     | PfRuleset
     | PfRnr

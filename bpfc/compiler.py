@@ -90,7 +90,13 @@ def build_cfg(
         from bpfc.codegen import vlhdr
 
         vlhdr.setup(state)
-    tree = _parse(expr)
+    try:
+        tree = _parse(expr)
+    except CompileError as err:  # libpcap reports a semantic error it met before this one
+        from bpfc.codegen.dispatch import check_reduced
+
+        check_reduced(state, err)
+        raise
     from bpfc import ast
 
     if isinstance(tree, ast.Empty):

@@ -214,7 +214,6 @@ def test_inherited_and_explicit_flags() -> None:
         ("vlan (100)", ast.Vlan(100)),
         ("mpls 7 and pppoed and pppoes 3", ast.And((ast.Mpls(7), ast.Pppoed(), ast.Pppoes(3)))),
         ("geneve or vxlan 5", ast.Or((ast.Geneve(), ast.Vxlan(5)))),
-        ("batadv 15 7", ast.Batadv(15, 7)),
         ("on eth0 and ruleset x", ast.And((ast.PfIfname("eth0"), ast.PfRuleset("x")))),
         ("rnr 1 or srnr 2", ast.Or((ast.PfRnr(1), ast.PfSrnr(2)))),
         ("reason match or reason 3", ast.Or((ast.PfReason("match"), ast.PfReason(3)))),

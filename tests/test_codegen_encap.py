@@ -98,17 +98,29 @@ def test_upstream_rejects(upstream: Path) -> None:
     ("expr", "linux", "message"),
     [
         ("pppoes 65536", False, "PPPoE session number 65536 greater than maximum 65535"),
-        ("pppoes and vlan", False, "'vlan' not supported on DLT_PPP"),
-        ("pppoes and ether host 02:00:00:00:00:01", False, "not supported on DLT_PPP"),
+        ("pppoes and vlan", False, "'vlan' not supported on DLT_PPP (Point-to-Point Protocol)"),
+        (
+            "pppoes and ether host 02:00:00:00:00:01",
+            False,
+            "not supported on DLT_PPP (Point-to-Point Protocol)",
+        ),
         ("geneve 16777216", False, "Geneve VNI 16777216 greater than maximum 16777215"),
         ("vxlan 16777216", False, "VXLAN VNI 16777216 greater than maximum 16777215"),
         ("vxlan and protochain 6", False, "not supported with variable length headers"),
         ("ip or geneve and gateway host.invalid.", False, "cannot be used within VXLAN or Geneve"),
         ("vlan 4096", True, "VLAN tag 4096 greater than maximum 4095"),
         ("mpls and vlan", True, "no VLAN match after MPLS"),
-        ("inbound", False, "not a live capture, 'inbound' not supported on DLT_EN10MB"),
-        ("outbound", False, "not a live capture, 'outbound' not supported on DLT_EN10MB"),
-        ("ifindex 3", False, "not a live capture"),
+        ("inbound", False, "not a live capture, 'inbound' not supported on DLT_EN10MB (Ethernet)"),
+        (
+            "outbound",
+            False,
+            "not a live capture, 'outbound' not supported on DLT_EN10MB (Ethernet)",
+        ),
+        (
+            "ifindex 3",
+            False,
+            "not a live capture, 'ifindex' not supported on DLT_EN10MB (Ethernet)",
+        ),
     ],
 )
 def test_errors(expr: str, linux: bool, message: str) -> None:

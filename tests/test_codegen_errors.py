@@ -80,9 +80,9 @@ def test_claimed_rejects_have_libpcap_messages(corpus) -> None:  # noqa: ANN001
         ("ip and ip[0:3] = 1", messages.DATA_SIZE, 7),
         ("ip broadcast", messages.NETMASK_UNKNOWN, None),
         ("aarp host 1.2.3.4", messages.invalid_qual("aarp", "host <IPv4 address>"), 0),
-        ("udp or host 1.2.3.4/24", messages.invalid_qual("host", "1.2.3.4/24"), 7),
+        ("udp or host 1.2.3.0/24", messages.invalid_qual("host", "1.2.3.0/24"), 7),
         ("net 10.1.2.3/8", messages.non_network_bits("10.1.2.3/8"), 0),
-        ("ip6 host fe80::1/64", messages.invalid_qual("host", "fe80::1/64"), 0),
+        ("ip6 host fe80::/64", messages.invalid_qual("host", "fe80::/64"), 0),
     ],
 )
 def test_message_and_position(expr: str, message: str, start: int | None) -> None:

@@ -354,7 +354,7 @@ def test_packetgen_frames_agree_with_libpcap(linktype: str) -> None:
 ERRORS = [
     ("IEEE802_11", "wlan type 16", "invalid 802.11 type value 0x10"),
     ("IEEE802_11", "wlan type 0 subtype 0xff", "invalid 802.11 subtype value 0xff"),
-    ("IEEE802_11", "wlan dir 4", "invalid 802.11 direction"),
+    ("IEEE802_11", "wlan dir 4", "invalid 802.11 direction value 0x4"),
     ("IEEE802_11", "wlan dir abc", "unknown 802.11 direction"),
     ("IEEE802_11", "wlan type foo", 'unknown 802.11 type name "foo"'),
     ("IEEE802_11", "wlan type mgt subtype cts", 'unknown 802.11 subtype name "cts"'),
@@ -362,16 +362,16 @@ ERRORS = [
     ("IEEE802_11", "wlan subtype foo", "unknown 802.11 type name"),
     # value errors come first (libpcap finds them while parsing), then the link type
     ("EN10MB", "wlan type 16", "invalid 802.11 type value 0x10"),
-    ("EN10MB", "wlan dir 4", "invalid 802.11 direction"),
-    ("EN10MB", "wlan type mgt", "'type/subtype' not supported on DLT_EN10MB"),
-    ("EN10MB", "subtype beacon", "'type/subtype' not supported on DLT_EN10MB"),
-    ("EN10MB", "dir tods", "'dir' not supported on DLT_EN10MB"),
+    ("EN10MB", "wlan dir 4", "invalid 802.11 direction value 0x4"),
+    ("EN10MB", "wlan type mgt", "'type/subtype' not supported on DLT_EN10MB (Ethernet)"),
+    ("EN10MB", "subtype beacon", "'type/subtype' not supported on DLT_EN10MB (Ethernet)"),
+    ("EN10MB", "dir tods", "'dir' not supported on DLT_EN10MB (Ethernet)"),
     ("EN10MB", "wlan ra 1:2:3:4:5:6", "'ra' is valid for 802.11 syntax only"),
     ("EN10MB", "radio[0] = 1", "radio information not present in capture"),
     ("IEEE802_11", "radio[0] = 1", "radio information not present in capture"),
     ("PPI", "radio[0] = 1", "radio information not present in capture"),
     ("IEEE802_11", "protochain 6", "'protochain' not supported with variable length headers"),
-    ("IEEE802_11_RADIO", "wlan addr1 port 80", "'addr1' is not a valid qualifier for 'port'"),
+    ("IEEE802_11_RADIO", "addr1 port 80", "'addr1' is not a valid qualifier for 'port'"),
 ]
 
 

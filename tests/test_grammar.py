@@ -79,7 +79,15 @@ def test_upstream_lexical_rejects_have_libpcaps_wording(upstream: Path) -> None:
     for rec in cases:
         with pytest.raises(CompileError) as info:
             parse(rec["expr"])
-        assert info.value.message == rec["errstr"], rec["expr"]
+        # errstr is a prefix of master's message (which may go on: the bad token's text)
+        assert info.value.message.startswith(rec["errstr"]), rec["expr"]
+
+
+def test_bogus_ethernet_address_names_the_scanned_text() -> None:
+    # libpcap's scanner matches "ab:cd:ef:" (hex pairs and colons) and quotes that much
+    with pytest.raises(CompileError) as info:
+        parse("ether ab:cd:ef:0g:00:00")
+    assert info.value.message == "invalid Ethernet address ab:cd:ef:"
 
 
 def test_upstream_reject_expressions_never_raise_anything_else(upstream: Path) -> None:
@@ -183,7 +191,7 @@ def test_numbers_in_decimal_octal_hex(text: str, value: int) -> None:
         ("0x100000000", "hexadecimal number 0x100000000 overflows 32 bits"),
         ("0400000000000", "octal number 0400000000000 overflows 32 bits"),
         ("ip6 host ::1.2.3.256", "invalid IPv6 address ::1.2.3.256"),
-        ("ether host 1:2:3", "invalid Ethernet address"),
+        ("ether host 1:2:3", "invalid Ethernet address 1:2:"),
     ],
 )
 def test_lexical_errors(text: str, message: str) -> None:

@@ -16,7 +16,7 @@ from bpfc.syntax import SYNTAX_ERROR, parse
 from bpfc.syntax.lexer import KEYWORDS, NAMED_NUMBERS
 
 # Words libpcap 1.10.3 (the oracle) does not know as keywords but master (our reference) does.
-NEWER_KEYWORDS = {"vxlan", "batadv"}
+NEWER_KEYWORDS = {"vxlan"}
 
 PUNCTUATION = "( ) [ ] : + - * / % & | ^ << >> < > <= >= = == != ! && ||".split()
 ATOMS = [

@@ -73,10 +73,10 @@ def gen_arcnet_id(state: CodegenState, node: ast.Primitive) -> Cond:
     span = _span(node)
     if q.kind not in (None, "host"):
         raise state.error(messages.invalid_qual(q.kind, "$XX"), span)
-    if q.proto not in (None, "link"):
+    if q.proto != "link":  # libpcap master: "host $XX" alone is refused too
         raise state.error("'link' is the only valid proto qualifier for 'host $XX'", span)
     if state.link.mac not in MAC8_LAYOUTS:
-        raise state.error(messages.not_supported_on("link host $XX", state.link.display), span)
+        raise state.error(messages.not_supported_on("link host $XX", state.link), span)
     assert isinstance(node.id, ast.ArcnetId)
     return gen_mac8_host(state, node.id.value, q.dir or link.DIR_OR)
 

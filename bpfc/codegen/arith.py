@@ -170,11 +170,11 @@ def _indexed(base: Offset, index: Arth, k: int, sz: int) -> list[Insn]:
 def gen_arth(state: CodegenState, op: str, a0: Arth, a1: Arth) -> Arth:
     """``a0 op a1``."""
     code = ALU_OPS[op]
-    if code in (AluOp.DIV, AluOp.MOD) and _is_const(a1, 0):
+    lead = _leading_const(a1)
+    if code in (AluOp.DIV, AluOp.MOD) and lead == 0:
         raise state.error("division by zero" if code == AluOp.DIV else "modulus by zero")
-    if code in (AluOp.LSH, AluOp.RSH) and _const_value(a1) is not None:
-        if (_const_value(a1) or 0) > 31:
-            raise state.error("shift by more than 31 bits")
+    if code in (AluOp.LSH, AluOp.RSH) and lead is not None and lead > 31:
+        raise state.error("shift by more than 31 bits")
     stmts = a0.stmts + a1.stmts + [_to_x(a1), _to_a(a0), ld(Class.ALU | code | Src.X)]
     state.free_reg(a0.reg)
     state.free_reg(a1.reg)
@@ -190,14 +190,13 @@ def gen_neg(state: CodegenState, a: Arth) -> Arth:
     return Arth(stmts, a.reg, a.checks)
 
 
-def _const_value(a: Arth) -> int | None:
-    if len(a.stmts) == 2 and a.stmts[0].code == Class.LD | Mode.IMM:
+def _leading_const(a: Arth) -> int | None:
+    """The constant the operand's code starts by loading, if it does: libpcap judges
+    division, modulus and shift operands by that first statement, so ``x >> -(40)``,
+    ``x / (0 + len)`` and ``x >> ip[40]`` (the index is loaded first) are refused too."""
+    if a.stmts and a.stmts[0].code == Class.LD | Mode.IMM:
         return a.stmts[0].k
     return None
-
-
-def _is_const(a: Arth, value: int) -> bool:
-    return _const_value(a) == value
 
 
 def gen_relation(state: CodegenState, rel: str, a0: Arth, a1: Arth) -> Cond:

@@ -222,22 +222,14 @@ _previous_llc: Handler | None = HANDLERS.get(ast.Llc)
 def gen_llc(state: CodegenState, node: ast.Llc) -> Cond:
     """``llc [kind]``: payload type LLC on SunATM, an 802.3 frame after ``lane``."""
     framing = state.link.framing
+    if framing not in ("sunatm", "lane") and _previous_llc is not None:
+        return _previous_llc(state, node)
+    word = legacy.check_llc_kind(state, node.kind, _span(node))
     if framing == "sunatm":
         b0 = gen_prototype(state, PT_LLC)
     elif framing == "lane":
         b0 = not_(state.cmp_gt(Rel.LINKTYPE, 0, 2, link.ETHERMTU))
         b0 = and_(b0, not_(state.cmp(Rel.LLC, 0, 2, 0xFFFF)))
-    elif _previous_llc is not None:
-        return _previous_llc(state, node)
     else:  # pragma: no cover - dispatch always registers one
         raise state.error("'llc' is not supported by bpfc yet", _span(node))
-    if node.kind is None:
-        return b0
-    if node.kind == "i":
-        b1 = not_(state.ncmp(Rel.LLC, 2, 1, NO_MASK, JmpOp.JSET, False, 0x01))
-    elif node.kind in legacy.LLC_KINDS:
-        mask, value = legacy.LLC_KINDS[node.kind]
-        b1 = state.mcmp(Rel.LLC, 2, 1, value, mask)
-    else:
-        raise state.error(f"unknown 802.2 LLC frame kind '{node.kind}'", _span(node))
-    return and_(b0, b1)
+    return b0 if word is None else and_(b0, legacy.gen_llc_kind(state, word))

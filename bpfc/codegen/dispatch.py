@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
-from bpfc.codegen import arith, idents, legacy, link, meta, net
+from bpfc.codegen import arith, idents, legacy, link, messages, meta, net
 from bpfc.codegen.state import CodegenState, Rel, ld
+from bpfc.errors import CompileError
 from bpfc.insn import AluOp, Class, JmpOp
 
 N = TypeVar("N")
@@ -72,6 +73,29 @@ def _span(node: Any) -> tuple[int, int] | None:
     return None if span is None or span == ast.NO_SPAN else span
 
 
+def check_reduced(state: CodegenState, error: CompileError) -> None:
+    """Generate code for what libpcap's parser had reduced (``error.reduced``: tests and
+    arithmetic, in source order) before it met the syntax or scanner ``error``, and throw
+    it away: the first semantic error among them is what libpcap reports instead.  An
+    error of the grammar's own checks does not replace one the scanner recorded first
+    (the scanner's ``early_end`` says how far libpcap had reduced before it scanned)."""
+    _load_default_handlers()  # (arithmetic alone would not: loads need the link modules)
+    try:
+        for node in getattr(error, "reduced", ()):
+            if isinstance(node, ast.Arith):  # type: ignore[arg-type]
+                gen_arith(state, node)
+            else:
+                gen_expr(state, node)
+    except CompileError as found:
+        from bpfc.syntax.parse import FilterSyntaxError
+
+        late = found.span is None or found.span[1] > getattr(error, "early_end", -1)
+        if getattr(found, "from_grammar", False) and late:
+            if not isinstance(error, FilterSyntaxError):
+                return
+        raise
+
+
 def _balanced(join: Any, conds: list[Cond]) -> Cond:
     """``join`` over ``conds`` in pairs, not left to right: the same graph (and_/or_ are
     associative, patches and exit order included) without re-copying the growing exit
@@ -113,7 +137,7 @@ def _broadcast(state: CodegenState, node: ast.Broadcast) -> Cond:
         return link.gen_link_broadcast(state)
     if node.proto == "ip":
         return net.gen_ip_broadcast(state)
-    raise state.error("only link-layer/IP broadcast filters supported", _span(node))
+    raise state.error(messages.invalid_qual(node.proto, "broadcast"), _span(node))
 
 
 @handler(ast.Multicast)
@@ -124,11 +148,7 @@ def _multicast(state: CodegenState, node: ast.Multicast) -> Cond:
         return net.gen_ip_multicast(state)
     if node.proto == "ip6":
         return net.gen_ip6_multicast(state)
-    raise state.error(
-        "link-layer multicast filters supported only on ethernet/FDDI/"
-        "token ring/ARCNET/802.11/ATM LANE/Fibre Channel",
-        _span(node),
-    )
+    raise state.error(messages.invalid_qual(node.proto, "multicast"), _span(node))
 
 
 @handler(ast.Llc)

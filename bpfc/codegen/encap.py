@@ -27,7 +27,7 @@ from typing import Any
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
 from bpfc.codegen import link
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
+from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
 
@@ -46,12 +46,17 @@ def _span(node: Any) -> Any:
     return None if span == ast.NO_SPAN else span
 
 
-def gen_vlan(state: CodegenState, vid: int | None, span: Any = None) -> Cond:
-    """``vlan [vid]`` (offline), shifting the link type and payload offsets by 4."""
-    if vid is not None and vid > MAX_VLAN_ID:
-        raise state.error(f"VLAN tag {vid} greater than maximum {MAX_VLAN_ID}", span)
+def check_vlan_after_mpls(state: CodegenState, span: Any = None) -> None:
+    """libpcap refuses ``vlan`` inside MPLS before anything else, the link type included."""
     if state.label_depth > 0:
         raise state.error("no VLAN match after MPLS", span)
+
+
+def gen_vlan(state: CodegenState, vid: int | None, span: Any = None) -> Cond:
+    """``vlan [vid]`` (offline), shifting the link type and payload offsets by 4."""
+    check_vlan_after_mpls(state, span)
+    if vid is not None and vid > MAX_VLAN_ID:
+        raise state.error(f"VLAN tag {vid} greater than maximum {MAX_VLAN_ID}", span)
     result = link.gen_linktype(state, VLAN_TPIDS[0])
     for tpid in VLAN_TPIDS[1:]:
         result = or_(result, link.gen_linktype(state, tpid))
@@ -99,13 +104,3 @@ def _vlan(state: CodegenState, node: ast.Vlan) -> Cond:
 @handler(ast.Mpls)
 def _mpls(state: CodegenState, node: ast.Mpls) -> Cond:
     return gen_mpls(state, node.label, _span(node))
-
-
-_previous_primitive: Handler = HANDLERS[ast.Primitive]
-
-
-@handler(ast.Primitive)
-def _primitive(state: CodegenState, node: ast.Primitive) -> Cond:
-    if node.qual.kind == "gateway" and state.label_depth > 0:
-        raise state.error("'gateway' cannot be used within MPLS", _span(node))
-    return _previous_primitive(state, node)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpfc.cfg import Cond, and_, not_, or_, true_cond
-from bpfc.codegen import link
+from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
 from bpfc.linktypes_more import LLC_ALWAYS
@@ -101,22 +101,34 @@ def _is_llc(state: CodegenState) -> Cond:
         from bpfc.codegen.wlan import gen_data_frame
 
         return gen_data_frame(state)
-    raise state.error(f"'llc' not supported on {state.link.display}")
+    raise state.error(messages.not_supported_on("llc", state.link))
+
+
+def check_llc_kind(state: CodegenState, kind: str | None, span: Any = None) -> str | None:
+    """The kind of ``llc KIND`` in lower case (libpcap ignores case), or None for plain
+    ``llc``.  libpcap's grammar judges the name before any code is generated, so an
+    unknown name is reported even where ``llc`` itself is not supported."""
+    word = None if kind is None else kind.lower()
+    if word is not None and word != "i" and word not in LLC_KINDS:
+        err = state.error(f'unknown LLC type name "{kind}"', span)
+        err.from_grammar = True  # type: ignore[attr-defined]
+        raise err
+    return word
+
+
+def gen_llc_kind(state: CodegenState, word: str) -> Cond:
+    """The control field test of one (checked) ``llc`` kind."""
+    if word == "i":
+        return not_(state.ncmp(Rel.LLC, 2, 1, 0xFFFFFFFF, JmpOp.JSET, False, 0x01))
+    mask, value = LLC_KINDS[word]
+    return state.mcmp(Rel.LLC, 2, 1, value, mask)
 
 
 def gen_llc(state: CodegenState, kind: str | None, span: Any = None) -> Cond:
     """``llc [kind]``: an 802.2 frame, optionally of one control-field kind."""
+    word = check_llc_kind(state, kind, span)
     b0 = _is_llc(state)
-    if kind is None:
-        return b0
-    if kind == "i":
-        b1 = not_(state.ncmp(Rel.LLC, 2, 1, 0xFFFFFFFF, JmpOp.JSET, False, 0x01))
-    elif kind in LLC_KINDS:
-        mask, value = LLC_KINDS[kind]
-        b1 = state.mcmp(Rel.LLC, 2, 1, value, mask)
-    else:
-        raise state.error(f"unknown 802.2 LLC frame kind '{kind}'", span)
-    return and_(b0, b1)
+    return b0 if word is None else and_(b0, gen_llc_kind(state, word))
 
 
 # -- DECnet --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bpfc.cfg import Cond, and_, false_cond, not_, or_, true_cond
+from bpfc.codegen import messages
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
 
@@ -214,8 +215,14 @@ def _only(wanted: int) -> Callable[[CodegenState, int], Cond]:
     return gen
 
 
+def _ethertype(state: CodegenState, proto: int) -> Cond:
+    """A plain EtherType field (Linux cooked v2, IP over FireWire...): the value is compared
+    as is, no LLC or Novell special cases (its range is checked by the caller)."""
+    return state.cmp(Rel.LINKTYPE, 0, 2, proto)
+
+
 def _none(state: CodegenState, proto: int) -> Cond:
-    raise state.error(f"link-layer type filtering not implemented for {state.link.display}")
+    raise state.error(messages.no_linktype_filtering(state.link))
 
 
 #: framing name (see bpfc.linktypes.FRAMINGS) -> generator of "network protocol is X"
@@ -223,7 +230,8 @@ LINKTYPE_GENERATORS: dict[str, Callable[[CodegenState, int], Cond]] = {
     "ether": _ether,
     "llc": _llc,
     "sll": _sll,
-    "sll2": _sll,
+    "sll2": _ethertype,
+    "ethertype": _ethertype,
     "chdlc": _chdlc,
     "ppp": _ppp,
     "ppp_bsdos": _ppp_bsdos,
@@ -276,6 +284,12 @@ def _mac_layout(state: CodegenState, what: str) -> tuple[int | None, int | None]
     return MAC_LAYOUTS[layout]
 
 
+def check_mac48_link(state: CodegenState, spelled: str) -> None:
+    """Refuse a 48-bit MAC address test on a link type without 48-bit MAC addresses."""
+    if state.link.mac not in MAC_HOSTS and state.link.mac not in GATEWAY_MACS:
+        raise state.error(messages.not_supported_on(f"link host {spelled}", state.link))
+
+
 def gen_mac_host(
     state: CodegenState, mac: bytes, direction: str, spelled: str = "XX:XX:XX:XX:XX:XX"
 ) -> Cond:
@@ -283,13 +297,12 @@ def gen_mac_host(
     id was written, ``NAME`` or ``XX:XX:...``, for libpcap's error message)."""
     if state.link.mac in MAC_HOSTS:
         return MAC_HOSTS[state.link.mac][0](state, mac, direction)
-    if state.link.mac not in GATEWAY_MACS:
-        raise state.error(f"'link host {spelled}' not supported on {state.link.display}")
+    check_mac48_link(state, spelled)
     src_off, dst_off = _mac_layout(state, "ethernet addresses")
 
     def one(off: int | None, name: str) -> Cond:
         if off is None:
-            raise state.error(f"'{name}' is not supported on {state.link.display}")
+            raise state.error(messages.not_supported_on(name, state.link))
         return state.bcmp(Rel.LINKHDR, off, mac)
 
     if direction == DIR_SRC:
@@ -307,7 +320,7 @@ def gen_link_broadcast(state: CodegenState) -> Cond:
     if state.link.mac in MAC_HOSTS:
         return MAC_HOSTS[state.link.mac][1](state)
     if state.link.mac not in GATEWAY_MACS:
-        raise state.error(f"'broadcast' not supported on {state.link.display}")
+        raise state.error(messages.not_supported_on("broadcast", state.link))
     return gen_mac_host(state, b"\xff" * 6, DIR_DST)
 
 
@@ -315,8 +328,8 @@ def gen_link_multicast(state: CodegenState) -> Cond:
     if state.link.mac in MAC_HOSTS:
         return MAC_HOSTS[state.link.mac][2](state)
     if state.link.mac not in GATEWAY_MACS:
-        raise state.error(f"'multicast' not supported on {state.link.display}")
+        raise state.error(messages.not_supported_on("multicast", state.link))
     _, dst_off = _mac_layout(state, "multicast")
     if dst_off is None:
-        raise state.error(f"'multicast' is not supported on {state.link.display}")
+        raise state.error(messages.not_supported_on("multicast", state.link))
     return state.ncmp(Rel.LINKHDR, dst_off, 1, 0xFFFFFFFF, JmpOp.JSET, False, 1)

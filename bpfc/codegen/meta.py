@@ -10,6 +10,7 @@ selects; offline (``pcap_open_dead``) libpcap refuses, and so do we.
 from __future__ import annotations
 
 from bpfc.cfg import Cond, jmp_block, not_
+from bpfc.codegen import messages
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.insn import Class, JmpOp, Mode, Size
 
@@ -33,7 +34,7 @@ def gen_direction(state: CodegenState, outbound: bool) -> Cond:
         load = ld(Class.LD | Mode.ABS | Size.H, SKF_AD_OFF + SKF_AD_PKTTYPE)
         b = jmp_block([load], JmpOp.JEQ, PACKET_OUTGOING)
         return b if outbound else not_(b)
-    raise state.error(f"not a live capture, '{word}' not supported on {state.link.display}")
+    raise state.error(messages.not_live(word, state.link))
 
 
 def gen_ifindex(state: CodegenState, index: int) -> Cond:
@@ -45,4 +46,4 @@ def gen_ifindex(state: CodegenState, index: int) -> Cond:
     if state.linux:
         load = ld(Class.LD | Mode.ABS | Size.W, SKF_AD_OFF + SKF_AD_IFINDEX)
         return jmp_block([load], JmpOp.JEQ, index)
-    raise state.error("not a live capture")
+    raise state.error(messages.not_live("ifindex", state.link))

@@ -80,42 +80,45 @@ def resolve_network(state: CodegenState, name: str) -> int | None:
 
 
 def gen_named(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: Any) -> Cond:
-    """``[proto] [dir] [host|net|gateway] NAME``."""
+    """``[proto] [dir] [host|net|gateway] NAME``, checked in libpcap's order: the name is
+    looked up first, then the direction and protocol qualifiers are judged."""
+    from bpfc.codegen.idents import assert_nonwlan_dqual, gen_mac48_host
+
     name = ident.text
     kind = q.kind or "host"
     proto = q.proto
     direction = q.dir or "default"
     if kind == "gateway":
         return gen_gateway(state, q, name, span)
-    if proto == "link":
-        if kind == "net":
-            raise state.error(messages.invalid_qual("link", "net <IPv4 network name>"), span)
-        if state.link.mac not in link.GATEWAY_MACS:
-            raise state.error(f"'link host NAME' not supported on {state.link.display}", span)
-        mac = resolve_ether(state, name)
-        if mac is None:
-            raise state.error(f"unknown Ethernet-like host '{name}'", span)
-        return link.gen_mac_host(state, mac, link.DIR_OR if direction == "default" else direction)
     if kind == "net":
-        if proto not in V4_PROTOS:
-            raise state.error(messages.invalid_qual(proto, "net <IPv4 network name>"), span)
         value = resolve_network(state, name)
         if value is None:
             raise state.error(f"unknown network '{name}'", span)
+        assert_nonwlan_dqual(state, q.dir, span)
+        if proto not in V4_PROTOS:
+            raise state.error(messages.invalid_qual(proto, "net <IPv4 network name>"), span)
         mask = 0xFFFFFFFF
         while value and value & 0xFF000000 == 0:
             value = (value << 8) & 0xFFFFFFFF
             mask = (mask << 8) & 0xFFFFFFFF
         return net.gen_host4(state, value, mask, direction, proto or "default")
-    if proto not in (*V4_PROTOS, "ip6"):
-        raise state.error(messages.invalid_qual(proto, "host <Internet hostname>"), span)
+    if proto == "link":
+        link.check_mac48_link(state, "NAME")
+        mac = resolve_ether(state, name)
+        if mac is None:
+            raise state.error(f"unknown Ethernet-like host '{name}'", span)
+        return gen_mac48_host(state, mac, q.dir, "NAME", span)
     v4, v6 = resolve_host(state, name)
     if not v4 and not v6:
         raise state.error(messages.unknown_host(name), span)
-    if proto in ("ip", "arp", "rarp"):
-        v6 = []
-    elif proto == "ip6":
+    if proto == "ip6":
         v4 = []
+    elif proto in ("ip", "arp", "rarp"):
+        v6 = []
+    if v4 or v6:  # libpcap judges the qualifiers as it generates each family's test
+        assert_nonwlan_dqual(state, q.dir, span)
+        if proto not in ((*V4_PROTOS,) if v4 else (None, "ip6")):
+            raise state.error(messages.invalid_qual(proto, "host <Internet hostname>"), span)
     if not v4 and not v6:
         raise state.error(f"unknown host '{name}' for specified address family", span)
     result: Cond | None = None
@@ -136,14 +139,20 @@ def gen_gateway(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) ->
     proto = q.proto
     if proto not in V4_PROTOS:
         raise state.error(messages.invalid_qual(proto, "gateway"), span)
-    if state.extra.get("no_gateway"):
-        raise state.error(state.extra["no_gateway"], span)
+    # after the protocol, in libpcap's order: no MAC address to find inside MPLS or a tunnel
+    if state.label_depth > 0:
+        raise state.error("'gateway' cannot be used within MPLS", span)
+    if state.extra.get("tunnel"):
+        raise state.error("'gateway' cannot be used within VXLAN or Geneve", span)
+    if state.link.mac not in link.GATEWAY_MACS:
+        raise state.error(messages.not_supported_on("gateway", state.link), span)
     mac = resolve_ether(state, name)
     if mac is None:
         raise state.error(f"unknown Ethernet-like host '{name}'", span)
-    v4, _ = resolve_host(state, name)
-    if not v4:
-        raise state.error(messages.unknown_host(name), span)
+    v4, v6 = resolve_host(state, name)
+    if not v4:  # (only IPv4 addresses count; with a protocol, libpcap says which family)
+        family = " for specified address family" if proto and v6 else ""
+        raise state.error(messages.unknown_host(name) + family, span)
     b0 = link.gen_mac_host(state, mac, link.DIR_OR)
     addrs = [(a, 0xFFFFFFFF) for a in v4]
     parts = [

@@ -36,10 +36,6 @@ NLPID_CLNP, NLPID_ESIS, NLPID_ISIS = 0x81, 0x82, 0x83
 FRELAY_NLPID_OFFSET = 2
 
 
-def _ethertype(state: CodegenState, proto: int) -> Cond:
-    return state.cmp(Rel.LINKTYPE, 0, 2, proto)
-
-
 def _frelay_nlpid(state: CodegenState, nlpid: int) -> Cond:
     return state.cmp(Rel.LINKHDR, FRELAY_NLPID_OFFSET, 2, 0x0300 | nlpid)
 
@@ -63,9 +59,7 @@ def _ltalk(state: CodegenState, proto: int) -> Cond:
     return true_cond() if proto == link.ETHERTYPE_ATALK else false_cond()
 
 
-link.LINKTYPE_GENERATORS.update(
-    {"ethertype": _ethertype, "frelay": _frelay, "juniper": _juniper, "ltalk": _ltalk}
-)
+link.LINKTYPE_GENERATORS.update({"frelay": _frelay, "juniper": _juniper, "ltalk": _ltalk})
 legacy.ISO_PROTO_GENERATORS["frelay"] = _frelay_nlpid
 
 
@@ -96,13 +90,16 @@ def _direction(outbound: bool) -> Any:
     return gen
 
 
-def _encapsulation(word: str, supported: frozenset[str]) -> Any:
-    """libpcap's refusal of ``vlan``/``mpls`` on link types without them; elsewhere
-    the handler registered before (none yet: "not supported by bpfc yet")."""
+def _encapsulation(word: str, supported: frozenset[str], first: Any = None) -> Any:
+    """libpcap's refusal of ``vlan``/``mpls`` on link types without them (after the
+    ``first`` check, which libpcap makes before); elsewhere the handler registered before
+    (none yet: "not supported by bpfc yet")."""
 
     def gen(state: CodegenState, node: Any, previous: Handler | None) -> Cond:
+        if first is not None:
+            first(state, _span(node))
         if state.link.name not in supported:
-            raise state.error(messages.not_supported_on(word, state.link.display), _span(node))
+            raise state.error(messages.not_supported_on(word, state.link), _span(node))
         if previous is None:
             raise state.error(f"'{word}' is not supported by bpfc yet", _span(node))
         return previous(state, node)
@@ -112,5 +109,5 @@ def _encapsulation(word: str, supported: frozenset[str]) -> Any:
 
 _wrap(ast.Inbound, _direction(outbound=False))
 _wrap(ast.Outbound, _direction(outbound=True))
-_wrap(ast.Vlan, _encapsulation("vlan", VLAN_LINKTYPES))
+_wrap(ast.Vlan, _encapsulation("vlan", VLAN_LINKTYPES, encap.check_vlan_after_mpls))
 _wrap(ast.Mpls, _encapsulation("mpls", MPLS_LINKTYPES))

@@ -42,11 +42,11 @@ def gen_pppoed(state: CodegenState) -> Cond:
 
 def gen_pppoes(state: CodegenState, session: int | None, span: Any = None) -> Cond:
     """``pppoes [session]``; what follows is tested inside the PPP frame."""
+    result = link.gen_linktype(state, ETHERTYPE_PPPOES)  # (may fail first, as in libpcap)
     if session is not None and session > MAX_SESSION:
         raise state.error(
             f"PPPoE session number {session} greater than maximum {MAX_SESSION}", span
         )
-    result = link.gen_linktype(state, ETHERTYPE_PPPOES)
     if session is not None:
         # the session id, 2 bytes into the PPPoE header (after any LLC/SNAP header)
         result = and_(result, state.cmp(Rel.NET, 2, 2, session))

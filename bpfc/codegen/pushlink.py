@@ -65,7 +65,12 @@ def shifted(offset: Offset, constant: int) -> Offset:
 
 
 def push_link(state: CodegenState, row: LinkType) -> None:
-    """Make ``row`` the link type of what follows, keeping the prologue on the outer one."""
+    """Make ``row`` the link type of what follows, keeping the prologue on the outer one.
+
+    As in libpcap, a new link layer is no longer "inside a tunnel" (geneve and vxlan say
+    so again after they push theirs): ``gateway`` after ``geneve and pppoes`` is judged
+    on PPP."""
+    state.extra.pop("tunnel", None)
     if "outermost_link" not in state.extra:
         state.extra["outermost_link"] = state.link
         prologue = state.extra.get("prologue")

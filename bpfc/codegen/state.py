@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any
 
 from bpfc.cfg import Cond, jmp_block, not_
+from bpfc.codegen import messages
 from bpfc.errors import CompileError
 from bpfc.insn import BPF_MEMWORDS, AluOp, Class, Insn, JmpOp, Mode, Size
 from bpfc.linktypes import LinkType
@@ -116,7 +117,7 @@ class CodegenState:
             return self.off_linkhdr, 0
         if rel is Rel.LINKTYPE:
             if self.off_linktype is None:
-                raise self.error(f"no link-layer type field on {self.link.display}")
+                raise self.error(messages.no_linktype_filtering(self.link))
             return self.off_linktype, 0
         if rel is Rel.LLC:
             return self.off_linkpl, 0

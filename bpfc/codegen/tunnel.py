@@ -30,7 +30,7 @@ from typing import Any
 from bpfc import ast, linktypes
 from bpfc.cfg import Cond, InnerJump, and_, jmp_block, not_, or_
 from bpfc.codegen import link, transport
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
+from bpfc.codegen.dispatch import handler
 from bpfc.codegen.link import DIR_DST
 from bpfc.codegen.pushlink import push_link
 from bpfc.codegen.state import CodegenState, Offset, Rel, ld
@@ -59,8 +59,11 @@ def _span(node: Any) -> Any:
     return None if span == ast.NO_SPAN else span
 
 
-def _header_checks(state: CodegenState, v6: bool, geneve: bool, vni: int | None) -> Cond:
-    """UDP to the tunnel port, tunnel header sane, VNI (if given), over one IP version."""
+def _header_checks(
+    state: CodegenState, v6: bool, geneve: bool, vni: int | None, span: Any = None
+) -> Cond:
+    """UDP to the tunnel port, tunnel header sane, VNI (if given), over one IP version.
+    The VNI's range is checked after the link-layer test, which may fail first."""
     port = GENEVE_PORT if geneve else VXLAN_PORT
     rel = Rel.TRAN_IPV6 if v6 else Rel.TRAN_IPV4
     # master generates the port test before the link-layer test (visible in register
@@ -73,6 +76,9 @@ def _header_checks(state: CodegenState, v6: bool, geneve: bool, vni: int | None)
     else:
         result = and_(result, state.cmp(rel, UDP_HDR_LEN, 1, VXLAN_FLAG_VNI))
     if vni is not None:
+        if vni > MAX_VNI:
+            name = "Geneve" if geneve else "VXLAN"
+            raise state.error(f"{name} VNI {vni} greater than maximum {MAX_VNI}", span)
         result = and_(result, state.mcmp(rel, UDP_HDR_LEN + 4, 4, vni << 8, 0xFFFFFF00))
     # A = X = the IP header length plus the payload offset's variable part
     base = state.off_linkpl
@@ -161,11 +167,8 @@ def _enter_inner(
 
 def gen_tunnel(state: CodegenState, geneve: bool, vni: int | None, span: Any = None) -> Cond:
     """``geneve [vni]`` (``geneve`` true) or ``vxlan [vni]``."""
-    if vni is not None and vni > MAX_VNI:
-        name = "Geneve" if geneve else "VXLAN"
-        raise state.error(f"{name} VNI {vni} greater than maximum {MAX_VNI}", span)
-    b4 = _header_checks(state, False, geneve, vni)
-    b6 = _header_checks(state, True, geneve, vni)
+    b4 = _header_checks(state, False, geneve, vni, span)
+    b6 = _header_checks(state, True, geneve, vni, span)
     stmts = _geneve_offsets(state) if geneve else _vxlan_offsets(state)
     # the offsets run on either branch, then an always-true test (not folded away)
     tail = jmp_block([*stmts, ld(Class.LD | Mode.IMM, 0)], JmpOp.JEQ, 0)
@@ -214,13 +217,3 @@ def _geneve(state: CodegenState, node: ast.Geneve) -> Cond:
 @handler(ast.Vxlan)
 def _vxlan(state: CodegenState, node: ast.Vxlan) -> Cond:
     return gen_tunnel(state, False, node.vni, _span(node))
-
-
-_previous_primitive: Handler = HANDLERS[ast.Primitive]
-
-
-@handler(ast.Primitive)
-def _primitive(state: CodegenState, node: ast.Primitive) -> Cond:
-    if node.qual.kind == "gateway" and state.extra.get("tunnel"):
-        raise state.error("'gateway' cannot be used within VXLAN or Geneve", _span(node))
-    return _previous_primitive(state, node)

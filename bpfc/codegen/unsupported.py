@@ -12,6 +12,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
+from bpfc.codegen import messages
 from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState
 
@@ -22,7 +23,7 @@ def _span(node: Any) -> Any:
 
 
 def _not_on(state: CodegenState, what: str, node: Any) -> Cond:
-    raise state.error(f"'{what}' not supported on {state.link.display}", _span(node))
+    raise state.error(messages.not_supported_on(what, state.link), _span(node))
 
 
 def _only_on(state: CodegenState, what: str, where: str, node: Any) -> Cond:

@@ -89,10 +89,9 @@ def _vid_from_metadata(b_vid: Cond) -> None:
 
 def gen_vlan_live(state: CodegenState, vid: int | None, span: Any = None) -> Cond:
     """The first ``vlan [vid]`` on a live Linux Ethernet socket."""
+    encap.check_vlan_after_mpls(state, span)
     if vid is not None and vid > encap.MAX_VLAN_ID:
         raise state.error(f"VLAN tag {vid} greater than maximum {encap.MAX_VLAN_ID}", span)
-    if state.label_depth > 0:
-        raise state.error("no VLAN match after MPLS", span)
     present = jmp_block([_tag_present()], JmpOp.JEQ, 1)
     b_tpid = link.gen_linktype(state, encap.VLAN_TPIDS[0])
     for tpid in encap.VLAN_TPIDS[1:]:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bpfc import ast
-from bpfc.cfg import Cond, and_, not_, or_
-from bpfc.codegen import link
+from bpfc.cfg import Cond, and_, not_, or_, true_cond
+from bpfc.codegen import link, messages
 from bpfc.codegen.dispatch import HANDLERS
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.insn import JmpOp
@@ -160,7 +160,7 @@ def _subtype_value(state: CodegenState, type_: int, value: int | str, span: Any)
 
 def _require_wlan(state: CodegenState, what: str, span: Any) -> None:
     if state.link.framing != "wlan":
-        raise state.error(f"'{what}' not supported on {state.link.display}", span)
+        raise state.error(messages.not_supported_on(what, state.link), span)
 
 
 def _gen_type(state: CodegenState, node: ast.WlanType) -> Cond:
@@ -172,6 +172,12 @@ def _gen_type(state: CodegenState, node: ast.WlanType) -> Cond:
         mask |= SUBTYPE_MASK
     _require_wlan(state, "type/subtype", span)
     return state.mcmp(Rel.LINKHDR, 0, 1, value, mask)
+
+
+def _check_type_read(state: CodegenState, node: ast.WlanTypeRead) -> Cond:
+    """The type of an unfinished ``type T subtype``: only its value is judged."""
+    _type_value(state, node.type, _span(node))
+    return true_cond()
 
 
 def _gen_subtype(state: CodegenState, node: ast.WlanSubtype) -> Cond:
@@ -191,7 +197,7 @@ def _gen_dir(state: CodegenState, node: ast.WlanDir) -> Cond:
     span = _span(node)
     if isinstance(node.dir, int):
         if node.dir > DIR_MASK:
-            raise state.error("invalid 802.11 direction", span)
+            raise state.error(f"invalid 802.11 direction value {node.dir:#x}", span)
         value = node.dir
     else:
         found = lookup.wlan_dir(node.dir)
@@ -208,4 +214,5 @@ def register() -> None:
     link.MAC_HOSTS["wlan"] = (gen_wlan_host, gen_wlan_broadcast, gen_wlan_multicast)
     HANDLERS[ast.WlanType] = _gen_type
     HANDLERS[ast.WlanSubtype] = _gen_subtype
+    HANDLERS[ast.WlanTypeRead] = _check_type_read
     HANDLERS[ast.WlanDir] = _gen_dir

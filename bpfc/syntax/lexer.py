@@ -49,7 +49,7 @@ KEYWORDS: dict[str, str] = {
     "len": "LEN", "length": "LEN", "inbound": "INBOUND", "outbound": "OUTBOUND",
     "ifindex": "IFINDEX",
     "vlan": "VLAN", "mpls": "MPLS", "pppoed": "PPPOED", "pppoes": "PPPOES",
-    "geneve": "GENEVE", "vxlan": "VXLAN", "batadv": "BATADV",
+    "geneve": "GENEVE", "vxlan": "VXLAN",
     "lane": "LANE", "llc": "LLC", "metac": "METAC", "bcc": "BCC", "oam": "OAM",
     "oamf4": "OAMF4", "oamf4ec": "OAMF4EC", "oamf4sc": "OAMF4SC", "sc": "SC",
     "ilmic": "ILMIC", "vpi": "VPI", "vci": "VCI", "connectmsg": "CONNECTMSG",
@@ -300,7 +300,7 @@ def _scan_word(expr: str, pos: int) -> Token:
     elif kind == "HID6":
         return _ipv6_token(expr, pos, length)
     elif kind == "BOGUS_EID":
-        raise CompileError("invalid Ethernet address", expr, (pos, end))
+        raise CompileError(f"invalid Ethernet address {text}", expr, (pos, end))
     return _token(kind, text, pos, end)
 
 

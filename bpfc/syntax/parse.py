@@ -119,11 +119,28 @@ def get_lark_parser() -> Any:
     return _lark_parser
 
 
-def _syntax_error(expr: str, tok: Any) -> CompileError:
+class FilterSyntaxError(CompileError):
+    """libpcap's syntax error, with ``reduced``: the AST nodes (tests and arithmetic, in
+    source order) that libpcap's parser had reduced, so generated code for, before it met
+    the error.  A semantic error in one of those is what libpcap reports instead, so the
+    compiler checks them (:func:`bpfc.codegen.dispatch.check_reduced`) before giving up
+    with the syntax error."""
+
+    def __init__(self, expr: str, span: tuple[int, int], hint: str, reduced: list[Any]) -> None:
+        super().__init__(SYNTAX_ERROR, expr, span, hint)
+        self.reduced = reduced
+
+
+def _syntax_error(expr: str, tok: Any, values: list[Any] | None = None) -> CompileError:
+    reduced: list[Any] = []
+    if values:
+        from bpfc.syntax.to_ast import reduced_prefix
+
+        reduced = reduced_prefix(values, expr)
     if tok.type == "$END":
-        return CompileError(SYNTAX_ERROR, expr, (len(expr), len(expr)), "unexpected end")
+        return FilterSyntaxError(expr, (len(expr), len(expr)), "unexpected end", reduced)
     span = (tok.start_pos, tok.end_pos)
-    return CompileError(SYNTAX_ERROR, expr, span, f"unexpected '{tok}'")
+    return FilterSyntaxError(expr, span, f"unexpected '{tok}'", reduced)
 
 
 def parse_tree(expr: str, engine: str | None = None) -> Any:
@@ -139,7 +156,15 @@ def parse_tree(expr: str, engine: str | None = None) -> Any:
         try:
             return lalr.parse(tokenize(expr), len(expr))
         except lalr.UnexpectedToken as err:
-            raise _syntax_error(expr, err.token) from None
+            raise _syntax_error(expr, err.token, err.values) from None
+        except lalr.ScanError as err:  # the scanner's own error, after what was reduced
+            error = err.error
+            if err.values:
+                from bpfc.syntax.to_ast import reduced_prefix
+
+                error.reduced = reduced_prefix(err.values, expr)  # type: ignore[attr-defined]
+                error.early_end = err.early_end  # type: ignore[attr-defined]
+            raise error from None
     from lark.exceptions import UnexpectedToken
 
     try:

@@ -40,7 +40,7 @@ _UNDEFINED = ast.Qualifiers(undefined=True)
 # Terms after which libpcap's qualifiers are undefined (their $$.q is qerr).
 _RESETS = frozenset(
     "proto_abbrev relation broadcast multicast less greater byte_op inbound outbound ifindex "
-    "vlan mpls pppoed pppoes geneve vxlan batadv pf_ifname pf_ruleset pf_rnr pf_srnr "
+    "vlan mpls pppoed pppoes geneve vxlan pf_ifname pf_ruleset pf_rnr pf_srnr "
     "pf_reason pf_action wlan_type wlan_subtype wlan_dir llc atm_type atm_multitype "
     "atm_field mtp2_type mtp3_field".split()
 )
@@ -113,6 +113,8 @@ class Builder:
     def build(self, root: Tree) -> ast.Expr:
         # frames: [tree, role, index of the next child, results of the children so far]
         stack: list[list[Any]] = [[root, "", 0, []]]
+        if root.data == "paren_expr":  # (children are saved for on the way down, below)
+            self.saved.append(self.q)
         while True:
             frame = stack[-1]
             node, role, index, results = frame
@@ -324,12 +326,6 @@ class Builder:
     def t_vxlan(self, a: list[Any]) -> ast.Vxlan:
         return ast.Vxlan(self._opt_num(a), span=_cover(a))
 
-    def t_batadv(self, a: list[Any]) -> ast.Batadv:
-        kind: int | str | None = None
-        if len(a) > 2:
-            kind = a[2].value if isinstance(a[2], Part) else str(a[2])
-        return ast.Batadv(self._opt_num(a), kind, span=_cover(a))
-
     def t_pf_ifname(self, a: list[Any]) -> ast.PfIfname:
         return ast.PfIfname(str(a[1]), span=_cover(a))
 
@@ -352,6 +348,9 @@ class Builder:
         rest = a[1:] if isinstance(a[0], Part) else a  # TYPE t [SUBTYPE s]
         subtype = _num_or_name(rest[3]) if len(rest) > 2 else None
         return ast.WlanType(_num_or_name(rest[1]), subtype, self._opt_proto(a), span=_cover(a))
+
+    def t_wlan_type_read(self, a: list[Any]) -> ast.WlanTypeRead:
+        return ast.WlanTypeRead(_num_or_name(a[1]), span=_cover(a))
 
     def t_wlan_subtype(self, a: list[Any]) -> ast.WlanSubtype:
         return ast.WlanSubtype(str(a[-1]), self._opt_proto(a), span=_cover(a))
@@ -426,6 +425,69 @@ class Builder:
         proto, text = a[0].value
         size = _num(a[4]) if len(a) > 4 else 1
         return ast.Load(proto, _arith(a[2]), size, text, span=_cover(a))
+
+
+#: field keywords whose parenthesised value lists libpcap reduces value by value
+_LIST_FIELDS = {"atmfield": "atm_field", "mtp3field": "mtp3_field"}
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    """The stack's items left to right, the grammar's EBNF helper lists opened up."""
+    items: list[Any] = []
+    pending = list(reversed(values))
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Tree) and str(item.data).startswith("_"):
+            pending.extend(reversed(item.children))
+        else:
+            items.append(item)
+    return items
+
+
+def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
+    """The tests and values libpcap had generated code for when its parser met a syntax
+    error: the complete subtrees on the parse stack (``values``, left to right), as AST
+    nodes in source order.  Qualifiers flow through them as in a full parse (a ``head``
+    on the stack sets them for the ids after it).  Only terms and arithmetic count:
+    qualifier words, operators and open parentheses generate nothing.  An open value
+    list (``vpi (1 or 2``) counts with the values it has: libpcap tests each value of a
+    list as it reads it; so does an open list of ids (``port (1 or``), whose first
+    number is an id once the ``or`` follows it, and the type of an open ``type T
+    subtype``."""
+    builder = Builder(expr)
+    found: list[Any] = []
+    items = _flatten(values)
+    index = 0
+    while index < len(items):
+        item = items[index]
+        index += 1
+        if isinstance(item, Token):
+            # ``type T subtype``: libpcap judges T (a grammar check) once it reads SUBTYPE
+            kinds = [getattr(t, "type", None) for t in items[index : index + 2]]
+            if item.type == "TYPE" and kinds in (["NUM", "SUBTYPE"], ["ID", "SUBTYPE"]):
+                item = Tree("wlan_type_read", [item, items[index]])
+                index += 1
+            else:
+                continue
+        after = getattr(items[index], "data", None) if index < len(items) else None
+        # the first number of a list of ids (``port (1 or``) is an id once ``or`` follows,
+        # or when the list stops after it (bison's default: ``port (2 /``)
+        opens_list = index >= 3 and getattr(items[index - 2], "type", None) == "LPAR"
+        opens_list = opens_list and getattr(items[index - 3], "data", None) == "head"
+        if item.data == "pnum" and (after == "boolop" or (opens_list and index == len(items))):
+            item = Tree("number_id", [item])
+        alias = _LIST_FIELDS.get(str(item.data))
+        if alias and index < len(items) and getattr(items[index], "type", None) == "LPAR":
+            end = index + 1
+            while end < len(items) and getattr(items[end], "type", None) in ("NUM", "OR"):
+                end += 1
+            if any(getattr(t, "type", None) == "NUM" for t in items[index + 1 : end]):
+                item = Tree(alias, [item, Tree("value_list", items[index:end])])
+                index = end
+        node = builder.build(item)
+        if isinstance(node, ast.Node) and not isinstance(node, (ast.Qualifiers, ast.Empty)):
+            found.append(node)
+    return found
 
 
 def to_ast(tree: Tree, expr: str) -> ast.Expr:
