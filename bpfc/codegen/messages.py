@@ -46,7 +46,9 @@ def non_network_bits(text: str) -> str:
 def link_string(link: LinkType | str) -> str:
     """The link type as libpcap master names it: ``DLT_RAW (Raw IPv4/IPv6)`` (a string is
     taken as already spelled)."""
-    return link if isinstance(link, str) else dlt_string(link.dlt, link.name)
+    return (
+        link if isinstance(link, str) else dlt_string(link.dlt, None if link.unnamed else link.name)
+    )
 
 
 def not_supported_on(what: str, link: LinkType | str) -> str:
