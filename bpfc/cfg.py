@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from bpfc.insn import Class, Insn, JmpOp, RVal, Src
+from bpfc.isa.insn import Class, Insn, JmpOp, RVal, Src
 
 #: slot names for an exit: the jump's true or false successor
 JT = True

@@ -19,7 +19,7 @@ import warnings
 
 from bpfc.cfg import Block, InnerJump
 from bpfc.errors import InternalError
-from bpfc.insn import BPF_MAXINSNS, Class, Insn, JmpOp
+from bpfc.isa.insn import BPF_MAXINSNS, Class, Insn, JmpOp
 
 #: the longest forward distance a conditional jump can encode
 MAX_COND_JUMP = 255
@@ -170,7 +170,7 @@ def _stmts(stmts: list) -> list[Insn]:
 def insn_text(insn: Insn) -> str:
     """An instruction as ``bpf_image`` names it, without index or jump targets (for
     graph labels; jumps between blocks are drawn as edges)."""
-    from bpfc.image import operand_text
+    from bpfc.isa.listing import operand_text
 
     name, operand = operand_text(insn.code, insn.k, 0)
     return f"{name} {operand}".rstrip()

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bpfc.errors import BpfcError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 
 __all__ = [
     "FILTER_SAFE_CODES",

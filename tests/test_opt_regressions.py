@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from test_opt_helpers import first_difference, packets_for
 
-from bpfc.asm_text import parse_listing
 from bpfc.errors import CompileError, InternalError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
 from bpfc.opt.interp import run
 from bpfc.opt.verify import check

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bpfc import libpcap
-from bpfc.insn import BPF_MAXINSNS, Class, JmpOp, bpf_class, bpf_op
+from bpfc.isa.insn import BPF_MAXINSNS, Class, JmpOp, bpf_class, bpf_op
 from bpfc.opt import optimize
 from bpfc.opt.compose import chain_or
 from bpfc.opt.interp import run

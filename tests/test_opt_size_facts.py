@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpfc.insn import Insn, JmpOp
+from bpfc.isa.insn import Insn, JmpOp
 from bpfc.opt import facts as F
 from bpfc.opt import optimize
 from bpfc.opt.interp import run

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_opt_helpers import upstream_accepts
 
-from bpfc.asm_text import parse_listing
+from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
 from bpfc.opt.interp import run
 

@@ -11,7 +11,8 @@ from vm_strategies import packets, strict_programs
 
 from bpfc import vm
 from bpfc.errors import ValidationError
-from bpfc.validation import SKF_AD_OFF, validate
+from bpfc.isa.opcodes import SKF_AD_OFF
+from bpfc.isa.validation import validate
 from bpfc.vm import codegen
 from bpfc.vm.meta import SKF_LL_OFF, SKF_NET_OFF
 

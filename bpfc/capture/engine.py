@@ -117,7 +117,7 @@ def _small_pcap(reader: Any) -> bool:
 
 
 def _validated(program_for: ProgramFor) -> ProgramFor:
-    from bpfc.validation import validate
+    from bpfc.isa.validation import validate
 
     cache: dict[int, Program] = {}
 

@@ -210,7 +210,7 @@ def main_filter(argv: Sequence[str]) -> int:
     from bpfc.capture.engine import filter_capture
     from bpfc.capture.output import refuse_same_file
     from bpfc.capture.reader import open_capture
-    from bpfc.validation import validate
+    from bpfc.isa.validation import validate
 
     args = _filter_parser().parse_args(list(argv))
     if args.limit is not None and args.limit <= 0:

@@ -22,7 +22,7 @@ from typing import Any
 
 from bpfc.cfg import Cond, jmp_block, not_
 from bpfc.errors import CompileError
-from bpfc.insn import BPF_MEMWORDS, AluOp, Class, Insn, JmpOp, Mode, Size
+from bpfc.isa.insn import BPF_MEMWORDS, AluOp, Class, Insn, JmpOp, Mode, Size, stmt
 from bpfc.linktypes import LinkType
 from bpfc.savefile import SavefileInfo
 
@@ -215,4 +215,4 @@ class CodegenState:
 
 def ld(code: int, k: int = 0) -> Insn:
     """A non-jump statement."""
-    return Insn(int(code), 0, 0, k & 0xFFFFFFFF)
+    return stmt(code, k)

@@ -6,7 +6,7 @@ passes of ``manager.PASSES`` to a fixed point, and lay the blocks out again
 (``linearize``).  ``verify=True`` runs input and output over a packet sample with a
 reference interpreter and refuses to return a program that differs (``verify``).
 
->>> from bpfc.insn import Insn
+>>> from bpfc.isa.insn import Insn
 >>> prog = [Insn(0x28, 0, 0, 12), Insn(0x15, 0, 2, 0x800), Insn(0x28, 0, 0, 12),
 ...         Insn(0x15, 1, 0, 0x800), Insn(0x6, 0, 0, 0), Insn(0x6, 0, 0, 262144)]
 >>> [tuple(i) for i in optimize(prog)]  # the second ldh [12] / jeq is decided
@@ -19,9 +19,8 @@ import gc
 from collections.abc import Sequence
 
 from bpfc.errors import CompileError
-from bpfc.insn import Class, Insn, JmpOp, RVal
-
-JA = Class.JMP | JmpOp.JA
+from bpfc.isa.insn import Class, Insn, RVal
+from bpfc.isa.opcodes import JA
 
 __all__ = ["optimize"]
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.insn import Class, Insn, JmpOp, RVal
-
-JA = Class.JMP | JmpOp.JA
+from bpfc.isa.insn import Class, Insn, RVal
+from bpfc.isa.opcodes import JA
 
 
 def chain_or(programs: Sequence[Sequence[Insn]], accept: int = 262144) -> list[Insn]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
-from bpfc.insn import (
+from bpfc.isa.insn import (
     Class,
     Insn,
     JmpOp,

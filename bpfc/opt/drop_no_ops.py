@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from bpfc.insn import Class, Mode, bpf_mode, bpf_size
+from bpfc.isa.insn import Class, Mode, bpf_mode, bpf_size
 from bpfc.opt.dataflow import (
     State,
     forward,

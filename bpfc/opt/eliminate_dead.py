@@ -11,7 +11,7 @@ that are kept).  Everything in front of an unconditional ``ret #0`` is dead.
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
+from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
 from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, for inlining it
     _A_AND_X,
     _A_ONLY,

@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bpfc.errors import ValidationError
-from bpfc.insn import Class, Insn, JmpOp, bpf_class, bpf_op
-
-JA = Class.JMP | JmpOp.JA
-
+from bpfc.isa.insn import Class, Insn, JmpOp, bpf_class, bpf_op
+from bpfc.isa.opcodes import JA
 
 # plain ints: the properties below are the optimizer's hottest calls
 _RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(JA)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpfc.insn import Class, JmpOp, Mode, RVal, Src
+from bpfc.isa.insn import Class, JmpOp, Mode, RVal, Src
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import recall

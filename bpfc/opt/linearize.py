@@ -13,7 +13,7 @@ copy, so one copy serves every jump in the 255 instructions before it.
 from __future__ import annotations
 
 from bpfc.errors import InternalError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 from bpfc.opt.graph import JA, Block, Graph
 
 _REACH = 255

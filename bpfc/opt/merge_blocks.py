@@ -11,7 +11,7 @@ until joining finds nothing (the pass is idempotent: ``manager.IDEMPOTENT``).
 
 from __future__ import annotations
 
-from bpfc.insn import Class
+from bpfc.isa.insn import Class
 from bpfc.opt.graph import JA, Block, Graph
 
 _JMP = int(Class.JMP)

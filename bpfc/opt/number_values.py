@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.insn import AluOp, Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
+from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
 from bpfc.opt.dataflow import State, decided, forward, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping

@@ -11,7 +11,7 @@ original A against an adjusted constant (``sub x; jeq #0`` is ``jeq x``).
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, JmpOp, Src, bpf_op, bpf_src
+from bpfc.isa.insn import AluOp, Class, JmpOp, Src, bpf_op, bpf_src
 from bpfc.opt.dataflow import live_ins
 from bpfc.opt.graph import Graph
 from bpfc.opt.values import A

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bpfc.insn import Class, Mode, bpf_class, bpf_mode, bpf_op, bpf_rval, bpf_size, bpf_src
+from bpfc.isa.insn import Class, Mode, bpf_class, bpf_mode, bpf_op, bpf_rval, bpf_size, bpf_src
 
 _W = {0x00: 4, 0x08: 2, 0x10: 1}
 

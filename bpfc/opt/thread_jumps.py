@@ -16,7 +16,7 @@ last sweep replays that sweep's edge states (``sweeps``) instead of sweeping aga
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
+from bpfc.isa.insn import AluOp, Class, JmpOp, Mode, Size
 from bpfc.opt.dataflow import (
     State,
     decided,

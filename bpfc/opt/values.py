@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bpfc.insn import (
+from bpfc.isa.insn import (
     AluOp,
     Class,
     Insn,

@@ -15,7 +15,7 @@ import random
 from collections.abc import Sequence
 
 from bpfc.errors import InternalError
-from bpfc.insn import Class, Insn, Mode, bpf_class, bpf_mode, bpf_op, bpf_size
+from bpfc.isa.insn import Class, Insn, Mode, bpf_class, bpf_mode, bpf_op, bpf_size
 from bpfc.opt.interp import run
 
 _W = {0x00: 4, 0x08: 2, 0x10: 1}

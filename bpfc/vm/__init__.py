@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from bpfc.validation import validate
+from bpfc.isa.validation import validate
 from bpfc.vm import codegen
 from bpfc.vm.interp import interpret
 from bpfc.vm.meta import META_DEFAULTS, check_meta, reject_meta

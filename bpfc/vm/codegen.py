@@ -24,7 +24,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from bpfc.validation import SKF_AD_OFF
+from bpfc.isa.opcodes import SKF_AD_OFF
 from bpfc.vm import interp, meta
 
 __all__ = ["LINE_BUDGET", "expansion_size", "namespace", "registers_read_first", "source"]

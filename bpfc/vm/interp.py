@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bpfc.validation import ANCILLARY, SKF_AD_OFF
+from bpfc.isa.opcodes import ANCILLARY, SKF_AD_OFF
 from bpfc.vm.meta import meta_value, neg_load, nlattr
 
 __all__ = ["MAX_BACKWARD_JUMPS", "interpret"]

@@ -22,12 +22,13 @@ import re
 from dataclasses import dataclass
 
 from bpfc.errors import AsmError
-from bpfc.image import ANCILLARY, OPCODES, SKF_AD_OFF, Operand
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing import OPCODES, Operand
+from bpfc.isa.opcodes import ANCILLARY_LIBPCAP, SKF_AD_OFF
 
 _NUMBER = re.compile(r"[-+]?(?:0x[0-9a-f]+|0b[01]+|0[0-7]*|[1-9][0-9]*)", re.I)
 
-EXTENSIONS: dict[str, int] = {name: off for off, name in ANCILLARY.items()} | {
+EXTENSIONS: dict[str, int] = {name: off for off, name in ANCILLARY_LIBPCAP.items()} | {
     "vlan_pr": 48,
     "vlan_avail": 48,
     "rand": 56,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.image import image
+from bpfc.isa.listing import image
 
 _JA, _RET_CLASS, _JMP_CLASS = 0x05, 0x06, 0x05
 

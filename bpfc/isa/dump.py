@@ -27,28 +27,10 @@ import json
 from collections.abc import Callable, Sequence
 
 from bpfc.errors import AsmError
-from bpfc.image import OPCODES, SKF_AD_OFF, Operand, image, is_conditional_jump, lookup
+from bpfc.isa.listing import OPCODES, Operand, image, is_conditional_jump, lookup
+from bpfc.isa.opcodes import BPF_ASM_EXTENSIONS, SKF_AD_OFF
 
 Insns = Sequence[Sequence[int]]
-
-BPF_ASM_EXTENSIONS: dict[int, str] = {
-    0: "proto",
-    4: "type",
-    8: "ifidx",
-    12: "nla",
-    16: "nlan",
-    20: "mark",
-    24: "queue",
-    28: "hatype",
-    32: "rxhash",
-    36: "cpu",
-    44: "vlan_tci",
-    48: "vlan_avail",
-    52: "poff",
-    56: "rand",
-    60: "vlan_tpid",
-}
-"""Offset past ``SKF_AD_OFF`` -> the Linux ``bpf_asm`` extension keyword (``ld #proto``)."""
 
 
 def dump_d(insns: Insns, flavor: str = "master") -> str:

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 
 from bpfc.argcheck import check_flag
 from bpfc.errors import ValidationError
-from bpfc.insn import BPF_MAXINSNS, BPF_MEMWORDS
+from bpfc.isa.opcodes import ANCILLARY, BPF_MAXINSNS, BPF_MEMWORDS, SKF_AD_OFF
 
-__all__ = ["ANCILLARY", "KERNEL_CODES", "RULES", "SKF_AD_OFF", "validate"]
+__all__ = ["KERNEL_CODES", "RULES", "validate"]
 
 RULES: dict[str, str] = {
     "malformed": "an instruction is not four integers",
@@ -38,29 +38,6 @@ RULES: dict[str, str] = {
     "ebpf-jump-range": "after Linux's conversion to eBPF a jump spans more than 32767 insns",
 }
 """Rule names carried by ``ValidationError.rule``, with what each one means."""
-
-SKF_AD_OFF = 0xFFFFF000
-"""Linux: absolute loads at ``SKF_AD_OFF + n`` read socket-buffer metadata."""
-
-ANCILLARY: dict[int, str] = {
-    0: "protocol",
-    4: "pkttype",
-    8: "ifindex",
-    12: "nlattr",
-    16: "nlattr_nest",
-    20: "mark",
-    24: "queue",
-    28: "hatype",
-    32: "rxhash",
-    36: "cpu",
-    40: "alu_xor_x",
-    44: "vlan_tag",
-    48: "vlan_tag_present",
-    52: "pay_offset",
-    56: "random",
-    60: "vlan_tpid",
-}
-"""The ``SKF_AD_*`` offsets the kernel knows (relative to ``SKF_AD_OFF``)."""
 
 _ALU_OPS = (0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xA0)
 _COND_JUMPS = frozenset(0x05 | op | src for op in (0x10, 0x20, 0x30, 0x40) for src in (0, 8))
