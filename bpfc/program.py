@@ -92,7 +92,7 @@ def _layout(byteorder: object) -> struct.Struct:
 
 def _check_run(packet: Any, wirelen: object, linux: object, meta: dict[str, Any]) -> None:
     """:meth:`Program.run`'s arguments: TypeError/ValueError naming the one that is wrong."""
-    from bpfc.vm.meta import META_DEFAULTS
+    from bpfc.vm.ancillary import META_DEFAULTS
 
     check_bytes_like("packet", packet)
     if wirelen is not None:
@@ -191,7 +191,7 @@ class Program(tuple):  # type: ignore[type-arg]
 
         ``linux=True`` gives Linux semantics to ancillary loads (``ld [proto]``...),
         reading keyword ``meta`` such as ``protocol=0x800`` (names in
-        ``bpfc.vm.meta.META_DEFAULTS``); it defaults to "whenever meta is given".
+        ``bpfc.vm.ancillary.META_DEFAULTS``); it defaults to "whenever meta is given".
         Otherwise libpcap's semantics apply.  The program is translated into a
         Python function once per mode, and the function is cached on the instance.
         """

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from bpfc.isa.insn import Insn
 from bpfc.isa.listing_reader import parse_listing
-from bpfc.opt.interp import run
 from bpfc.opt.verify import sample
 from bpfc.packetgen.explore import explore
 from bpfc.packetgen.packet import Packet
+from bpfc.vm.interp import interpret as run
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bpfc.isa.insn import Insn, JmpOp
 from bpfc.opt import facts as F
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
+from bpfc.vm.interp import interpret as run
 
 OPS = (JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET)
 bits = st.one_of(

@@ -21,7 +21,7 @@ from bpfc import libpcap
 from bpfc.isa.insn import Insn
 from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
+from bpfc.vm.interp import interpret as run
 
 
 def _proof(unopt: list[Insn], theirs: list[Insn], ours: list[Insn], runner=None) -> bytes | None:

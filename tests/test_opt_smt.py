@@ -14,7 +14,7 @@ from test_opt_helpers import upstream_accepts
 
 from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
+from bpfc.vm.interp import interpret as run
 
 z3 = pytest.importorskip("z3")
 from bpfc.opt.smt import counterexample  # noqa: E402

@@ -43,7 +43,7 @@ def _program_source(
     if args.program:
         if expr:
             raise ValueError("give either an expression or --program, not both")
-        from bpfc.cli.machine import load_program, read_input
+        from bpfc.cli.program_tools import load_program, read_input
 
         fixed = load_program(read_input(args.program))
         return lambda _linktype: fixed

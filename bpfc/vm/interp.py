@@ -1,6 +1,6 @@
 """The reference interpreter: one instruction at a time, written to be obviously right.
 
-It defines the semantics that the fast translator (:mod:`bpfc.vm.codegen`) must
+It defines the semantics that the fast translator (:mod:`bpfc.vm.translate`) must
 reproduce, and it runs the rare programs the translator declines (backward ``ja``
 offsets, programs whose code would grow too large).  libpcap mode follows
 ``bpf_filter`` (libpcap master, whose verdicts equal 1.10.3's on every program
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bpfc.isa.opcodes import ANCILLARY, SKF_AD_OFF
-from bpfc.vm.meta import meta_value, neg_load, nlattr
+from bpfc.vm.ancillary import meta_value, neg_load, nlattr
 
 __all__ = ["MAX_BACKWARD_JUMPS", "interpret"]
 

@@ -19,8 +19,6 @@ from bpfc.isa.opcodes import ANCILLARY, SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF
 
 __all__ = [
     "META_DEFAULTS",
-    "SKF_LL_OFF",
-    "SKF_NET_OFF",
     "check_meta",
     "meta_value",
     "neg_load",

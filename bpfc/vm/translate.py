@@ -25,7 +25,7 @@ import struct
 from collections.abc import Sequence
 
 from bpfc.isa.opcodes import SKF_AD_OFF
-from bpfc.vm import interp, meta
+from bpfc.vm import ancillary, interp
 
 __all__ = ["LINE_BUDGET", "expansion_size", "namespace", "registers_read_first", "source"]
 
@@ -45,8 +45,8 @@ def namespace() -> dict[str, object]:
         "_W": struct.Struct(">I").unpack_from,  # twice as fast as four indexes and shifts
         "_load": interp.load,
         "_anc": interp.ancillary,
-        "_check_meta": meta.check_meta,
-        "_reject_meta": meta.reject_meta,
+        "_check_meta": ancillary.check_meta,
+        "_reject_meta": ancillary.reject_meta,
         "__builtins__": {"len": len, "zip": zip},
     }
 

@@ -148,7 +148,7 @@ def parse_packet(text: str) -> bytes:
 def _meta(items: Sequence[str]) -> dict[str, int]:
     """``--meta NAME=VALUE`` options as ``Program.run`` keywords, each checked here so a
     typo or a bad number is a one-line usage error."""
-    from bpfc.vm.meta import META_DEFAULTS
+    from bpfc.vm.ancillary import META_DEFAULTS
 
     meta = {}
     for item in items:
