@@ -143,12 +143,12 @@ def bpf_miscop(code: int) -> int:
 
 # --- whole opcodes that several decoders single out ---------------------------------
 
-JA = int(Class.JMP | JmpOp.JA)
-"""``ja k``: the unconditional jump."""
-RET_K = int(Class.RET | RVal.K)
-RET_A = int(Class.RET | RVal.A)
-TAX = int(Class.MISC | MiscOp.TAX)
-TXA = int(Class.MISC | MiscOp.TXA)
+LD_ABS = int(Class.LD | Size.W | Mode.ABS)
+LDH_ABS = int(Class.LD | Size.H | Mode.ABS)
+LDB_ABS = int(Class.LD | Size.B | Mode.ABS)
+LD_IND = int(Class.LD | Size.W | Mode.IND)
+LDH_IND = int(Class.LD | Size.H | Mode.IND)
+LDB_IND = int(Class.LD | Size.B | Mode.IND)
 LD_IMM = int(Class.LD | Mode.IMM)
 LDX_IMM = int(Class.LDX | Mode.IMM)
 LD_MEM = int(Class.LD | Mode.MEM)
@@ -161,10 +161,33 @@ LDX_MSH = int(Class.LDX | Size.B | Mode.MSH)
 ST = int(Class.ST)
 STX = int(Class.STX)
 NEG = int(Class.ALU | AluOp.NEG)
-ABS_LOADS = frozenset(int(Class.LD | size | Mode.ABS) for size in Size)
+JA = int(Class.JMP | JmpOp.JA)
+"""``ja k``: the unconditional jump."""
+RET_K = int(Class.RET | RVal.K)
+RET_X = int(Class.RET | RVal.X)
+RET_A = int(Class.RET | RVal.A)
+TAX = int(Class.MISC | MiscOp.TAX)
+TXA = int(Class.MISC | MiscOp.TXA)
+
+ABS_LOADS = frozenset({LD_ABS, LDH_ABS, LDB_ABS})
 """``ld``/``ldh``/``ldb [k]``."""
-IND_LOADS = frozenset(int(Class.LD | size | Mode.IND) for size in Size)
+IND_LOADS = frozenset({LD_IND, LDH_IND, LDB_IND})
 """``ld``/``ldh``/``ldb [x + k]``."""
+LOAD_WIDTH: dict[int, int] = {Size.W: 4, Size.H: 2, Size.B: 1}
+"""BPF_SIZE field -> bytes loaded."""
+ALU_OPS: tuple[AluOp, ...] = tuple(AluOp)
+"""Every ALU operation, NEG included (it has no source operand)."""
+BINARY_ALU_OPS: tuple[AluOp, ...] = tuple(op for op in AluOp if op is not AluOp.NEG)
+"""ALU operations with a k or X operand."""
+COND_JUMP_OPS: tuple[JmpOp, ...] = (JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET)
+"""The conditional jumps (each with a k and an X form)."""
+ALU_K = frozenset(int(Class.ALU | op | Src.K) for op in AluOp)
+"""ALU with the constant operand, NEG included."""
+ALU_X = frozenset(int(Class.ALU | op | Src.X) for op in BINARY_ALU_OPS)
+"""ALU with X as the operand."""
+COND_JUMPS = frozenset(int(Class.JMP | op | src) for op in COND_JUMP_OPS for src in Src)
+"""jeq/jgt/jge/jset, k and x forms."""
+
 
 # --- limits -------------------------------------------------------------------------
 
