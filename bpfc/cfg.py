@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from bpfc.isa.insn import Class, Insn, JmpOp, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK
 
 #: slot names for an exit: the jump's true or false successor
 JT = True
@@ -58,7 +59,7 @@ class Block:
 
     @property
     def is_ret(self) -> bool:
-        return self.code & 0x07 == Class.RET
+        return self.code & CLASS_MASK == Class.RET
 
     def successors(self) -> tuple[Block, ...]:
         if self.is_ret:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bpfc.isa.listing import image
+from bpfc.isa.opcodes import CLASS_MASK
 
 _JA, _RET_CLASS, _JMP_CLASS = 0x05, 0x06, 0x05
 
@@ -31,7 +32,7 @@ def _leaders(insns: Sequence[Sequence[int]]) -> list[int]:
     """Indices that start a basic block, in order."""
     starts = {0}
     for pc, (code, jt, jf, k) in enumerate(insns):
-        cls = code & 0x07
+        cls = code & CLASS_MASK
         if cls == _JMP_CLASS:
             targets = [_target(pc, k)] if code == _JA else [_target(pc, jt), _target(pc, jf)]
             starts.update(t for t in targets if 0 <= t < len(insns))
@@ -51,9 +52,9 @@ def _cluster(insns: Sequence[Sequence[int]], prefix: str, indent: str) -> list[s
         lines.append(f'{indent}{prefix}{start} [label="{label}"];')
         last = end - 1
         code, jt, jf, k = insns[last]
-        if code & 0x07 == _RET_CLASS:
+        if code & CLASS_MASK == _RET_CLASS:
             continue
-        if code & 0x07 == _JMP_CLASS and code != _JA:
+        if code & CLASS_MASK == _JMP_CLASS and code != _JA:
             edges = [(_target(last, jt), "green", "T"), (_target(last, jf), "red", "F")]
         elif code == _JA:
             edges = [(_target(last, k), "black", "")]

@@ -111,6 +111,12 @@ OP_MASK = 0xF0
 SRC_MASK = 0x08
 RVAL_MASK = 0x18
 MISCOP_MASK = 0xF8
+CLASS_MODE_MASK = CLASS_MASK | MODE_MASK
+"""A load's class and mode, its size ignored (``ld``/``ldh``/``ldb [x + k]`` alike)."""
+CLASS_SRC_MASK = CLASS_MASK | SRC_MASK
+"""Class and operand source, the operation ignored (any ``alu #k``)."""
+CLASS_RVAL_MASK = CLASS_MASK | RVAL_MASK
+"""Class and return-value source (``ret a`` whatever the unused bits)."""
 
 
 def bpf_class(code: int) -> int:

@@ -12,6 +12,7 @@ that are kept).  Everything in front of an unconditional ``ret #0`` is dead.
 from __future__ import annotations
 
 from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
+from bpfc.isa.opcodes import CLASS_MASK, SIZE_MASK
 from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, for inlining it
     _A_AND_X,
     _A_ONLY,
@@ -63,12 +64,12 @@ def run(graph: Graph) -> bool:
         jt = block.jt
         if jt is None:  # ``term_uses`` and ``ret_guard``, inlined: this runs for every block
             code = block.code
-            out = _RET_USES[code & 0x18]
-            g = INF if block.k == 0 and not code & 0x18 else 0
+            out = _RET_USES[code & SIZE_MASK]
+            g = INF if block.k == 0 and not code & SIZE_MASK else 0
         else:
             out = live[jt.id]
             code = block.code
-            if code & 7 == _JMP and code != _JA:
+            if code & CLASS_MASK == _JMP and code != _JA:
                 out |= _A_AND_X if code & _SRC_X else _A_ONLY
             g = guard[jt.id]
             jf = block.jf

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_RVAL_MASK, MODE_MASK, RVAL_MASK
 from bpfc.opt.dataflow import State, decided, forward, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
@@ -40,11 +41,11 @@ _MASKED = ("alu", int(AluOp.AND))  # the start of a ``v & m`` value's key
 def _replaceable(ins: Insn) -> bool:
     """Loads from the packet/length and ALU ops: worth turning into a move."""
     code = ins.code
-    cls = code & 7
+    cls = code & CLASS_MASK
     if cls == _ALU:
         return True
     if cls == _LD or cls == _LDX:
-        return code & 0xE0 not in (_IMM, _MEM)
+        return code & MODE_MASK not in (_IMM, _MEM)
     return False
 
 
@@ -151,12 +152,12 @@ def _fold_terminator(
     value (``v & m``, whose facts ``decided`` derives from v's) may still be decided."""
     code = block.code
     const = vals.const
-    if code & 7 == _RET:
-        if code & 0x18 == _RVAL_A and regs[A] in const:
+    if code & CLASS_MASK == _RET:
+        if code & RVAL_MASK == _RVAL_A and regs[A] in const:
             block.code, block.k = _RET_K, const[regs[A]]
             return True
         return False
-    if code & 7 != _JMP or code == _JA:
+    if code & CLASS_MASK != _JMP or code == _JA:
         return False
     changed = False
     if code & _SRC_X and regs[X] in const:
@@ -203,7 +204,9 @@ def _install(vals: Values, sweep: Sweep, rewrites: dict[int, list[Insn]]) -> boo
         if out:  # every edge carries the registers after the block
             if _fold_terminator(vals, block, out[0][1].regs, state.facts, len(out) == 2):
                 changed = True
-        elif block.code & 0x1F == _RET | _RVAL_A:  # ``ret a`` (rare): work the registers out
+        elif (
+            block.code & CLASS_RVAL_MASK == _RET | _RVAL_A
+        ):  # ``ret a`` (rare): work the registers out
             if _fold_terminator(vals, block, run_block(vals, block, state).regs, state.facts):
                 changed = True
     return changed
