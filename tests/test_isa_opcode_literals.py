@@ -31,6 +31,10 @@ def _is_opcode_expr(node: ast.AST) -> bool:
     if isinstance(node, ast.Attribute):
         attr = node.attr.lower().lstrip("_")
         return attr in _NAMES or attr.endswith("_code")
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        base = node.value
+        named = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+        return node.slice.value == 0 and named.lower().lstrip("_") in ("insn", "ins", "i")
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int":
         return any(_is_opcode_expr(arg) for arg in node.args)
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
@@ -90,6 +94,7 @@ def test_no_opcode_literal_outside_the_table() -> None:
         "if bpf_op(code) != 0x00: pass",
         "y = int(insn.code) | 0x08",
         "z = alu_op in {0x30, 0x90}",
+        "uses = any(insn[0] in (0x80, 0x81) for insn in insns)",
     ],
 )
 def test_the_check_flags_opcode_literals(snippet: str) -> None:

@@ -45,7 +45,7 @@ def batchable(insns: Insns) -> bool:
     """True when every jump goes forward and stays inside the program."""
     n = len(insns)
     for pc, (code, jt, jf, k) in enumerate(insns):
-        if code == 0x05 and pc + 1 + k >= n:
+        if code == JA and pc + 1 + k >= n:
             return False
         if code in _COND and pc + 1 + max(jt, jf) >= n:
             return False
@@ -112,32 +112,32 @@ class _Run:
     def step(self, pc: int, code: int, jt: int, jf: int, k: int, idx: Any) -> Any:
         """Run one instruction for ``idx``; return the set that falls through (or ``_STOP``)."""
         np = self.np
-        if code in (0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0xB1):
+        if code in (LD_ABS, LDH_ABS, LDB_ABS, LD_IND, LDH_IND, LDB_IND, LDX_MSH):
             return self.load(code, k, idx)
-        if code in (0x00, 0x01):
-            self.put(self.a if code == 0x00 else self.x, idx, np.uint32(k))
-        elif code in (0x80, 0x81):
-            self.put(self.a if code == 0x80 else self.x, idx, self.get(self.wirelen, idx))
-        elif code in (0x60, 0x61, 0x02, 0x03):
+        if code in (LD_IMM, LDX_IMM):
+            self.put(self.a if code == LD_IMM else self.x, idx, np.uint32(k))
+        elif code in (LD_LEN, LDX_LEN):
+            self.put(self.a if code == LD_LEN else self.x, idx, self.get(self.wirelen, idx))
+        elif code in (LD_MEM, LDX_MEM, ST, STX):
             if k >= 16:
                 return _STOP
-            if code in (0x60, 0x61):
-                self.put(self.a if code == 0x60 else self.x, idx, self.get(self.slot(k), idx))
+            if code in (LD_MEM, LDX_MEM):
+                self.put(self.a if code == LD_MEM else self.x, idx, self.get(self.slot(k), idx))
             else:
-                self.put(self.slot(k), idx, self.get(self.a if code == 0x02 else self.x, idx))
+                self.put(self.slot(k), idx, self.get(self.a if code == ST else self.x, idx))
         elif code in _ALU:
             return self.alu(code, k, idx)
-        elif code == 0x05:
+        elif code == JA:
             self.send(pc + 1 + k, idx)
             return _STOP
         elif code in _COND:
             self.branch(pc, code, jt, jf, k, idx)
             return _STOP
-        elif code in (0x06, 0x16):
-            self.put(self.result, idx, np.uint32(k) if code == 0x06 else self.get(self.a, idx))
+        elif code in (RET_K, RET_A):
+            self.put(self.result, idx, np.uint32(k) if code == RET_K else self.get(self.a, idx))
             return _STOP
-        elif code in (0x07, 0x87):
-            src, dst = (self.a, self.x) if code == 0x07 else (self.x, self.a)
+        elif code in (TAX, TXA):
+            src, dst = (self.a, self.x) if code == TAX else (self.x, self.a)
             self.put(dst, idx, self.get(src, idx))
         else:
             return _STOP  # not implemented by any interpreter: these packets return 0
@@ -145,7 +145,7 @@ class _Run:
 
     def load(self, code: int, k: int, idx: Any) -> Any:
         np = self.np
-        size = 1 if code == 0xB1 else _LOAD_SIZES[code & 0x18]
+        size = 1 if code == LDX_MSH else _LOAD_SIZES[code & 0x18]
         caplen = self.get(self.caplen, idx)
         if code & 0x40:  # [x + k]: libpcap adds without wrapping
             where = self.get(self.x, idx).astype(np.int64) + k
@@ -164,7 +164,7 @@ class _Run:
         value = buf[pos].astype(np.uint32)
         for i in range(1, size):
             value = (value << np.uint32(8)) | buf[pos + i]
-        if code == 0xB1:
+        if code == LDX_MSH:
             self.put(self.x, idx, (value & np.uint32(0xF)) << np.uint32(2))
         else:
             self.put(self.a, idx, value)
