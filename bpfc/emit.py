@@ -165,12 +165,3 @@ def _stmts(stmts: list) -> list[Insn]:
         else:
             out.append(stmt)
     return out
-
-
-def insn_text(insn: Insn) -> str:
-    """An instruction as ``bpf_image`` names it, without index or jump targets (for
-    graph labels; jumps between blocks are drawn as edges)."""
-    from bpfc.isa.listing import operand_text
-
-    name, operand = operand_text(insn.code, insn.k, 0)
-    return f"{name} {operand}".rstrip()

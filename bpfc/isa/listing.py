@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import Protocol
 
 from bpfc.isa.opcodes import (
     ANCILLARY_LIBPCAP,
@@ -156,3 +157,20 @@ def image(insn: Sequence[int], n: int, flavor: str = "master") -> str:
         return f"({n:03d}) {name:<8s} {operand:<16s} jt {n + 1 + jt}\tjf {n + 1 + jf}"
     line = f"({n:03d}) {name:<8s} {operand}"
     return line if flavor == "1.10" else line.rstrip(" ")
+
+
+class HasCodeAndK(Protocol):
+    """An instruction, or the CFG's not-yet-placed jump: anything with ``code`` and ``k``."""
+
+    @property
+    def code(self) -> int: ...
+
+    @property
+    def k(self) -> int: ...
+
+
+def insn_text(insn: HasCodeAndK) -> str:
+    """An instruction as ``bpf_image`` names it, without index or jump targets (for
+    graph labels, where jumps between blocks are drawn as edges)."""
+    name, operand = operand_text(insn.code, insn.k, 0)
+    return f"{name} {operand}".rstrip()
