@@ -213,6 +213,5 @@ class CodegenState:
         return result
 
 
-def ld(code: int, k: int = 0) -> Insn:
-    """A non-jump statement."""
-    return stmt(code, k)
+ld = stmt
+"""A non-jump statement: :func:`bpfc.isa.insn.stmt` (BPF_STMT) itself, no wrapper call."""

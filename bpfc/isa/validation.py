@@ -25,6 +25,7 @@ from bpfc.isa.opcodes import (
     ANCILLARY,
     BPF_MAXINSNS,
     BPF_MEMWORDS,
+    CLASS_MASK,
     COND_JUMP_OPS,
     COND_JUMPS,
     IND_LOADS,
@@ -36,6 +37,8 @@ from bpfc.isa.opcodes import (
     LDX_LEN,
     LDX_MEM,
     LDX_MSH,
+    MODE_MASK,
+    OP_MASK,
     RET_A,
     RET_K,
     RET_X,
@@ -50,9 +53,6 @@ from bpfc.isa.opcodes import (
     Mode,
     Src,
     bpf_class,
-    bpf_mode,
-    bpf_op,
-    bpf_src,
 )
 
 __all__ = ["KERNEL_CODES", "RULES", "validate"]
@@ -99,6 +99,9 @@ _STORES = frozenset({ST, STX})
 _DIV_K = frozenset(int(Class.ALU | op | Src.K) for op in (AluOp.DIV, AluOp.MOD))
 _DIV_X = frozenset(int(Class.ALU | op | Src.X) for op in (AluOp.DIV, AluOp.MOD))
 _SHIFT_K = frozenset(int(Class.ALU | op | Src.K) for op in (AluOp.LSH, AluOp.RSH))
+_LDX, _STX, _ALU, _JMP = int(Class.LDX), int(Class.STX), int(Class.ALU), int(Class.JMP)
+_MEM = int(Mode.MEM)
+_JA_OP = int(JmpOp.JA)
 _NAMED_REJECTS = {RET_X: "(ret x)", int(Class.LDX | Mode.ABS): "(ldx [k])"}
 
 
@@ -172,7 +175,7 @@ def _check_jump_targets(
 ) -> None:
     code, jt, jf, k = insn
     last = n - 1
-    if bpf_op(code) == JmpOp.JA:  # ja: 32-bit offset; libpcap's u_int sum wraps, the kernel's not
+    if code & OP_MASK == _JA_OP:  # ja: 32-bit offset; libpcap's u_int sum wraps, the kernel's not
         target = (index + 1 + k) & 0xFFFFFFFF if wrap else index + 1 + k
         if target >= n:
             raise ValidationError(
@@ -190,25 +193,25 @@ def _check_jump_targets(
 
 def _check_libpcap(index: int, insn: tuple[int, int, int, int], n: int) -> None:
     code, _jt, _jf, k = insn
-    cls = bpf_class(code)
-    if cls in (Class.LD, Class.LDX):  # ld, ldx: any size; mode decides
-        mode = bpf_mode(code)
-        if mode == Mode.MEM and k >= BPF_MEMWORDS:
+    cls = code & CLASS_MASK  # plain ints below: this runs on every compiled program
+    if cls <= _LDX:  # ld, ldx: any size; mode decides
+        mode = code & MODE_MASK
+        if mode == _MEM and k >= BPF_MEMWORDS:
             raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
         if mode not in _LOAD_MODES:
             raise _bad_opcode(index, code, f"has an unknown load mode {mode:#04x}")
-    elif cls in (Class.ST, Class.STX):
+    elif cls <= _STX:
         if k >= BPF_MEMWORDS:
             raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
-    elif cls == Class.ALU:
-        op = bpf_op(code)
+    elif cls == _ALU:
+        op = code & OP_MASK
         if op not in _ALU_OPS:
             raise _bad_opcode(index, code, f"has an unknown ALU operation {op:#04x}")
-        if op in (AluOp.DIV, AluOp.MOD) and bpf_src(code) == Src.K and k == 0:
+        if code in _DIV_K and k == 0:
             raise ValidationError("division or modulo by constant 0", index, "div-by-zero")
-    elif cls == Class.JMP:
-        if bpf_op(code) not in _JMP_OPS:
-            raise _bad_opcode(index, code, f"has an unknown jump test {bpf_op(code):#04x}")
+    elif cls == _JMP:
+        if code & OP_MASK not in _JMP_OPS:
+            raise _bad_opcode(index, code, f"has an unknown jump test {code & OP_MASK:#04x}")
         _check_jump_targets(index, insn, n, wrap=True)
 
 
@@ -224,7 +227,7 @@ def _check_strict(index: int, insn: tuple[int, int, int, int], n: int) -> None:
     if code in _MEM_LOADS or code in _STORES:
         if k >= BPF_MEMWORDS:
             raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
-    if bpf_class(code) == Class.JMP:
+    if code & CLASS_MASK == _JMP:
         _check_jump_targets(index, insn, n)
     if code in _ABS_LOADS and k >= SKF_AD_OFF and (k - SKF_AD_OFF) not in ANCILLARY:
         raise ValidationError(
