@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from bpfc.isa.insn import Class, Insn, JmpOp, RVal, Src
-from bpfc.isa.opcodes import CLASS_MASK
+from bpfc.isa.opcodes import CLASS_MASK, JA
 
 #: slot names for an exit: the jump's true or false successor
 JT = True
@@ -99,7 +99,7 @@ def prepend(block: Block, stmts: list[Stmt]) -> None:
     if not stmts:
         return
     shift = len(stmts)
-    ja = Class.JMP | JmpOp.JA
+    ja = JA
     moved = [
         s._replace(jt=s.jt + shift, jf=s.jf + shift)
         if isinstance(s, InnerJump) and s.code != ja

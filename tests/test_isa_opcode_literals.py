@@ -131,3 +131,45 @@ def test_the_check_flags_opcode_literals(snippet: str) -> None:
 def test_the_check_passes_named_opcodes(snippet: str) -> None:
     """Values that are not opcodes, and opcodes spelled by name, are not flagged."""
     assert not opcode_literals(snippet), snippet
+
+
+_DEFINED_ONCE = frozenset({"JA", "SKF_AD_OFF", "SKF_NET_OFF", "SKF_LL_OFF", "ANCILLARY"})
+"""Names issue 12 found defined several times; only ``isa/opcodes.py`` may compute them."""
+
+
+def redefinitions(source: str, filename: str = "<src>") -> list[str]:
+    """``file:line: NAME`` where ``source`` binds one of :data:`_DEFINED_ONCE` to a value
+    it computes (a literal, an or-expression, a dict) rather than to an imported name."""
+    hits: list[str] = []
+    for node in ast.parse(source, filename).body:  # module level: not an enum's members
+        if not isinstance(node, ast.Assign):
+            continue
+        pairs: list[tuple[ast.expr, ast.expr]] = []
+        for target in node.targets:
+            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                pairs += zip(target.elts, node.value.elts, strict=False)
+            else:
+                pairs.append((target, node.value))
+        for target, value in pairs:
+            name = target.id.lstrip("_") if isinstance(target, ast.Name) else ""
+            if name in _DEFINED_ONCE and not isinstance(value, (ast.Name, ast.Attribute)):
+                hits.append(f"{filename}:{node.lineno}: {name}")
+    return hits
+
+
+def test_shared_constants_are_defined_only_in_the_table() -> None:
+    hits = [h for path in _modules() for h in redefinitions(path.read_text(), str(path))]
+    assert not hits, "redefined outside bpfc/isa/opcodes.py:\n" + "\n".join(hits)
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "SKF_AD_OFF = 0xFFFFF000",
+        "JA = Class.JMP | JmpOp.JA",
+        "_RET, _JA = int(Class.RET), int(Class.JMP | JmpOp.JA)",
+        "ANCILLARY = {0: 'proto'}",
+    ],
+)
+def test_the_redefinition_check_can_fail(snippet: str) -> None:
+    assert redefinitions(snippet), snippet

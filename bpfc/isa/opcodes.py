@@ -205,6 +205,9 @@ BPF_MAXINSNS = 4096
 
 # --- Linux negative offsets and the ancillary table ---------------------------------
 
+NEGATIVE_OFF = 0x80000000
+"""Linux reads an absolute load offset at or above this as negative (``SKF_*_OFF + n``)."""
+
 SKF_AD_OFF = 0xFFFFF000
 """Linux: absolute loads at ``SKF_AD_OFF + n`` (-4096 + n) read socket-buffer metadata."""
 

@@ -22,7 +22,6 @@ from functools import lru_cache
 from bpfc.isa.insn import (
     Class,
     Insn,
-    JmpOp,
     Mode,
     RVal,
     Src,
@@ -31,13 +30,13 @@ from bpfc.isa.insn import (
     bpf_size,
     bpf_src,
 )
-from bpfc.isa.opcodes import CLASS_MASK, OP_MASK, SIZE_MASK
+from bpfc.isa.opcodes import CLASS_MASK, JA, OP_MASK, SIZE_MASK
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import (
     ABS_LOADS,
-    ANCILLARY,
     INITIAL_REGS,
+    NEGATIVE_OFF,
     WIDTH,
     A,
     Values,
@@ -51,7 +50,7 @@ from bpfc.opt.values import (
 )
 
 INF = 1 << 40
-_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_JMP, _JA = int(Class.JMP), JA
 _SRC_X = int(Src.X)  # plain ints on hot paths: an IntEnum member costs a lookup
 
 
@@ -200,7 +199,7 @@ def run_block(vals: Values, block: Block, state: State) -> State:
     if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test
         code, _, _, k = stmts[0]
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:
+        if size is not None and k < NEGATIVE_OFF:
             end = k + WIDTH[size]
             regs = (vals.number(("ld", size, k)),) + state.regs[1:]  # A is register 0
             return State(regs, state.facts, end if end > minlen else minlen)
@@ -209,7 +208,7 @@ def run_block(vals: Values, block: Block, state: State) -> State:
     for i, ins in enumerate(stmts):
         code, _, _, k = ins
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:  # ``step``'s common case, inlined
+        if size is not None and k < NEGATIVE_OFF:  # ``step``'s common case, inlined
             regs[A] = number(("ld", size, k))
             end = k + WIDTH[size]
             if end > minlen:
@@ -365,7 +364,7 @@ def load_end(ins: Insn) -> int:
     code, k = ins.code, ins.k
     cls = bpf_class(code)
     if cls == Class.LD and bpf_mode(code) == Mode.ABS:
-        return 0 if k >= ANCILLARY else k + WIDTH.get(bpf_size(code), 4)
+        return 0 if k >= NEGATIVE_OFF else k + WIDTH.get(bpf_size(code), 4)
     if cls == Class.LDX and bpf_mode(code) == Mode.MSH:
         return k + 1
     return 0

@@ -11,8 +11,8 @@ that are kept).  Everything in front of an unconditional ``ret #0`` is dead.
 
 from __future__ import annotations
 
-from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
-from bpfc.isa.opcodes import CLASS_MASK, SIZE_MASK
+from bpfc.isa.insn import AluOp, Class, Insn, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
+from bpfc.isa.opcodes import CLASS_MASK, JA, SIZE_MASK
 from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, for inlining it
     _A_AND_X,
     _A_ONLY,
@@ -23,7 +23,7 @@ from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, fo
     transfer,
 )
 from bpfc.opt.graph import Graph
-from bpfc.opt.values import ANCILLARY
+from bpfc.opt.values import NEGATIVE_OFF
 
 
 def _may_fail(ins) -> bool:
@@ -31,7 +31,7 @@ def _may_fail(ins) -> bool:
     code = ins.code
     cls = bpf_class(code)
     if cls == Class.LD:
-        if bpf_mode(code) == Mode.ABS and ins.k >= ANCILLARY:
+        if bpf_mode(code) == Mode.ABS and ins.k >= NEGATIVE_OFF:
             return True
         return bpf_mode(code) == Mode.IND or bpf_mode(code) not in (
             Mode.IMM,
@@ -47,7 +47,7 @@ def _may_fail(ins) -> bool:
 
 
 _FAILS: dict[Insn, bool] = {}
-_JMP, _JA, _SRC_X = int(Class.JMP), int(Class.JMP | JmpOp.JA), int(Src.X)
+_JMP, _JA, _SRC_X = int(Class.JMP), JA, int(Src.X)
 
 
 def run(graph: Graph) -> bool:

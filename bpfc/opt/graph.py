@@ -19,7 +19,7 @@ from bpfc.isa.insn import Class, Insn, JmpOp, bpf_class, bpf_op
 from bpfc.isa.opcodes import CLASS_MASK, JA
 
 # plain ints: the properties below are the optimizer's hottest calls
-_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(JA)
+_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), JA
 
 
 class Block:

@@ -25,17 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpfc.isa.insn import Class, JmpOp, Mode, RVal, Src
-from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK
+from bpfc.isa.insn import Class, Mode, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import recall
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, X, defines, step
+from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, A, Values, X, defines, step
 
 _RET_K = 0x06 | int(RVal.K)
 _ALU = int(Class.ALU)
 _LD_PACKET = frozenset(int(Class.LD | m) for m in (Mode.ABS, Mode.IND))
-_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_JMP, _JA = int(Class.JMP), JA
 
 
 def _rejects(block: Block) -> bool:
@@ -64,7 +64,7 @@ def _refused(vals: Values, c: Block, state: State) -> bool:
         if defines(ins) == A:
             size = ABS_LOADS.get(ins.code)
             # an absolute load's number does not depend on the registers
-            if size is not None and ins.k < ANCILLARY:
+            if size is not None and ins.k < NEGATIVE_OFF:
                 return vals.find(("ld", size, ins.k)) != state.regs[A]
             return False
     return False

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
-from bpfc.isa.opcodes import CLASS_MASK, CLASS_RVAL_MASK, MODE_MASK, RVAL_MASK
+from bpfc.isa.insn import AluOp, Class, Insn, MiscOp, Mode, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_RVAL_MASK, JA, MODE_MASK, RVAL_MASK
 from bpfc.opt.dataflow import State, decided, forward, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, effect
+from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, WIDTH, A, Values, X, effect
 
 _LD_IMM = Class.LD | Mode.IMM
 _LDX_IMM = Class.LDX | Mode.IMM
@@ -34,7 +34,7 @@ _MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 _ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
 _IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
 _RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
-_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), JA
 _MASKED = ("alu", int(AluOp.AND))  # the start of a ``v & m`` value's key
 
 
@@ -77,7 +77,7 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     for i, ins in enumerate(block.stmts):
         code, _, _, k = ins
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:  # ``ld [k]``: the general case below, inlined
+        if size is not None and k < NEGATIVE_OFF:  # ``ld [k]``: the general case below, inlined
             vn = number(("ld", size, k))
             if regs[A] == vn:
                 changed = True
@@ -129,7 +129,7 @@ def rewritten(vals: Values, block: Block, state: State) -> tuple[State, list[Ins
     if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test: ``run_block``'s path
         code, _, _, k = stmts[0]
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:
+        if size is not None and k < NEGATIVE_OFF:
             vn = vals.number(("ld", size, k))
             regs = state.regs
             end = k + WIDTH[size]

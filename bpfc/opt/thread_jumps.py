@@ -16,8 +16,8 @@ last sweep replays that sweep's edge states (``sweeps``) instead of sweeping aga
 
 from __future__ import annotations
 
-from bpfc.isa.insn import AluOp, Class, JmpOp, Mode, Size
-from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, OP_MASK, SIZE_MASK, SRC_MASK
+from bpfc.isa.insn import AluOp, Class, Mode, Size
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA, OP_MASK, SIZE_MASK, SRC_MASK
 from bpfc.opt.dataflow import (
     State,
     decided,
@@ -32,10 +32,10 @@ from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.number_values import rewritten
 from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, MASK, WIDTH, A, Values, X, defines, effect
+from bpfc.opt.values import ABS_LOADS, MASK, NEGATIVE_OFF, WIDTH, A, Values, X, defines, effect
 
 _MAX_WALK = 12
-_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_JMP, _JA = int(Class.JMP), JA
 _ENTRY_A = ("entry A",)
 _MASKED, _IND = ("masked",), ("indirect",)  # probe kinds besides a load key and ``_ENTRY_A``
 _LD = "ld"  # a load key's first item (``Values`` numbers ``("ld", size, k)``), shared
@@ -65,7 +65,7 @@ def _probe(block: Block) -> tuple | None:
             continue
         size = ABS_LOADS.get(ins.code)
         if size is not None:
-            return None if ins.k >= ANCILLARY else (_LD, size, ins.k)
+            return None if ins.k >= NEGATIVE_OFF else (_LD, size, ins.k)
         if ins.code == _AND_K:
             return _masked(stmts, i, ins.k)
         if ins.code & CLASS_MODE_MASK == _LD_IND and ins.code & SIZE_MASK in _SIZES:
@@ -82,7 +82,7 @@ def _masked(stmts: list, i: int, m: int) -> tuple | None:
         ins = stmts[j]
         if defines(ins) == A:
             size = ABS_LOADS.get(ins.code)
-            if size is None or ins.k >= ANCILLARY:
+            if size is None or ins.k >= NEGATIVE_OFF:
                 return None
             return (_MASKED, ("ld", size, ins.k), ("c", m))
     return None
@@ -176,7 +176,7 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
         for i, ins in enumerate(block.stmts):
             code, _, _, k = ins
             size = ABS_LOADS.get(code)
-            if size is not None and k < ANCILLARY:  # ``effect``'s common case, inlined
+            if size is not None and k < NEGATIVE_OFF:  # ``effect``'s common case, inlined
                 vn = number(("ld", size, k))
                 if regs[A] != vn:
                     if k + WIDTH[size] > minlen:  # may fail: not pure

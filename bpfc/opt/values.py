@@ -27,14 +27,14 @@ from bpfc.isa.insn import (
     bpf_op,
     bpf_src,
 )
-from bpfc.isa.opcodes import CLASS_MASK, MISCOP_MASK, MODE_MASK, OP_MASK, SIZE_MASK
+from bpfc.isa.opcodes import CLASS_MASK, MISCOP_MASK, MODE_MASK, NEGATIVE_OFF, OP_MASK, SIZE_MASK
 
 MASK = 0xFFFFFFFF
 A, X = 0, 1
 NREGS = 18
 WIDTH = {Size.W: 4, Size.H: 2, Size.B: 1}
 _SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
-ANCILLARY = 0x80000000  # offsets Linux reads as negative: SKF_NET_OFF, SKF_AD_OFF
+
 
 # Plain ints for the hot paths below: reading an IntEnum member costs several times a
 # global's lookup, and ``step`` runs for every statement of every sweep.
@@ -177,7 +177,7 @@ class Step:
 
 def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Effect:
     vn = vals.number(("ld", size, off))
-    if off >= ANCILLARY:  # Linux metadata, not packet bytes: may fail, proves no length
+    if off >= NEGATIVE_OFF:  # Linux metadata, not packet bytes: may fail, proves no length
         return (A, vn, False, minlen, ins)
     end = off + _WIDTH[size]
     return (A, vn, end <= minlen, max(minlen, end), ins)
@@ -196,7 +196,7 @@ def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) 
     """``step`` as a plain ``(dest, vn, pure, minlen, insn)`` tuple, for the hot loops."""
     code, _, _, k = ins
     size = ABS_LOADS.get(code)
-    if size is not None and k < ANCILLARY:  # the common case, inlined: ld/ldh/ldb [k]
+    if size is not None and k < NEGATIVE_OFF:  # the common case, inlined: ld/ldh/ldb [k]
         end = k + _WIDTH[size]
         return (A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
     cls = code & CLASS_MASK

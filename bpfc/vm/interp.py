@@ -42,6 +42,7 @@ from bpfc.isa.opcodes import (
     LDX_MEM,
     LDX_MSH,
     LOAD_WIDTH,
+    NEGATIVE_OFF,
     RET_A,
     RET_K,
     SKF_AD_OFF,
@@ -68,7 +69,7 @@ _LOADS = frozenset(int(c) for c in ABS_LOADS | IND_LOADS)
 
 def load(p: Any, offset: int, size: int, linux: bool, meta: dict[str, Any]) -> int | None:
     """Big-endian load of ``size`` bytes at ``offset`` (a u32), or None when out of bounds."""
-    if linux and offset >= 0x80000000:
+    if linux and offset >= NEGATIVE_OFF:
         return neg_load(p, offset, size, meta)
     if offset + size > len(p):
         return None
