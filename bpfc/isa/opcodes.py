@@ -179,7 +179,7 @@ ABS_LOADS = frozenset({LD_ABS, LDH_ABS, LDB_ABS})
 """``ld``/``ldh``/``ldb [k]``."""
 IND_LOADS = frozenset({LD_IND, LDH_IND, LDB_IND})
 """``ld``/``ldh``/``ldb [x + k]``."""
-LOAD_WIDTH: dict[int, int] = {Size.W: 4, Size.H: 2, Size.B: 1}
+LOAD_WIDTH: dict[int, int] = {int(Size.W): 4, int(Size.H): 2, int(Size.B): 1}
 """BPF_SIZE field -> bytes loaded."""
 ALU_OPS: tuple[AluOp, ...] = tuple(AluOp)
 """Every ALU operation, NEG included (it has no source operand)."""

@@ -43,19 +43,18 @@ from bpfc.isa.opcodes import (
     LDX_MSH,
     LOAD_WIDTH,
     NEGATIVE_OFF,
+    OP_MASK,
     RET_A,
     RET_K,
+    SIZE_MASK,
     SKF_AD_OFF,
+    SRC_MASK,
     ST,
     STX,
     TAX,
     TXA,
     AluOp,
     JmpOp,
-    Src,
-    bpf_op,
-    bpf_size,
-    bpf_src,
 )
 from bpfc.vm.ancillary import meta_value, neg_load, nlattr
 
@@ -65,6 +64,17 @@ M32 = 0xFFFFFFFF
 MAX_BACKWARD_JUMPS = 64
 """Backward jumps allowed beyond one per captured byte before a run is cut off."""
 _LOADS = frozenset(int(c) for c in ABS_LOADS | IND_LOADS)
+_IMM = frozenset({LD_IMM, LDX_IMM})
+_LEN = frozenset({LD_LEN, LDX_LEN})
+_SCRATCH = frozenset({LD_MEM, LDX_MEM, ST, STX})
+# plain ints: comparing with an IntEnum member costs an attribute lookup per test
+_ADD, _SUB, _MUL, _DIV, _MOD = (
+    int(op) for op in (AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.MOD)
+)
+_OR, _AND, _XOR, _LSH, _RSH = (
+    int(op) for op in (AluOp.OR, AluOp.AND, AluOp.XOR, AluOp.LSH, AluOp.RSH)
+)
+_JEQ, _JGT, _JGE = int(JmpOp.JEQ), int(JmpOp.JGT), int(JmpOp.JGE)
 
 
 def load(p: Any, offset: int, size: int, linux: bool, meta: dict[str, Any]) -> int | None:
@@ -94,29 +104,29 @@ def ancillary(offset: int, a: int, x: int, p: Any, meta: dict[str, Any]) -> int 
 
 def alu(op: int, a: int, v: int, linux: bool) -> int | None:
     """``A op v`` on 32 bits; None for division by zero."""
-    if op == AluOp.ADD:
+    if op == _ADD:
         return (a + v) & M32
-    if op == AluOp.SUB:
+    if op == _SUB:
         return (a - v) & M32
-    if op == AluOp.MUL:
+    if op == _MUL:
         return (a * v) & M32
-    if op == AluOp.DIV:
+    if op == _DIV:
         return None if v == 0 else a // v
-    if op == AluOp.MOD:
+    if op == _MOD:
         return None if v == 0 else a % v
-    if op == AluOp.OR:
+    if op == _OR:
         return a | v
-    if op == AluOp.AND:
+    if op == _AND:
         return a & v
-    if op == AluOp.XOR:
+    if op == _XOR:
         return a ^ v
     if linux:
         v &= 31
-    if op == AluOp.LSH:
+    if op == _LSH:
         return (a << v) & M32 if v < 32 else 0
-    if op == AluOp.RSH:
+    if op == _RSH:
         return a >> v if v < 32 else 0
-    return (-a) & M32  # AluOp.NEG
+    return (-a) & M32  # NEG
 
 
 def interpret(
@@ -149,7 +159,7 @@ def interpret(
                 continue
             else:
                 offset = k
-            value = load(p, offset, LOAD_WIDTH[bpf_size(code)], linux, meta)
+            value = load(p, offset, LOAD_WIDTH[code & SIZE_MASK], linux, meta)
             if value is None:
                 return 0
             a = value
@@ -158,11 +168,11 @@ def interpret(
             if value is None:
                 return 0
             x = (value & 0xF) << 2
-        elif code in (LD_IMM, LDX_IMM):
+        elif code in _IMM:
             a, x = (k, x) if code == LD_IMM else (a, k)
-        elif code in (LD_LEN, LDX_LEN):
+        elif code in _LEN:
             a, x = (wl, x) if code == LD_LEN else (a, wl)
-        elif code in (LD_MEM, LDX_MEM, ST, STX):
+        elif code in _SCRATCH:
             if k >= 16:
                 return 0
             if code == LD_MEM:
@@ -172,7 +182,7 @@ def interpret(
             else:
                 mem[k] = a if code == ST else x
         elif code in ALU_K or code in ALU_X:
-            value = alu(bpf_op(code), a, x if bpf_src(code) == Src.X else k, linux)
+            value = alu(code & OP_MASK, a, x if code & SRC_MASK else k, linux)
             if value is None:
                 return 0
             a = value
@@ -185,7 +195,7 @@ def interpret(
             if not 0 <= pc < n:
                 return 0
         elif code in COND_JUMPS:
-            pc += jt if _test(bpf_op(code), a, x if bpf_src(code) == Src.X else k) else jf
+            pc += jt if _test(code & OP_MASK, a, x if code & SRC_MASK else k) else jf
         elif code == RET_K:
             return k
         elif code == RET_A:
@@ -200,10 +210,10 @@ def interpret(
 
 
 def _test(op: int, a: int, v: int) -> bool:
-    if op == JmpOp.JEQ:
+    if op == _JEQ:
         return a == v
-    if op == JmpOp.JGT:
+    if op == _JGT:
         return a > v
-    if op == JmpOp.JGE:
+    if op == _JGE:
         return a >= v
     return bool(a & v)
