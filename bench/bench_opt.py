@@ -39,7 +39,7 @@ print(len(prog), time.process_time() - t)
 
 
 def upstream_table(corpus: Path) -> None:
-    from bpfc.asm_text import parse_listing
+    from bpfc.isa.listing_reader import parse_listing
     from bpfc.opt import optimize
 
     unopt = theirs = ours = 0

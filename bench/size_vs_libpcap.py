@@ -130,7 +130,7 @@ def _bpfc_unopt(rec: dict) -> list | None:
 
 
 def corpus_rows() -> list:
-    from bpfc.asm_text import parse_listing
+    from bpfc.isa.listing_reader import parse_listing
 
     golden = {}
     for path in glob.glob(str(ROOT / "corpus" / "golden" / "*.jsonl")):
@@ -170,8 +170,8 @@ def _applies_on_linux(rec: dict) -> bool:
 
 def upstream_rows() -> tuple[list, object]:
     import bpfc
-    from bpfc.asm_text import parse_listing
     from bpfc.errors import BpfcError
+    from bpfc.isa.listing_reader import parse_listing
     from bpfc.names import StaticResolver
     from bpfc.packetgen import names_from_fixtures
 

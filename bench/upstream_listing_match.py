@@ -42,8 +42,8 @@ def load_cases(corpus: Path, dlt: str | None = None) -> list[dict]:
 def unopt_listing(case: dict, resolver: object = None) -> list[str]:
     """bpfc's unoptimized ``-d`` listing for an upstream accept case."""
     from bpfc.compiler import build_cfg
-    from bpfc.dump import dump
     from bpfc.emit import linearize
+    from bpfc.isa.dump import dump
 
     root, _ = build_cfg(
         case["expr"],

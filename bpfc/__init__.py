@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
-    "Insn": "bpfc.insn",
+    "Insn": "bpfc.isa.insn",
     "Program": "bpfc.program",
-    "assemble": "bpfc.asm",
-    "validate": "bpfc.validation",
+    "assemble": "bpfc.isa.asm",
+    "validate": "bpfc.isa.validation",
     "compile": "bpfc.compiler",
     "SavefileInfo": "bpfc.savefile",
     "BpfcError": "bpfc.errors",
@@ -44,13 +44,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bpfc.asm import assemble
     from bpfc.compiler import compile
     from bpfc.errors import AsmError, BpfcError, CompileError, InternalError, ValidationError
-    from bpfc.insn import Insn
+    from bpfc.isa.asm import assemble
+    from bpfc.isa.insn import Insn
+    from bpfc.isa.validation import validate
     from bpfc.program import Program
     from bpfc.savefile import SavefileInfo
-    from bpfc.validation import validate
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from bpfc.insn import Class, Insn, JmpOp, RVal, Src
+from bpfc.isa.insn import Class, Insn, JmpOp, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, JA
 
 #: slot names for an exit: the jump's true or false successor
 JT = True
@@ -58,7 +59,7 @@ class Block:
 
     @property
     def is_ret(self) -> bool:
-        return self.code & 0x07 == Class.RET
+        return self.code & CLASS_MASK == Class.RET
 
     def successors(self) -> tuple[Block, ...]:
         if self.is_ret:
@@ -98,7 +99,7 @@ def prepend(block: Block, stmts: list[Stmt]) -> None:
     if not stmts:
         return
     shift = len(stmts)
-    ja = Class.JMP | JmpOp.JA
+    ja = JA
     moved = [
         s._replace(jt=s.jt + shift, jf=s.jf + shift)
         if isinstance(s, InnerJump) and s.code != ja
@@ -186,19 +187,22 @@ def walk(root: Block) -> Iterator[Block]:
 
 
 def to_dot(root: Block) -> str:
-    """The graph in Graphviz dot: one box per block, green/red edges for true/false."""
-    from bpfc.emit import insn_text
+    """The graph in Graphviz dot: one box per block, green/red edges for true/false.
+
+    The drawing is :mod:`bpfc.isa.dot`'s; this side only names blocks, labels them
+    (instructions without index or jump targets: jumps are the edges) and lists edges.
+    """
+    from bpfc.isa.dot import block_lines, digraph
+    from bpfc.isa.listing import insn_text
 
     names = {id(b): f"b{i}" for i, b in enumerate(walk(root))}
-    lines = ["digraph cfg {", '  node [shape=box fontname="monospace"];']
+    lines: list[str] = []
     for block in walk(root):
-        name = names[id(block)]
         text = [insn_text(s) for s in block.stmts] + [insn_text(block.terminal())]
-        label = "\\l".join(t.replace('"', '\\"') for t in text) + "\\l"
-        lines.append(f'  {name} [label="{label}"];')
+        edges = []
         if block.jt is not None and not block.is_ret:
-            lines.append(f'  {name} -> {names[id(block.jt)]} [color=green label="T"];')
+            edges.append((names[id(block.jt)], "green", "T"))
         if block.jf is not None and not block.is_ret:
-            lines.append(f'  {name} -> {names[id(block.jf)]} [color=red label="F"];')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            edges.append((names[id(block.jf)], "red", "F"))
+        lines += block_lines("  ", names[id(block)], text, edges)
+    return digraph("cfg", lines)

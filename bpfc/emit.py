@@ -19,7 +19,8 @@ import warnings
 
 from bpfc.cfg import Block, InnerJump
 from bpfc.errors import InternalError
-from bpfc.insn import BPF_MAXINSNS, Class, Insn, JmpOp
+from bpfc.isa.insn import BPF_MAXINSNS, Insn
+from bpfc.isa.opcodes import JA
 
 #: the longest forward distance a conditional jump can encode
 MAX_COND_JUMP = 255
@@ -140,7 +141,7 @@ def _place(
                     marks.add(id(block))
                     grown = True
                 rel.append(len(extra))
-                extra.append(Insn(Class.JMP | JmpOp.JA, 0, 0, off - len(extra) - 1))
+                extra.append(Insn(JA, 0, 0, off - len(extra) - 1))
             elif off < 0 and not grown:  # once grown, this pass's offsets are stale
                 raise InternalError("backward jump in control-flow graph")
             else:
@@ -158,19 +159,10 @@ def _stmts(stmts: list) -> list[Insn]:
     out: list[Insn] = []
     for pos, stmt in enumerate(stmts):
         if isinstance(stmt, InnerJump):
-            if stmt.code == Class.JMP | JmpOp.JA:
+            if stmt.code == JA:
                 out.append(Insn(stmt.code, 0, 0, stmt.k & 0xFFFFFFFF))
             else:
                 out.append(Insn(stmt.code, stmt.jt - pos - 1, stmt.jf - pos - 1, stmt.k))
         else:
             out.append(stmt)
     return out
-
-
-def insn_text(insn: Insn) -> str:
-    """An instruction as ``bpf_image`` names it, without index or jump targets (for
-    graph labels; jumps between blocks are drawn as edges)."""
-    from bpfc.image import operand_text
-
-    name, operand = operand_text(insn.code, insn.k, 0)
-    return f"{name} {operand}".rstrip()

@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from bpfc.errors import BpfcError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.opcodes import JA
 
 __all__ = [
     "FILTER_SAFE_CODES",
@@ -334,7 +335,7 @@ class Libpcap:
         for index, (code, _jt, _jf, k) in enumerate(insns):
             if code not in FILTER_SAFE_CODES:
                 return f"insn {index}: opcode {code:#04x} makes libpcap bpf_filter abort"
-            if code == 0x05 and index + 1 + k >= len(insns):
+            if code == JA and index + 1 + k >= len(insns):
                 return f"insn {index}: ja offset {k} wraps around"
         return None
 

@@ -2,7 +2,7 @@
 
 Everything bpfc hands out or accepts as "a program" is one of these: the compiler
 returns one, the assembler builds one, the CLI prints one.  It *is* a tuple of
-:class:`~bpfc.insn.Insn` (so indexing, ``len`` and iteration are free and it is
+:class:`~bpfc.isa.insn.Insn` (so indexing, ``len`` and iteration are free and it is
 hashable) that also compares equal to any list or tuple of plain ``(code, jt, jf,
 k)`` 4-tuples, the shape libpcap's own output has.  Every way of building one
 validates (``bpfc.validate``), so a ``Program`` can always be run or attached.
@@ -27,7 +27,7 @@ from typing import Any, Literal, SupportsIndex, overload
 
 from bpfc.argcheck import check_bytes_like, check_flag, check_int
 from bpfc.errors import AsmError
-from bpfc.insn import SOCK_FILTER, Insn
+from bpfc.isa.insn import SOCK_FILTER, Insn
 
 SO_ATTACH_FILTER = 26
 """Linux ``SO_ATTACH_FILTER`` (``socket`` does not export it); level ``SOL_SOCKET``."""
@@ -92,7 +92,7 @@ def _layout(byteorder: object) -> struct.Struct:
 
 def _check_run(packet: Any, wirelen: object, linux: object, meta: dict[str, Any]) -> None:
     """:meth:`Program.run`'s arguments: TypeError/ValueError naming the one that is wrong."""
-    from bpfc.vm.meta import META_DEFAULTS
+    from bpfc.vm.ancillary import META_DEFAULTS
 
     check_bytes_like("packet", packet)
     if wirelen is not None:
@@ -115,7 +115,7 @@ class Program(tuple):  # type: ignore[type-arg]
     """
 
     def __new__(cls, insns: Iterable[Sequence[int]] = (), *, strict: bool = False) -> Program:
-        from bpfc.validation import validate
+        from bpfc.isa.validation import validate
 
         check_flag("strict", strict)
         if type(insns) is cls and not strict:
@@ -176,8 +176,8 @@ class Program(tuple):  # type: ignore[type-arg]
         sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, self.sock_fprog())
 
     def dump(self, fmt: str = "d", flavor: str = "master") -> str:
-        """The program as text: ``fmt`` is a :data:`bpfc.dump.FORMATS` name."""
-        from bpfc.dump import dump
+        """The program as text: ``fmt`` is a :data:`bpfc.isa.dump.FORMATS` name."""
+        from bpfc.isa.dump import dump
 
         if not isinstance(fmt, str) or not isinstance(flavor, str):
             bad, value = ("fmt", fmt) if not isinstance(fmt, str) else ("flavor", flavor)
@@ -191,7 +191,7 @@ class Program(tuple):  # type: ignore[type-arg]
 
         ``linux=True`` gives Linux semantics to ancillary loads (``ld [proto]``...),
         reading keyword ``meta`` such as ``protocol=0x800`` (names in
-        ``bpfc.vm.meta.META_DEFAULTS``); it defaults to "whenever meta is given".
+        ``bpfc.vm.ancillary.META_DEFAULTS``); it defaults to "whenever meta is given".
         Otherwise libpcap's semantics apply.  The program is translated into a
         Python function once per mode, and the function is cached on the instance.
         """

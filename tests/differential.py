@@ -2,7 +2,7 @@
 
 The reference is libpcap (the system library, compiled with ``pcap_compile`` and run
 by its own ``bpf_filter``), or, for features newer than the system libpcap, a listing
-from libpcap master assembled with ``bpfc.asm`` (run by libpcap's ``bpf_filter`` where
+from libpcap master assembled with ``bpfc.isa.asm`` (run by libpcap's ``bpf_filter`` where
 that is safe, else by ``bpfc.vm``).  The candidate is ``bpfc.compile`` run by bpfc's
 interpreter; both ends are pluggable so the harness can test itself (libpcap
 optimized vs libpcap unoptimized must always agree).
@@ -90,7 +90,7 @@ def _raise(err: Exception):
 def listing_reference(lines: Sequence[str]) -> Insns:
     """Instructions of a ``-d`` listing (libpcap master's expected output), unvalidated:
     ``protochain`` loops jump backwards, which libpcap emits but no validator accepts."""
-    from bpfc.asm import read
+    from bpfc.isa.asm import read
 
     return [tuple(i) for i in read("\n".join(lines), "d")]
 

@@ -19,7 +19,7 @@ from differential import Rejected, bpfc_runner, check, default_packets, libpcap_
 from upstream_cases import cases, resolver
 
 import bpfc
-from bpfc.dump import dump_d
+from bpfc.isa.dump import dump_d
 from bpfc.packetgen import Packet
 
 SNAPLEN = 262144

@@ -1,7 +1,7 @@
 """Hypothesis strategies for whole cBPF programs that pass libpcap's validator.
 
 ``programs()`` draws programs built only from opcodes libpcap can name
-(:data:`bpfc.image.OPCODES`), with jump offsets inside the program, scratch slots
+(:data:`bpfc.isa.listing.OPCODES`), with jump offsets inside the program, scratch slots
 below 16, no constant division by zero and a final ``ret``.  ``canonical=True``
 zeroes the fields a ``-d`` listing does not show (jt/jf of non-branches, k of
 operand-less instructions), so such programs survive a round trip through text.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from bpfc.image import OPCODES, Operand, is_conditional_jump
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing import OPCODES, Operand, is_conditional_jump
 
 CODES = sorted(OPCODES)
 RETS = [0x06, 0x16]

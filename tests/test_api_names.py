@@ -43,7 +43,7 @@ def test_validate_after_compile_in_a_fresh_interpreter() -> None:
         "print(bpfc.validate.__module__)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "bpfc.validation"
+    assert out.stdout.strip() == "bpfc.isa.validation"
 
 
 def test_dir_lists_every_public_name() -> None:

@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from machine_programs import programs
 
-from bpfc.asm import assemble, detect, read
-from bpfc.asm_text import parse_listing, parse_number
-from bpfc.dump import FORMATS, dump
 from bpfc.errors import AsmError, ValidationError
-from bpfc.image import OPCODES, SKF_AD_OFF, Operand, image, is_conditional_jump
-from bpfc.insn import Insn
+from bpfc.isa.asm import assemble, detect, read
+from bpfc.isa.dump import FORMATS, dump
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing import OPCODES, Operand, image, is_conditional_jump
+from bpfc.isa.listing_reader import parse_listing, parse_number
+from bpfc.isa.opcodes import SKF_AD_OFF
 
 ARP = [(0x28, 0, 0, 12), (0x15, 0, 1, 0x806), (0x06, 0, 0, 0xFFFFFFFF), (0x06, 0, 0, 0)]
 

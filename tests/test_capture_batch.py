@@ -13,7 +13,7 @@ np = pytest.importorskip("numpy")
 from bpfc.capture import open_capture  # noqa: E402
 from bpfc.capture.batch import batchable, pack, run_batch  # noqa: E402
 from bpfc.errors import ValidationError  # noqa: E402
-from bpfc.validation import validate  # noqa: E402
+from bpfc.isa.validation import validate  # noqa: E402
 from bpfc.vm.interp import interpret  # noqa: E402
 
 LOADS = [0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0xB1]

@@ -288,7 +288,10 @@ def test_dash_r_refuses_what_libpcap_refuses(tmp_path: Path) -> None:
     path = PCAPS / "unsupported-link-type-160.pcap"
     status, _, err = _bpfc(["-r", str(path), "ip"])
     assert status == 1
-    assert err.strip() == "bpfc: link-layer type filtering not implemented for DLT_USER13 (Private use 13)"
+    assert (
+        err.strip()
+        == "bpfc: link-layer type filtering not implemented for DLT_USER13 (Private use 13)"
+    )
     assert _bpfc(["-r", str(path), "greater 200"])[0] == 0
     missing = tmp_path / "missing.pcap"
     status, _, err = _bpfc(["-r", str(missing), "ip"])

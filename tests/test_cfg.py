@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bpfc.cfg import Cond, and_, false_cond, finish, jmp_block, not_, or_, to_dot, true_cond, walk
 from bpfc.emit import linearize
-from bpfc.insn import Class, Insn, JmpOp, Mode, Size
+from bpfc.isa.insn import Class, Insn, JmpOp, Mode, Size
 from bpfc.program import Program
 
 # a formula: ("byte", offset, value) | ("true",) | ("false",) | ("not", f) | ("and"/"or", f, g)

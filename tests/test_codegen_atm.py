@@ -16,8 +16,8 @@ from linkfield_helpers import SNAPLEN, corpus_cases, disagreements, listing, ver
 from strategies import compositions  # noqa: E402
 
 from bpfc import libpcap  # noqa: E402
-from bpfc.dump import dump_d  # noqa: E402
 from bpfc.errors import CompileError  # noqa: E402
+from bpfc.isa.dump import dump_d  # noqa: E402
 
 ATM_WORDS = ("vpi", "vci", "lane", "oam", "oamf4", "oamf4ec", "oamf4sc", "metac", "bcc", "sc",
              "ilmic", "connectmsg", "metaconnect")  # fmt: skip

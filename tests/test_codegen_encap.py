@@ -44,11 +44,11 @@ from strategies import ADDR4, ADDR6, MACS, PORT, compositions, network_packets  
 
 import bpfc  # noqa: E402
 from bpfc.errors import CompileError, ValidationError  # noqa: E402
+from bpfc.isa.validation import validate  # noqa: E402
 from bpfc.packetgen import ether as E  # noqa: E402
 from bpfc.packetgen import inet as I  # noqa: E402
 from bpfc.packetgen import packet_set  # noqa: E402
 from bpfc.packetgen.compose import compose  # noqa: E402
-from bpfc.validation import validate  # noqa: E402
 
 MINE = re.compile(r"\b(pppoed|pppoes|geneve|vxlan)\b")
 

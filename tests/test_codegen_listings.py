@@ -18,8 +18,8 @@ from bpfc.cfg import finish
 from bpfc.codegen.dispatch import gen_expr
 from bpfc.codegen.state import CodegenState
 from bpfc.compiler import parse_netmask
-from bpfc.dump import dump
 from bpfc.emit import linearize
+from bpfc.isa.dump import dump
 
 Q = ast.Qualifiers
 

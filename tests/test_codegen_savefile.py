@@ -109,7 +109,7 @@ def _af_packets() -> list[bytes]:
 def test_all_sixteen_upstream_offline_cases(upstream: Path) -> None:
     """Unoptimized listings byte for byte (big-endian hosts' too: only "swapped" reaches
     the code); optimized programs give master's optimized verdicts."""
-    from bpfc.asm import read
+    from bpfc.isa.asm import read
 
     recs = _offline_cases(upstream)
     assert len(recs) == 16

@@ -8,7 +8,7 @@ import pytest
 
 import bpfc
 from bpfc.cli import main
-from bpfc.dot import compare_dot, program_dot
+from bpfc.isa.dot import compare_dot, program_dot
 
 
 def _nodes_and_edges(dot: str) -> tuple[set[str], set[tuple[str, str, str]]]:

@@ -12,9 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bpfc import libpcap
-from bpfc.dump import FORMATS, dump
 from bpfc.errors import AsmError
-from bpfc.image import ANCILLARY, LDX_LEN, OPCODES, SKF_AD_OFF, Operand, image, is_conditional_jump
+from bpfc.isa.dump import FORMATS, dump
+from bpfc.isa.listing import OPCODES, Operand, image, is_conditional_jump
+from bpfc.isa.opcodes import ANCILLARY_LIBPCAP as ANCILLARY
+from bpfc.isa.opcodes import LDX_LEN, SKF_AD_OFF
 
 needs_libpcap = pytest.mark.skipif(not libpcap.available(), reason="system libpcap not found")
 needs_tcpdump = pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not found")
@@ -119,7 +121,7 @@ def test_flavor_1_10_is_byte_identical_to_local_tcpdump(expr):
     assert dump(insns, "ddd", "1.10") == ddd
     assert dump(insns, "dd", "1.10") == tcpdump("-dd")
     assert dump(insns, "d", "1.10") == tcpdump("-d")
-    from bpfc.asm import assemble
+    from bpfc.isa.asm import assemble
 
     assert dump(assemble(ddd), "d", "1.10") == tcpdump("-d")
 
@@ -160,7 +162,7 @@ def _bpf_asm() -> str | None:
 @pytest.mark.skipif(_bpf_asm() is None, reason="no bpf_asm (set BPFC_BPF_ASM=path)")
 def test_asm_format_is_what_the_kernel_bpf_asm_assembles(tmp_path):
     """Every named opcode plus a few ancillary loads, through Linux tools/bpf/bpf_asm."""
-    from bpfc.asm import assemble
+    from bpfc.isa.asm import assemble
 
     prog = [(0x20, 0, 0, SKF_AD_OFF + off) for off in (0, 4, 8, 44, 52)]
     for code, (_, kind) in OPCODES.items():  # ja #15 and jt 1 land among the final rets

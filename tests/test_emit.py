@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bpfc.cfg import Block, and_, finish, jmp_block, not_, or_, ret_block
 from bpfc.emit import MAX_COND_JUMP, BpfcWarning, linearize
-from bpfc.insn import BPF_MAXINSNS, Class, Insn, JmpOp, Mode, Size
+from bpfc.isa.insn import BPF_MAXINSNS, Class, Insn, JmpOp, Mode, Size
 from bpfc.program import Program
 
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 import bpfc
 from bpfc.emit import BpfcWarning
 from bpfc.errors import CompileError, ValidationError
+from bpfc.isa.validation import validate
 from bpfc.linktypes import filterable
-from bpfc.validation import validate
 from bpfc.vm import make_filter
 
 LINKTYPES = sorted({row.name for row in filterable()})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bpfc import libpcap
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 
 pytestmark = pytest.mark.skipif(not libpcap.available(), reason="system libpcap not available")
 

@@ -19,7 +19,7 @@ from test_opt_properties import programs
 
 from bpfc.compiler import build_cfg
 from bpfc.emit import linearize as emit
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 from bpfc.opt import optimize, thread_jumps
 from bpfc.opt.graph import Block
 

@@ -21,7 +21,7 @@ from test_opt_properties import programs
 from bpfc import compiler
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.errors import BpfcError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 from bpfc.opt import is_forward, manager, optimize
 from bpfc.opt.graph import Graph, build
 

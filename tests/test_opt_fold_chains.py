@@ -13,13 +13,13 @@ from test_opt_helpers import first_difference, packets_for
 
 from bpfc import libpcap
 from bpfc.compiler import compile as bpfc_compile
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 from bpfc.opt import fold_chains, optimize
 from bpfc.opt.compose import chain_or
 from bpfc.opt.graph import build
-from bpfc.opt.interp import run
 from bpfc.opt.linearize import linearize
 from bpfc.opt.manager import PASSES
+from bpfc.vm.interp import interpret as run
 
 N = fold_chains.MIN_TERMS + 2
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 from bpfc.opt import facts as F
 from bpfc.opt.dataflow import NREGS, State, forward, inert, join, out_edges, run_block
 from bpfc.opt.graph import build

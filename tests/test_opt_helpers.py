@@ -6,12 +6,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from bpfc.asm_text import parse_listing
-from bpfc.insn import Insn
-from bpfc.opt.interp import run
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt.verify import sample
 from bpfc.packetgen.explore import explore
 from bpfc.packetgen.packet import Packet
+from bpfc.vm.interp import interpret as run
 
 
 @lru_cache(maxsize=1)

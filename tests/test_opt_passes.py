@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_opt_helpers import first_difference, packets_for
 
-from bpfc.asm_text import parse_listing
+from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
 from bpfc.opt.manager import PASSES
 

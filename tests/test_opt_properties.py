@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bpfc.errors import CompileError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.validation import validate
 from bpfc.opt import optimize
 from bpfc.opt.graph import build
-from bpfc.opt.interp import run
 from bpfc.opt.linearize import linearize
 from bpfc.opt.verify import sample
-from bpfc.validation import validate
+from bpfc.vm.interp import interpret as run
 
 CONSTS = (0, 1, 2, 3, 4, 6, 8, 0x11, 0x800, 0x86DD, 0xFF, 0xFFFF, 0xFFFFFFFF, 0x80000000)
 STMTS = (

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from test_opt_helpers import first_difference, packets_for
 
-from bpfc.asm_text import parse_listing
 from bpfc.errors import CompileError, InternalError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
 from bpfc.opt.verify import check
 from bpfc.packetgen.ether import ether
 from bpfc.packetgen.inet import ipv4, ipv6, tcp, udp, vxlan
+from bpfc.vm.interp import interpret as run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "opt"
 MAC_A, MAC_B = b"\x02\0\0\0\0\1", b"\x02\0\0\0\0\2"

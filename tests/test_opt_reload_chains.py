@@ -12,12 +12,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.validation import validate
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
 from bpfc.opt.manager import PASSES
 from bpfc.opt.verify import sample
-from bpfc.validation import validate
+from bpfc.vm.interp import interpret as run
 
 FIELDS = ((0x30, 9), (0x28, 12), (0x20, 12), (0x20, 16), (0x28, 20), (0x30, 21))
 IND = ((0x48, 0), (0x48, 2), (0x50, 0), (0x50, 9))  # ldh/ldb [x + k]

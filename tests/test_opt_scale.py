@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bpfc import libpcap
-from bpfc.insn import BPF_MAXINSNS, Class, JmpOp, bpf_class, bpf_op
+from bpfc.isa.insn import BPF_MAXINSNS, Class, JmpOp, bpf_class, bpf_op
 from bpfc.opt import optimize
 from bpfc.opt.compose import chain_or
-from bpfc.opt.interp import run
 from bpfc.packetgen.ether import ether
 from bpfc.packetgen.inet import arp, ipv4, ipv6, tcp, udp
+from bpfc.vm.interp import interpret as run
 
 pytestmark = pytest.mark.skipif(not libpcap.available(), reason="libpcap not installed")
 MAC_A, MAC_B = b"\x02\0\0\0\0\1", b"\x02\0\0\0\0\2"

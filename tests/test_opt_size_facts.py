@@ -9,10 +9,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpfc.insn import Insn, JmpOp
+from bpfc.isa.insn import Insn, JmpOp
 from bpfc.opt import facts as F
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
+from bpfc.vm.interp import interpret as run
 
 OPS = (JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET)
 bits = st.one_of(

@@ -17,12 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_opt_properties import chains, programs
 
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
 from bpfc.opt.manager import PASSES
 from bpfc.opt.verify import sample
 from bpfc.vm.interp import interpret
+from bpfc.vm.interp import interpret as run
 
 BY_NAME = dict(PASSES)
 NEW = (

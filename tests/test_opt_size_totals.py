@@ -18,10 +18,10 @@ import pytest
 from test_opt_helpers import project_expressions, upstream_accepts
 
 from bpfc import libpcap
-from bpfc.asm_text import parse_listing
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
+from bpfc.vm.interp import interpret as run
 
 
 def _proof(unopt: list[Insn], theirs: list[Insn], ours: list[Insn], runner=None) -> bytes | None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from test_opt_helpers import upstream_accepts
 
-from bpfc.asm_text import parse_listing
+from bpfc.isa.listing_reader import parse_listing
 from bpfc.opt import optimize
-from bpfc.opt.interp import run
+from bpfc.vm.interp import interpret as run
 
 z3 = pytest.importorskip("z3")
 from bpfc.opt.smt import counterexample  # noqa: E402

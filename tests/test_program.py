@@ -14,7 +14,7 @@ from machine_programs import programs
 
 from bpfc import Program, ValidationError
 from bpfc.errors import AsmError
-from bpfc.insn import SOCK_FILTER, Insn
+from bpfc.isa.insn import SOCK_FILTER, Insn
 from bpfc.program import SO_ATTACH_FILTER
 
 ARP = [(0x28, 0, 0, 12), (0x15, 0, 1, 0x806), (0x06, 0, 0, 0xFFFFFFFF), (0x06, 0, 0, 0)]

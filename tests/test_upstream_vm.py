@@ -16,7 +16,7 @@ import pytest
 
 from bpfc import vm
 from bpfc.errors import ValidationError
-from bpfc.validation import validate
+from bpfc.isa.validation import validate
 
 HERE = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus-upstream"
 

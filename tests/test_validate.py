@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from bpfc import libpcap
 from bpfc.errors import ValidationError
-from bpfc.validation import KERNEL_CODES, RULES, SKF_AD_OFF, validate
+from bpfc.isa.opcodes import SKF_AD_OFF
+from bpfc.isa.validation import KERNEL_CODES, RULES, validate
 
 RET0 = (0x06, 0, 0, 0)
 needs_libpcap = pytest.mark.skipif(not libpcap.available(), reason="system libpcap not available")

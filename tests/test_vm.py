@@ -11,9 +11,9 @@ from vm_strategies import packets, strict_programs
 
 from bpfc import vm
 from bpfc.errors import ValidationError
-from bpfc.validation import SKF_AD_OFF, validate
-from bpfc.vm import codegen
-from bpfc.vm.meta import SKF_LL_OFF, SKF_NET_OFF
+from bpfc.isa.opcodes import SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF
+from bpfc.isa.validation import validate
+from bpfc.vm import translate
 
 RET_A = (0x16, 0, 0, 0)
 PKT = bytes(range(0x10, 0x50))  # 64 bytes: 0x10 0x11 ... 0x4f
@@ -182,7 +182,7 @@ def test_invalid_programs_are_refused() -> None:
 def test_backward_ja_runs_in_the_interpreter() -> None:
     # ja -1 (jump to itself) passes libpcap's validator; it must end with 0, not hang
     prog = [(0x05, 0, 0, 0xFFFFFFFF), (0x06, 0, 0, 1)]
-    assert codegen.expansion_size(prog) is None
+    assert translate.expansion_size(prog) is None
     assert every_shape(prog) == 0
     loop = [ld(0), (0x04, 0, 0, 1), (0x05, 0, 0, 0xFFFFFFFE), (0x06, 0, 0, 1)]
     assert every_shape(loop) == 0  # cut off after 64 + caplen backward jumps
@@ -193,7 +193,7 @@ def test_wide_dag_falls_back_but_agrees(monkeypatch: pytest.MonkeyPatch) -> None
     for i in range(30):  # 30 diamonds: 2**30 paths
         prog += [(0x45, 0, 1, 1 << (i % 8)), (0x04, 0, 0, 1), (0x04, 0, 0, 2)]
     prog.append(RET_A)
-    assert codegen.expansion_size(prog) > codegen.LINE_BUDGET  # type: ignore[operator]
+    assert translate.expansion_size(prog) > translate.LINE_BUDGET  # type: ignore[operator]
     assert every_shape(prog) == vm.interpret(prog, PKT)
 
 

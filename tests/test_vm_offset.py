@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from vm_strategies import packets, strict_programs
 
 from bpfc import vm
-from bpfc.vm import codegen
+from bpfc.vm import translate
 
 RET_A = (0x16, 0, 0, 0)
 
@@ -88,19 +88,19 @@ def test_backward_jumps_fall_back_and_agree() -> None:
 
 def test_linux_offset_shape_is_refused() -> None:
     with pytest.raises(ValueError, match="Linux"):
-        codegen.source([RET_A], linux=True, mode="offset")
+        translate.source([RET_A], linux=True, mode="offset")
 
 
 def test_only_registers_read_before_written_are_reset() -> None:
     ld_a, ld_x = (0x00, 0, 0, 1), (0x01, 0, 0, 1)
-    assert codegen.registers_read_first([ld_a, RET_A]) == 0
-    assert codegen.registers_read_first([RET_A]) == 1
-    assert codegen.registers_read_first([(0x87, 0, 0, 0), RET_A]) == 2
-    assert codegen.registers_read_first([ld_a, (0x0C, 0, 0, 0), RET_A]) == 2
-    assert codegen.registers_read_first([ld_x, (0x07, 0, 0, 0), RET_A]) == 1
+    assert translate.registers_read_first([ld_a, RET_A]) == 0
+    assert translate.registers_read_first([RET_A]) == 1
+    assert translate.registers_read_first([(0x87, 0, 0, 0), RET_A]) == 2
+    assert translate.registers_read_first([ld_a, (0x0C, 0, 0, 0), RET_A]) == 2
+    assert translate.registers_read_first([ld_x, (0x07, 0, 0, 0), RET_A]) == 1
     branchy = [ld_x, (0x15, 0, 1, 0), (0x06, 0, 0, 1), (0x87, 0, 0, 0), RET_A]
-    assert codegen.registers_read_first(branchy) == 1  # the jump reads A; X is set first
-    assert codegen.registers_read_first([(0x28, 0, 0, 0), RET_A], linux=True) == 3
+    assert translate.registers_read_first(branchy) == 1  # the jump reads A; X is set first
+    assert translate.registers_read_first([(0x28, 0, 0, 0), RET_A], linux=True) == 3
     assert "A = X = 0" not in vm.source([ld_a, RET_A], mode="offset")
 
 
@@ -122,4 +122,4 @@ def test_header_lengths_fold_into_the_bounds() -> None:
     with pytest.raises(ValueError, match="negative"):
         vm.make_offset_filter(prog, header=-1)
     with pytest.raises(ValueError, match="offset shape"):
-        codegen.source(prog, mode="batch", header=3)
+        translate.source(prog, mode="batch", header=3)

@@ -9,7 +9,7 @@ from vm_strategies import FRAMES, packets, strict_programs
 
 from bpfc import libpcap, vm
 from bpfc.errors import ValidationError
-from bpfc.validation import validate
+from bpfc.isa.validation import validate
 
 pytestmark = pytest.mark.skipif(not libpcap.available(), reason="system libpcap not available")
 

@@ -5,7 +5,7 @@ file the tool writes is exactly what the tests check.  Each ``evaluate_*`` retur
 ``None`` when the case passes, else a one-line reason (the tests print these).
 
 References.  Accept cases compare verdicts with libpcap **master**'s expected listing,
-assembled by ``bpfc.asm`` and run by libpcap's ``bpf_filter`` where that is safe (else
+assembled by ``bpfc.isa.asm`` and run by libpcap's ``bpf_filter`` where that is safe (else
 by ``bpfc.vm``): master is the target, and its listings exist for features the system
 libpcap 1.10.3 lacks.  Packets: the targeted set for the expression on that link
 type, packets steered by the reference programs, and every savefile packet with the
@@ -172,7 +172,7 @@ def accept_packets(rec: dict, upstream: Path, refs: list) -> list[Packet]:
 
 
 def _reference(rec: dict, opt: bool) -> list:
-    """Master's listing; where bpfc.asm cannot read it (protochain's backward ``ja``) and
+    """Master's listing; where bpfc.isa.asm cannot read it (protochain's backward ``ja``) and
     1.10.3 produces the same listing, the system libpcap's program instead."""
     try:
         return listing_reference(rec["expected_opt" if opt else "expected_unopt"])

@@ -6,7 +6,7 @@ import struct
 
 from hypothesis import strategies as st
 
-from bpfc.validation import KERNEL_CODES
+from bpfc.isa.validation import KERNEL_CODES
 
 _LOADS_ABS = (0x20, 0x28, 0x30)
 _LOADS_IND = (0x40, 0x48, 0x50)

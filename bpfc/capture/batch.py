@@ -23,12 +23,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bpfc.isa.opcodes import (
+    ALU_K,
+    ALU_X,
+    COND_JUMPS,
+    IND_LOADS,
+    JA,
+    LD_ABS,
+    LD_IMM,
+    LD_IND,
+    LD_LEN,
+    LD_MEM,
+    LDB_ABS,
+    LDB_IND,
+    LDH_ABS,
+    LDH_IND,
+    LDX_IMM,
+    LDX_LEN,
+    LDX_MEM,
+    LDX_MSH,
+    LOAD_WIDTH,
+    OP_MASK,
+    RET_A,
+    RET_K,
+    SIZE_MASK,
+    SRC_MASK,
+    ST,
+    STX,
+    TAX,
+    TXA,
+    AluOp,
+    JmpOp,
+)
+
 Insns = Sequence[Sequence[int]]
 
-_LOAD_SIZES = {0x00: 4, 0x08: 2, 0x10: 1}
-_ALU_OPS = (0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0)
-_ALU = frozenset([0x04 | op for op in _ALU_OPS] + [0x0C | op for op in _ALU_OPS if op != 0x80])
-_COND = frozenset(0x05 | op | src for op in (0x10, 0x20, 0x30, 0x40) for src in (0, 8))
+_LOAD_SIZES = LOAD_WIDTH
+_ALU = ALU_K | ALU_X
+_COND = COND_JUMPS
 _STOP = object()
 """Returned by a step when no packet falls through to the next instruction."""
 
@@ -45,7 +77,7 @@ def batchable(insns: Insns) -> bool:
     """True when every jump goes forward and stays inside the program."""
     n = len(insns)
     for pc, (code, jt, jf, k) in enumerate(insns):
-        if code == 0x05 and pc + 1 + k >= n:
+        if code == JA and pc + 1 + k >= n:
             return False
         if code in _COND and pc + 1 + max(jt, jf) >= n:
             return False
@@ -112,32 +144,32 @@ class _Run:
     def step(self, pc: int, code: int, jt: int, jf: int, k: int, idx: Any) -> Any:
         """Run one instruction for ``idx``; return the set that falls through (or ``_STOP``)."""
         np = self.np
-        if code in (0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0xB1):
+        if code in (LD_ABS, LDH_ABS, LDB_ABS, LD_IND, LDH_IND, LDB_IND, LDX_MSH):
             return self.load(code, k, idx)
-        if code in (0x00, 0x01):
-            self.put(self.a if code == 0x00 else self.x, idx, np.uint32(k))
-        elif code in (0x80, 0x81):
-            self.put(self.a if code == 0x80 else self.x, idx, self.get(self.wirelen, idx))
-        elif code in (0x60, 0x61, 0x02, 0x03):
+        if code in (LD_IMM, LDX_IMM):
+            self.put(self.a if code == LD_IMM else self.x, idx, np.uint32(k))
+        elif code in (LD_LEN, LDX_LEN):
+            self.put(self.a if code == LD_LEN else self.x, idx, self.get(self.wirelen, idx))
+        elif code in (LD_MEM, LDX_MEM, ST, STX):
             if k >= 16:
                 return _STOP
-            if code in (0x60, 0x61):
-                self.put(self.a if code == 0x60 else self.x, idx, self.get(self.slot(k), idx))
+            if code in (LD_MEM, LDX_MEM):
+                self.put(self.a if code == LD_MEM else self.x, idx, self.get(self.slot(k), idx))
             else:
-                self.put(self.slot(k), idx, self.get(self.a if code == 0x02 else self.x, idx))
+                self.put(self.slot(k), idx, self.get(self.a if code == ST else self.x, idx))
         elif code in _ALU:
             return self.alu(code, k, idx)
-        elif code == 0x05:
+        elif code == JA:
             self.send(pc + 1 + k, idx)
             return _STOP
         elif code in _COND:
             self.branch(pc, code, jt, jf, k, idx)
             return _STOP
-        elif code in (0x06, 0x16):
-            self.put(self.result, idx, np.uint32(k) if code == 0x06 else self.get(self.a, idx))
+        elif code in (RET_K, RET_A):
+            self.put(self.result, idx, np.uint32(k) if code == RET_K else self.get(self.a, idx))
             return _STOP
-        elif code in (0x07, 0x87):
-            src, dst = (self.a, self.x) if code == 0x07 else (self.x, self.a)
+        elif code in (TAX, TXA):
+            src, dst = (self.a, self.x) if code == TAX else (self.x, self.a)
             self.put(dst, idx, self.get(src, idx))
         else:
             return _STOP  # not implemented by any interpreter: these packets return 0
@@ -145,9 +177,9 @@ class _Run:
 
     def load(self, code: int, k: int, idx: Any) -> Any:
         np = self.np
-        size = 1 if code == 0xB1 else _LOAD_SIZES[code & 0x18]
+        size = 1 if code == LDX_MSH else _LOAD_SIZES[code & SIZE_MASK]
         caplen = self.get(self.caplen, idx)
-        if code & 0x40:  # [x + k]: libpcap adds without wrapping
+        if code in IND_LOADS:  # [x + k]: libpcap adds without wrapping
             where = self.get(self.x, idx).astype(np.int64) + k
         else:
             where = np.int64(k)
@@ -156,7 +188,7 @@ class _Run:
             idx = self.select(idx, fits)
             if not idx.shape[0]:
                 return _STOP
-            if code & 0x40:
+            if code in IND_LOADS:
                 where = where[fits]
         pos = self.get(self.off, idx) + where
         buf = self.buf
@@ -164,7 +196,7 @@ class _Run:
         value = buf[pos].astype(np.uint32)
         for i in range(1, size):
             value = (value << np.uint32(8)) | buf[pos + i]
-        if code == 0xB1:
+        if code == LDX_MSH:
             self.put(self.x, idx, (value & np.uint32(0xF)) << np.uint32(2))
         else:
             self.put(self.a, idx, value)
@@ -172,11 +204,11 @@ class _Run:
 
     def alu(self, code: int, k: int, idx: Any) -> Any:
         np = self.np
-        op = code & 0xF0
+        op = code & OP_MASK
         a = self.get(self.a, idx)
-        v = self.get(self.x, idx) if code & 0x08 else np.uint32(k)
-        if op in (0x30, 0x90):  # division and modulo by zero end the packet with 0
-            if code & 0x08:
+        v = self.get(self.x, idx) if code & SRC_MASK else np.uint32(k)
+        if op in (AluOp.DIV, AluOp.MOD):  # division and modulo by zero end the packet with 0
+            if code & SRC_MASK:
                 nonzero = v != 0
                 if not nonzero.all():
                     idx = self.select(idx, nonzero)
@@ -185,25 +217,25 @@ class _Run:
                         return _STOP
             elif k == 0:
                 return _STOP
-            value = a // v if op == 0x30 else a % v
-        elif op == 0x00:
+            value = a // v if op == AluOp.DIV else a % v
+        elif op == AluOp.ADD:
             value = a + v
-        elif op == 0x10:
+        elif op == AluOp.SUB:
             value = a - v
-        elif op == 0x20:
+        elif op == AluOp.MUL:
             value = a * v
-        elif op == 0x40:
+        elif op == AluOp.OR:
             value = a | v
-        elif op == 0x50:
+        elif op == AluOp.AND:
             value = a & v
-        elif op == 0xA0:
+        elif op == AluOp.XOR:
             value = a ^ v
-        elif op == 0x80:
+        elif op == AluOp.NEG:
             value = np.uint32(0) - a
         else:
             big = v >= 32
             shift = np.minimum(v, np.uint32(31)).astype(np.uint32)
-            value = (a << shift) if op == 0x60 else (a >> shift)
+            value = (a << shift) if op == AluOp.LSH else (a >> shift)
             value = np.where(big, np.uint32(0), value).astype(np.uint32)
         self.put(self.a, idx, value)
         return idx
@@ -213,14 +245,14 @@ class _Run:
             self.send(pc + 1 + jt, idx)
             return
         np = self.np
-        op = code & 0xF0
+        op = code & OP_MASK
         a = self.get(self.a, idx)
-        v = self.get(self.x, idx) if code & 0x08 else np.uint32(k)
-        if op == 0x10:
+        v = self.get(self.x, idx) if code & SRC_MASK else np.uint32(k)
+        if op == JmpOp.JEQ:
             taken = a == v
-        elif op == 0x20:
+        elif op == JmpOp.JGT:
             taken = a > v
-        elif op == 0x30:
+        elif op == JmpOp.JGE:
             taken = a >= v
         else:
             taken = (a & v) != 0

@@ -96,23 +96,23 @@ def u32_at(buf: Any, pos: Any, big_endian: bool) -> Any:
 
 def pcap_chunk(reader: PcapReader, offsets: list[int], after: int) -> Chunk:
     """Index the complete pcap records starting at ``offsets``; ``after`` follows the last."""
-    buf = getattr(reader, "_buf8", None)
+    buf = reader.views.get("uint8")
     if buf is None or buf.shape[0] != len(reader.buffer):
-        buf = as_uint8(reader.buffer)
-        reader._buf8 = buf  # type: ignore[attr-defined]
+        buf = reader.views["uint8"] = as_uint8(reader.buffer)
+    layout = reader.record_layout
     pos = np.fromiter(offsets, dtype=np.int64, count=len(offsets))
     rec_end = np.empty_like(pos)
     rec_end[:-1] = pos[1:]
     rec_end[-1] = after
-    data_off = pos + 16
+    data_off = pos + layout.header
     caplen = np.minimum(rec_end - data_off, reader.snapshot)
-    big = reader.byteorder == ">"
-    scale = 1 if reader.nsec else 1000
+    big = layout.big_endian
 
     def gather(name: str) -> Any:
         if name == "wirelen":
-            return u32_at(buf, pos + 12, big)
-        return u32_at(buf, pos, big) * 1_000_000_000 + u32_at(buf, pos + 4, big) * scale
+            return u32_at(buf, pos + layout.wirelen, big)
+        sec = u32_at(buf, pos + layout.ts_sec, big)
+        return sec * 1_000_000_000 + u32_at(buf, pos + layout.ts_frac, big) * layout.frac_ns
 
     return Chunk(
         buf,

@@ -29,6 +29,7 @@ from typing import Any
 
 from bpfc.capture.common import CaptureError, Packet
 from bpfc.capture.writer import CaptureWriter
+from bpfc.isa.opcodes import LD_LEN, LDX_LEN
 
 Program = Sequence[Sequence[int]]
 ProgramFor = Callable[[int], Program]
@@ -117,7 +118,7 @@ def _small_pcap(reader: Any) -> bool:
 
 
 def _validated(program_for: ProgramFor) -> ProgramFor:
-    from bpfc.validation import validate
+    from bpfc.isa.validation import validate
 
     cache: dict[int, Program] = {}
 
@@ -191,7 +192,7 @@ def _pcap_generated_loop(
     from bpfc.vm import make_offset_filter
 
     verdicts = make_offset_filter(prog, header=16)  # offsets and lengths of whole records
-    uses_len = any(insn[0] in (0x80, 0x81) for insn in prog)
+    uses_len = any(insn[0] in (LD_LEN, LDX_LEN) for insn in prog)
     word_at = reader._caplen.unpack_from  # a 32-bit header field in the file's byte order
     raw = writer is not None and writer.raw_compatible(reader)
     mv = reader.buffer
@@ -311,7 +312,7 @@ def _run(run_batch: Any, prog: Program, chunk: Any, sel: Any) -> Any:
 
     if batchable(prog):
         # the wire length is gathered from the headers only for programs that load it
-        wirelen = chunk.wirelen if any(i[0] in (0x80, 0x81) for i in prog) else chunk.caplen
+        wirelen = chunk.wirelen if any(i[0] in (LD_LEN, LDX_LEN) for i in prog) else chunk.caplen
         if sel is None:
             return run_batch(prog, chunk.buf, chunk.data_off, chunk.caplen, wirelen)
         return run_batch(prog, chunk.buf, chunk.data_off[sel], chunk.caplen[sel], wirelen[sel])

@@ -24,7 +24,7 @@ import struct
 import sys
 from collections.abc import Iterator
 from operator import sub
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from bpfc.capture.common import (
     INT_MAX,
@@ -66,6 +66,26 @@ def sniff_pcap(head: bytes) -> tuple[str, bool] | None:
     return None
 
 
+class RecordLayout(NamedTuple):
+    """Where the fields of a standard pcap record header sit, for code that indexes records
+    itself (the batch chunker gathers them for a whole run at once)."""
+
+    header: int
+    """Bytes before the packet data."""
+    ts_sec: int
+    """Offset of the seconds field (u32)."""
+    ts_frac: int
+    """Offset of the sub-second field (u32)."""
+    caplen: int
+    """Offset of the captured length (u32)."""
+    wirelen: int
+    """Offset of the wire length (u32)."""
+    frac_ns: int
+    """Nanoseconds per unit of the sub-second field (1 or 1000)."""
+    big_endian: bool
+    """Byte order of every field."""
+
+
 class PcapReader:
     """A classic pcap file mapped read-only; iterate for packets, or take chunks for batches."""
 
@@ -73,6 +93,9 @@ class PcapReader:
 
     def __init__(self, path: str, data: Any = None) -> None:
         """Map ``path``; or, with ``data`` (any bytes-like object), read that in place."""
+        self.views: dict[str, Any] = {}
+        """Derived views of :attr:`buffer` a consumer builds once (e.g. the chunker's uint8
+        array), kept with the reader and dropped by :meth:`close`."""
         self.path = str(path)
         if data is None:
             self._map, self._mv = map_file(self.path)
@@ -132,7 +155,7 @@ class PcapReader:
         """Unmap the file (left to the GC while views into it are still alive)."""
         mapping, self._map = self._map, None
         self._mv = memoryview(b"")
-        self.__dict__.pop("_buf8", None)
+        self.views.clear()
         close_mapping(mapping)
 
     def __enter__(self) -> PcapReader:
@@ -340,6 +363,14 @@ class PcapReader:
             if error is not None:
                 raise error
             pos = after
+
+    @property
+    def record_layout(self) -> RecordLayout:
+        """The record header's layout; only the standard one has fixed field offsets."""
+        if not self.plain:
+            raise ValueError(f"{self.path}: not the standard pcap record layout")
+        scale = 1 if self.nsec else 1000
+        return RecordLayout(self.record_header, 0, 4, 8, 12, scale, self.byteorder == ">")
 
     def chunks(self, size: int = 65536) -> Iterator[Any]:
         """Yield :class:`~bpfc.capture.chunk.Chunk` s of up to ``size`` records (needs numpy)."""

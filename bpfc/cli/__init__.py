@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 
 #: subcommand name -> (module under bpfc.cli, one-line summary)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "asm": ("machine", "assemble a -d listing or bpf_asm source into a program"),
-    "disasm": ("machine", "print a program (raw bytes, -ddd or -d text) in any dump format"),
-    "run": ("machine", "run a program over packets given in hex"),
-    "validate": ("machine", "check a program against libpcap's or Linux's rules"),
+    "asm": ("program_tools", "assemble a -d listing or bpf_asm source into a program"),
+    "disasm": ("program_tools", "print a program (raw bytes, -ddd or -d text) in any dump format"),
+    "run": ("program_tools", "run a program over packets given in hex"),
+    "validate": ("program_tools", "check a program against libpcap's or Linux's rules"),
     "filter": ("capture", "filter a pcap/pcapng file like tcpdump -r IN -w OUT"),
     "capture": ("capture", "capture live on a Linux interface with the filter in the kernel"),
     "verify": ("verify", "replay the golden corpus with the bundled interpreter"),

@@ -43,7 +43,7 @@ def _program_source(
     if args.program:
         if expr:
             raise ValueError("give either an expression or --program, not both")
-        from bpfc.cli.machine import load_program, read_input
+        from bpfc.cli.program_tools import load_program, read_input
 
         fixed = load_program(read_input(args.program))
         return lambda _linktype: fixed
@@ -210,7 +210,7 @@ def main_filter(argv: Sequence[str]) -> int:
     from bpfc.capture.engine import filter_capture
     from bpfc.capture.output import refuse_same_file
     from bpfc.capture.reader import open_capture
-    from bpfc.validation import validate
+    from bpfc.isa.validation import validate
 
     args = _filter_parser().parse_args(list(argv))
     if args.limit is not None and args.limit <= 0:

@@ -5,7 +5,7 @@ the default), ``-O`` turns the optimizer off, ``-y`` names the link type, ``-s``
 snapshot length, ``-F`` reads the expression from a file (``#`` comments blanked),
 ``-L`` lists link types, ``-r`` compiles for a capture file (its first interface's link
 type, its snapshot length and byte order, as ``tcpdump -r FILE -d``).  Extra: ``--format``
-(any :mod:`bpfc.dump` format), ``-m`` (netmask for ``ip broadcast``; tcpdump's ``-m`` loads a
+(any :mod:`bpfc.isa.dump` format), ``-m`` (netmask for ``ip broadcast``; tcpdump's ``-m`` loads a
 MIB instead, and without a live interface tcpdump compiles with netmask 0, which is bpfc's
 default), ``--linux`` (live Linux socket code).
 ``bpfc cfg EXPRESSION`` prints the unoptimized control-flow graph as Graphviz dot.
@@ -265,7 +265,7 @@ def main_cfg(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     from bpfc.compiler import build_cfg
     from bpfc.compiler import compile as bpfc_compile
-    from bpfc.dot import compare_dot, program_dot
+    from bpfc.isa.dot import compare_dot, program_dot
 
     expr = _expression(args)
     if args.graph:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bpfc.cfg import Cond, and_, jmp_block, not_
 from bpfc.codegen import link, net, transport
 from bpfc.codegen.state import SIZES, CodegenState, Offset, ld
-from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Src
+from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, Mode, Src
 
 #: operator text -> ALU operation
 ALU_OPS = {

@@ -18,7 +18,7 @@ from bpfc.cfg import Cond, and_, not_, or_
 from bpfc.codegen import arith, idents, legacy, link, messages, meta, net
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.errors import CompileError
-from bpfc.insn import AluOp, Class, JmpOp
+from bpfc.isa.insn import AluOp, Class, JmpOp
 
 N = TypeVar("N")
 Handler = Callable[[CodegenState, Any], Cond]

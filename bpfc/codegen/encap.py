@@ -29,7 +29,7 @@ from bpfc.cfg import Cond, and_, not_, or_
 from bpfc.codegen import link
 from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.insn import JmpOp
+from bpfc.isa.insn import JmpOp
 
 VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 ETHERTYPE_MPLS = 0x8847

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from bpfc.cfg import Cond, and_, false_cond, not_, or_, true_cond
 from bpfc.codegen import messages
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.insn import JmpOp
+from bpfc.isa.insn import JmpOp
 
 ETHERMTU = 1500
 

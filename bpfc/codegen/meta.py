@@ -12,11 +12,11 @@ from __future__ import annotations
 from bpfc.cfg import Cond, jmp_block, not_
 from bpfc.codegen import messages
 from bpfc.codegen.state import CodegenState, Rel, ld
-from bpfc.insn import Class, JmpOp, Mode, Size
+from bpfc.isa.insn import Class, JmpOp, Mode, Size
+from bpfc.isa.opcodes import SKF_AD, SKF_AD_OFF
 
-SKF_AD_OFF = 0xFFFFF000
-SKF_AD_PKTTYPE = 4
-SKF_AD_IFINDEX = 8
+SKF_AD_PKTTYPE = SKF_AD["pkttype"]
+SKF_AD_IFINDEX = SKF_AD["ifindex"]
 PACKET_OUTGOING = 4
 
 

@@ -27,7 +27,7 @@ from bpfc import ast
 from bpfc.cfg import Cond, and_
 from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.insn import JmpOp
+from bpfc.isa.insn import JmpOp
 from bpfc.linktypes_pflog_atm_ss7 import SS7_OFFSETS, SS7Offsets
 
 #: relation as written -> (jump, whether the exits are swapped)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from bpfc.cfg import Cond, InnerJump, and_, jmp_block, or_
 from bpfc.codegen import link
 from bpfc.codegen.state import CodegenState, ld
-from bpfc.insn import AluOp, Class, JmpOp, Mode, Size, Src
+from bpfc.isa.insn import AluOp, Class, JmpOp, Mode, Size, Src
+from bpfc.isa.opcodes import JA
 
 IPPROTO_HOPOPTS = 0
 IPPROTO_ROUTING = 43
@@ -23,7 +24,6 @@ IPPROTO_NONE = 59
 IPPROTO_DSTOPTS = 60
 
 JEQ = Class.JMP | JmpOp.JEQ
-JA = Class.JMP | JmpOp.JA
 TAX = Class.MISC | 0x00
 TXA = Class.MISC | 0x80
 

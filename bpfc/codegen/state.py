@@ -23,7 +23,7 @@ from typing import Any
 from bpfc.cfg import Cond, jmp_block, not_
 from bpfc.codegen import messages
 from bpfc.errors import CompileError
-from bpfc.insn import BPF_MEMWORDS, AluOp, Class, Insn, JmpOp, Mode, Size
+from bpfc.isa.insn import BPF_MEMWORDS, AluOp, Class, Insn, JmpOp, Mode, Size, stmt
 from bpfc.linktypes import LinkType
 from bpfc.savefile import SavefileInfo
 
@@ -214,6 +214,5 @@ class CodegenState:
         return result
 
 
-def ld(code: int, k: int = 0) -> Insn:
-    """A non-jump statement."""
-    return Insn(int(code), 0, 0, k & 0xFFFFFFFF)
+ld = stmt
+"""A non-jump statement: :func:`bpfc.isa.insn.stmt` (BPF_STMT) itself, no wrapper call."""

@@ -13,7 +13,7 @@ from bpfc.cfg import Cond, and_, not_, or_
 from bpfc.codegen import link
 from bpfc.codegen.link import DIR_AND, DIR_DST, DIR_OR, DIR_SRC
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.insn import JmpOp
+from bpfc.isa.insn import JmpOp
 
 TRANSPORTS = {"tcp": 6, "udp": 17, "sctp": 132}
 

@@ -34,7 +34,7 @@ from bpfc.codegen.dispatch import handler
 from bpfc.codegen.link import DIR_DST
 from bpfc.codegen.pushlink import push_link
 from bpfc.codegen.state import CodegenState, Offset, Rel, ld
-from bpfc.insn import AluOp, Class, JmpOp, Mode, Size, Src
+from bpfc.isa.insn import AluOp, Class, JmpOp, Mode, Size, Src
 
 GENEVE_PORT = 6081
 VXLAN_PORT = 4789

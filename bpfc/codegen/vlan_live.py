@@ -26,17 +26,16 @@ from bpfc.cfg import Cond, InnerJump, and_, jmp_block, or_
 from bpfc.codegen import encap, link
 from bpfc.codegen.dispatch import HANDLERS, Handler, handler
 from bpfc.codegen.state import CodegenState, Offset, Rel, ld
-from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Size
+from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, Mode, Size
+from bpfc.isa.opcodes import JA, SKF_AD, SKF_AD_OFF
 
-SKF_AD_OFF = 0xFFFFF000
-SKF_AD_VLAN_TAG = 44
-SKF_AD_VLAN_TAG_PRESENT = 48
+SKF_AD_VLAN_TAG = SKF_AD["vlan_tag"]
+SKF_AD_VLAN_TAG_PRESENT = SKF_AD["vlan_tag_present"]
 VLAN_TAG_LEN = 4
 #: link types whose live Linux captures get the ancillary-load form
 LIVE_VLAN_LINKS = frozenset({"EN10MB", "NETANALYZER", "NETANALYZER_TRANSPARENT"})
 
 JEQ = Class.JMP | JmpOp.JEQ
-JA = Class.JMP | JmpOp.JA
 
 
 def _span(node: Any) -> Any:

@@ -25,7 +25,8 @@ from typing import Any
 
 from bpfc.cfg import Cond, InnerJump, and_, jmp_block, prepend
 from bpfc.codegen.state import CodegenState, Offset, ld
-from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Size, Src
+from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, Mode, Size, Src
+from bpfc.isa.opcodes import JA
 
 #: DLT_IEEE802_11 as PPI stores it (little-endian 105, loaded as a big-endian word)
 PPI_DLT_IEEE802_11 = 0x69000000
@@ -40,7 +41,6 @@ TAX = Class.MISC | 0x00
 TXA = Class.MISC | 0x80
 JSET = Class.JMP | JmpOp.JSET
 JEQ = Class.JMP | JmpOp.JEQ
-JA = Class.JMP | JmpOp.JA
 
 Stmt = Insn | InnerJump
 

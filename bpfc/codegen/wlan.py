@@ -25,7 +25,7 @@ from bpfc.cfg import Cond, and_, not_, or_, true_cond
 from bpfc.codegen import link, messages
 from bpfc.codegen.dispatch import HANDLERS
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.insn import JmpOp
+from bpfc.isa.insn import JmpOp
 
 # frame control byte 0: type (mask 0x0c) and subtype (mask 0xf0); byte 1: DS bits
 TYPE_MASK, SUBTYPE_MASK, DIR_MASK = 0x0C, 0xF0, 0x03

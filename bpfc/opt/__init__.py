@@ -6,7 +6,7 @@ passes of ``manager.PASSES`` to a fixed point, and lay the blocks out again
 (``linearize``).  ``verify=True`` runs input and output over a packet sample with a
 reference interpreter and refuses to return a program that differs (``verify``).
 
->>> from bpfc.insn import Insn
+>>> from bpfc.isa.insn import Insn
 >>> prog = [Insn(0x28, 0, 0, 12), Insn(0x15, 0, 2, 0x800), Insn(0x28, 0, 0, 12),
 ...         Insn(0x15, 1, 0, 0x800), Insn(0x6, 0, 0, 0), Insn(0x6, 0, 0, 262144)]
 >>> [tuple(i) for i in optimize(prog)]  # the second ldh [12] / jeq is decided
@@ -19,9 +19,8 @@ import gc
 from collections.abc import Sequence
 
 from bpfc.errors import CompileError
-from bpfc.insn import Class, Insn, JmpOp, RVal
-
-JA = Class.JMP | JmpOp.JA
+from bpfc.isa.insn import Class, Insn, RVal
+from bpfc.isa.opcodes import CLASS_MASK, JA, RVAL_MASK
 
 __all__ = ["optimize"]
 
@@ -32,14 +31,18 @@ _RET, _JMP, _RVAL_K = int(Class.RET), int(Class.JMP), int(RVal.K)
 def rejects_all(insns: Sequence[Insn]) -> bool:
     """True when every ``ret`` of the program returns the constant 0."""
     # bit tests rather than bpf_class/bpf_rval: this runs on every compiled expression
-    return all(code & 0x18 == _RVAL_K and k == 0 for code, _, _, k in insns if code & 7 == _RET)
+    return all(
+        code & RVAL_MASK == _RVAL_K and k == 0
+        for code, _, _, k in insns
+        if code & CLASS_MASK == _RET
+    )
 
 
 def is_forward(insns: Sequence[Insn]) -> bool:
     """True when every jump lands inside the program (no 32-bit wrap-around loops)."""
     n = len(insns)
     for i, (code, jt, jf, k) in enumerate(insns):
-        if code & 7 != _JMP:
+        if code & CLASS_MASK != _JMP:
             continue
         if code == JA:
             if i + 1 + k >= n:

@@ -15,7 +15,7 @@ chain of ``add x`` whose operands share sub-values costs linear time, not expone
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Size
+from bpfc.isa.insn import AluOp, Size
 from bpfc.opt.values import MASK, Values
 
 _BY_SIZE = {Size.B: 0xFF, Size.H: 0xFFFF, Size.W: MASK}

@@ -21,7 +21,7 @@ any order, so the whole chain is regrouped.
 
 from __future__ import annotations
 
-from bpfc.insn import Class, Insn, JmpOp, Mode, RVal, Src, bpf_class, bpf_mode
+from bpfc.isa.insn import Class, Insn, JmpOp, Mode, RVal, Src, bpf_class, bpf_mode
 from bpfc.opt.dataflow import live_ins
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.insn import Class, Insn, JmpOp, RVal
-
-JA = Class.JMP | JmpOp.JA
+from bpfc.isa.insn import Class, Insn, RVal
+from bpfc.isa.opcodes import CLASS_MASK, JA
 
 
 def chain_or(programs: Sequence[Sequence[Insn]], accept: int = 262144) -> list[Insn]:
@@ -29,7 +28,7 @@ def chain_or(programs: Sequence[Sequence[Insn]], accept: int = 262144) -> list[I
         nxt = start + len(prog)
         for i, ins in enumerate(prog):
             ins = Insn(*ins)
-            if ins.code & 7 == Class.RET:
+            if ins.code & CLASS_MASK == Class.RET:
                 if ins.code != Class.RET | RVal.K:
                     raise ValueError("chain_or needs terms that return constants")
                 target = yes if ins.k else (nxt if nxt < yes else no)

@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
-from bpfc.insn import (
+from bpfc.isa.insn import (
     Class,
     Insn,
-    JmpOp,
     Mode,
     RVal,
     Src,
@@ -31,12 +30,13 @@ from bpfc.insn import (
     bpf_size,
     bpf_src,
 )
+from bpfc.isa.opcodes import CLASS_MASK, JA, OP_MASK, SIZE_MASK
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import (
     ABS_LOADS,
-    ANCILLARY,
     INITIAL_REGS,
+    NEGATIVE_OFF,
     WIDTH,
     A,
     Values,
@@ -50,7 +50,7 @@ from bpfc.opt.values import (
 )
 
 INF = 1 << 40
-_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_JMP, _JA = int(Class.JMP), JA
 _SRC_X = int(Src.X)  # plain ints on hot paths: an IntEnum member costs a lookup
 
 
@@ -145,14 +145,14 @@ def decided(
     if code & _SRC_X:
         c = vals.const.get(regs[X])
         if c is None:
-            return _SAME.get(code & 0xF0) if regs[X] == va else None
+            return _SAME.get(code & OP_MASK) if regs[X] == va else None
     else:
         c = k
     ca = vals.const.get(va)
     if ca is not None:
-        return F.evaluate(code & 0xF0, ca, c)
+        return F.evaluate(code & OP_MASK, ca, c)
     fact = facts.get(va)
-    found = None if fact is None else F.decide(fact, code & 0xF0, c)
+    found = None if fact is None else F.decide(fact, code & OP_MASK, c)
     if found is None:  # v & m: what is known about v may decide it (802.11 frame types)
         key = vals.keys[va]
         if key[0] == "alu" and key[1] == 0x50:  # AluOp.AND, operands in either order
@@ -162,7 +162,7 @@ def decided(
             if m is not None and inner is not None:
                 derived = F.masked(inner, m)
                 if derived is not None:
-                    return F.decide(derived, code & 0xF0, c)
+                    return F.decide(derived, code & OP_MASK, c)
     return found
 
 
@@ -180,7 +180,7 @@ def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
     if va in const:
         return state
     facts = state.facts.copy()
-    facts[va] = F.refine(facts.get(va, F.TOP), code & 0xF0, c, taken)
+    facts[va] = F.refine(facts.get(va, F.TOP), code & OP_MASK, c, taken)
     return State(regs, facts, state.minlen)
 
 
@@ -199,7 +199,7 @@ def run_block(vals: Values, block: Block, state: State) -> State:
     if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test
         code, _, _, k = stmts[0]
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:
+        if size is not None and k < NEGATIVE_OFF:
             end = k + WIDTH[size]
             regs = (vals.number(("ld", size, k)),) + state.regs[1:]  # A is register 0
             return State(regs, state.facts, end if end > minlen else minlen)
@@ -208,7 +208,7 @@ def run_block(vals: Values, block: Block, state: State) -> State:
     for i, ins in enumerate(stmts):
         code, _, _, k = ins
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:  # ``step``'s common case, inlined
+        if size is not None and k < NEGATIVE_OFF:  # ``step``'s common case, inlined
             regs[A] = number(("ld", size, k))
             end = k + WIDTH[size]
             if end > minlen:
@@ -229,7 +229,7 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     if jt is None:
         return []
     jf, code = block.jf, block.code
-    if jt is jf or code & 7 != _JMP or code == _JA:
+    if jt is jf or code & CLASS_MASK != _JMP or code == _JA:
         return [(jt, after)]
     regs = after.regs
     const = vals.const
@@ -237,13 +237,13 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     if code & _SRC_X:
         c = const.get(regs[X])
         if c is None:
-            taken = _SAME.get(code & 0xF0) if regs[X] == va else None
+            taken = _SAME.get(code & OP_MASK) if regs[X] == va else None
             if taken is None:
                 return [(jt, after), (jf, after)]
             return [(jt if taken else jf, after)]
     else:
         c = block.k
-    op = code & 0xF0
+    op = code & OP_MASK
     ca = const.get(va)
     if ca is not None:
         return [(jt if F.evaluate(op, ca, c) else jf, after)]
@@ -259,13 +259,13 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     # have one, and it gets ``after`` rather than a refined copy nobody reads.
     minlen = after.minlen
     first = _first_test(op, c) if fact is F.TOP else None  # the common case, memoized
-    if jt.jt is None and not jt.stmts and not jt.code & 0x18:
+    if jt.jt is None and not jt.stmts and not jt.code & SIZE_MASK:
         on_true = after
     else:
         refined = facts.copy()
         refined[va] = first[0] if first else F.refine(fact, op, c, True)
         on_true = State(regs, refined, minlen)
-    if jf.jt is None and not jf.stmts and not jf.code & 0x18:
+    if jf.jt is None and not jf.stmts and not jf.code & SIZE_MASK:
         on_false = after
     else:
         refined = facts.copy()
@@ -279,7 +279,7 @@ Visit = Callable[[Block, State], Iterable[tuple[Block, State]]]
 
 def inert(block: Block) -> bool:
     """A ``ret #k`` with no statements: nothing in it reads or could use a state."""
-    return block.jt is None and not block.stmts and block.code & 0x18 == RVal.K
+    return block.jt is None and not block.stmts and block.code & SIZE_MASK == RVal.K
 
 
 def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) -> None:
@@ -298,7 +298,7 @@ def forward(graph: Graph, order: Sequence[Block], vals: Values, visit: Visit) ->
         if state is None:
             continue
         for succ, out in visit(block, state):
-            if succ.jt is None and not succ.stmts and not succ.code & 0x18:
+            if succ.jt is None and not succ.stmts and not succ.code & SIZE_MASK:
                 continue  # ``inert``, inlined (RVal.K is 0): never visited, never joined
             prev = pending.get(succ.id)
             pending[succ.id] = out if prev is None else join(vals, succ, (prev, out))
@@ -308,8 +308,8 @@ def term_uses(block: Block) -> int:
     """Registers the terminator reads (bit r for register r)."""
     code = block.code
     if block.jt is None:  # ret: RVal.A is 0x10, RVal.X 0x08
-        return _RET_USES[code & 0x18]
-    if code & 7 != _JMP or code == _JA:
+        return _RET_USES[code & SIZE_MASK]
+    if code & CLASS_MASK != _JMP or code == _JA:
         return 0
     return _A_AND_X if code & _SRC_X else _A_ONLY
 
@@ -342,12 +342,12 @@ def live_ins(order: Sequence[Block]) -> dict[int, int]:
     for block in reversed(order):
         jt = block.jt
         if jt is None:  # ``term_uses``, inlined: it runs for every block of every pass
-            out = _RET_USES[block.code & 0x18]
+            out = _RET_USES[block.code & SIZE_MASK]
         else:
             out = live[jt.id]
             jf = block.jf
             code = block.code
-            if code & 7 == _JMP and code != _JA:
+            if code & CLASS_MASK == _JMP and code != _JA:
                 out |= _A_AND_X if code & _SRC_X else _A_ONLY
             if jf is not jt:
                 out |= live[jf.id]
@@ -364,7 +364,7 @@ def load_end(ins: Insn) -> int:
     code, k = ins.code, ins.k
     cls = bpf_class(code)
     if cls == Class.LD and bpf_mode(code) == Mode.ABS:
-        return 0 if k >= ANCILLARY else k + WIDTH.get(bpf_size(code), 4)
+        return 0 if k >= NEGATIVE_OFF else k + WIDTH.get(bpf_size(code), 4)
     if cls == Class.LDX and bpf_mode(code) == Mode.MSH:
         return k + 1
     return 0
@@ -372,7 +372,7 @@ def load_end(ins: Insn) -> int:
 
 def ret_guard(block: Block) -> int:
     """A length below which every packet is rejected: all of them for ``ret #0``."""
-    return INF if block.k == 0 and not block.code & 0x18 else 0  # RVal.K is 0
+    return INF if block.k == 0 and not block.code & SIZE_MASK else 0  # RVal.K is 0
 
 
 def min_lengths(graph: Graph, order: Sequence[Block]) -> dict[int, int]:

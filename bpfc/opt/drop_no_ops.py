@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from bpfc.insn import Class, Mode, bpf_mode, bpf_size
+from bpfc.isa.insn import Class, Mode, bpf_mode, bpf_size
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK
 from bpfc.opt.dataflow import (
     State,
     forward,
@@ -49,7 +50,7 @@ Proven = dict[int, tuple[tuple[int, int], ...]]
 
 def _indirect(ins) -> tuple[int, int] | None:
     """The byte range ``(k, k + size)`` of an indirect packet load, else None."""
-    if ins.code & 7 != Class.LD or bpf_mode(ins.code) != Mode.IND:
+    if ins.code & CLASS_MASK != Class.LD or bpf_mode(ins.code) != Mode.IND:
         return None
     width = WIDTH.get(bpf_size(ins.code))
     if width is None or ins.k >= _SMALL_OFFSET:
@@ -134,7 +135,9 @@ def _candidates(order: list[Block]) -> tuple[set[int], bool]:
             else:  # a repeat: both blocks hold it
                 found.add(seen)
                 found.add(bid)
-            if ins.code & 0xE7 != _LD_IND:  # the usual answer of ``_indirect``, without a call
+            if (
+                ins.code & CLASS_MODE_MASK != _LD_IND
+            ):  # the usual answer of ``_indirect``, without a call
                 continue
             rng = _indirect(ins)
             if rng is not None:

@@ -11,7 +11,8 @@ that are kept).  Everything in front of an unconditional ``ret #0`` is dead.
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, Insn, JmpOp, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
+from bpfc.isa.insn import AluOp, Class, Insn, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
+from bpfc.isa.opcodes import CLASS_MASK, JA, SIZE_MASK
 from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, for inlining it
     _A_AND_X,
     _A_ONLY,
@@ -22,7 +23,7 @@ from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, fo
     transfer,
 )
 from bpfc.opt.graph import Graph
-from bpfc.opt.values import ANCILLARY
+from bpfc.opt.values import NEGATIVE_OFF
 
 
 def _may_fail(ins) -> bool:
@@ -30,7 +31,7 @@ def _may_fail(ins) -> bool:
     code = ins.code
     cls = bpf_class(code)
     if cls == Class.LD:
-        if bpf_mode(code) == Mode.ABS and ins.k >= ANCILLARY:
+        if bpf_mode(code) == Mode.ABS and ins.k >= NEGATIVE_OFF:
             return True
         return bpf_mode(code) == Mode.IND or bpf_mode(code) not in (
             Mode.IMM,
@@ -46,7 +47,7 @@ def _may_fail(ins) -> bool:
 
 
 _FAILS: dict[Insn, bool] = {}
-_JMP, _JA, _SRC_X = int(Class.JMP), int(Class.JMP | JmpOp.JA), int(Src.X)
+_JMP, _JA, _SRC_X = int(Class.JMP), JA, int(Src.X)
 
 
 def run(graph: Graph) -> bool:
@@ -63,12 +64,12 @@ def run(graph: Graph) -> bool:
         jt = block.jt
         if jt is None:  # ``term_uses`` and ``ret_guard``, inlined: this runs for every block
             code = block.code
-            out = _RET_USES[code & 0x18]
-            g = INF if block.k == 0 and not code & 0x18 else 0
+            out = _RET_USES[code & SIZE_MASK]
+            g = INF if block.k == 0 and not code & SIZE_MASK else 0
         else:
             out = live[jt.id]
             code = block.code
-            if code & 7 == _JMP and code != _JA:
+            if code & CLASS_MASK == _JMP and code != _JA:
                 out |= _A_AND_X if code & _SRC_X else _A_ONLY
             g = guard[jt.id]
             jf = block.jf

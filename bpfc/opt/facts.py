@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from bpfc.insn import JmpOp
+from bpfc.isa.insn import JmpOp
 
 MASK = 0xFFFFFFFF
 _CAP = 16

@@ -27,7 +27,7 @@ masked), and a run of pieces repeating with a short period is a chain.
 
 from __future__ import annotations
 
-from bpfc.insn import Class, JmpOp, RVal, Src
+from bpfc.isa.insn import Class, JmpOp, RVal, Src
 from bpfc.opt.build_sets import membership
 from bpfc.opt.dataflow import term_uses
 from bpfc.opt.graph import JA, Block, Graph

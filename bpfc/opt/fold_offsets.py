@@ -13,7 +13,7 @@ most 60 after ``ldxb 4*([k]&0xf)``, at most 258 + 60 after PFLOG's ``(ldb [0] + 
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, Insn, MiscOp, Mode, bpf_class, bpf_mode
+from bpfc.isa.insn import AluOp, Class, Insn, MiscOp, Mode, bpf_class, bpf_mode
 from bpfc.opt.bounds import Bounds
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block, term_uses
 from bpfc.opt.graph import Block, Graph

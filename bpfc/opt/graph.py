@@ -15,13 +15,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bpfc.errors import ValidationError
-from bpfc.insn import Class, Insn, JmpOp, bpf_class, bpf_op
-
-JA = Class.JMP | JmpOp.JA
-
+from bpfc.isa.insn import Class, Insn, JmpOp, bpf_class, bpf_op
+from bpfc.isa.opcodes import CLASS_MASK, JA
 
 # plain ints: the properties below are the optimizer's hottest calls
-_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(JA)
+_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), JA
 
 
 class Block:
@@ -45,12 +43,12 @@ class Block:
 
     @property
     def is_ret(self) -> bool:
-        return self.code & 7 == _RET
+        return self.code & CLASS_MASK == _RET
 
     @property
     def is_cond(self) -> bool:
         code = self.code
-        return code & 7 == _JMP and code != _JA
+        return code & CLASS_MASK == _JMP and code != _JA
 
     def succs(self) -> tuple[Block, ...]:
         if self.jt is None:
@@ -224,7 +222,7 @@ def from_cfg(blocks: Sequence[Any]) -> Graph | None:
                 return None
         out.append(Block(n, list(stmts), b.code, b.k & 0xFFFFFFFF, None, None))
     for b, new in zip(blocks, out, strict=True):
-        if new.code & 7 != _RET:
+        if new.code & CLASS_MASK != _RET:
             jt, jf = b.jt, b.jf
             if jt is None or jf is None:
                 return None

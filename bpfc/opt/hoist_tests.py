@@ -25,16 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpfc.insn import Class, JmpOp, Mode, RVal, Src
+from bpfc.isa.insn import Class, Mode, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import recall
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, A, Values, X, defines, step
+from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, A, Values, X, defines, step
 
 _RET_K = 0x06 | int(RVal.K)
 _ALU = int(Class.ALU)
 _LD_PACKET = frozenset(int(Class.LD | m) for m in (Mode.ABS, Mode.IND))
-_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_JMP, _JA = int(Class.JMP), JA
 
 
 def _rejects(block: Block) -> bool:
@@ -44,7 +45,7 @@ def _rejects(block: Block) -> bool:
 def _other(block: Block) -> tuple[Block, bool] | None:
     """The successor that is not a bare ``ret #0``, and whether it is the true one."""
     jt, jf, code = block.jt, block.jf, block.code
-    if jt is None or jt is jf or code & 7 != _JMP or code == _JA:  # not a conditional test
+    if jt is None or jt is jf or code & CLASS_MASK != _JMP or code == _JA:  # not a conditional test
         return None
     # _rejects, inlined: this runs on every block of every call
     false_rejects = jf.code == _RET_K and jf.k == 0 and not jf.stmts
@@ -63,7 +64,7 @@ def _refused(vals: Values, c: Block, state: State) -> bool:
         if defines(ins) == A:
             size = ABS_LOADS.get(ins.code)
             # an absolute load's number does not depend on the registers
-            if size is not None and ins.k < ANCILLARY:
+            if size is not None and ins.k < NEGATIVE_OFF:
                 return vals.find(("ld", size, ins.k)) != state.regs[A]
             return False
     return False
@@ -123,7 +124,7 @@ def _candidates(order: list[Block]) -> list[tuple[Block, Block]]:
         if jt is jf:
             continue
         npreds[jf.id] = get(jf.id, 0) + 1
-        if code & 7 != _JMP or code == _JA:
+        if code & CLASS_MASK != _JMP or code == _JA:
             continue
         false_rejects = jf.code == _RET_K and jf.k == 0 and not jf.stmts
         true_rejects = jt.code == _RET_K and jt.k == 0 and not jt.stmts
@@ -137,7 +138,7 @@ def _candidates(order: list[Block]) -> list[tuple[Block, Block]]:
 
 def _computes(code: int) -> bool:
     """Whether a statement computes a value of its own: a packet load or an ALU op."""
-    return code & 7 == _ALU or code & 0xE7 in _LD_PACKET
+    return code & CLASS_MASK == _ALU or code & CLASS_MODE_MASK in _LD_PACKET
 
 
 def _reloads(

@@ -13,7 +13,8 @@ copy, so one copy serves every jump in the 255 instructions before it.
 from __future__ import annotations
 
 from bpfc.errors import InternalError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.opcodes import CLASS_MASK
 from bpfc.opt.graph import JA, Block, Graph
 
 _REACH = 255
@@ -37,7 +38,7 @@ def linearize(graph: Graph) -> list[Insn]:
     for block in reversed(graph.order()):
         code = block.code
         jt = block.jt
-        if code & 7 == _RET:
+        if code & CLASS_MASK == _RET:
             append(_new(Insn, (code, 0, 0, block.k)))
         elif code == JA or jt is block.jf:  # one successor (``is_cond``, inlined)
             target = near[jt.id]

@@ -11,7 +11,8 @@ until joining finds nothing (the pass is idempotent: ``manager.IDEMPOTENT``).
 
 from __future__ import annotations
 
-from bpfc.insn import Class
+from bpfc.isa.insn import Class
+from bpfc.isa.opcodes import CLASS_MASK
 from bpfc.opt.graph import JA, Block, Graph
 
 _JMP = int(Class.JMP)
@@ -39,7 +40,7 @@ def _share(graph: Graph) -> tuple[bool, list[Block]]:
                 block.jt, block.jf = jt, jf
                 changed = True
             code = block.code
-            if jt is jf and code & 7 == _JMP and code != JA:
+            if jt is jf and code & CLASS_MASK == _JMP and code != JA:
                 block.set_goto(jt)
                 changed = True
             if block.code == JA and not block.stmts:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.insn import AluOp, Class, Insn, JmpOp, MiscOp, Mode, RVal, Src
+from bpfc.isa.insn import AluOp, Class, Insn, MiscOp, Mode, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_RVAL_MASK, JA, MODE_MASK, RVAL_MASK
 from bpfc.opt.dataflow import State, decided, forward, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, WIDTH, A, Values, X, effect
+from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, WIDTH, A, Values, X, effect
 
 _LD_IMM = Class.LD | Mode.IMM
 _LDX_IMM = Class.LDX | Mode.IMM
@@ -33,18 +34,18 @@ _MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 _ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
 _IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
 _RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
-_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_RET, _JMP, _JA = int(Class.RET), int(Class.JMP), JA
 _MASKED = ("alu", int(AluOp.AND))  # the start of a ``v & m`` value's key
 
 
 def _replaceable(ins: Insn) -> bool:
     """Loads from the packet/length and ALU ops: worth turning into a move."""
     code = ins.code
-    cls = code & 7
+    cls = code & CLASS_MASK
     if cls == _ALU:
         return True
     if cls == _LD or cls == _LDX:
-        return code & 0xE0 not in (_IMM, _MEM)
+        return code & MODE_MASK not in (_IMM, _MEM)
     return False
 
 
@@ -76,7 +77,7 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     for i, ins in enumerate(block.stmts):
         code, _, _, k = ins
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:  # ``ld [k]``: the general case below, inlined
+        if size is not None and k < NEGATIVE_OFF:  # ``ld [k]``: the general case below, inlined
             vn = number(("ld", size, k))
             if regs[A] == vn:
                 changed = True
@@ -128,7 +129,7 @@ def rewritten(vals: Values, block: Block, state: State) -> tuple[State, list[Ins
     if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test: ``run_block``'s path
         code, _, _, k = stmts[0]
         size = ABS_LOADS.get(code)
-        if size is not None and k < ANCILLARY:
+        if size is not None and k < NEGATIVE_OFF:
             vn = vals.number(("ld", size, k))
             regs = state.regs
             end = k + WIDTH[size]
@@ -151,12 +152,12 @@ def _fold_terminator(
     value (``v & m``, whose facts ``decided`` derives from v's) may still be decided."""
     code = block.code
     const = vals.const
-    if code & 7 == _RET:
-        if code & 0x18 == _RVAL_A and regs[A] in const:
+    if code & CLASS_MASK == _RET:
+        if code & RVAL_MASK == _RVAL_A and regs[A] in const:
             block.code, block.k = _RET_K, const[regs[A]]
             return True
         return False
-    if code & 7 != _JMP or code == _JA:
+    if code & CLASS_MASK != _JMP or code == _JA:
         return False
     changed = False
     if code & _SRC_X and regs[X] in const:
@@ -203,7 +204,9 @@ def _install(vals: Values, sweep: Sweep, rewrites: dict[int, list[Insn]]) -> boo
         if out:  # every edge carries the registers after the block
             if _fold_terminator(vals, block, out[0][1].regs, state.facts, len(out) == 2):
                 changed = True
-        elif block.code & 0x1F == _RET | _RVAL_A:  # ``ret a`` (rare): work the registers out
+        elif (
+            block.code & CLASS_RVAL_MASK == _RET | _RVAL_A
+        ):  # ``ret a`` (rare): work the registers out
             if _fold_terminator(vals, block, run_block(vals, block, state).regs, state.facts):
                 changed = True
     return changed

@@ -25,7 +25,7 @@ linear backward sweep per candidate slot.
 
 from __future__ import annotations
 
-from bpfc.insn import Class, Insn, MiscOp, Mode
+from bpfc.isa.insn import Class, Insn, MiscOp, Mode
 from bpfc.opt.dataflow import live_ins, term_uses, transfer
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import X, reg_of_mem

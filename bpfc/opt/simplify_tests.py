@@ -11,7 +11,8 @@ original A against an adjusted constant (``sub x; jeq #0`` is ``jeq x``).
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, JmpOp, Src, bpf_op, bpf_src
+from bpfc.isa.insn import AluOp, Class, JmpOp, Src, bpf_op, bpf_src
+from bpfc.isa.opcodes import CLASS_SRC_MASK
 from bpfc.opt.dataflow import live_ins
 from bpfc.opt.graph import Graph
 from bpfc.opt.values import A
@@ -42,7 +43,7 @@ def _unshift(block, live) -> bool:
         block.code = Class.JMP | JmpOp.JEQ | Src.X
         block.stmts = block.stmts[:-1]
         return True
-    if last.code & 0x0F != Class.ALU | Src.K or bpf_op(last.code) not in _SHIFT:
+    if last.code & CLASS_SRC_MASK != Class.ALU | Src.K or bpf_op(last.code) not in _SHIFT:
         return False
     if _a_live(block, live()):
         return False

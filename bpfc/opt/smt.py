@@ -15,35 +15,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bpfc.insn import Class, Mode, bpf_class, bpf_mode, bpf_op, bpf_rval, bpf_size, bpf_src
+from bpfc.isa.insn import Class, Mode, bpf_class, bpf_mode, bpf_op, bpf_rval, bpf_size, bpf_src
+from bpfc.isa.opcodes import LOAD_WIDTH, MISCOP_MASK, AluOp, JmpOp, MiscOp
 
-_W = {0x00: 4, 0x08: 2, 0x10: 1}
+_W = LOAD_WIDTH
 
 
 def _alu(z3: Any, op: int, a: Any, b: Any) -> Any:
-    if op == 0x00:
+    if op == AluOp.ADD:
         return a + b
-    if op == 0x10:
+    if op == AluOp.SUB:
         return a - b
-    if op == 0x20:
+    if op == AluOp.MUL:
         return a * b
-    if op == 0x40:
+    if op == AluOp.OR:
         return a | b
-    if op == 0x50:
+    if op == AluOp.AND:
         return a & b
-    if op == 0xA0:
+    if op == AluOp.XOR:
         return a ^ b
-    if op == 0x60:
+    if op == AluOp.LSH:
         return a << (b & 31)
     return z3.LShR(a, b & 31)
 
 
 def _test(z3: Any, op: int, a: Any, b: Any) -> Any:
-    if op == 0x10:
+    if op == JmpOp.JEQ:
         return a == b
-    if op == 0x20:
+    if op == JmpOp.JGT:
         return z3.UGT(a, b)
-    if op == 0x30:
+    if op == JmpOp.JGE:
         return z3.UGE(a, b)
     return (a & b) != 0
 
@@ -111,16 +112,16 @@ def _encode(z3: Any, insns: Sequence[Sequence[int]], pkt, caplen, wirelen, mem0)
         elif cls == Class.ALU:
             op = bpf_op(code)
             b = x if bpf_src(code) else bv(k, 32)
-            if op in (0x30, 0x90):
+            if op in (AluOp.DIV, AluOp.MOD):
                 ok = b != 0
-                a = z3.UDiv(a, b) if op == 0x30 else z3.URem(a, b)
-            elif op == 0x80:
+                a = z3.UDiv(a, b) if op == AluOp.DIV else z3.URem(a, b)
+            elif op == AluOp.NEG:
                 a = -a
             else:
                 a = _alu(z3, op, a, b)
         elif cls == Class.JMP:
             op = bpf_op(code)
-            if op == 0x00:
+            if op == JmpOp.JA:
                 incoming[i + 1 + k].append((reach, (a, x, mem)))
                 continue
             b = x if bpf_src(code) else bv(k, 32)
@@ -128,7 +129,7 @@ def _encode(z3: Any, insns: Sequence[Sequence[int]], pkt, caplen, wirelen, mem0)
             incoming[i + 1 + jt].append((z3.And(reach, test), (a, x, mem)))
             incoming[i + 1 + jf].append((z3.And(reach, z3.Not(test)), (a, x, mem)))
             continue
-        elif code & 0xF8 == 0x80:
+        elif code & MISCOP_MASK == MiscOp.TXA:
             a = x
         else:
             x = a

@@ -16,7 +16,8 @@ last sweep replays that sweep's edge states (``sweeps``) instead of sweeping aga
 
 from __future__ import annotations
 
-from bpfc.insn import AluOp, Class, JmpOp, Mode, Size
+from bpfc.isa.insn import AluOp, Class, Mode, Size
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA, OP_MASK, SIZE_MASK, SRC_MASK
 from bpfc.opt.dataflow import (
     State,
     decided,
@@ -31,10 +32,10 @@ from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.number_values import rewritten
 from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
-from bpfc.opt.values import ABS_LOADS, ANCILLARY, MASK, WIDTH, A, Values, X, defines, effect
+from bpfc.opt.values import ABS_LOADS, MASK, NEGATIVE_OFF, WIDTH, A, Values, X, defines, effect
 
 _MAX_WALK = 12
-_JMP, _JA = int(Class.JMP), int(Class.JMP | JmpOp.JA)
+_JMP, _JA = int(Class.JMP), JA
 _ENTRY_A = ("entry A",)
 _MASKED, _IND = ("masked",), ("indirect",)  # probe kinds besides a load key and ``_ENTRY_A``
 _LD = "ld"  # a load key's first item (``Values`` numbers ``("ld", size, k)``), shared
@@ -55,7 +56,7 @@ def _probe(block: Block) -> tuple | None:
     so whether the edge's state knows anything about it is a lookup or two.  None: walk it.
     """
     code = block.code
-    if code & 7 != _JMP or code == _JA or code & 8 or block.jt is block.jf:  # 8: Src.X
+    if code & CLASS_MASK != _JMP or code == _JA or code & SRC_MASK or block.jt is block.jf:
         return None
     stmts = block.stmts
     for i in range(len(stmts) - 1, -1, -1):
@@ -64,10 +65,10 @@ def _probe(block: Block) -> tuple | None:
             continue
         size = ABS_LOADS.get(ins.code)
         if size is not None:
-            return None if ins.k >= ANCILLARY else (_LD, size, ins.k)
+            return None if ins.k >= NEGATIVE_OFF else (_LD, size, ins.k)
         if ins.code == _AND_K:
             return _masked(stmts, i, ins.k)
-        if ins.code & 0xE7 == _LD_IND and ins.code & 0x18 in _SIZES:
+        if ins.code & CLASS_MODE_MASK == _LD_IND and ins.code & SIZE_MASK in _SIZES:
             return _indirect(stmts, i, ins)
         return None
     return _ENTRY_A
@@ -81,7 +82,7 @@ def _masked(stmts: list, i: int, m: int) -> tuple | None:
         ins = stmts[j]
         if defines(ins) == A:
             size = ABS_LOADS.get(ins.code)
-            if size is None or ins.k >= ANCILLARY:
+            if size is None or ins.k >= NEGATIVE_OFF:
                 return None
             return (_MASKED, ("ld", size, ins.k), ("c", m))
     return None
@@ -89,7 +90,7 @@ def _masked(stmts: list, i: int, m: int) -> tuple | None:
 
 def _indirect(stmts: list, i: int, load) -> tuple | None:
     """The probe of an indirect load ``stmts[i]`` at an X from ``ldx 4*([k]&0xf)`` or the entry."""
-    size = load.code & 0x18
+    size = load.code & SIZE_MASK
     for j in range(i - 1, -1, -1):
         ins = stmts[j]
         if defines(ins) == X:
@@ -157,7 +158,7 @@ def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
     fact = state.facts.get(va)
     if fact is None:
         return va not in vals.const
-    return decide(fact, block.code & 0xF0, block.k) is None
+    return decide(fact, block.code & OP_MASK, block.k) is None
 
 
 def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Block | None:
@@ -175,7 +176,7 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
         for i, ins in enumerate(block.stmts):
             code, _, _, k = ins
             size = ABS_LOADS.get(code)
-            if size is not None and k < ANCILLARY:  # ``effect``'s common case, inlined
+            if size is not None and k < NEGATIVE_OFF:  # ``effect``'s common case, inlined
                 vn = number(("ld", size, k))
                 if regs[A] != vn:
                     if k + WIDTH[size] > minlen:  # may fail: not pure
@@ -190,7 +191,7 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
                 written |= 1 << dest
                 regs[dest] = vn
         code = block.code
-        if code & 7 == _JMP and code != _JA and block.jt is not block.jf:
+        if code & CLASS_MASK == _JMP and code != _JA and block.jt is not block.jf:
             taken = decided(vals, regs, facts, block.code, block.k)
             if taken is None:
                 break
@@ -265,7 +266,7 @@ def run(graph: Graph) -> bool:
             edges = out_edges(vals, block, run_block(vals, block, state))
         for n, (succ, st) in enumerate(edges):
             if succ.jt is None:
-                if not succ.stmts and not succ.code & 0x18:
+                if not succ.stmts and not succ.code & SIZE_MASK:
                     continue  # ``inert``: never visited, never joined
             else:
                 # ``_probe_of`` and ``_hopeless``' usual case inlined: most edges stop here
@@ -290,7 +291,7 @@ def run(graph: Graph) -> bool:
                             if fact is None:
                                 walk = va in const
                             else:
-                                walk = decide(fact, succ.code & 0xF0, succ.k) is not None
+                                walk = decide(fact, succ.code & OP_MASK, succ.k) is not None
                     else:
                         walk = not _hopeless(vals, probe, st, succ)
                 if walk:
@@ -311,7 +312,7 @@ def run(graph: Graph) -> bool:
                                 block.jf = target
                         edges[n] = (target, st)
                         succ = target
-                        if succ.jt is None and not succ.stmts and not succ.code & 0x18:
+                        if succ.jt is None and not succ.stmts and not succ.code & SIZE_MASK:
                             continue
             prev = pending.get(succ.id)
             pending[succ.id] = st if prev is None else join(vals, succ, (prev, st))

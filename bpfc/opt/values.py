@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bpfc.insn import (
+from bpfc.isa.insn import (
     AluOp,
     Class,
     Insn,
@@ -27,13 +27,14 @@ from bpfc.insn import (
     bpf_op,
     bpf_src,
 )
+from bpfc.isa.opcodes import CLASS_MASK, MISCOP_MASK, MODE_MASK, NEGATIVE_OFF, OP_MASK, SIZE_MASK
 
 MASK = 0xFFFFFFFF
 A, X = 0, 1
 NREGS = 18
 WIDTH = {Size.W: 4, Size.H: 2, Size.B: 1}
 _SMALL_OFFSET = 0x10000000  # below Linux's negative (ancillary) offset space
-ANCILLARY = 0x80000000  # offsets Linux reads as negative: SKF_NET_OFF, SKF_AD_OFF
+
 
 # Plain ints for the hot paths below: reading an IntEnum member costs several times a
 # global's lookup, and ``step`` runs for every statement of every sweep.
@@ -176,7 +177,7 @@ class Step:
 
 def _load_abs(vals: Values, size: int, off: int, minlen: int, ins: Insn) -> Effect:
     vn = vals.number(("ld", size, off))
-    if off >= ANCILLARY:  # Linux metadata, not packet bytes: may fail, proves no length
+    if off >= NEGATIVE_OFF:  # Linux metadata, not packet bytes: may fail, proves no length
         return (A, vn, False, minlen, ins)
     end = off + _WIDTH[size]
     return (A, vn, end <= minlen, max(minlen, end), ins)
@@ -195,19 +196,19 @@ def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) 
     """``step`` as a plain ``(dest, vn, pure, minlen, insn)`` tuple, for the hot loops."""
     code, _, _, k = ins
     size = ABS_LOADS.get(code)
-    if size is not None and k < ANCILLARY:  # the common case, inlined: ld/ldh/ldb [k]
+    if size is not None and k < NEGATIVE_OFF:  # the common case, inlined: ld/ldh/ldb [k]
         end = k + _WIDTH[size]
         return (A, vals.number(("ld", size, k)), end <= minlen, max(minlen, end), ins)
-    cls = code & 7
+    cls = code & CLASS_MASK
     if cls == _LD:
-        mode = code & 0xE0
+        mode = code & MODE_MASK
         if mode == _IMM:
             return (A, vals.of_const(k), True, minlen, ins)
         if mode == _ABS:
-            return _load_abs(vals, code & 0x18, k, minlen, ins)
+            return _load_abs(vals, code & SIZE_MASK, k, minlen, ins)
         if mode == _IND:
             cx = vals.const.get(regs[X])
-            size = code & 0x18
+            size = code & SIZE_MASK
             if cx is not None and cx + k < _SMALL_OFFSET and size in _WIDTH:
                 direct = Insn(_LD | _ABS | size, 0, 0, cx + k)
                 return _load_abs(vals, size, cx + k, minlen, direct)
@@ -218,7 +219,7 @@ def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) 
             return (A, vals.number(("len",)), True, minlen, ins)
         return (A, vals.number(("opaque",) + where), False, minlen, ins)
     if cls == _LDX:
-        mode = code & 0xE0
+        mode = code & MODE_MASK
         if mode == _IMM:
             return (X, vals.of_const(k), True, minlen, ins)
         if mode == _MEM:
@@ -234,7 +235,7 @@ def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) 
     if cls == _STX:
         return (2 + (k & 15), regs[X], True, minlen, ins)
     if cls == _ALU:
-        op = code & 0xF0
+        op = code & OP_MASK
         if op == _NEG:
             return (A, vals.alu(op, regs[A], regs[A]), True, minlen, ins)
         if code & _SRC_X:
@@ -251,7 +252,7 @@ def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) 
             return (A, vals.number(("opaque",) + where), False, minlen, ins)
         return (A, vals.alu(op, regs[A], vals.of_const(k)), True, minlen, ins)
     if cls == _MISC:
-        if code & 0xF8 == _TXA:
+        if code & MISCOP_MASK == _TXA:
             return (A, regs[X], True, minlen, ins)
         return (X, regs[A], True, minlen, ins)
     return (None, 0, False, minlen, ins)
@@ -261,7 +262,7 @@ def effect(vals: Values, regs: list[int], minlen: int, ins: Insn, where: tuple) 
 def uses(ins: Insn) -> int:
     """Bitmask of registers (bit r) a statement reads."""
     code, _, _, k = ins
-    cls = code & 7
+    cls = code & CLASS_MASK
     if cls == Class.LD:
         mode = bpf_mode(code)
         if mode == Mode.IND:
@@ -280,7 +281,7 @@ def uses(ins: Insn) -> int:
             return (1 << A) | (1 << X)
         return 1 << A
     if cls == Class.MISC:
-        return 1 << X if code & 0xF8 == MiscOp.TXA else 1 << A
+        return 1 << X if code & MISCOP_MASK == MiscOp.TXA else 1 << A
     return 0
 
 
@@ -295,4 +296,4 @@ def defines(ins: Insn) -> int:
         return X
     if cls in (Class.ST, Class.STX):
         return reg_of_mem(k & 15)
-    return X if code & 0xF8 == MiscOp.TAX else A
+    return X if code & MISCOP_MASK == MiscOp.TAX else A

@@ -15,8 +15,8 @@ import random
 from collections.abc import Sequence
 
 from bpfc.errors import InternalError
-from bpfc.insn import Class, Insn, Mode, bpf_class, bpf_mode, bpf_op, bpf_size
-from bpfc.opt.interp import run
+from bpfc.isa.insn import Class, Insn, Mode, bpf_class, bpf_mode, bpf_op, bpf_size
+from bpfc.vm.interp import interpret
 
 _W = {0x00: 4, 0x08: 2, 0x10: 1}
 
@@ -59,7 +59,7 @@ def check(before: Sequence[Insn], after: Sequence[Insn], packets: Sequence[bytes
     """Raise InternalError if the programs differ on any sample packet; returns packets run."""
     pkts = list(packets) or sample(before) + sample(after, seed=1)
     for pkt in pkts:
-        want, got = run(before, pkt), run(after, pkt)
+        want, got = interpret(before, pkt), interpret(after, pkt)
         if want != got:
             raise InternalError(
                 f"optimizer changed a verdict ({want} -> {got}) on packet {pkt.hex() or '(empty)'}"

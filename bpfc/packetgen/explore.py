@@ -16,9 +16,23 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from bpfc.isa.opcodes import (
+    CLASS_MASK,
+    LOAD_WIDTH,
+    MISCOP_MASK,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    SRC_MASK,
+    AluOp,
+    Class,
+    JmpOp,
+    MiscOp,
+    Mode,
+)
 from bpfc.packetgen.packet import Packet
 
-_SIZES = {0x00: 4, 0x08: 2, 0x10: 1}
+_SIZES = LOAD_WIDTH
 _GROW = 0  # Compare.op for "a load ran past the end of the packet"
 MAX_GROW = 4096
 
@@ -52,55 +66,55 @@ def trace(insns: Sequence[Sequence[int]], data: bytes, wirelen: int) -> list[Com
         if not 0 <= pc < len(insns):
             return out
         code, jt, jf, k = insns[pc]
-        cls = code & 7
+        cls = code & CLASS_MASK
         pc += 1
-        if cls == 0:  # LD
-            mode = code & 0xE0
-            if mode in (0x20, 0x40):
-                size = _SIZES.get(code & 0x18, 4)
-                off = k + (x if mode == 0x40 else 0)
+        if cls == Class.LD:
+            mode = code & MODE_MASK
+            if mode in (Mode.ABS, Mode.IND):
+                size = _SIZES.get(code & SIZE_MASK, 4)
+                off = k + (x if mode == Mode.IND else 0)
                 if off + size > len(data):
                     out.append(Compare(off, size, -1, _GROW, 0))  # the packet is too short
                     return out
                 a, src = int.from_bytes(data[off : off + size], "big"), (off, size, -1, 0)
             else:
-                a = {0x00: k, 0x80: wirelen, 0x60: mem[k & 15]}.get(mode, 0)
-                src = msrc[k & 15] if mode == 0x60 else None
-        elif cls == 1:  # LDX
-            mode = code & 0xE0
-            if mode == 0xA0:
+                a = {Mode.IMM: k, Mode.LEN: wirelen, Mode.MEM: mem[k & 15]}.get(mode, 0)
+                src = msrc[k & 15] if mode == Mode.MEM else None
+        elif cls == Class.LDX:
+            mode = code & MODE_MASK
+            if mode == Mode.MSH:
                 if k >= len(data):
                     out.append(Compare(k, 1, -1, _GROW, 0))
                     return out
                 x, xsrc, xconst = (data[k] & 0xF) << 2, None, False
             else:
-                x = {0x00: k, 0x80: wirelen, 0x60: mem[k & 15]}.get(mode, 0)
-                xsrc = msrc[k & 15] if mode == 0x60 else None
-                xconst = mode == 0x00 or (mode == 0x60 and msrc[k & 15] is None)
-        elif cls in (2, 3):
-            mem[k & 15], msrc[k & 15] = (a, src) if cls == 2 else (x, xsrc)
-        elif cls == 4:  # ALU
-            op, operand = code & 0xF0, (x if code & 8 else k)
-            src = _alu_src(src, op, operand, const=not code & 8 or xconst)
+                x = {Mode.IMM: k, Mode.LEN: wirelen, Mode.MEM: mem[k & 15]}.get(mode, 0)
+                xsrc = msrc[k & 15] if mode == Mode.MEM else None
+                xconst = mode == Mode.IMM or (mode == Mode.MEM and msrc[k & 15] is None)
+        elif cls in (Class.ST, Class.STX):
+            mem[k & 15], msrc[k & 15] = (a, src) if cls == Class.ST else (x, xsrc)
+        elif cls == Class.ALU:
+            op, operand = code & OP_MASK, (x if code & SRC_MASK else k)
+            src = _alu_src(src, op, operand, const=not code & SRC_MASK or xconst)
             a = _alu(op, a, operand)
             if a is None:
                 return out
-        elif cls == 5:  # JMP
-            op, operand = code & 0xF0, (x if code & 8 else k)
-            if op == 0:
+        elif cls == Class.JMP:
+            op, operand = code & OP_MASK, (x if code & SRC_MASK else k)
+            if op == JmpOp.JA:
                 pc += k - (1 << 32) if k >= 1 << 31 else k  # protochain loops jump back
                 continue
-            if src is not None and (not code & 8 or xconst):
-                value = (operand - src[3]) & 0xFFFFFFFF if op != 0x40 else operand
+            if src is not None and (not code & SRC_MASK or xconst):
+                value = (operand - src[3]) & 0xFFFFFFFF if op != JmpOp.JSET else operand
                 out.append(Compare(src[0], src[1], src[2], op, value))
-            taken = {0x10: a == operand, 0x20: a > operand, 0x30: a >= operand,
-                     0x40: bool(a & operand)}.get(op, False)  # fmt: skip
+            taken = {JmpOp.JEQ: a == operand, JmpOp.JGT: a > operand, JmpOp.JGE: a >= operand,
+                     JmpOp.JSET: bool(a & operand)}.get(op, False)  # fmt: skip
             pc += jt if taken else jf
-        elif cls == 6:
+        elif cls == Class.RET:
             return out
-        elif code & 0xF8 == 0x00:  # tax
+        elif code & MISCOP_MASK == MiscOp.TAX:
             x, xsrc, xconst = a, src, src is None and xconst
-        elif code & 0xF8 == 0x80:  # txa
+        elif code & MISCOP_MASK == MiscOp.TXA:
             a, src = x, xsrc
     return out
 
@@ -113,24 +127,25 @@ def _alu_src(src: _Src | None, op: int, v: int, const: bool) -> _Src | None:
     if src is None or not const:
         return None
     off, size, mask, add = src
-    if op == 0x50 and add == 0:
+    if op == AluOp.AND and add == 0:
         return (off, size, mask & v, 0)
-    if op == 0x00:
+    if op == AluOp.ADD:
         return (off, size, mask, add + v)
-    if op == 0x10:
+    if op == AluOp.SUB:
         return (off, size, mask, add - v)
     return None
 
 
 def _alu(op: int, a: int, v: int) -> int | None:
     m = 0xFFFFFFFF
-    if op in (0x30, 0x90) and v == 0:
+    if op in (AluOp.DIV, AluOp.MOD) and v == 0:
         return None
     table = {
-        0x00: lambda: a + v, 0x10: lambda: a - v, 0x20: lambda: a * v, 0x30: lambda: a // v,
-        0x40: lambda: a | v, 0x50: lambda: a & v, 0x60: lambda: a << (v & 31) if v < 32 else 0,
-        0x70: lambda: a >> v if v < 32 else 0, 0x80: lambda: -a, 0x90: lambda: a % v,
-        0xA0: lambda: a ^ v,
+        AluOp.ADD: lambda: a + v, AluOp.SUB: lambda: a - v, AluOp.MUL: lambda: a * v,
+        AluOp.DIV: lambda: a // v, AluOp.OR: lambda: a | v, AluOp.AND: lambda: a & v,
+        AluOp.LSH: lambda: a << (v & 31) if v < 32 else 0,
+        AluOp.RSH: lambda: a >> v if v < 32 else 0, AluOp.NEG: lambda: -a,
+        AluOp.MOD: lambda: a % v, AluOp.XOR: lambda: a ^ v,
     }  # fmt: skip
     fn = table.get(op)
     return None if fn is None else fn() & m
@@ -139,7 +154,7 @@ def _alu(op: int, a: int, v: int) -> int | None:
 def _targets(c: Compare) -> list[int]:
     full = (1 << (8 * c.size)) - 1
     mask = c.mask & full
-    if c.op == 0x40:
+    if c.op == JmpOp.JSET:
         return [c.value & mask, 0, mask & ~c.value]
     return [v for v in (c.value, c.value + 1, c.value - 1) if 0 <= v <= full]
 

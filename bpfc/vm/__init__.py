@@ -1,7 +1,7 @@
 """Run classic BPF programs over packets, fast, with libpcap's ``bpf_filter`` semantics.
 
 :func:`make_filter` validates a program once, translates it into a Python
-function (:mod:`bpfc.vm.codegen`), compiles that with ``compile()`` and caches the
+function (:mod:`bpfc.vm.translate`), compiles that with ``compile()`` and caches the
 result by program; calling it costs one Python call plus the straight-line code
 of the path taken.  :func:`make_batch_filter` and :func:`make_batch_counter` put
 the per-packet loop inside the generated code, for throughput, and
@@ -10,7 +10,7 @@ capture file) at given offsets, without making a view per packet.  The semantics
 (documented in :mod:`bpfc.vm.interp`, whose one-instruction-at-a-time
 :func:`~bpfc.vm.interp.interpret` is the reference) are libpcap's; ``linux=True``
 adds the Linux socket-filter loads with metadata keywords from
-:data:`~bpfc.vm.meta.META_DEFAULTS`.
+:data:`~bpfc.vm.ancillary.META_DEFAULTS`.
 
 Packets may be ``bytes``, ``bytearray``, ``mmap`` or a byte ``memoryview``; they
 are indexed in place, never copied.
@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from bpfc.validation import validate
-from bpfc.vm import codegen
+from bpfc.isa.validation import validate
+from bpfc.vm import translate
+from bpfc.vm.ancillary import META_DEFAULTS, check_meta, reject_meta
 from bpfc.vm.interp import interpret
-from bpfc.vm.meta import META_DEFAULTS, check_meta, reject_meta
 
 __all__ = [
     "META_DEFAULTS",
@@ -63,11 +63,11 @@ def _freeze(insns: Iterable[Sequence[int]]) -> _Prog:
 @lru_cache(maxsize=512)
 def _build(prog: _Prog, linux: bool, mode: str, header: int = 0) -> Callable[..., Any]:
     validate(prog)  # inside the cache: a program is checked once, like it is translated once
-    size = codegen.expansion_size(prog)
-    if size is None or size > codegen.LINE_BUDGET:
+    size = translate.expansion_size(prog)
+    if size is None or size > translate.LINE_BUDGET:
         return _fallback(prog, linux, mode, header)
-    text = codegen.source(prog, linux=linux, mode=mode, header=header)
-    namespace = codegen.namespace()
+    text = translate.source(prog, linux=linux, mode=mode, header=header)
+    namespace = translate.namespace()
     exec(compile(text, f"<bpf {mode} filter, {len(prog)} insns>", "exec"), namespace)
     function = namespace["_bpf"]
     function.__doc__ = f"cBPF program of {len(prog)} instructions, translated to Python."
@@ -168,4 +168,4 @@ def source(insns: Iterable[Sequence[int]], *, linux: bool = False, mode: str = "
     """The Python source the translator writes for ``insns`` (for reading and debugging)."""
     prog = _freeze(insns)
     validate(prog)
-    return codegen.source(prog, linux=linux, mode=mode)
+    return translate.source(prog, linux=linux, mode=mode)

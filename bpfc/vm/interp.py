@@ -1,6 +1,6 @@
 """The reference interpreter: one instruction at a time, written to be obviously right.
 
-It defines the semantics that the fast translator (:mod:`bpfc.vm.codegen`) must
+It defines the semantics that the fast translator (:mod:`bpfc.vm.translate`) must
 reproduce, and it runs the rare programs the translator declines (backward ``ja``
 offsets, programs whose code would grow too large).  libpcap mode follows
 ``bpf_filter`` (libpcap master, whose verdicts equal 1.10.3's on every program
@@ -26,20 +26,60 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bpfc.validation import ANCILLARY, SKF_AD_OFF
-from bpfc.vm.meta import meta_value, neg_load, nlattr
+from bpfc.isa.opcodes import (
+    ABS_LOADS,
+    ALU_K,
+    ALU_X,
+    ANCILLARY,
+    COND_JUMPS,
+    IND_LOADS,
+    JA,
+    LD_IMM,
+    LD_LEN,
+    LD_MEM,
+    LDX_IMM,
+    LDX_LEN,
+    LDX_MEM,
+    LDX_MSH,
+    LOAD_WIDTH,
+    NEGATIVE_OFF,
+    OP_MASK,
+    RET_A,
+    RET_K,
+    SIZE_MASK,
+    SKF_AD_OFF,
+    SRC_MASK,
+    ST,
+    STX,
+    TAX,
+    TXA,
+    AluOp,
+    JmpOp,
+)
+from bpfc.vm.ancillary import meta_value, neg_load, nlattr
 
 __all__ = ["MAX_BACKWARD_JUMPS", "interpret"]
 
 M32 = 0xFFFFFFFF
 MAX_BACKWARD_JUMPS = 64
 """Backward jumps allowed beyond one per captured byte before a run is cut off."""
-_SIZES = {0x00: 4, 0x08: 2, 0x10: 1}
+_LOADS = frozenset(int(c) for c in ABS_LOADS | IND_LOADS)
+_IMM = frozenset({LD_IMM, LDX_IMM})
+_LEN = frozenset({LD_LEN, LDX_LEN})
+_SCRATCH = frozenset({LD_MEM, LDX_MEM, ST, STX})
+# plain ints: comparing with an IntEnum member costs an attribute lookup per test
+_ADD, _SUB, _MUL, _DIV, _MOD = (
+    int(op) for op in (AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.MOD)
+)
+_OR, _AND, _XOR, _LSH, _RSH = (
+    int(op) for op in (AluOp.OR, AluOp.AND, AluOp.XOR, AluOp.LSH, AluOp.RSH)
+)
+_JEQ, _JGT, _JGE = int(JmpOp.JEQ), int(JmpOp.JGT), int(JmpOp.JGE)
 
 
 def load(p: Any, offset: int, size: int, linux: bool, meta: dict[str, Any]) -> int | None:
     """Big-endian load of ``size`` bytes at ``offset`` (a u32), or None when out of bounds."""
-    if linux and offset >= 0x80000000:
+    if linux and offset >= NEGATIVE_OFF:
         return neg_load(p, offset, size, meta)
     if offset + size > len(p):
         return None
@@ -64,29 +104,29 @@ def ancillary(offset: int, a: int, x: int, p: Any, meta: dict[str, Any]) -> int 
 
 def alu(op: int, a: int, v: int, linux: bool) -> int | None:
     """``A op v`` on 32 bits; None for division by zero."""
-    if op == 0x00:
+    if op == _ADD:
         return (a + v) & M32
-    if op == 0x10:
+    if op == _SUB:
         return (a - v) & M32
-    if op == 0x20:
+    if op == _MUL:
         return (a * v) & M32
-    if op == 0x30:
+    if op == _DIV:
         return None if v == 0 else a // v
-    if op == 0x90:
+    if op == _MOD:
         return None if v == 0 else a % v
-    if op == 0x40:
+    if op == _OR:
         return a | v
-    if op == 0x50:
+    if op == _AND:
         return a & v
-    if op == 0xA0:
+    if op == _XOR:
         return a ^ v
     if linux:
         v &= 31
-    if op == 0x60:
+    if op == _LSH:
         return (a << v) & M32 if v < 32 else 0
-    if op == 0x70:
+    if op == _RSH:
         return a >> v if v < 32 else 0
-    return (-a) & M32  # 0x80 neg
+    return (-a) & M32  # NEG
 
 
 def interpret(
@@ -108,8 +148,8 @@ def interpret(
     while 0 <= pc < n:
         code, jt, jf, k = insns[pc]
         pc += 1
-        if code in (0x20, 0x28, 0x30, 0x40, 0x48, 0x50):  # ld [k], ld [x + k]
-            if code & 0x40:
+        if code in _LOADS:  # ld [k], ld [x + k]
+            if code in IND_LOADS:
                 offset = (x + k) & M32 if linux else x + k
             elif linux and k >= SKF_AD_OFF:
                 value = ancillary(k - SKF_AD_OFF, a, x, p, meta)
@@ -119,34 +159,34 @@ def interpret(
                 continue
             else:
                 offset = k
-            value = load(p, offset, _SIZES[code & 0x18], linux, meta)
+            value = load(p, offset, LOAD_WIDTH[code & SIZE_MASK], linux, meta)
             if value is None:
                 return 0
             a = value
-        elif code == 0xB1:  # ldxb 4*([k]&0xf)
+        elif code == LDX_MSH:  # ldxb 4*([k]&0xf)
             value = load(p, k, 1, linux, meta)
             if value is None:
                 return 0
             x = (value & 0xF) << 2
-        elif code in (0x00, 0x01):
-            a, x = (k, x) if code == 0x00 else (a, k)
-        elif code in (0x80, 0x81):
-            a, x = (wl, x) if code == 0x80 else (a, wl)
-        elif code in (0x60, 0x61, 0x02, 0x03):
+        elif code in _IMM:
+            a, x = (k, x) if code == LD_IMM else (a, k)
+        elif code in _LEN:
+            a, x = (wl, x) if code == LD_LEN else (a, wl)
+        elif code in _SCRATCH:
             if k >= 16:
                 return 0
-            if code == 0x60:
+            if code == LD_MEM:
                 a = mem[k]
-            elif code == 0x61:
+            elif code == LDX_MEM:
                 x = mem[k]
             else:
-                mem[k] = a if code == 0x02 else x
-        elif code in _ALU_K or code in _ALU_X:
-            value = alu(code & 0xF0, a, x if code & 0x08 else k, linux)
+                mem[k] = a if code == ST else x
+        elif code in ALU_K or code in ALU_X:
+            value = alu(code & OP_MASK, a, x if code & SRC_MASK else k, linux)
             if value is None:
                 return 0
             a = value
-        elif code == 0x05:  # ja: 32-bit offset, may be backward after wrapping
+        elif code == JA:  # ja: 32-bit offset, may be backward after wrapping
             delta = k - (1 << 32) if k >= 0x80000000 else k
             if delta < 0 and (delta == -1 or backward >= backward_limit):
                 return 0
@@ -154,15 +194,15 @@ def interpret(
             pc += delta
             if not 0 <= pc < n:
                 return 0
-        elif code in _COND:
-            pc += jt if _test(code & 0xF0, a, x if code & 0x08 else k) else jf
-        elif code == 0x06:
+        elif code in COND_JUMPS:
+            pc += jt if _test(code & OP_MASK, a, x if code & SRC_MASK else k) else jf
+        elif code == RET_K:
             return k
-        elif code == 0x16:
+        elif code == RET_A:
             return a
-        elif code == 0x07:
+        elif code == TAX:
             x = a
-        elif code == 0x87:
+        elif code == TXA:
             a = x
         else:
             return 0  # an opcode no interpreter implements
@@ -170,16 +210,10 @@ def interpret(
 
 
 def _test(op: int, a: int, v: int) -> bool:
-    if op == 0x10:
+    if op == _JEQ:
         return a == v
-    if op == 0x20:
+    if op == _JGT:
         return a > v
-    if op == 0x30:
+    if op == _JGE:
         return a >= v
     return bool(a & v)
-
-
-_ALU_OPS = frozenset({0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xA0})
-_ALU_K = frozenset(0x04 | op for op in _ALU_OPS)
-_ALU_X = frozenset(0x0C | op for op in _ALU_OPS if op != 0x80)
-_COND = frozenset(0x05 | op | s for op in (0x10, 0x20, 0x30, 0x40) for s in (0, 8))

@@ -20,9 +20,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bpfc.argcheck import check_flag
-from bpfc.asm_text import blank_block_comments, parse_listing, strip_comments
 from bpfc.errors import AsmError
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing_reader import blank_block_comments, parse_listing, strip_comments
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.program import Program

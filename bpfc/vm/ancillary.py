@@ -15,23 +15,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from bpfc.validation import ANCILLARY, SKF_AD_OFF
+from bpfc.isa.opcodes import ANCILLARY, SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF
 
 __all__ = [
     "META_DEFAULTS",
-    "SKF_LL_OFF",
-    "SKF_NET_OFF",
     "check_meta",
     "meta_value",
     "neg_load",
     "reject_meta",
 ]
-
-SKF_NET_OFF = 0xFFF00000
-"""Linux: ``ld [SKF_NET_OFF + n]`` reads n bytes past the network header."""
-
-SKF_LL_OFF = 0xFFE00000
-"""Linux: ``ld [SKF_LL_OFF + n]`` reads n bytes past the link-layer (MAC) header."""
 
 META_DEFAULTS: dict[str, Any] = {
     "protocol": 0,  # SKF_AD_PROTOCOL: skb->protocol in host order, e.g. 0x0800

@@ -15,9 +15,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.image import image
+from bpfc.isa.listing import image
+from bpfc.isa.opcodes import CLASS_MASK, JA, Class
 
-_JA, _RET_CLASS, _JMP_CLASS = 0x05, 0x06, 0x05
+HEADER = '  node [shape=box fontname="monospace"];'
+"""Every graph draws blocks as monospace boxes, so listings line up."""
+
+Edge = tuple[str, str, str]
+"""``(target node, color, tag)``; an empty tag draws an unlabelled edge."""
+
+
+def block_lines(indent: str, name: str, text: Sequence[str], edges: Sequence[Edge]) -> list[str]:
+    """One block: its node (``text`` one line each, left-aligned) and its outgoing edges.
+
+    Both graphs use this: programs (:func:`program_dot`) and the compiler's CFG
+    (``bpfc.cfg.to_dot``, which passes plain labels so this module never imports it).
+    """
+    label = "\\l".join(t.replace('"', '\\"').replace("\t", "\\t") for t in text) + "\\l"
+    lines = [f'{indent}{name} [label="{label}"];']
+    for target, color, tag in edges:
+        attrs = f'color={color} label="{tag}"' if tag else f"color={color}"
+        lines.append(f"{indent}{name} -> {target} [{attrs}];")
+    return lines
+
+
+def digraph(name: str, body: Sequence[str]) -> str:
+    """A whole ``digraph`` with the common node style around ``body`` lines."""
+    return "\n".join([f"digraph {name} {{", HEADER, *body, "}"]) + "\n"
 
 
 def _target(pc: int, offset: int) -> int:
@@ -31,12 +55,12 @@ def _leaders(insns: Sequence[Sequence[int]]) -> list[int]:
     """Indices that start a basic block, in order."""
     starts = {0}
     for pc, (code, jt, jf, k) in enumerate(insns):
-        cls = code & 0x07
-        if cls == _JMP_CLASS:
-            targets = [_target(pc, k)] if code == _JA else [_target(pc, jt), _target(pc, jf)]
+        cls = code & CLASS_MASK
+        if cls == Class.JMP:
+            targets = [_target(pc, k)] if code == JA else [_target(pc, jt), _target(pc, jf)]
             starts.update(t for t in targets if 0 <= t < len(insns))
             starts.add(pc + 1)
-        elif cls == _RET_CLASS:
+        elif cls == Class.RET:
             starts.add(pc + 1)
     return sorted(s for s in starts if s < len(insns))
 
@@ -47,36 +71,29 @@ def _cluster(insns: Sequence[Sequence[int]], prefix: str, indent: str) -> list[s
     ends = leaders[1:] + [len(insns)]
     for start, end in zip(leaders, ends, strict=True):
         text = [image(insns[pc], pc) for pc in range(start, end)]
-        label = "\\l".join(t.replace('"', '\\"').replace("\t", "\\t") for t in text) + "\\l"
-        lines.append(f'{indent}{prefix}{start} [label="{label}"];')
         last = end - 1
         code, jt, jf, k = insns[last]
-        if code & 0x07 == _RET_CLASS:
-            continue
-        if code & 0x07 == _JMP_CLASS and code != _JA:
-            edges = [(_target(last, jt), "green", "T"), (_target(last, jf), "red", "F")]
-        elif code == _JA:
-            edges = [(_target(last, k), "black", "")]
+        if code & CLASS_MASK == Class.RET:
+            targets = []
+        elif code & CLASS_MASK == Class.JMP and code != JA:
+            targets = [(_target(last, jt), "green", "T"), (_target(last, jf), "red", "F")]
+        elif code == JA:
+            targets = [(_target(last, k), "black", "")]
         else:
-            edges = [(end, "black", "")]
-        for target, color, tag in edges:
-            if 0 <= target < len(insns):
-                attrs = f'color={color} label="{tag}"' if tag else f"color={color}"
-                lines.append(f"{indent}{prefix}{start} -> {prefix}{target} [{attrs}];")
+            targets = [(end, "black", "")]
+        edges = [(f"{prefix}{t}", color, tag) for t, color, tag in targets if 0 <= t < len(insns)]
+        lines += block_lines(indent, f"{prefix}{start}", text, edges)
     return lines
 
 
 def program_dot(insns: Sequence[Sequence[int]], name: str = "program") -> str:
     """One program's basic blocks as a Graphviz digraph (true edges green, false red)."""
-    lines = [f"digraph {name} {{", '  node [shape=box fontname="monospace"];']
-    lines += _cluster(insns, "p", "  ")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return digraph(name, _cluster(insns, "p", "  "))
 
 
 def compare_dot(before: Sequence[Sequence[int]], after: Sequence[Sequence[int]]) -> str:
     """The unoptimized and optimized programs of one filter, as two clusters of one graph."""
-    lines = ["digraph filter {", '  node [shape=box fontname="monospace"];']
+    lines: list[str] = []
     for tag, insns, title in (
         ("u", before, f"unoptimized: {len(before)} instructions"),
         ("o", after, f"optimized: {len(after)} instructions"),
@@ -85,5 +102,4 @@ def compare_dot(before: Sequence[Sequence[int]], after: Sequence[Sequence[int]])
         lines.append(f'    label="{title}";')
         lines += _cluster(insns, tag, "    ")
         lines.append("  }")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return digraph("filter", lines)

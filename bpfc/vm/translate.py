@@ -24,8 +24,38 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from bpfc.validation import SKF_AD_OFF
-from bpfc.vm import interp, meta
+from bpfc.isa.opcodes import (
+    CLASS_MASK,
+    COND_JUMPS,
+    JA,
+    LD_ABS,
+    LD_IMM,
+    LD_IND,
+    LD_LEN,
+    LD_MEM,
+    LDB_ABS,
+    LDB_IND,
+    LDH_ABS,
+    LDH_IND,
+    LDX_IMM,
+    LDX_LEN,
+    LDX_MEM,
+    LDX_MSH,
+    OP_MASK,
+    RET_A,
+    RET_K,
+    SKF_AD_OFF,
+    SRC_MASK,
+    ST,
+    STX,
+    TAX,
+    TXA,
+    AluOp,
+    Class,
+    JmpOp,
+    Src,
+)
+from bpfc.vm import ancillary, interp
 
 __all__ = ["LINE_BUDGET", "expansion_size", "namespace", "registers_read_first", "source"]
 
@@ -33,10 +63,12 @@ LINE_BUDGET = 20000
 """Largest translated body (in lines) before we prefer the interpreter."""
 
 M32 = "0xFFFFFFFF"
-_ABS = {0x20: 4, 0x28: 2, 0x30: 1}
-_IND = {0x40: 4, 0x48: 2, 0x50: 1}
-_JUMP_TESTS = {0x10: ("==", "!="), 0x20: (">", "<="), 0x30: (">=", "<")}
-_COND = frozenset(0x05 | op | s for op in (0x10, 0x20, 0x30, 0x40) for s in (0, 8))
+_ABS = {LD_ABS: 4, LDH_ABS: 2, LDB_ABS: 1}
+_IND = {LD_IND: 4, LDH_IND: 2, LDB_IND: 1}
+_JUMP_TESTS = {JmpOp.JEQ: ("==", "!="), JmpOp.JGT: (">", "<="), JmpOp.JGE: (">=", "<")}
+_COND = COND_JUMPS
+_ALU_LAST = int(Class.ALU | AluOp.XOR | Src.X)
+"""The highest ALU opcode (``xor x``); larger ALU-class codes are not instructions."""
 
 
 def namespace() -> dict[str, object]:
@@ -45,14 +77,14 @@ def namespace() -> dict[str, object]:
         "_W": struct.Struct(">I").unpack_from,  # twice as fast as four indexes and shifts
         "_load": interp.load,
         "_anc": interp.ancillary,
-        "_check_meta": meta.check_meta,
-        "_reject_meta": meta.reject_meta,
+        "_check_meta": ancillary.check_meta,
+        "_reject_meta": ancillary.reject_meta,
         "__builtins__": {"len": len, "zip": zip},
     }
 
 
 def _is_terminator(code: int) -> bool:
-    return code in (0x06, 0x16, 0x05) or code in _COND
+    return code in (RET_K, RET_A, JA) or code in _COND
 
 
 def expansion_size(insns: Sequence[Sequence[int]]) -> int | None:
@@ -62,14 +94,14 @@ def expansion_size(insns: Sequence[Sequence[int]]) -> int | None:
     size[n] = 1
     for pc in range(n - 1, -1, -1):
         code, jt, jf, k = insns[pc]
-        if code == 0x05:
+        if code == JA:
             if pc + 1 + k >= n:
                 return None
             size[pc] = size[pc + 1 + k]
         elif code in _COND:
             t, f = pc + 1 + jt, pc + 1 + jf
             size[pc] = 1 + (size[t] if t == f else size[t] + size[f])
-        elif code in (0x06, 0x16):
+        elif code in (RET_K, RET_A):
             size[pc] = 1
         else:
             size[pc] = 1 + size[pc + 1]
@@ -77,7 +109,7 @@ def expansion_size(insns: Sequence[Sequence[int]]) -> int | None:
 
 
 _READ_A, _READ_X = 1, 2
-_LOADS = {0x20: 0, 0x28: 0, 0x30: 0, 0x40: _READ_X, 0x48: _READ_X, 0x50: _READ_X}
+_LOADS = {LD_ABS: 0, LDH_ABS: 0, LDB_ABS: 0, LD_IND: _READ_X, LDH_IND: _READ_X, LDB_IND: _READ_X}
 
 
 def registers_read_first(insns: Sequence[Sequence[int]], linux: bool = False) -> int:
@@ -92,34 +124,34 @@ def registers_read_first(insns: Sequence[Sequence[int]], linux: bool = False) ->
     for pc in range(n - 1, -1, -1):
         code, jt, jf, k = (int(f) for f in insns[pc])
         after = need[pc + 1]
-        if code == 0x05:
+        if code == JA:
             target = pc + 1 + k
             need[pc] = need[target] if pc < target <= n else both
         elif code in _COND:
             t, f = pc + 1 + jt, pc + 1 + jf
-            need[pc] = _READ_A | (code & 0x08 and _READ_X) | need[t] | need[f]
-        elif code == 0x06:
+            need[pc] = _READ_A | (code & SRC_MASK and _READ_X) | need[t] | need[f]
+        elif code == RET_K:
             need[pc] = 0
-        elif code == 0x16:
+        elif code == RET_A:
             need[pc] = _READ_A
         elif code in _LOADS:
             need[pc] = both if linux else _LOADS[code] | (after & ~_READ_A)
-        elif code == 0xB1:
+        elif code == LDX_MSH:
             need[pc] = both if linux else after & ~_READ_X
-        elif code in (0x00, 0x80) or (code == 0x60 and k < 16):
+        elif code in (LD_IMM, LD_LEN) or (code == LD_MEM and k < 16):
             need[pc] = after & ~_READ_A
-        elif code in (0x01, 0x81) or (code == 0x61 and k < 16):
+        elif code in (LDX_IMM, LDX_LEN) or (code == LDX_MEM and k < 16):
             need[pc] = after & ~_READ_X
-        elif code == 0x07:
+        elif code == TAX:
             need[pc] = _READ_A | (after & ~_READ_X)
-        elif code == 0x87:
+        elif code == TXA:
             need[pc] = _READ_X | (after & ~_READ_A)
-        elif code == 0x02 and k < 16:
+        elif code == ST and k < 16:
             need[pc] = _READ_A | after
-        elif code == 0x03 and k < 16:
+        elif code == STX and k < 16:
             need[pc] = _READ_X | after
-        elif code & 0x07 == 0x04 and code <= 0xAC:
-            need[pc] = _READ_A | (code & 0x08 and _READ_X) | after
+        elif code & CLASS_MASK == Class.ALU and code <= _ALU_LAST:
+            need[pc] = _READ_A | (code & SRC_MASK and _READ_X) | after
         else:
             need[pc] = both
     return need[0]
@@ -142,12 +174,12 @@ class _Writer:
         self.size[n] = 1
         for pc in range(n - 1, -1, -1):  # same recurrence as expansion_size
             code, jt, jf, k = self.insns[pc]
-            if code == 0x05:
+            if code == JA:
                 self.size[pc] = self.size[pc + 1 + k]
             elif code in _COND:
                 t, f = pc + 1 + jt, pc + 1 + jf
                 self.size[pc] = 1 + (self.size[t] if t == f else self.size[t] + self.size[f])
-            elif code in (0x06, 0x16):
+            elif code in (RET_K, RET_A):
                 self.size[pc] = 1
             else:
                 self.size[pc] = 1 + self.size[pc + 1]
@@ -190,7 +222,7 @@ class _Writer:
             for code, _jt, _jf, k in self.insns[pc : end + 1]:
                 if code in _ABS and not (self.linux and k >= 0x80000000):
                     need = max(need, k + _ABS[code])
-                elif code == 0xB1 and not (self.linux and k >= 0x80000000):
+                elif code == LDX_MSH and not (self.linux and k >= 0x80000000):
                     need = max(need, k + 1)
             if need > known:
                 self.fail_if(depth, f"n < {need + self.skip}")
@@ -202,22 +234,22 @@ class _Writer:
                 self.ret(depth, "0")
                 return
             code, jt, jf, k = self.insns[end]
-            if code == 0x06:
+            if code == RET_K:
                 self.ret(depth, str(k))
                 return
-            if code == 0x16:
+            if code == RET_A:
                 self.ret(depth, "A")
                 return
-            if code == 0x05:
+            if code == JA:
                 pc = end + 1 + k
                 continue
             t, f = end + 1 + jt, end + 1 + jf
             if t == f:
                 pc = t
                 continue
-            operand = "X" if code & 0x08 else hex(k)
-            op = code & 0xF0
-            if op == 0x40:
+            operand = "X" if code & SRC_MASK else hex(k)
+            op = code & OP_MASK
+            if op == JmpOp.JSET:
                 yes, no = f"A & {operand}", f"not A & {operand}"
             else:
                 sym_yes, sym_no = _JUMP_TESTS[op]
@@ -257,30 +289,30 @@ class _Writer:
                 put(depth, f"i = X + {k + self.skip}")
                 self.fail_if(depth, f"i > n - {size}")
                 put(depth, f"A = {_var_load(size, self.at)}")
-        elif code == 0xB1:
+        elif code == LDX_MSH:
             if self.linux and k >= 0x80000000:
                 put(depth, f"v = _load(p, {k}, 1, True, meta)")
                 self.fail_if(depth, "v is None")
                 put(depth, "X = (v & 15) << 2")
             else:
                 put(depth, f"X = (p[{self.at}{k + self.skip}] & 15) << 2")
-        elif code in (0x00, 0x01):
-            put(depth, f"{'A' if code == 0x00 else 'X'} = {hex(k)}")
-        elif code in (0x80, 0x81):
-            put(depth, f"{'A' if code == 0x80 else 'X'} = wl")
-        elif code in (0x60, 0x61, 0x02, 0x03):
+        elif code in (LD_IMM, LDX_IMM):
+            put(depth, f"{'A' if code == LD_IMM else 'X'} = {hex(k)}")
+        elif code in (LD_LEN, LDX_LEN):
+            put(depth, f"{'A' if code == LD_LEN else 'X'} = wl")
+        elif code in (LD_MEM, LDX_MEM, ST, STX):
             if k >= 16:
                 self.ret(depth, "0")
                 return True
-            dst, src = {0x60: ("A", f"m{k}"), 0x61: ("X", f"m{k}")}.get(
-                code, (f"m{k}", "A" if code == 0x02 else "X")
+            dst, src = {LD_MEM: ("A", f"m{k}"), LDX_MEM: ("X", f"m{k}")}.get(
+                code, (f"m{k}", "A" if code == ST else "X")
             )
             put(depth, f"{dst} = {src}")
-        elif code == 0x07:
+        elif code == TAX:
             put(depth, "X = A")
-        elif code == 0x87:
+        elif code == TXA:
             put(depth, "A = X")
-        elif code & 0x07 == 0x04 and code <= 0xAC:
+        elif code & CLASS_MASK == Class.ALU and code <= _ALU_LAST:
             return self.alu(code, k, depth)
         else:
             self.ret(depth, "0")
@@ -288,26 +320,26 @@ class _Writer:
         return False
 
     def alu(self, code: int, k: int, depth: int) -> bool:
-        op, use_x = code & 0xF0, bool(code & 0x08)
+        op, use_x = code & OP_MASK, bool(code & SRC_MASK)
         v = "X" if use_x else hex(k)
         put = self.put
-        if op == 0x80 and not use_x:
+        if op == AluOp.NEG and not use_x:
             put(depth, f"A = -A & {M32}")
-        elif op in (0x00, 0x10, 0x20):
-            sign = {0x00: "+", 0x10: "-", 0x20: "*"}[op]
+        elif op in (AluOp.ADD, AluOp.SUB, AluOp.MUL):
+            sign = {AluOp.ADD: "+", AluOp.SUB: "-", AluOp.MUL: "*"}[op]
             put(depth, f"A = (A {sign} {v}) & {M32}")
-        elif op in (0x40, 0x50, 0xA0):
-            put(depth, f"A {({0x40: '|', 0x50: '&', 0xA0: '^'})[op]}= {v}")
-        elif op in (0x30, 0x90):
+        elif op in (AluOp.OR, AluOp.AND, AluOp.XOR):
+            put(depth, f"A {({AluOp.OR: '|', AluOp.AND: '&', AluOp.XOR: '^'})[op]}= {v}")
+        elif op in (AluOp.DIV, AluOp.MOD):
             if use_x:
                 self.fail_if(depth, "not X")
             elif k == 0:
                 self.ret(depth, "0")
                 return True
-            put(depth, f"A {'//' if op == 0x30 else '%'}= {v}")
-        elif op in (0x60, 0x70):
-            shift = "<<" if op == 0x60 else ">>"
-            mask = f" & {M32}" if op == 0x60 else ""
+            put(depth, f"A {'//' if op == AluOp.DIV else '%'}= {v}")
+        elif op in (AluOp.LSH, AluOp.RSH):
+            shift = "<<" if op == AluOp.LSH else ">>"
+            mask = f" & {M32}" if op == AluOp.LSH else ""
             if use_x and self.linux:
                 put(depth, f"A = (A {shift} (X & 31)){mask}")
             elif use_x:
@@ -355,8 +387,8 @@ def source(
     writer = _Writer(insns, linux, mode, header)
     loop = mode != "single"
     depth = 2 if loop else 1
-    uses_len = any(insn[0] in (0x80, 0x81) for insn in writer.insns)
-    slots = sorted({k for code, _, _, k in writer.insns if code in (0x60, 0x61) and k < 16})
+    uses_len = any(insn[0] in (LD_LEN, LDX_LEN) for insn in writer.insns)
+    slots = sorted({k for code, _, _, k in writer.insns if code in (LD_MEM, LDX_MEM) and k < 16})
     writer.emit(0, depth)
     pad = "    " * depth
     if mode == "offset":

@@ -3,7 +3,7 @@
 ``tcpdump -d`` prints each instruction through libpcap's ``bpf_image``; people diff
 those listings, so ours must match byte for byte.  The table :data:`OPCODES` says,
 for every opcode libpcap can name, its mnemonic and the *kind* of operand it shows;
-the dumper (:mod:`bpfc.dump`) and the assembler (:mod:`bpfc.asm`) both read it, so
+the dumper (:mod:`bpfc.isa.dump`) and the assembler (:mod:`bpfc.isa.asm`) both read it, so
 the text we print is exactly the text we parse.
 
 Two flavours exist: ``"master"`` (libpcap 1.11, the default: no trailing spaces,
@@ -23,34 +23,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import Protocol
 
-from bpfc.insn import AluOp, Class, JmpOp, Mode, Size, Src
+from bpfc.isa.opcodes import (
+    ANCILLARY_LIBPCAP,
+    JA,
+    LDX_LEN,
+    SKF_AD_OFF,
+    AluOp,
+    Class,
+    JmpOp,
+    MiscOp,
+    Mode,
+    RVal,
+    Size,
+    Src,
+    bpf_class,
+    bpf_op,
+)
 
 FLAVORS = ("master", "1.10")
 """libpcap versions whose ``bpf_image`` text we reproduce."""
-
-SKF_AD_OFF = 0xFFFFF000
-"""Linux's base offset (-4096) of the ancillary "packet" loads."""
-
-ANCILLARY: dict[int, str] = {
-    0: "proto",
-    4: "type",
-    8: "ifidx",
-    12: "nla",
-    16: "nlan",
-    20: "mark",
-    24: "queue",
-    28: "hatype",
-    32: "rxhash",
-    36: "cpu",
-    40: "xor_x",
-    44: "vlan_tci",
-    48: "vlanp",
-    52: "poff",
-    56: "random",
-    60: "vlan_tpid",
-}
-"""Offset past ``SKF_AD_OFF`` -> the name libpcap prints inside ``[...]`` (Linux builds)."""
 
 
 class Operand(Enum):
@@ -90,27 +83,24 @@ def _build() -> dict[int, tuple[str, Operand]]:
         name = op.name.lower()
         table[Class.ALU | op | Src.K] = (name, Operand.HEX if op in hex_ops else Operand.DEC)
         table[Class.ALU | op | Src.X] = (name, Operand.X)
-    table[Class.JMP | JmpOp.JA] = ("ja", Operand.JA)
+    table[JA] = ("ja", Operand.JA)
     for op in (JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET):
         table[Class.JMP | op | Src.K] = (op.name.lower(), Operand.HEX)
         table[Class.JMP | op | Src.X] = (op.name.lower(), Operand.X)
-    table[Class.RET | 0x00] = ("ret", Operand.DEC)
-    table[Class.RET | 0x10] = ("ret", Operand.NONE)
-    table[Class.MISC | 0x00] = ("tax", Operand.NONE)
-    table[Class.MISC | 0x80] = ("txa", Operand.NONE)
+    table[Class.RET | RVal.K] = ("ret", Operand.DEC)
+    table[Class.RET | RVal.A] = ("ret", Operand.NONE)
+    table[Class.MISC | MiscOp.TAX] = ("tax", Operand.NONE)
+    table[Class.MISC | MiscOp.TXA] = ("txa", Operand.NONE)
     return {int(code): entry for code, entry in sorted(table.items())}
 
 
 OPCODES: dict[int, tuple[str, Operand]] = _build()
 """Every opcode libpcap master's ``bpf_image`` names (49): code -> (mnemonic, operand)."""
 
-LDX_LEN = 0x81
-"""``ldx #pktlen``: named by libpcap master, printed as ``unimp`` by 1.10."""
-
 
 def is_conditional_jump(code: int) -> bool:
     """True for jeq/jgt/jge/jset (k or x): the instructions whose jt/jf matter."""
-    return code & 0x07 == Class.JMP and code & 0xF0 != JmpOp.JA
+    return bpf_class(code) == Class.JMP and bpf_op(code) != JmpOp.JA
 
 
 def signed32(value: int) -> int:
@@ -140,7 +130,7 @@ def operand_text(code: int, k: int, n: int, flavor: str = "master") -> tuple[str
     elif kind is Operand.DEC:
         text = f"#{signed32(k)}"
     elif kind is Operand.ABS:
-        ext = ANCILLARY.get(k - SKF_AD_OFF) if k >= SKF_AD_OFF else None
+        ext = ANCILLARY_LIBPCAP.get(k - SKF_AD_OFF) if k >= SKF_AD_OFF else None
         text = f"[{ext}]" if ext else f"[{signed32(k)}]"
     elif kind is Operand.IND:
         text = f"[x + {signed32(k)}]"
@@ -167,3 +157,20 @@ def image(insn: Sequence[int], n: int, flavor: str = "master") -> str:
         return f"({n:03d}) {name:<8s} {operand:<16s} jt {n + 1 + jt}\tjf {n + 1 + jf}"
     line = f"({n:03d}) {name:<8s} {operand}"
     return line if flavor == "1.10" else line.rstrip(" ")
+
+
+class HasCodeAndK(Protocol):
+    """An instruction, or the CFG's not-yet-placed jump: anything with ``code`` and ``k``."""
+
+    @property
+    def code(self) -> int: ...
+
+    @property
+    def k(self) -> int: ...
+
+
+def insn_text(insn: HasCodeAndK) -> str:
+    """An instruction as ``bpf_image`` names it, without index or jump targets (for
+    graph labels, where jumps between blocks are drawn as edges)."""
+    name, operand = operand_text(insn.code, insn.k, 0)
+    return f"{name} {operand}".rstrip()

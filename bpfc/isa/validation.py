@@ -18,9 +18,44 @@ from collections.abc import Iterable, Sequence
 
 from bpfc.argcheck import check_flag
 from bpfc.errors import ValidationError
-from bpfc.insn import BPF_MAXINSNS, BPF_MEMWORDS
+from bpfc.isa.opcodes import (
+    ABS_LOADS,
+    ALU_K,
+    ALU_X,
+    ANCILLARY,
+    BPF_MAXINSNS,
+    BPF_MEMWORDS,
+    CLASS_MASK,
+    COND_JUMP_OPS,
+    COND_JUMPS,
+    IND_LOADS,
+    JA,
+    LD_IMM,
+    LD_LEN,
+    LD_MEM,
+    LDX_IMM,
+    LDX_LEN,
+    LDX_MEM,
+    LDX_MSH,
+    MODE_MASK,
+    OP_MASK,
+    RET_A,
+    RET_K,
+    RET_X,
+    SKF_AD_OFF,
+    ST,
+    STX,
+    TAX,
+    TXA,
+    AluOp,
+    Class,
+    JmpOp,
+    Mode,
+    Src,
+    bpf_class,
+)
 
-__all__ = ["ANCILLARY", "KERNEL_CODES", "RULES", "SKF_AD_OFF", "validate"]
+__all__ = ["KERNEL_CODES", "RULES", "validate"]
 
 RULES: dict[str, str] = {
     "malformed": "an instruction is not four integers",
@@ -39,47 +74,35 @@ RULES: dict[str, str] = {
 }
 """Rule names carried by ``ValidationError.rule``, with what each one means."""
 
-SKF_AD_OFF = 0xFFFFF000
-"""Linux: absolute loads at ``SKF_AD_OFF + n`` read socket-buffer metadata."""
-
-ANCILLARY: dict[int, str] = {
-    0: "protocol",
-    4: "pkttype",
-    8: "ifindex",
-    12: "nlattr",
-    16: "nlattr_nest",
-    20: "mark",
-    24: "queue",
-    28: "hatype",
-    32: "rxhash",
-    36: "cpu",
-    40: "alu_xor_x",
-    44: "vlan_tag",
-    48: "vlan_tag_present",
-    52: "pay_offset",
-    56: "random",
-    60: "vlan_tpid",
-}
-"""The ``SKF_AD_*`` offsets the kernel knows (relative to ``SKF_AD_OFF``)."""
-
-_ALU_OPS = (0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xA0)
-_COND_JUMPS = frozenset(0x05 | op | src for op in (0x10, 0x20, 0x30, 0x40) for src in (0, 8))
+_ALU_OPS = frozenset(int(op) for op in AluOp)
+_JMP_OPS = frozenset({int(JmpOp.JA)} | {int(op) for op in COND_JUMP_OPS})
+_LOAD_MODES = frozenset(int(mode) for mode in Mode)
+_COND_JUMPS = COND_JUMPS
 
 KERNEL_CODES: frozenset[int] = frozenset(
-    {0x06, 0x16}  # ret k, ret a
-    | {0x20, 0x28, 0x30, 0x40, 0x48, 0x50}  # ld abs / ind, three sizes
-    | {0x00, 0x60, 0x80}  # ld #k, M[k], len
-    | {0x01, 0x61, 0x81, 0xB1}  # ldx #k, M[k], len, 4*([k]&0xf)
-    | {0x02, 0x03, 0x07, 0x87}  # st, stx, tax, txa
-    | {0x04 | op | src for op in _ALU_OPS for src in (0, 8)}
-    | {0x84, 0x05}  # neg, ja
+    {RET_K, RET_A}
+    | ABS_LOADS
+    | IND_LOADS
+    | {LD_IMM, LD_MEM, LD_LEN}
+    | {LDX_IMM, LDX_MEM, LDX_LEN, LDX_MSH}
+    | {ST, STX, TAX, TXA}
+    | ALU_K  # NEG included
+    | ALU_X
+    | {JA}
     | _COND_JUMPS
 )
 """Opcodes the Linux checker (``chk_code_allowed``) accepts."""
 
-_ABS_LOADS = frozenset({0x20, 0x28, 0x30})
-_MEM_LOADS = frozenset({0x60, 0x61})
-_STORES = frozenset({0x02, 0x03})
+_ABS_LOADS = ABS_LOADS
+_MEM_LOADS = frozenset({LD_MEM, LDX_MEM})
+_STORES = frozenset({ST, STX})
+_DIV_K = frozenset(int(Class.ALU | op | Src.K) for op in (AluOp.DIV, AluOp.MOD))
+_DIV_X = frozenset(int(Class.ALU | op | Src.X) for op in (AluOp.DIV, AluOp.MOD))
+_SHIFT_K = frozenset(int(Class.ALU | op | Src.K) for op in (AluOp.LSH, AluOp.RSH))
+_LDX, _STX, _ALU, _JMP = int(Class.LDX), int(Class.STX), int(Class.ALU), int(Class.JMP)
+_MEM = int(Mode.MEM)
+_JA_OP = int(JmpOp.JA)
+_NAMED_REJECTS = {RET_X: "(ret x)", int(Class.LDX | Mode.ABS): "(ldx [k])"}
 
 
 def validate(insns: Iterable[Sequence[int]], strict: bool = False) -> None:
@@ -105,7 +128,7 @@ def validate(insns: Iterable[Sequence[int]], strict: bool = False) -> None:
     for index, insn in enumerate(prog):
         check(index, insn, n)
     last = prog[-1][0]
-    if (last not in (0x06, 0x16)) if strict else (last & 0x07 != 0x06):
+    if (last not in (RET_K, RET_A)) if strict else (bpf_class(last) != Class.RET):
         raise ValidationError(
             f"last instruction (code {last:#06x}) is not ret", n - 1, "last-not-ret"
         )
@@ -152,7 +175,7 @@ def _check_jump_targets(
 ) -> None:
     code, jt, jf, k = insn
     last = n - 1
-    if code & 0xF0 == 0x00:  # ja: 32-bit offset; libpcap's u_int sum wraps, the kernel's not
+    if code & OP_MASK == _JA_OP:  # ja: 32-bit offset; libpcap's u_int sum wraps, the kernel's not
         target = (index + 1 + k) & 0xFFFFFFFF if wrap else index + 1 + k
         if target >= n:
             raise ValidationError(
@@ -170,41 +193,41 @@ def _check_jump_targets(
 
 def _check_libpcap(index: int, insn: tuple[int, int, int, int], n: int) -> None:
     code, _jt, _jf, k = insn
-    cls = code & 0x07
-    if cls in (0x00, 0x01):  # ld, ldx: any size; mode decides
-        mode = code & 0xE0
-        if mode == 0x60 and k >= BPF_MEMWORDS:
+    cls = code & CLASS_MASK  # plain ints below: this runs on every compiled program
+    if cls <= _LDX:  # ld, ldx: any size; mode decides
+        mode = code & MODE_MASK
+        if mode == _MEM and k >= BPF_MEMWORDS:
             raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
-        if mode not in (0x00, 0x20, 0x40, 0x60, 0x80, 0xA0):
+        if mode not in _LOAD_MODES:
             raise _bad_opcode(index, code, f"has an unknown load mode {mode:#04x}")
-    elif cls in (0x02, 0x03):
+    elif cls <= _STX:
         if k >= BPF_MEMWORDS:
             raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
-    elif cls == 0x04:
-        op = code & 0xF0
-        if op not in _ALU_OPS and op != 0x80:
+    elif cls == _ALU:
+        op = code & OP_MASK
+        if op not in _ALU_OPS:
             raise _bad_opcode(index, code, f"has an unknown ALU operation {op:#04x}")
-        if op in (0x30, 0x90) and code & 0x08 == 0 and k == 0:
+        if code in _DIV_K and k == 0:
             raise ValidationError("division or modulo by constant 0", index, "div-by-zero")
-    elif cls == 0x05:
-        if code & 0xF0 not in (0x00, 0x10, 0x20, 0x30, 0x40):
-            raise _bad_opcode(index, code, f"has an unknown jump test {code & 0xF0:#04x}")
+    elif cls == _JMP:
+        if code & OP_MASK not in _JMP_OPS:
+            raise _bad_opcode(index, code, f"has an unknown jump test {code & OP_MASK:#04x}")
         _check_jump_targets(index, insn, n, wrap=True)
 
 
 def _check_strict(index: int, insn: tuple[int, int, int, int], n: int) -> None:
     code, _jt, _jf, k = insn
     if code not in KERNEL_CODES:
-        why = {0x0E: "(ret x)", 0x21: "(ldx [k])"}.get(code, "is not a Linux cBPF instruction")
+        why = _NAMED_REJECTS.get(code, "is not a Linux cBPF instruction")
         raise _bad_opcode(index, code, why if why.startswith("is") else f"{why} is not allowed")
-    if code in (0x34, 0x94) and k == 0:
+    if code in _DIV_K and k == 0:
         raise ValidationError("division or modulo by constant 0", index, "div-by-zero")
-    if code in (0x64, 0x74) and k >= 32:
+    if code in _SHIFT_K and k >= 32:
         raise ValidationError(f"constant shift by {k} (must be below 32)", index, "shift-range")
     if code in _MEM_LOADS or code in _STORES:
         if k >= BPF_MEMWORDS:
             raise ValidationError(f"M[{k}] is out of range 0..15", index, "scratch-index")
-    if code & 0x07 == 0x05:
+    if code & CLASS_MASK == _JMP:
         _check_jump_targets(index, insn, n)
     if code in _ABS_LOADS and k >= SKF_AD_OFF and (k - SKF_AD_OFF) not in ANCILLARY:
         raise ValidationError(
@@ -230,7 +253,7 @@ def _check_scratch_flow(prog: list[tuple[int, int, int, int]]) -> None:
                 raise ValidationError(
                     f"M[{k}] is read before a store on some path", pc, "uninit-scratch"
                 )
-        elif code == 0x05:
+        elif code == JA:
             masks[pc + 1 + k] &= valid
             valid = full
         elif code in _COND_JUMPS:
@@ -249,13 +272,13 @@ def _ebpf_lower_bound(code: int, k: int) -> int:
     path adds more), ``ldxb 4*([k]&0xf)`` wraps such a load in 6 more, division by
     X adds a zero test, ``ret #k`` a move.  Ancillary loads count 1 (a lower bound).
     """
-    if code in _ABS_LOADS or code in (0x40, 0x48, 0x50):
+    if code in _ABS_LOADS or code in IND_LOADS:
         return 1 if code in _ABS_LOADS and k >= SKF_AD_OFF else 8
-    if code == 0xB1:
+    if code == LDX_MSH:
         return 14
-    if code in (0x3C, 0x9C):
+    if code in _DIV_X:
         return 5
-    if code == 0x06:
+    if code == RET_K:
         return 2
     return 1
 
@@ -269,7 +292,7 @@ def _check_converted_jumps(prog: list[tuple[int, int, int, int]]) -> None:
     for code, _jt, _jf, k in prog:
         before.append(before[-1] + _ebpf_lower_bound(code, k))
     for pc, (code, jt, jf, k) in enumerate(prog):
-        if code == 0x05:
+        if code == JA:
             targets = [pc + 1 + k]
         elif code in _COND_JUMPS:
             targets = [pc + 1 + jt, pc + 1 + jf]

@@ -27,28 +27,10 @@ import json
 from collections.abc import Callable, Sequence
 
 from bpfc.errors import AsmError
-from bpfc.image import OPCODES, SKF_AD_OFF, Operand, image, is_conditional_jump, lookup
+from bpfc.isa.listing import OPCODES, Operand, image, is_conditional_jump, lookup
+from bpfc.isa.opcodes import BPF_ASM_EXTENSIONS, JA, RET_X, SKF_AD_OFF
 
 Insns = Sequence[Sequence[int]]
-
-BPF_ASM_EXTENSIONS: dict[int, str] = {
-    0: "proto",
-    4: "type",
-    8: "ifidx",
-    12: "nla",
-    16: "nlan",
-    20: "mark",
-    24: "queue",
-    28: "hatype",
-    32: "rxhash",
-    36: "cpu",
-    44: "vlan_tci",
-    48: "vlan_avail",
-    52: "poff",
-    56: "rand",
-    60: "vlan_tpid",
-}
-"""Offset past ``SKF_AD_OFF`` -> the Linux ``bpf_asm`` extension keyword (``ld #proto``)."""
 
 
 def dump_d(insns: Insns, flavor: str = "master") -> str:
@@ -121,13 +103,13 @@ def dump_asm(insns: Insns, flavor: str = "master") -> str:
     for n, (code, jt, jf, k) in enumerate(insns):
         if is_conditional_jump(code):
             targets.update((n + 1 + jt, n + 1 + jf))
-        elif code == 0x05:
+        elif code == JA:
             targets.add((n + 1 + k) & 0xFFFFFFFF)  # a 32-bit offset may wrap backwards
     width = len(f"l{len(insns)}:") + 1
     lines = []
     for n, (code, jt, jf, k) in enumerate(insns):
         operand = _asm_operand(n, code, k)
-        name = "ret" if code == 0x0E else OPCODES[code][0]
+        name = "ret" if code == RET_X else OPCODES[code][0]
         text = f"{name} {operand}".rstrip()
         if is_conditional_jump(code):
             text += f", l{n + 1 + jt}, l{n + 1 + jf}"

@@ -22,16 +22,17 @@ import re
 from dataclasses import dataclass
 
 from bpfc.errors import AsmError
-from bpfc.image import ANCILLARY, OPCODES, SKF_AD_OFF, Operand
-from bpfc.insn import Insn
+from bpfc.isa.insn import Insn
+from bpfc.isa.listing import OPCODES, Operand
+from bpfc.isa.opcodes import ANCILLARY_LIBPCAP, BPF_ASM_EXTENSIONS, SKF_AD, SKF_AD_OFF
 
 _NUMBER = re.compile(r"[-+]?(?:0x[0-9a-f]+|0b[01]+|0[0-7]*|[1-9][0-9]*)", re.I)
 
-EXTENSIONS: dict[str, int] = {name: off for off, name in ANCILLARY.items()} | {
-    "vlan_pr": 48,
-    "vlan_avail": 48,
-    "rand": 56,
-}
+EXTENSIONS: dict[str, int] = (
+    {name: off for off, name in ANCILLARY_LIBPCAP.items()}
+    | {name: off for off, name in BPF_ASM_EXTENSIONS.items()}
+    | {"vlan_pr": SKF_AD["vlan_tag_present"]}  # bpf_asm also accepts #vlan_pr
+)
 """Ancillary load names from libpcap (``[vlanp]``) and bpf_asm (``#vlan_avail``) -> offset."""
 
 # (mnemonic, operand kind) -> opcode.  HEX and DEC both read as an immediate "imm".

@@ -4,7 +4,7 @@ These work on programs somebody already has (a ``tcpdump -dd`` paste, a raw
 ``struct sock_filter`` dump, ``bpf_asm`` source) without compiling anything:
 convert between formats, check a program against libpcap's or Linux's rules, run it
 over packets given in hex.  Input files may be ``-`` for stdin; the input format is
-detected (:func:`bpfc.asm.detect`) unless ``--input-format`` says otherwise.
+detected (:func:`bpfc.isa.asm.detect`) unless ``--input-format`` says otherwise.
 Errors reach :func:`bpfc.cli.main`, which prints them as one line and exits 1.
 """
 
@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bpfc.asm import INPUT_FORMATS, assemble
-from bpfc.dump import FORMATS
 from bpfc.errors import AsmError, UsageError
-from bpfc.image import FLAVORS
+from bpfc.isa.asm import INPUT_FORMATS, assemble
+from bpfc.isa.dump import FORMATS
+from bpfc.isa.listing import FLAVORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.program import Program
@@ -148,7 +148,7 @@ def parse_packet(text: str) -> bytes:
 def _meta(items: Sequence[str]) -> dict[str, int]:
     """``--meta NAME=VALUE`` options as ``Program.run`` keywords, each checked here so a
     typo or a bad number is a one-line usage error."""
-    from bpfc.vm.meta import META_DEFAULTS
+    from bpfc.vm.ancillary import META_DEFAULTS
 
     meta = {}
     for item in items:
