@@ -76,7 +76,7 @@ def expressions_table() -> None:
     from bpfc.opt import optimize
 
     rows = []
-    for line in (ROOT / "tests" / "fixtures" / "opt" / "expressions.tsv").read_text().splitlines():
+    for line in (ROOT / "tests" / "opt" / "fixtures" / "expressions.tsv").read_text().splitlines():
         if line and not line.startswith("#"):
             rows.append(line.split("\t"))
     unopt = theirs = ours = 0

@@ -97,7 +97,7 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("tcpdump") is None:
         raise SystemExit("tcpdump is not installed")
-    from oracles import master_soname_dir
+    from support.oracles import master_soname_dir
 
     soname, why = master_soname_dir()
     master_env = {"LD_LIBRARY_PATH": str(soname)} if soname else None

@@ -25,14 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from compositions import (  # noqa: E402
+from support.compositions import (  # noqa: E402
     CI_LINKTYPES,
     KNOWN_FAILURES,
     ci_results,
     probe_pool,
     run_compositions,
 )
-from differential import libpcap_available  # noqa: E402
+from support.differential import libpcap_available  # noqa: E402
 
 from bpfc.packetgen import packet_set  # noqa: E402
 from bpfc.packetgen.compose import pool  # noqa: E402

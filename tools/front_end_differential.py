@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from front_end import (  # noqa: E402
+from support.front_end import (  # noqa: E402
     CATEGORIES,
     DISAGREEMENTS,
     Outcome,
@@ -34,7 +34,7 @@ from front_end import (  # noqa: E402
     shape,
     upstream_names,
 )
-from oracles import master_library  # noqa: E402
+from support.oracles import master_library  # noqa: E402
 
 
 def signature(outcome: Outcome) -> str:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import UPSTREAM  # noqa: E402
-from upstream_cases import (  # noqa: E402
+from support.upstream_cases import (  # noqa: E402
     KNOWN_FAILURES,
     SUITES,
     cases,
