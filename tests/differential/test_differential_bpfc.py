@@ -42,8 +42,14 @@ HYPOTHESIS_EXPRS = [
 @pytest.mark.parametrize("expr", HYPOTHESIS_EXPRS)
 def test_bpfc_agrees_on_hypothesis_frames(expr):
     require_libpcap()
-    from support.differential import Rejected, bpfc_compile, bpfc_runner, libpcap_compile, libpcap_runner
     from hypothesis import given
+    from support.differential import (
+        Rejected,
+        bpfc_compile,
+        bpfc_runner,
+        libpcap_compile,
+        libpcap_runner,
+    )
     from support.strategies import frames
 
     pairs = []

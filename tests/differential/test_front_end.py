@@ -15,6 +15,8 @@ import re
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.front_end import (
     ALLOWED,
     DISAGREEMENTS,
@@ -32,8 +34,6 @@ from support.grammar_gen import (
     Generator,
     bpfc_linktype_names,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from support.oracles import master_library
 
 import bpfc

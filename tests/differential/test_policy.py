@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from support.differential import Rejected, libpcap_compile, libpcap_runner
 from hypothesis import given
 from hypothesis import strategies as st
+from support.differential import Rejected, libpcap_compile, libpcap_runner
 from support.policy import MASTER_CHANGES, Scratch, _replace, check_policy, master_ip_multicast
 
 from bpfc.packetgen import Packet

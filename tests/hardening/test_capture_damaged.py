@@ -24,9 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support.damage import variants
 from hypothesis import given
 from hypothesis import strategies as st
+from support.damage import variants
 from support.oracles import master_soname_dir
 
 from bpfc.capture import CaptureError, open_capture, read_packets

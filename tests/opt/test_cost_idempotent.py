@@ -13,12 +13,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from support.opt_helpers import corpus_records, upstream_accepts
-from opt.test_properties import programs
 
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.errors import BpfcError
 from bpfc.opt import manager, optimize
 from bpfc.opt.graph import Graph
+from opt.test_properties import programs
 
 
 def _shape(graph: Graph) -> list[tuple]:

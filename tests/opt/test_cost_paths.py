@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from opt.test_properties import programs
 
 from bpfc import compiler
 from bpfc.errors import BpfcError
 from bpfc.opt import hoist_tests, manager, optimize
 from bpfc.opt.graph import Graph
 from bpfc.opt.sweeps import recall
+from opt.test_properties import programs
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

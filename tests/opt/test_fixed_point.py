@@ -16,7 +16,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, settings
 from support.opt_helpers import corpus_records, upstream_accepts
-from opt.test_properties import programs
 
 from bpfc import compiler
 from bpfc.compiler import compile as bpfc_compile
@@ -24,6 +23,7 @@ from bpfc.errors import BpfcError
 from bpfc.isa.insn import Insn
 from bpfc.opt import is_forward, manager, optimize
 from bpfc.opt.graph import Graph, build
+from opt.test_properties import programs
 
 
 def _leftover(graph: Graph) -> list[str]:

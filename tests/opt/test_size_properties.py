@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from opt.test_properties import chains, programs
 
 from bpfc.isa.insn import Insn
 from bpfc.opt import optimize
@@ -23,6 +22,7 @@ from bpfc.opt.manager import PASSES
 from bpfc.opt.verify import sample
 from bpfc.vm.interp import interpret
 from bpfc.vm.interp import interpret as run
+from opt.test_properties import chains, programs
 
 BY_NAME = dict(PASSES)
 NEW = (

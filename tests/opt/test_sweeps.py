@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from hypothesis import given
-from opt.test_properties import programs
 
 from bpfc.compiler import build_cfg
 from bpfc.emit import linearize as emit
 from bpfc.isa.insn import Insn
 from bpfc.opt import number_values, optimize, sweeps, thread_jumps
 from bpfc.opt.graph import build
+from opt.test_properties import programs
 
 
 @contextmanager

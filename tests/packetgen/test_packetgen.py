@@ -8,9 +8,9 @@ import random
 import struct
 
 import pytest
-from support.differential import libpcap_available
 from hypothesis import given
 from hypothesis import strategies as st
+from support.differential import libpcap_available
 from support.strategies import compositions, frames
 
 from bpfc.packetgen import LINKTYPES, Packet, extract, frame, targeted_packets, truncate

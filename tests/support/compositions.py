@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bpfc.packetgen import Packet
+from bpfc.packetgen.compose import compose, compose_leaves, pool
 from support.differential import (
     CompileFn,
     Disagreement,
@@ -26,9 +28,6 @@ from support.differential import (
     libpcap_compile,
 )
 from support.policy import check_policy
-
-from bpfc.packetgen import Packet
-from bpfc.packetgen.compose import compose, compose_leaves, pool
 
 
 def probe_pool(

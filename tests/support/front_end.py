@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support.grammar_gen import Case
-
 from bpfc import libpcap
 from bpfc.packetgen import Packet, packet_set
+from support.grammar_gen import Case
 
 SNAPLEN = 262144
 CATEGORIES = (

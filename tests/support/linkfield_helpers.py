@@ -15,12 +15,11 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from support.differential import Rejected, bpfc_runner, check, default_packets, libpcap_compile
-from support.upstream_cases import cases, resolver
-
 import bpfc
 from bpfc.isa.dump import dump_d
 from bpfc.packetgen import Packet
+from support.differential import Rejected, bpfc_runner, check, default_packets, libpcap_compile
+from support.upstream_cases import cases, resolver
 
 SNAPLEN = 262144
 

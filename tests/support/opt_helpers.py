@@ -47,7 +47,9 @@ def first_difference(a: list[Insn], b: list[Insn], packets: list[bytes]) -> str 
 def corpus_records() -> list[dict]:
     """Every case of the project's golden corpus (corpus/expected/*.jsonl), file by file."""
     out = []
-    for path in sorted((Path(__file__).resolve().parents[2] / "corpus" / "expected").glob("*.jsonl")):
+    for path in sorted(
+        (Path(__file__).resolve().parents[2] / "corpus" / "expected").glob("*.jsonl")
+    ):
         with open(path, encoding="utf-8") as handle:
             out.extend(json.loads(line) for line in handle)
     return out

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from bpfc.packetgen import Packet
 from support.differential import (
     CompileFn,
     Disagreement,
@@ -42,8 +43,6 @@ from support.differential import (
     libpcap_runner,
     require_libpcap,
 )
-
-from bpfc.packetgen import Packet
 
 BPF_LD_B_ABS = 0x30
 BPF_LD_B_IND = 0x50

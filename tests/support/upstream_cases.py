@@ -22,10 +22,15 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from support.differential import Rejected, bpfc_runner, libpcap_compile, libpcap_runner, listing_reference
-
 from bpfc.packetgen import LINKTYPES, Packet, names_from_fixtures, noise_packets, targeted_packets
 from bpfc.packetgen.explore import explore
+from support.differential import (
+    Rejected,
+    bpfc_runner,
+    libpcap_compile,
+    libpcap_runner,
+    listing_reference,
+)
 
 KNOWN_FAILURES = Path(__file__).with_name("upstream_known_failures.txt")
 SUITES = ("accept", "reject", "apply")
