@@ -155,7 +155,7 @@ def corpus_rows() -> list:
 
 def _applies_on_linux(rec: dict) -> bool:
     """False for the cases libpcap's own test suite skips on Linux (other OSes' constants,
-    live-capture extensions, savefile byte orders); tests/upstream_cases.py says why."""
+    live-capture extensions, savefile byte orders); tests/support/upstream_cases.py says why."""
     if rec.get("locally_skipped_by_libpcap_testsuite_on_linux") or rec.get("linuxext"):
         return False
     if rec.get("generate_offline_filter"):

@@ -7,7 +7,7 @@ Ethernet accept cases of libpcap master's test suite read from ``../shared``), r
 
 * ``bpfc -O -d --flavor 1.10 EXPR`` against the installed ``tcpdump -O -d`` (Debian's
   libpcap 1.10.3), and ``bpfc -O -d EXPR`` against the same tcpdump running on libpcap
-  master (``LD_LIBRARY_PATH``, see ``tests/oracles.py``);
+  master (``LD_LIBRARY_PATH``, see ``tests/support/oracles.py``);
 * the same for ``-dd`` (no spacing differences: only the code can differ);
 * ``bpfc -d EXPR`` (optimized) against ``tcpdump -d EXPR`` on both libraries (bpfc has
   its own optimizer, so these are expected to differ; the count says how often).

@@ -9,7 +9,7 @@
 Draws only primitives both compilers accept on the link type (the rest are listed as
 excluded), builds targeted + program-steered packets per expression and compares
 bpfc (its interpreter) with libpcap (its ``bpf_filter``) under the equivalence policy
-of tests/policy.py (unopt against libpcap's unopt on every packet; bpfc opt against
+of tests/support/policy.py (unopt against libpcap's unopt on every packet; bpfc opt against
 bpfc unopt; opt against libpcap opt where libpcap's optimizer kept its own verdict).
 The count is split evenly over the link types given.  Prints a summary and the first
 disagreements; exit status 1 if any were found.
@@ -52,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=5, help="disagreements to print in full")
     parser.add_argument("--chunk", type=int, default=250, help="progress line every N exprs")
     parser.add_argument("--update-known-failures", action="store_true",
-                        help="run the CI checks of tests/test_differential_bpfc.py and record "
-                        "what fails in tests/differential_known_failures.txt")  # fmt: skip
+                        help="run the CI checks of tests/differential/test_differential_bpfc.py "
+                        "and record what fails in "
+                        "tests/support/differential_known_failures.txt")  # fmt: skip
     args = parser.parse_args(argv)
     if not libpcap_available():
         print("system libpcap not available", file=sys.stderr)
@@ -144,7 +145,7 @@ def update_known_failures() -> int:
     lines = [
         "# Differential checks bpfc fails today: LINKTYPE<TAB>check<TAB># what went wrong.",
         "# check = a primitive alone, or '@opt EXPR' / '@unopt EXPR' for a composition,",
-        "# judged by the equivalence policy of tests/policy.py (docs/testing.md).",
+        "# judged by the equivalence policy of tests/support/policy.py (docs/testing.md).",
         "# Regenerate: python tools/differential_soak.py --update-known-failures",
     ]
     for linktype in CI_LINKTYPES:

@@ -4,13 +4,13 @@
     python tools/front_end_differential.py 100000 --seed 17
     python tools/front_end_differential.py 5000 --seed 3 --show 10 --no-system
 
-Draws N random expressions (tests/grammar_gen.py: every production, qualifier
+Draws N random expressions (tests/support/grammar_gen.py: every production, qualifier
 combination, number edge and name kind) over every link type bpfc and master both know,
 compiles each with bpfc and with libpcap master (and 1.10.3 for reference), and prints a
 table by category: accept/reject disagreements, message differences (whole strings),
 verdict differences where both compile, crashes, and agreements; then, per category, the
 most common shapes of difference with an example of each.  Entries of
-tests/front_end_allowed.txt are counted apart.  Exit status 1 when any disagreement is
+tests/support/front_end_allowed.txt are counted apart.  Exit status 1 when any disagreement is
 not allowed.
 """
 

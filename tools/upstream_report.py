@@ -5,7 +5,7 @@
     python tools/upstream_report.py --suite reject -v     # also list failing ids + reasons
     python tools/upstream_report.py --update-known-failures
 
-``--update-known-failures`` rewrites tests/upstream_known_failures.txt with the ids that
+``--update-known-failures`` rewrites tests/support/upstream_known_failures.txt with the ids that
 fail now; the tests treat those as expected failures and everything else as must-pass.
 The corpus location is ../shared/corpus-upstream or $BPFC_UPSTREAM.
 """

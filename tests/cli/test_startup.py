@@ -2,7 +2,7 @@
 
 Measured by ``bench/bench_startup.py``; here the regressions that cost the most are kept
 out: hashing the grammar on every run (``hashlib``; the freshness of the generated parse
-tables is ``tests/test_grammar.py``'s business), Lark, ``shutil`` (argparse asks it for
+tables is ``tests/syntax/test_grammar.py``'s business), Lark, ``shutil`` (argparse asks it for
 the terminal width on every ``add_argument``), and compiling the lexer's address
 patterns for a filter without addresses.
 """

@@ -7,7 +7,7 @@ netANALYZER, LocalTalk, ATM LLC, IP over FireWire, Symantec firewall.
 * reject cases on them, ``$xx`` ids everywhere and the ``vlan``/``mpls`` refusals: the
   message contains libpcap master's errstr;
 * apply cases on the ARCnet, BACnet and DSA savefiles: every per-packet verdict;
-* (verdicts against the system libpcap: tests/test_codegen_otherlinks_libpcap.py);
+* (verdicts against the system libpcap: tests/differential/test_otherlinks_libpcap.py);
 * properties, by bpfc's own interpreter: one-byte hosts, broadcast, masked directions.
 """
 

@@ -1,6 +1,6 @@
 """Semantic errors: the upstream reject cases bpfc claims fail with libpcap's message.
 
-``tests/data/codegen_reject_claimed.txt`` lists the case ids (for the link types the
+``tests/codegen/data/codegen_reject_claimed.txt`` lists the case ids (for the link types the
 code generator supports); each must raise :class:`CompileError` whose message contains
 the case's ``errstr``, as libpcap's test suite checks.  Plus direct checks of
 positions and of the templates in :mod:`bpfc.codegen.messages`.

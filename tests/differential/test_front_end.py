@@ -1,9 +1,9 @@
 """The grammar-level front-end differential against libpcap master, in CI.
 
 A fixed seed draws BPFC_FRONT_END_CASES (default 4,000) expressions over every link type
-bpfc and master both know (tests/grammar_gen.py) and compares accept/reject, the whole
-error message and, where both compile, the verdicts (tests/front_end.py).  Any
-disagreement not covered by tests/front_end_allowed.txt fails the test, listed in full;
+bpfc and master both know (tests/support/grammar_gen.py) and compares accept/reject, the whole
+error message and, where both compile, the verdicts (tests/support/front_end.py).  Any
+disagreement not covered by tests/support/front_end_allowed.txt fails the test, listed in full;
 ``python tools/front_end_differential.py N --seed S`` runs the same comparison at scale
 and prints the table.  Skips, with the reason, where libpcap master is not built.
 """

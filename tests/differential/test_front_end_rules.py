@@ -1,7 +1,7 @@
 """Which filters bpfc refuses, rule by rule, as libpcap master does (issue 17, part 1).
 
 Each rule is a table of cases from both of its sides (``True``: master compiles it).  With
-libpcap master present (tests/oracles.py), every case must get master's exact outcome:
+libpcap master present (tests/support/oracles.py), every case must get master's exact outcome:
 the program for accepted ones where the rule is about code, the whole message for
 refused ones.  Without master the accept/reject side still has to hold.
 """

@@ -1,4 +1,4 @@
-"""The equivalence policy of tests/policy.py judges what it should: each rule catches a
+"""The equivalence policy of tests/support/policy.py judges what it should: each rule catches a
 planted breach, and each excuse (master change, uninitialized scratch, libpcap's
 optimizer changing its own verdict, a proof of unsatisfiability) is narrow."""
 

@@ -1,6 +1,6 @@
 """Random compositions against libpcap, and the per-link-type checks CI runs on bpfc.
 
-Shared by tests/test_differential_bpfc.py and tools/differential_soak.py (which also
+Shared by tests/differential/test_differential_bpfc.py and tools/differential_soak.py (which also
 regenerates differential_known_failures.txt from :func:`ci_results`, so the file and
 the test always mean the same thing).
 """
@@ -73,7 +73,7 @@ class SoakResult:
     disagreements: list[Disagreement] = field(default_factory=list)
     failing_exprs: list[str] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
-    # what the policy excused or skipped (tests/policy.py), counted per packet or program
+    # what the policy excused or skipped (tests/support/policy.py), counted per packet or program
     excused: Counter = field(default_factory=Counter)
 
 
@@ -92,7 +92,7 @@ def run_compositions(
 ) -> SoakResult:
     """Check ``count`` random compositions of ``primitives`` (deterministic for ``seed``),
     like against like with :func:`differential.check`, or under the equivalence policy of
-    ``tests/policy.py`` with ``policy=True`` (what the soak and CI hold bpfc to).
+    ``tests/support/policy.py`` with ``policy=True`` (what the soak and CI hold bpfc to).
 
     ``pad_to`` zero-pads every packet to at least that many bytes: libpcap's own optimizer
     drops loads whose value cannot matter, so its optimized and unoptimized programs
@@ -170,7 +170,7 @@ def ci_expressions(linktype: str, eligible: set[str], count: int) -> list[str]:
 def ci_results(linktype: str) -> tuple[dict[str, str | None], dict[str, str]]:
     """({check: failure or None}, excluded primitives) for one link type.
 
-    Checks, under the equivalence policy (``tests/policy.py``), are each usable primitive
+    Checks, under the equivalence policy (``tests/support/policy.py``), are each usable primitive
     alone (key: the primitive), then compositions of the primitives that pass alone, its
     unopt rule (key ``@unopt EXPR``) and its optimizer rules (``@opt EXPR``).
     """

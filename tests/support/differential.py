@@ -145,7 +145,7 @@ class Disagreement:
     reference: int | str
     our_insns: Insns | None = field(default=None, repr=False)
     ref_insns: Insns | None = field(default=None, repr=False)
-    # which rule of tests/policy.py broke ("" from check(): like against like)
+    # which rule of tests/support/policy.py broke ("" from check(): like against like)
     rule: str = ""
 
     def __str__(self) -> str:

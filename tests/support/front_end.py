@@ -1,6 +1,6 @@
 """The front-end differential: one expression on one link type, bpfc against libpcap master.
 
-Shared by tests/test_front_end_differential.py and tools/front_end_differential.py.  For a
+Shared by tests/differential/test_front_end.py and tools/front_end_differential.py.  For a
 :class:`grammar_gen.Case` it compiles with libpcap master (in a :class:`CompileWorker`
 child, so a crash or hang in the library is a finding, not the end of the run) and with
 bpfc (optimizer on, netmask unknown, snaplen 262144: filtertest's defaults), and sorts the

@@ -1,6 +1,6 @@
 """A seeded generator of pcap-filter expressions over the whole grammar, legal and not.
 
-The front-end differential (tests/test_front_end_differential.py and
+The front-end differential (tests/differential/test_front_end.py and
 tools/front_end_differential.py) compiles what this draws with bpfc and with libpcap
 master and compares accept/reject, the whole error message and, where both compile, the
 verdicts.  So the generator aims at the *edges* of the language rather than at useful

@@ -1,6 +1,6 @@
 """Running libpcap's own test suite (accept, reject, apply) against bpfc.
 
-Shared by tests/test_upstream_*.py and tools/upstream_report.py so that the known-failures
+Shared by tests/upstream/test_*.py and tools/upstream_report.py so that the known-failures
 file the tool writes is exactly what the tests check.  Each ``evaluate_*`` returns
 ``None`` when the case passes, else a one-line reason (the tests print these).
 

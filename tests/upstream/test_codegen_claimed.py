@@ -1,6 +1,6 @@
 """Upstream accept cases: bpfc's unoptimized listing equals libpcap master's.
 
-``tests/data/codegen_upstream_claimed.txt`` lists the case ids bpfc claims; every one
+``tests/upstream/data/codegen_upstream_claimed.txt`` lists the case ids bpfc claims; every one
 must match exactly (a regression fails here), and the claim must not shrink.  Extend
 the list when new primitives or link types land (``bench/upstream_listing_match.py``
 shows what matches).
