@@ -5,7 +5,7 @@ class-specific fields: size and mode for loads, operation and source for ALU and
 jumps, the return-value source for ``ret``, the register transfer for ``misc``.
 Every decoder in bpfc (listings, assembler, validator, interpreter, its Python
 translator, the capture batch filter, the optimizer, the code generator) reads
-opcodes through the names here; ``tests/test_isa_opcode_literals.py`` fails when an
+opcodes through the names here; ``tests/isa/test_opcode_literals.py`` fails when an
 integer literal is compared with, or or-ed into, an opcode anywhere else.
 
 The Linux ancillary loads (``ld [SKF_AD_OFF + n]``) have three spellings: the

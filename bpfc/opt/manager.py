@@ -54,7 +54,7 @@ the programs come out the same on every upstream and corpus case.)"""
 IDEMPOTENT = frozenset({"merge_blocks", "number_values", "eliminate_dead", "simplify_tests"})
 """Passes that never find more work when run again right after changing the graph: the
 manager counts such a pass clean at once, sparing the call that would only confirm it.
-``tests/test_opt_cost_idempotent.py`` runs each twice on every corpus program to hold
+``tests/opt/test_cost_idempotent.py`` runs each twice on every corpus program to hold
 them to it.  ``thread_jumps`` is not one (a threaded edge can open another), nor are
 ``drop_no_ops``, ``hoist_tests``, ``fold_offsets`` and ``promote_scratch`` (one rewrite
 can expose the next)."""
@@ -79,7 +79,7 @@ NO_WORK_FROM: dict[str, frozenset[str]] = {
 every path computes what it computed before and every state a forward sweep finds is at
 most as precise as before (sharing only adds joins); no register becomes live or dead.
 Value numbering and threading only act on what a state proves and on liveness, so what
-they did not find before, they do not find after.  ``tests/test_opt_fixed_point.py``
+they did not find before, they do not find after.  ``tests/opt/test_fixed_point.py``
 checks that the optimizer still ends at a fixed point of every pass."""
 
 MAX_ROUNDS = 100

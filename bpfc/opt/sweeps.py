@@ -12,7 +12,7 @@ forgot to) makes ``recall`` return None, and the pass sweeps afresh.  The two pa
 themselves change graphs without changing their states (``number_values`` only rewrites
 statements into equivalents and drops branch edges no state followed; a threaded edge
 carries the very state a fresh sweep finds there), so they leave a sweep stamped for the
-graph they return.  ``tests/test_opt_sweeps.py`` checks the claim against fresh sweeps.
+graph they return.  ``tests/opt/test_sweeps.py`` checks the claim against fresh sweeps.
 
 The manager runs ``number_values`` and ``hoist_tests`` right after ``thread_jumps``, so
 they usually find its sweep still valid.  ``thread_jumps`` even works out, block by

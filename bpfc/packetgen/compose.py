@@ -5,7 +5,7 @@ Single-primitive tests never see state leaking from one branch into another
 across an ``or``).  :func:`compose` draws primitives from a per-link-type pool and
 joins them with ``and``/``or``/``not`` and parentheses, in every spelling
 (``&&``, ``||``, ``!``), up to a given depth.  Deterministic given the
-``random.Random`` passed in; no hypothesis needed (tests/strategies.py wraps it).
+``random.Random`` passed in; no hypothesis needed (tests/support/strategies.py wraps it).
 """
 
 from __future__ import annotations
