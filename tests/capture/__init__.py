@@ -1,0 +1,1 @@
+"""Tests of bpfc/capture: capture files, batches, buffers, live capture."""

@@ -1,0 +1,1 @@
+"""Tests of bpfc/cli: the command line."""

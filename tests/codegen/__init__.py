@@ -1,0 +1,1 @@
+"""Tests of bpfc/codegen: code generation per link family, listings, rejections."""

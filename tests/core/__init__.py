@@ -1,0 +1,1 @@
+"""Tests of the top-level modules of bpfc (bpfc/<module>.py)."""

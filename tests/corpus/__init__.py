@@ -1,0 +1,1 @@
+"""Tests of bpfc/corpus: the golden corpus and its tools."""

@@ -1,0 +1,1 @@
+"""Tests of bpfc/decode: the one-line packet summary against tcpdump."""

@@ -1,0 +1,1 @@
+"""Fuzzing: expressions, parser, API, CLI, damaged capture files."""

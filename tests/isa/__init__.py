@@ -1,0 +1,1 @@
+"""Tests of bpfc/isa: assembler, dump, dot, validation, opcode literals."""

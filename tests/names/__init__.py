@@ -1,0 +1,1 @@
+"""Tests of bpfc/names: host, network, port and protocol names."""

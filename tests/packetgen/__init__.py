@@ -1,0 +1,1 @@
+"""Tests of bpfc/packetgen: the packet builder."""

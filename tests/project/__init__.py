@@ -1,0 +1,1 @@
+"""The repository itself: packaging, README examples, the tests' layout."""

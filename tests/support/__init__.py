@@ -1,0 +1,1 @@
+"""Helpers shared by the tests, tools/ and bench/ (no tests here)."""

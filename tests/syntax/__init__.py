@@ -1,0 +1,1 @@
+"""Tests of bpfc/syntax: lexer, LALR tables and parser."""

@@ -1,0 +1,1 @@
+"""libpcap's own filter tests run against bpfc (data/ beside)."""

@@ -1,0 +1,1 @@
+"""Tests of bpfc/vm: the cBPF interpreter."""
