@@ -219,9 +219,9 @@ def main_filter(argv: Sequence[str]) -> int:
         refuse_same_file(args.output, [args.input])
     with open_capture(args.input) as reader:
         args.snaplen = reader.snapshot  # as libpcap adjusts it: 0 or > INT_MAX is the maximum
+        # no expression compiles "" for the file's link type, as tcpdump does: an accept-all
+        # program, or libpcap's refusal of a link type it cannot compile for
         program_for = _program_source(args, linux=False, reader=reader)
-        if not args.expression and not args.program:
-            program_for = lambda _linktype: [(0x06, 0, 0, args.snaplen)]  # noqa: E731
         if reader.linktype is not None:  # a bad expression or -y fails before any output
             validate(program_for(reader.linktype))
         writer = _open_writer(args, reader) if args.output else None
