@@ -194,6 +194,14 @@ def _filter_parser() -> argparse.ArgumentParser:
         default="auto",
         help="batch (numpy) or per-packet evaluation (default: batch when possible)",
     )
+    parser.add_argument(
+        "--time-stamp-precision",
+        dest="precision",
+        choices=("micro", "nano"),
+        default="micro",
+        help="time stamps of the pcap output, as tcpdump's option: micro (the default, what "
+        "tcpdump writes for any input) or nano",
+    )
     _output_flags(parser)
     parser.add_argument("expression", nargs="*", help="filter expression (default: all)")
     return parser
@@ -266,15 +274,14 @@ def main_filter(argv: Sequence[str]) -> int:
 
 
 def _open_writer(args: argparse.Namespace, reader: Any) -> Any:
-    """The output of ``bpfc filter -w``: pcap like tcpdump's, or pcapng when asked."""
+    """The output of ``bpfc filter -w``: pcap like tcpdump's (microsecond time stamps unless
+    ``--time-stamp-precision nano``, whatever the input's, as tcpdump writes them), or pcapng
+    when asked."""
     from bpfc.capture.writer import CaptureWriter
 
     pcapng = args.pcapng or args.output.endswith(".pcapng")
     return CaptureWriter(
-        args.output,
-        pcapng=pcapng,
-        snaplen=reader.snapshot,
-        nsec=bool(getattr(reader, "nsec", False)) and reader.format == "pcap",
+        args.output, pcapng=pcapng, snaplen=reader.snapshot, nsec=args.precision == "nano"
     )
 
 

@@ -18,7 +18,6 @@ import io
 import os
 import shutil
 import signal
-import struct
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.damage import variants
+from support.damage import raw_fractions_in_range, variants
 from support.oracles import master_soname_dir
 
 from bpfc.capture import CaptureError, open_capture, read_packets
@@ -94,19 +93,6 @@ def _bpfc(src: Path, out: Path, engine: str) -> tuple[int, str]:
     return status, err.getvalue()
 
 
-def _raw_fractions_in_range(path: Path) -> bool:
-    """True when every record of tcpdump's output (native pcap, microseconds) has a
-    fraction below one second."""
-    blob = path.read_bytes()
-    pos = 24
-    while pos + 16 <= len(blob):
-        _, frac, caplen, _ = struct.unpack_from("=IIII", blob, pos)
-        if frac >= 1_000_000:
-            return False
-        pos += 16 + caplen
-    return True
-
-
 def _packets(path: Path, with_time: bool) -> list[tuple]:
     return [
         ((ts // 1000,) if with_time else ()) + (caplen, wirelen, data)
@@ -126,7 +112,7 @@ def _judge(ours: Path, theirs: Path, status: int, tstatus: int, terr: str, err: 
         return f"status {status} vs {tstatus}: {err.strip()[:120]} / {terr.strip()[-120:]}"
     if not ours.exists():
         return None
-    timed = _raw_fractions_in_range(theirs)
+    timed = raw_fractions_in_range(theirs)
     if _packets(ours, timed) != _packets(theirs, timed):
         return "packets differ"
     return None if timed else "raw-fraction"

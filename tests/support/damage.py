@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 PCAP_HEADER = 24
@@ -176,3 +177,16 @@ def variants(blob: bytes, seed: int, per_kind: int = 6) -> list[Variant]:
     out += bad_block_lengths(blob, rng, per_kind)
     out += swapped_headers(blob, rng, per_kind)
     return out
+
+
+def raw_fractions_in_range(path: Path) -> bool:
+    """True when every record of tcpdump's output (native pcap, microseconds) has a
+    fraction below one second."""
+    blob = path.read_bytes()
+    pos = 24
+    while pos + 16 <= len(blob):
+        _, frac, caplen, _ = struct.unpack_from("=IIII", blob, pos)
+        if frac >= 1_000_000:
+            return False
+        pos += 16 + caplen
+    return True
