@@ -188,6 +188,13 @@ class Node:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), tuple(getattr(self, name) for name in self._fields))
 
+    @property
+    def error_span(self) -> Span | None:
+        """Where to point an error about this node: its ``span``, or ``None`` for a node
+        built without one (``NO_SPAN``), which messages then print without a caret."""
+        span = getattr(self, "span", None)
+        return None if span is None or span == NO_SPAN else span
+
     def children(self) -> tuple[Node, ...]:
         """The direct child nodes, in source order."""
         out: list[Node] = []

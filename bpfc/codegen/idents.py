@@ -84,11 +84,6 @@ def parse_ipv4(state: CodegenState, text: str, span: Any) -> tuple[int, int]:
     return value, 8 * len(parts)
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
-
-
 WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
 
 #: id node type -> how libpcap names it in "'KIND' qualifier applied to ..."
@@ -110,7 +105,7 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     each runs its checks in libpcap's order, so the first error reported is libpcap's.
     An id with no qualifiers in force (after ``tcp and``) is checked too: libpcap's
     *undefined* qualifier values fail the checks that look at them, wherever they come."""
-    return _ID_CODES[type(node.id)](state, node.qual, node.id, _span(node))
+    return _ID_CODES[type(node.id)](state, node.qual, node.id, node.error_span)
 
 
 def assert_nonwlan_dqual(

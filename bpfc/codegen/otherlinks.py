@@ -11,19 +11,15 @@
 * ``vlan``/``mpls`` (:mod:`bpfc.codegen.encap`) on a link type where libpcap master
   refuses them get its message.
 
-Handlers wrap the ones already registered and fall back to them for other link types.
+:mod:`bpfc.codegen.dispatch` calls these before the generic code, by link-type row.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bpfc import ast
 from bpfc.cfg import Cond, false_cond, or_, true_cond
-
-# arcnet and encap register their handlers on import (encap before the refusals below)
-from bpfc.codegen import arcnet, encap, legacy, link, messages  # noqa: F401
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
+from bpfc.codegen import legacy, link, messages
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.linktypes_more import DIRECTION_MASKS, MPLS_LINKTYPES, VLAN_LINKTYPES
 
@@ -63,51 +59,19 @@ link.LINKTYPE_GENERATORS.update({"frelay": _frelay, "juniper": _juniper, "ltalk"
 legacy.ISO_PROTO_GENERATORS["frelay"] = _frelay_nlpid
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
+def gen_header_direction(state: CodegenState, outbound: bool) -> Cond | None:
+    """``inbound``/``outbound`` from masked bits of the link header (DSA tags, Juniper);
+    ``None`` where the row has no such bits, for the metadata test."""
+    spec = DIRECTION_MASKS.get(state.link.name)
+    if spec is None:
+        return None
+    offset, inbound_bits, outbound_bits = spec
+    mask, value = outbound_bits if outbound else inbound_bits
+    return state.mcmp(Rel.LINKHDR, offset, 1, value, mask)
 
 
-def _wrap(node_type: type, fn: Any) -> None:
-    """Register ``fn(state, node, previous)`` in front of the current handler."""
-    previous: Handler | None = HANDLERS.get(node_type)
-
-    def wrapped(state: CodegenState, node: Any) -> Cond:
-        return fn(state, node, previous)
-
-    handler(node_type)(wrapped)
-
-
-def _direction(outbound: bool) -> Any:
-    def gen(state: CodegenState, node: Any, previous: Handler) -> Cond:
-        spec = DIRECTION_MASKS.get(state.link.name)
-        if spec is None:
-            return previous(state, node)
-        offset, inbound_bits, outbound_bits = spec
-        mask, value = outbound_bits if outbound else inbound_bits
-        return state.mcmp(Rel.LINKHDR, offset, 1, value, mask)
-
-    return gen
-
-
-def _encapsulation(word: str, supported: frozenset[str], first: Any = None) -> Any:
-    """libpcap's refusal of ``vlan``/``mpls`` on link types without them (after the
-    ``first`` check, which libpcap makes before); elsewhere the handler registered before
-    (none yet: "not supported by bpfc yet")."""
-
-    def gen(state: CodegenState, node: Any, previous: Handler | None) -> Cond:
-        if first is not None:
-            first(state, _span(node))
-        if state.link.name not in supported:
-            raise state.error(messages.not_supported_on(word, state.link), _span(node))
-        if previous is None:
-            raise state.error(f"'{word}' is not supported by bpfc yet", _span(node))
-        return previous(state, node)
-
-    return gen
-
-
-_wrap(ast.Inbound, _direction(outbound=False))
-_wrap(ast.Outbound, _direction(outbound=True))
-_wrap(ast.Vlan, _encapsulation("vlan", VLAN_LINKTYPES, encap.check_vlan_after_mpls))
-_wrap(ast.Mpls, _encapsulation("mpls", MPLS_LINKTYPES))
+def check_encapsulation(state: CodegenState, word: str, node: Any) -> None:
+    """libpcap's refusal of ``vlan``/``mpls`` (``word``) on link types without them."""
+    supported = VLAN_LINKTYPES if word == "vlan" else MPLS_LINKTYPES
+    if state.link.name not in supported:
+        raise state.error(messages.not_supported_on(word, state.link), node.error_span)

@@ -27,10 +27,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from bpfc import ast, linktypes
+from bpfc import linktypes
 from bpfc.cfg import Cond, InnerJump, and_, jmp_block, not_, or_
 from bpfc.codegen import link, transport
-from bpfc.codegen.dispatch import handler
 from bpfc.codegen.link import DIR_DST
 from bpfc.codegen.pushlink import push_link
 from bpfc.codegen.state import CodegenState, Offset, Rel, ld
@@ -52,11 +51,6 @@ IPV6_HDR_LEN = 40
 TAX = Class.MISC | 0x00
 TXA = Class.MISC | 0x80
 ADD_X = Class.ALU | AluOp.ADD | Src.X
-
-
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
 
 
 def _header_checks(
@@ -207,13 +201,3 @@ link.MAC_HOSTS["geneve"] = (
     _checked(link.gen_link_broadcast),
     _checked(link.gen_link_multicast),
 )
-
-
-@handler(ast.Geneve)
-def _geneve(state: CodegenState, node: ast.Geneve) -> Cond:
-    return gen_tunnel(state, True, node.vni, _span(node))
-
-
-@handler(ast.Vxlan)
-def _vxlan(state: CodegenState, node: ast.Vxlan) -> Cond:
-    return gen_tunnel(state, False, node.vni, _span(node))

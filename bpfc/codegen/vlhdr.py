@@ -89,9 +89,6 @@ def setup(state: CodegenState) -> None:
 
         pflog.setup(state)
         return
-    from bpfc.codegen import wlan  # registers the 802.11 framing and primitives
-
-    wlan.register()
     state.off_linkpl = VarOffset(state, 0)
     if state.link.vlhdr != "ieee802_11":  # a radio header precedes the 802.11 header
         state.off_linkhdr = VarOffset(state, 0)
