@@ -10,8 +10,10 @@ with long jumps or loops) -> validate.
 from __future__ import annotations
 
 import gc
-import importlib
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bpfc.argcheck import check_flag, check_int, check_linktype, check_resolver, check_str
@@ -111,10 +113,8 @@ def build_cfg(
 
 
 def _parse(expr: str) -> Any:
-    try:
-        parse = importlib.import_module("bpfc.syntax.parse").parse
-    except ImportError as err:  # pragma: no cover - only before the parser exists
-        raise CompileError(f"the parser is not available: {err}", expr) from None
+    from bpfc.syntax.parse import parse  # lazy: the grammar costs start-up time
+
     return parse(expr)
 
 
@@ -147,27 +147,53 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     check_arguments(expr, linktype, snaplen, optimize=optimize, linux=linux, verify=verify)
     check_resolver(resolver)
     parse_netmask(netmask)  # its TypeError/ValueError now, before any work
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
-    collecting = gc.isenabled()
-    # compiling allocates many small objects and frees them by reference counting; the
-    # cycle collector's full passes over a big filter's live blocks only cost time (they
-    # made code generation and the optimizer's graph grow faster than the filter)
-    gc.disable()
     try:
-        return _compile(
-            expr, linktype, snaplen, optimize, netmask, linux, resolver, verify, savefile
-        )
+        with compiling():
+            return _compile(
+                expr, linktype, snaplen, optimize, netmask, linux, resolver, verify, savefile
+            )
     except RecursionError:
         # libpcap's parser stops at 10,000 levels ("memory exhausted"); ours may recurse
         # deeper than Python allows in codegen or the optimizer on deep nesting
         raise CompileError(
             "expression too deeply nested", expr, hint="use fewer nested not/()/operators"
         ) from None
+
+
+_SCOPE_LOCK = threading.Lock()
+_scope_depth = 0
+_saved_limit = 0
+_saved_gc = False
+
+
+@contextmanager
+def compiling() -> Iterator[None]:
+    """The interpreter settings a compilation needs, for its duration only.
+
+    The recursion limit is raised to :data:`RECURSION_LIMIT` if it is lower, and the
+    cycle collector paused: compiling allocates many small objects freed by reference
+    counting, and the collector's full passes over a big filter's live blocks only cost
+    time (they made code generation grow faster than the filter).  Both are process-wide,
+    so concurrent compilations share one scope: the first to enter saves the caller's
+    settings, the last to leave restores them (under a lock)."""
+    global _scope_depth, _saved_limit, _saved_gc
+    with _SCOPE_LOCK:
+        if _scope_depth == 0:
+            _saved_limit, _saved_gc = sys.getrecursionlimit(), gc.isenabled()
+            if _saved_limit < RECURSION_LIMIT:
+                sys.setrecursionlimit(RECURSION_LIMIT)
+            gc.disable()
+        _scope_depth += 1
+    try:
+        yield
     finally:
-        if collecting:
-            gc.enable()
-        sys.setrecursionlimit(limit)
+        with _SCOPE_LOCK:
+            _scope_depth -= 1
+            if _scope_depth == 0:
+                if sys.getrecursionlimit() == RECURSION_LIMIT != _saved_limit:
+                    sys.setrecursionlimit(_saved_limit)
+                if _saved_gc:
+                    gc.enable()
 
 
 def _compile(
@@ -181,7 +207,7 @@ def _compile(
     verify: bool = False,
     savefile: SavefileInfo | None = None,
 ) -> Program:
-    from bpfc.emit import _order, linearize, warn_if_too_long
+    from bpfc.emit import block_order, linearize, warn_if_too_long
     from bpfc.program import Program
 
     root, state = build_cfg(
@@ -194,7 +220,7 @@ def _compile(
             raise CompileError("expression rejects all packets", expr)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
-        blocks = _order(root)
+        blocks = block_order(root)
         insns = None if verify else _optimize_direct(root, blocks, expr)
         if insns is None:
             insns = _optimize_insns(linearize(root, warn=False, blocks=blocks), expr, verify)
