@@ -88,7 +88,11 @@ def build_cfg(
         expr=expr,
         savefile=check_savefile(savefile),
     )
-    if link.vlhdr is not None:  # variable-length link headers: offsets and prologue
+    if link.vlhdr == "pflog":  # pflog's variable header has its own module
+        from bpfc.codegen import pflog
+
+        pflog.setup(state)
+    elif link.vlhdr is not None:  # 802.11 family: radio and 802.11 header lengths
         from bpfc.codegen import vlhdr
 
         vlhdr.setup(state)

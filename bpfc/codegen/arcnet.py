@@ -33,9 +33,6 @@ ARCNET_TYPES = {
     link.ETHERTYPE_IPV6: 0xC4,
 }
 
-#: the 802.11 direction qualifiers (refused by the identifier code)
-WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
-
 
 def gen_arcnet_linktype(state: CodegenState, proto: int) -> Cond:
     """The "network protocol is ``proto``" test on ARCnet: its one-byte protocol id."""
@@ -82,7 +79,7 @@ def claims(node: ast.Primitive) -> bool:
     """Whether ``node`` is a ``$xx`` id this module generates: one with qualifiers in
     force and no 802.11 direction (those the identifier code refuses first, as libpcap)."""
     q = node.qual
-    return isinstance(node.id, ast.ArcnetId) and not q.undefined and q.dir not in WLAN_DIRS
+    return isinstance(node.id, ast.ArcnetId) and not q.undefined and q.dir not in link.WLAN_DIRS
 
 
 def gen_mac8_broadcast(state: CodegenState, multicast: bool) -> Cond | None:

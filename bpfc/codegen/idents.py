@@ -13,7 +13,8 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import legacy, link, lookups, messages, named, net, ports
+from bpfc.codegen import arcnet, legacy, link, lookups, messages, named, net, ports
+from bpfc.codegen.link import assert_nonwlan_dqual, gen_mac48_host
 from bpfc.codegen.state import CodegenState
 
 #: bare protocol words that are "network protocol is X" tests on the link layer
@@ -84,8 +85,6 @@ def parse_ipv4(state: CodegenState, text: str, span: Any) -> tuple[int, int]:
     return value, 8 * len(parts)
 
 
-WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
-
 #: id node type -> how libpcap names it in "'KIND' qualifier applied to ..."
 ID_DESCRIPTIONS = {
     ast.IPv4Id: "IPv4 address",
@@ -106,18 +105,6 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     An id with no qualifiers in force (after ``tcp and``) is checked too: libpcap's
     *undefined* qualifier values fail the checks that look at them, wherever they come."""
     return _ID_CODES[type(node.id)](state, node.qual, node.id, node.error_span)
-
-
-def assert_nonwlan_dqual(
-    state: CodegenState, direction: str | None, span: Any, undefined: bool = False
-) -> None:
-    """The 802.11 direction qualifiers (``addr1``... ``ra``, ``ta``) only make sense on
-    802.11 addresses; every non-802.11 address test refuses them first thing (and an
-    undefined direction, in libpcap's placeholder words)."""
-    if undefined:
-        direction = "<invalid dir 255>"
-    if direction in WLAN_DIRS or undefined:
-        raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
 
 
 #: the id forms whose (port, portrange, proto, protochain) kinds the grammar itself refuses
@@ -153,22 +140,9 @@ def _gen_ecode(state: CodegenState, q: ast.Qualifiers, ident: ast.EtherId, span:
     return gen_mac48_host(state, ident.octets, q.dir, "XX:XX:XX:XX:XX:XX", span)
 
 
-def gen_mac48_host(
-    state: CodegenState, mac: bytes, direction: str | None, spelled: str, span: Any
-) -> Cond:
-    """A 48-bit MAC address test: the link type must have such addresses, then (except on
-    802.11, whose layout judges the 802.11 directions itself) the direction."""
-    if state.link.mac != "wlan":
-        link.check_mac48_link(state, spelled)
-        assert_nonwlan_dqual(state, direction, span)
-    return link.gen_mac_host(state, mac, _mac_dir(direction or "default"), spelled)
-
-
 def _gen_acode(state: CodegenState, q: ast.Qualifiers, ident: ast.ArcnetId, span: Any) -> Cond:
     """``$XX``: never with an 802.11 direction (the ARCnet module handles the rest)."""
     assert_nonwlan_dqual(state, q.dir, span, q.undefined)
-    from bpfc.codegen import arcnet
-
     return arcnet.gen_arcnet_id(state, ast.Primitive(q, ident, span=span or ast.NO_SPAN))
 
 
@@ -340,10 +314,6 @@ def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: An
     from bpfc.codegen import protochain
 
     return protochain.gen_protochain(state, value, q.proto)
-
-
-def _mac_dir(direction: str) -> str:
-    return link.DIR_OR if direction == "default" else direction
 
 
 def _id_text(ident: Any) -> str:
