@@ -1,4 +1,4 @@
-"""The less common link types (bpfc/linktypes_more.py, bpfc/codegen/arcnet.py,
+"""The less common link types (bpfc/linktypes/uncommon.py, bpfc/codegen/arcnet.py,
 bpfc/codegen/otherlinks.py): ARCnet, BACnet MS/TP, DSA tags, Frame Relay, Juniper,
 netANALYZER, LocalTalk, ATM LLC, IP over FireWire, Symantec firewall.
 
@@ -28,7 +28,7 @@ from differential import bpfc_runner  # noqa: E402
 
 import bpfc  # noqa: E402
 from bpfc.errors import CompileError  # noqa: E402
-from bpfc.linktypes_more import MORE_LINKTYPES  # noqa: E402
+from bpfc.linktypes.uncommon import MORE_LINKTYPES  # noqa: E402
 
 MINE = (
     "ARCNET", "ARCNET_LINUX", "BACNET_MS_TP", "DSA_TAG_BRCM", "DSA_TAG_DSA", "FRELAY",

@@ -2,7 +2,7 @@
 
 These link types address stations with a single byte, written ``$xx`` in filters
 (``link host $0e``, ``link src $8c``).  Their MAC layouts are
-:data:`bpfc.linktypes_more.MAC8_LAYOUTS` (source and destination offsets, the
+:data:`bpfc.linktypes.uncommon.MAC8_LAYOUTS` (source and destination offsets, the
 broadcast address, whether ``multicast`` exists); ARCnet broadcast is destination 0,
 BACnet MS/TP broadcast is 0xff, and ARCnet has no multicast of its own, so
 ``multicast`` means broadcast there, as in libpcap.
@@ -22,7 +22,7 @@ from bpfc import ast
 from bpfc.cfg import Cond, and_, false_cond, or_
 from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.linktypes_more import MAC8_LAYOUTS
+from bpfc.linktypes.uncommon import MAC8_LAYOUTS
 
 #: ethertype -> RFC 1201 ARCnet protocol id
 ARCNET_TYPES = {

@@ -29,7 +29,7 @@ from bpfc.codegen import legacy, link
 from bpfc.codegen.mtp import relop_jump
 from bpfc.codegen.state import CodegenState, Offset, Rel
 from bpfc.isa.insn import JmpOp
-from bpfc.linktypes_pflog_atm_ss7 import (
+from bpfc.linktypes.pflog_atm_ss7 import (
     LANE,
     SUNATM_PAYLOAD,
     SUNATM_PROTO,

@@ -14,7 +14,7 @@ from bpfc.cfg import Cond, and_, not_, or_, true_cond
 from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.isa.insn import JmpOp
-from bpfc.linktypes_more import LLC_ALWAYS
+from bpfc.linktypes.uncommon import LLC_ALWAYS
 
 ISO_NLPID = {"clnp": 0x81, "esis": 0x82, "isis": 0x83}
 #: IS-IS PDU type abbreviations, in the order libpcap tests them

@@ -1,4 +1,4 @@
-"""Code generation for the less common link types of :mod:`bpfc.linktypes_more`.
+"""Code generation for the less common link types of :mod:`bpfc.linktypes.uncommon`.
 
 * Framings: ``ethertype`` (IP over FireWire, Symantec firewall: a plain ethertype),
   ``frelay`` (Q.933 NLPIDs: IPv4 ``0x03cc``, IPv6 ``0x038e``, OSI ``0x0381``-``0x0383``),
@@ -21,7 +21,7 @@ from typing import Any
 from bpfc.cfg import Cond, false_cond, or_, true_cond
 from bpfc.codegen import legacy, link, messages
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.linktypes_more import DIRECTION_MASKS, MPLS_LINKTYPES, VLAN_LINKTYPES
+from bpfc.linktypes.uncommon import DIRECTION_MASKS, MPLS_LINKTYPES, VLAN_LINKTYPES
 
 JUNIPER_MAGIC = 0x4D474300  # "MGC" and a flags byte
 JUNIPER_MAGIC_MASK = 0xFFFFFF00

@@ -28,7 +28,7 @@ from bpfc.codegen import link
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.codegen.vlhdr import VarOffset
 from bpfc.isa.insn import AluOp, Class, Mode, Size
-from bpfc.linktypes_pflog_atm_ss7 import (
+from bpfc.linktypes.pflog_atm_ss7 import (
     PFLOG_ACTION,
     PFLOG_AF,
     PFLOG_IFNAME,

@@ -24,7 +24,7 @@ program then rejects the packet), so verdicts stay identical.
 
 from __future__ import annotations
 
-from bpfc.linktypes import LinkType, register
+from bpfc.linktypes.row import LinkType
 
 #: libpcap's marker for an unknown offset (loads wrap to 0xffffffff + k)
 OFFSET_NOT_SET = -1
@@ -111,6 +111,3 @@ MPLS_LINKTYPES = frozenset({
     "EN10MB", "NETANALYZER", "NETANALYZER_TRANSPARENT", "DSA_TAG_BRCM", "DSA_TAG_DSA",
     "C_HDLC", "HDLC", "PPP",
 })  # fmt: skip
-
-for _row in MORE_LINKTYPES:
-    register(_row)
