@@ -1,5 +1,5 @@
 """The less common link types (bpfc/linktypes/uncommon.py, bpfc/codegen/arcnet.py,
-bpfc/codegen/otherlinks.py): ARCnet, BACnet MS/TP, DSA tags, Frame Relay, Juniper,
+bpfc/codegen/juniper_fr_dsa.py): ARCnet, BACnet MS/TP, DSA tags, Frame Relay, Juniper,
 netANALYZER, LocalTalk, ATM LLC, IP over FireWire, Symantec firewall.
 
 * every upstream accept case on them, and every offline ``vlan``/``mpls`` case: bpfc's

@@ -25,7 +25,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
-from bpfc.codegen import legacy, link
+from bpfc.codegen import decnet_osi_llc, link
 from bpfc.codegen.mtp import relop_jump
 from bpfc.codegen.state import CodegenState, Offset, Rel
 from bpfc.isa.insn import JmpOp
@@ -210,7 +210,7 @@ if "lane" not in link.GATEWAY_MACS:  # LANE is Ethernet: ``gateway`` works there
 def gen_llc(state: CodegenState, node: ast.Llc) -> Cond:
     """``llc [kind]``: payload type LLC on SunATM, an 802.3 frame after ``lane``."""
     framing = state.link.framing
-    word = legacy.check_llc_kind(state, node.kind, node.error_span)
+    word = decnet_osi_llc.check_llc_kind(state, node.kind, node.error_span)
     if framing == "sunatm":
         b0 = gen_prototype(state, PT_LLC)
     elif framing == "lane":
@@ -218,4 +218,4 @@ def gen_llc(state: CodegenState, node: ast.Llc) -> Cond:
         b0 = and_(b0, not_(state.cmp(Rel.LLC, 0, 2, 0xFFFF)))
     else:  # pragma: no cover - dispatch calls this for these two framings only
         raise state.error("'llc' is not supported by bpfc yet", node.error_span)
-    return b0 if word is None else and_(b0, legacy.gen_llc_kind(state, word))
+    return b0 if word is None else and_(b0, decnet_osi_llc.gen_llc_kind(state, word))

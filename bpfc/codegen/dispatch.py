@@ -21,15 +21,15 @@ from bpfc.codegen import (
     arcnet,
     arith,
     atm,
+    decnet_osi_llc,
     encap,
     idents,
-    legacy,
+    juniper_fr_dsa,
     link,
     messages,
     meta,
     mtp,
     net,
-    otherlinks,
     pflog,
     pppoe,
     tunnel,
@@ -127,16 +127,16 @@ def _multicast(state: CodegenState, node: ast.Multicast) -> Cond:
 def _llc(state: CodegenState, node: ast.Llc) -> Cond:
     if state.link.framing in ("sunatm", "lane"):
         return atm.gen_llc(state, node)
-    return legacy.gen_llc(state, node.kind, node.error_span)
+    return decnet_osi_llc.gen_llc(state, node.kind, node.error_span)
 
 
 def _inbound(state: CodegenState, node: ast.Inbound) -> Cond:
-    header = otherlinks.gen_header_direction(state, outbound=False)
+    header = juniper_fr_dsa.gen_header_direction(state, outbound=False)
     return header or meta.gen_direction(state, outbound=False)
 
 
 def _outbound(state: CodegenState, node: ast.Outbound) -> Cond:
-    header = otherlinks.gen_header_direction(state, outbound=True)
+    header = juniper_fr_dsa.gen_header_direction(state, outbound=True)
     return header or meta.gen_direction(state, outbound=True)
 
 
@@ -178,14 +178,14 @@ def _vlan(state: CodegenState, node: ast.Vlan) -> Cond:
     """``vlan [ID]``: libpcap's checks in its order, then the live-socket form (ancillary
     loads) for the first tag on Linux, else the tag in the packet."""
     encap.check_vlan_after_mpls(state, node.error_span)
-    otherlinks.check_encapsulation(state, "vlan", node)
+    juniper_fr_dsa.check_encapsulation(state, "vlan", node)
     if vlan_live.uses_extensions(state):
         return vlan_live.gen_vlan_live(state, node.vid, node.error_span)
     return encap.gen_vlan(state, node.vid, node.error_span)
 
 
 def _mpls(state: CodegenState, node: ast.Mpls) -> Cond:
-    otherlinks.check_encapsulation(state, "mpls", node)
+    juniper_fr_dsa.check_encapsulation(state, "mpls", node)
     return encap.gen_mpls(state, node.label, node.error_span)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import arcnet, legacy, link, lookups, messages, named, net, ports
+from bpfc.codegen import arcnet, decnet_osi_llc, link, messages, named, net, ports, resolve
 from bpfc.codegen.link import assert_nonwlan_dqual, gen_mac48_host
 from bpfc.codegen.state import CodegenState
 
@@ -63,7 +63,7 @@ def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
         if family == "ip6":
             return net.gen_ip6_proto(state, number)
         return net.gen_proto_default(state, number)
-    iso = legacy.gen_iso_abbrev(state, proto)
+    iso = decnet_osi_llc.gen_iso_abbrev(state, proto)
     if iso is not None:
         return iso
     # the link layer and the radio header are places, not protocols: 'link' alone says nothing
@@ -263,8 +263,8 @@ def _gen_dnhost(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -
         raise state.error(messages.invalid_qual("decnet", kind), span)
     if isinstance(ident, ast.NumberId):
         raise state.error(f"invalid DECnet address '{ident.value}'", span)
-    addr = legacy.parse_decnet(state, ident.text, span)
-    return legacy.gen_decnet_host(state, addr, q.dir or "default")
+    addr = decnet_osi_llc.parse_decnet(state, ident.text, span)
+    return decnet_osi_llc.gen_decnet_host(state, addr, q.dir or "default")
 
 
 _ID_CODES: dict[type, Any] = {
@@ -287,11 +287,11 @@ def _lookup_proto(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) 
     proto = q.proto
     found: int | None = None
     if proto in (None, "ip", "ip6"):
-        found = lookups.ip_proto(state, name)
+        found = resolve.ip_proto(state, name)
     elif proto == "link":
-        found = lookups.ether_proto(name)
+        found = resolve.ether_proto(name)
     elif proto == "iso":
-        found = legacy.ISO_NLPID.get(name)
+        found = decnet_osi_llc.ISO_NLPID.get(name)
     if found is None:
         what = f"{proto} {q.kind}" if proto else q.kind
         raise state.error(f"unknown '{what}' value '{name}'", span)
@@ -348,9 +348,9 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
     else:
         raise state.error(messages.invalid_qual("proto", _id_text(ident)), span)
     if proto == "iso":
-        return legacy.gen_iso_proto(state, value)
+        return decnet_osi_llc.gen_iso_proto(state, value)
     if proto == "isis":
-        return legacy.gen_isis_proto(state, value)
+        return decnet_osi_llc.gen_isis_proto(state, value)
     if proto not in (None, "ip", "ip6", "link"):
         raise state.error(messages.invalid_qual(proto, "proto"), span)
     if proto == "link":

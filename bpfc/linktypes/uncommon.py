@@ -9,7 +9,7 @@ listings and the system libpcap's ``tcpdump -d`` output (offsets of ``ip[0]``,
 ``link[0]``, ``clnp``...), never copied from its source.
 
 Framings introduced here (generators in :mod:`bpfc.codegen.arcnet` and
-:mod:`bpfc.codegen.otherlinks`):
+:mod:`bpfc.codegen.juniper_fr_dsa`):
 
 * ``arcnet``: one-byte ARCnet protocol ids (RFC 1201 only, as libpcap master);
 * ``ethertype``: a plain 16-bit ethertype, with no 802.3/LLC alternative;

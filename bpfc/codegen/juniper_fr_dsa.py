@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from bpfc.cfg import Cond, false_cond, or_, true_cond
-from bpfc.codegen import legacy, link, messages
+from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.linktypes.uncommon import DIRECTION_MASKS, MPLS_LINKTYPES, VLAN_LINKTYPES
 
@@ -32,18 +32,18 @@ NLPID_CLNP, NLPID_ESIS, NLPID_ISIS = 0x81, 0x82, 0x83
 FRELAY_NLPID_OFFSET = 2
 
 
-def _frelay_nlpid(state: CodegenState, nlpid: int) -> Cond:
+def gen_frelay_nlpid(state: CodegenState, nlpid: int) -> Cond:
     return state.cmp(Rel.LINKHDR, FRELAY_NLPID_OFFSET, 2, 0x0300 | nlpid)
 
 
 def _frelay(state: CodegenState, proto: int) -> Cond:
     if proto == link.ETHERTYPE_IP:
-        return _frelay_nlpid(state, NLPID_IP)
+        return gen_frelay_nlpid(state, NLPID_IP)
     if proto == link.ETHERTYPE_IPV6:
-        return _frelay_nlpid(state, NLPID_IP6)
+        return gen_frelay_nlpid(state, NLPID_IP6)
     if proto == link.LLCSAP_ISONS:
-        result = or_(_frelay_nlpid(state, NLPID_CLNP), _frelay_nlpid(state, NLPID_ESIS))
-        return or_(result, _frelay_nlpid(state, NLPID_ISIS))
+        result = or_(gen_frelay_nlpid(state, NLPID_CLNP), gen_frelay_nlpid(state, NLPID_ESIS))
+        return or_(result, gen_frelay_nlpid(state, NLPID_ISIS))
     return false_cond()
 
 
@@ -56,7 +56,6 @@ def _ltalk(state: CodegenState, proto: int) -> Cond:
 
 
 link.LINKTYPE_GENERATORS.update({"frelay": _frelay, "juniper": _juniper, "ltalk": _ltalk})
-legacy.ISO_PROTO_GENERATORS["frelay"] = _frelay_nlpid
 
 
 def gen_header_direction(state: CodegenState, outbound: bool) -> Cond | None:
