@@ -16,20 +16,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from bpfc import ast, linktypes
 from bpfc.argcheck import check_flag, check_int, check_linktype, check_resolver, check_str
+from bpfc.cfg import finish, ret_block
+from bpfc.codegen import pflog, vlhdr
+from bpfc.codegen.dispatch import check_reduced, gen_expr
+from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState
+from bpfc.emit import block_order, linearize, warn_if_too_long
 from bpfc.errors import CompileError
+from bpfc.program import Program
+from bpfc.savefile import check_savefile
+from bpfc.syntax.parse import parse
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.cfg import Block
-    from bpfc.codegen.state import CodegenState
-    from bpfc.program import Program
     from bpfc.savefile import SavefileInfo
 
 
 def parse_netmask(netmask: int | str | None) -> int:
     """libpcap's netmask argument: None is PCAP_NETMASK_UNKNOWN; dotted quads accepted."""
-    from bpfc.codegen.state import NETMASK_UNKNOWN
-
     if netmask is None:
         return NETMASK_UNKNOWN
     if isinstance(netmask, int) and not isinstance(netmask, bool):
@@ -70,12 +75,6 @@ def build_cfg(
     """The closed, unoptimized control-flow graph for ``expr`` and its compile state."""
     check_arguments(expr, linktype, snaplen, linux=linux)
     check_resolver(resolver)
-    from bpfc import linktypes
-    from bpfc.cfg import finish, ret_block
-    from bpfc.codegen.dispatch import gen_expr
-    from bpfc.codegen.state import CodegenState
-    from bpfc.savefile import check_savefile
-
     link = linktypes.lookup(linktype)
     if snaplen <= 0:
         raise CompileError("snaplen of 0 rejects all packets", expr)
@@ -89,22 +88,14 @@ def build_cfg(
         savefile=check_savefile(savefile),
     )
     if link.vlhdr == "pflog":  # pflog's variable header has its own module
-        from bpfc.codegen import pflog
-
         pflog.setup(state)
     elif link.vlhdr is not None:  # 802.11 family: radio and 802.11 header lengths
-        from bpfc.codegen import vlhdr
-
         vlhdr.setup(state)
     try:
-        tree = _parse(expr)
+        tree = parse(expr)
     except CompileError as err:  # libpcap reports a semantic error it met before this one
-        from bpfc.codegen.dispatch import check_reduced
-
         check_reduced(state, err)
         raise
-    from bpfc import ast
-
     if isinstance(tree, ast.Empty):
         return ret_block(snaplen), state
     cond = gen_expr(state, tree)
@@ -114,12 +105,6 @@ def build_cfg(
         cond = prologue(state, cond)
     root = finish(cond, snaplen)
     return root, state
-
-
-def _parse(expr: str) -> Any:
-    from bpfc.syntax.parse import parse  # lazy: the grammar costs start-up time
-
-    return parse(expr)
 
 
 #: Python frames allowed while compiling: codegen recurses over the syntax tree, about
@@ -211,9 +196,6 @@ def _compile(
     verify: bool = False,
     savefile: SavefileInfo | None = None,
 ) -> Program:
-    from bpfc.emit import block_order, linearize, warn_if_too_long
-    from bpfc.program import Program
-
     root, state = build_cfg(
         expr, linktype, snaplen, netmask, linux=linux, resolver=resolver, savefile=savefile
     )
@@ -281,7 +263,7 @@ def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None
     listing, block ids included, so its result is the ordinary path's; a big graph
     may differ from it only in where long jumps would have split blocks.
     """
-    from_cfg, run_passes, linearize, rejects_all = _OPTIMIZER or _load_optimizer()
+    from_cfg, run_passes, opt_linearize, rejects_all = _OPTIMIZER or _load_optimizer()
     size = sum([len(b.stmts) + 1 for b in blocks])  # a bound below the listing's length
     if len(blocks) < BIG_GRAPH and size > SHORT_PROGRAM:
         return None
@@ -291,11 +273,9 @@ def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None
     # ``compile`` has switched the cycle collector off already (as ``bpfc.opt.optimize``
     # does): the passes make many small acyclic objects, freed by reference counting
     run_passes(graph)
-    result = linearize(graph)
+    result = opt_linearize(graph)
     if len(result) > size:
-        from bpfc.emit import linearize as emit
-
-        source = emit(root, warn=False, blocks=blocks)
+        source = linearize(root, warn=False, blocks=blocks)
         if len(result) > len(source):
             result = source
     if rejects_all(result):
