@@ -24,7 +24,6 @@ follow libpcap master's, register numbers included.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from bpfc import linktypes
@@ -172,7 +171,7 @@ def gen_tunnel(state: CodegenState, geneve: bool, vni: int | None, span: Any = N
 # -- MAC addresses inside Geneve: there may be no Ethernet header -----------------------------
 
 #: the link after ``geneve``: Ethernet, but MAC tests first check that there is a MAC header
-GENEVE_ETHER = replace(linktypes.lookup("EN10MB"), mac="geneve")
+GENEVE_ETHER = linktypes.lookup("EN10MB")._replace(mac="geneve")
 
 
 def gen_has_ether_header(state: CodegenState) -> Cond:
