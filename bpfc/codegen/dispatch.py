@@ -39,6 +39,7 @@ from bpfc.codegen import (
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.errors import CompileError
 from bpfc.isa.insn import AluOp, Class, JmpOp
+from bpfc.syntax.parse import FilterSyntaxError
 
 Generator = Callable[[CodegenState, Any], Cond]
 
@@ -65,8 +66,6 @@ def check_reduced(state: CodegenState, error: CompileError) -> None:
             else:
                 gen_expr(state, node)
     except CompileError as found:
-        from bpfc.syntax.parse import FilterSyntaxError
-
         late = found.span is None or found.span[1] > getattr(error, "early_end", -1)
         if getattr(found, "from_grammar", False) and late:
             if not isinstance(error, FilterSyntaxError):

@@ -13,7 +13,17 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import arcnet, decnet_osi_llc, link, messages, named, net, ports, resolve
+from bpfc.codegen import (
+    arcnet,
+    decnet_osi_llc,
+    link,
+    messages,
+    named,
+    net,
+    ports,
+    protochain,
+    resolve,
+)
 from bpfc.codegen.link import assert_nonwlan_dqual, gen_mac48_host
 from bpfc.codegen.state import CodegenState
 
@@ -311,8 +321,6 @@ def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: An
         raise state.error(messages.invalid_qual(q.proto, "protochain"), span)
     if value > 255:
         raise state.error(f"protocol number {value} greater than maximum 255", span)
-    from bpfc.codegen import protochain
-
     return protochain.gen_protochain(state, value, q.proto)
 
 
