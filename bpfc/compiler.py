@@ -9,11 +9,6 @@ with long jumps or loops) -> validate.
 
 from __future__ import annotations
 
-import gc
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bpfc import ast, linktypes
@@ -26,6 +21,8 @@ from bpfc.emit import block_order, linearize, warn_if_too_long
 from bpfc.errors import CompileError
 from bpfc.program import Program
 from bpfc.savefile import check_savefile
+from bpfc.scope import RECURSION_LIMIT as RECURSION_LIMIT  # the public name
+from bpfc.scope import compiling
 from bpfc.syntax.parse import parse
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,11 +104,6 @@ def build_cfg(
     return root, state
 
 
-#: Python frames allowed while compiling: codegen recurses over the syntax tree, about
-#: two frames per nesting level, and libpcap accepts nesting up to ~10,000 levels
-RECURSION_LIMIT = 25_000
-
-
 def compile(  # noqa: A001 - the public name mirrors pcap_compile
     expr: str,
     linktype: str | int = "EN10MB",
@@ -147,42 +139,6 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
         raise CompileError(
             "expression too deeply nested", expr, hint="use fewer nested not/()/operators"
         ) from None
-
-
-_SCOPE_LOCK = threading.Lock()
-_scope_depth = 0
-_saved_limit = 0
-_saved_gc = False
-
-
-@contextmanager
-def compiling() -> Iterator[None]:
-    """The interpreter settings a compilation needs, for its duration only.
-
-    The recursion limit is raised to :data:`RECURSION_LIMIT` if it is lower, and the
-    cycle collector paused: compiling allocates many small objects freed by reference
-    counting, and the collector's full passes over a big filter's live blocks only cost
-    time (they made code generation grow faster than the filter).  Both are process-wide,
-    so concurrent compilations share one scope: the first to enter saves the caller's
-    settings, the last to leave restores them (under a lock)."""
-    global _scope_depth, _saved_limit, _saved_gc
-    with _SCOPE_LOCK:
-        if _scope_depth == 0:
-            _saved_limit, _saved_gc = sys.getrecursionlimit(), gc.isenabled()
-            if _saved_limit < RECURSION_LIMIT:
-                sys.setrecursionlimit(RECURSION_LIMIT)
-            gc.disable()
-        _scope_depth += 1
-    try:
-        yield
-    finally:
-        with _SCOPE_LOCK:
-            _scope_depth -= 1
-            if _scope_depth == 0:
-                if sys.getrecursionlimit() == RECURSION_LIMIT != _saved_limit:
-                    sys.setrecursionlimit(_saved_limit)
-                if _saved_gc:
-                    gc.enable()
 
 
 def _compile(

@@ -50,3 +50,22 @@ def test_deep_nesting_still_compiles() -> None:
     depth = 3000
     program = bpfc.compile("(" * depth + "ip" + ")" * depth, optimize=False)
     assert len(program) > 2
+
+
+def test_collector_pause_nests_with_compiling() -> None:
+    from bpfc import scope
+
+    collecting = gc.isenabled()
+    with scope.paused_collector():
+        with scope.compiling():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled() == collecting
+
+
+def test_parse_restores_the_collector() -> None:
+    from bpfc.syntax.parse import parse
+
+    collecting = gc.isenabled()
+    parse("tcp port 80")
+    assert gc.isenabled() == collecting
