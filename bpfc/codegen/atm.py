@@ -200,8 +200,6 @@ def gen_lane_multicast(state: CodegenState) -> Cond:
 link.LINKTYPE_GENERATORS["sunatm"] = gen_sunatm_linktype
 link.LINKTYPE_GENERATORS["lane"] = gen_lane_linktype
 link.MAC_HOSTS["lane"] = (gen_lane_host, gen_lane_broadcast, gen_lane_multicast)
-if "lane" not in link.GATEWAY_MACS:  # LANE is Ethernet: ``gateway`` works there
-    link.GATEWAY_MACS = (*link.GATEWAY_MACS, "lane")
 
 
 # -- llc -----------------------------------------------------------------------------------

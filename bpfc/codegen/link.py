@@ -266,8 +266,9 @@ MAC_LAYOUTS: dict[str, tuple[int | None, int | None]] = {
     "sll": (6, None),
 }
 
-#: MAC layouts with both addresses, where ``gateway`` makes sense
-GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc", "wlan")
+#: MAC layouts with both addresses, where ``gateway`` makes sense (``lane``: SunATM's
+#: LAN emulation, Ethernet behind the LE header)
+GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc", "wlan", "lane")
 
 #: MAC layouts whose address position depends on the frame (802.11): layout ->
 #: (host(state, mac, direction), broadcast(state), multicast(state)) generators
