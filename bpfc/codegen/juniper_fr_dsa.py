@@ -21,7 +21,7 @@ from typing import Any
 from bpfc.cfg import Cond, false_cond, or_, true_cond
 from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.linktypes.uncommon import DIRECTION_MASKS, MPLS_LINKTYPES, VLAN_LINKTYPES
+from bpfc.linktypes.uncommon import MPLS_LINKTYPES, VLAN_LINKTYPES
 
 JUNIPER_MAGIC = 0x4D474300  # "MGC" and a flags byte
 JUNIPER_MAGIC_MASK = 0xFFFFFF00
@@ -61,7 +61,7 @@ link.LINKTYPE_GENERATORS.update({"frelay": _frelay, "juniper": _juniper, "ltalk"
 def gen_header_direction(state: CodegenState, outbound: bool) -> Cond | None:
     """``inbound``/``outbound`` from masked bits of the link header (DSA tags, Juniper);
     ``None`` where the row has no such bits, for the metadata test."""
-    spec = DIRECTION_MASKS.get(state.link.name)
+    spec = state.link.dir_bits
     if spec is None:
         return None
     offset, inbound_bits, outbound_bits = spec

@@ -58,6 +58,9 @@ class LinkType(NamedTuple):
     #: packet direction in the header: (offset, size, inbound value or None, outbound
     #: value); None inbound means "anything but outbound"
     dir_field: tuple[int, int, int | None, int] | None = None
+    #: packet direction as masked bits of one header byte (DSA tags, Juniper flags):
+    #: (offset, inbound (mask, value), outbound (mask, value))
+    dir_bits: tuple[int, tuple[int, int], tuple[int, int]] | None = None
     #: interface index in the header: (offset, size)
     ifindex_field: tuple[int, int] | None = None
     #: where the link-layer header starts (after a capture pseudo-header)
