@@ -135,10 +135,11 @@ class Node:
     """Base class of every AST node: frozen, slotted, compared and hashed by value.
 
     Nodes behave as ``@dataclass(frozen=True, slots=True)`` classes do —
-    :func:`dataclasses.fields`, :func:`dataclasses.replace`, ``match`` patterns,
+    :func:`dataclasses.replace`, :func:`dataclasses.is_dataclass`, ``match`` patterns,
     :class:`~dataclasses.FrozenInstanceError` — but are declared with :func:`_node`, which
     builds them without generating code: creating ~45 dataclasses costs more start-up time
-    than the rest of the parser.
+    than the rest of the parser.  :meth:`field_names` lists the fields
+    (:func:`dataclasses.fields` would need the dataclasses module's private field marker).
     """
 
     __slots__ = ()
@@ -188,6 +189,18 @@ class Node:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), tuple(getattr(self, name) for name in self._fields))
 
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The node's fields, in declaration order (``span`` last)."""
+        return cls._fields
+
+    @property
+    def error_span(self) -> Span | None:
+        """Where to point an error about this node: its ``span``, or ``None`` for a node
+        built without one (``NO_SPAN``), which messages then print without a caret."""
+        span = getattr(self, "span", None)
+        return None if span is None or span == NO_SPAN else span
+
     def children(self) -> tuple[Node, ...]:
         """The direct child nodes, in source order."""
         out: list[Node] = []
@@ -217,7 +230,6 @@ def _node(cls: _N) -> _N:
         default = cls.__dict__.get(name, dataclasses.MISSING)
         spec = default if isinstance(default, dataclasses.Field) else field(default=default)
         spec.name, spec.type = name, hint
-        spec._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
         if spec.default is not dataclasses.MISSING:
             defaults[name] = spec.default
         specs[name] = spec

@@ -9,25 +9,29 @@ with long jumps or loops) -> validate.
 
 from __future__ import annotations
 
-import gc
-import importlib
-import sys
 from typing import TYPE_CHECKING, Any
 
+from bpfc import ast, linktypes
 from bpfc.argcheck import check_flag, check_int, check_linktype, check_resolver, check_str
+from bpfc.cfg import finish, ret_block
+from bpfc.codegen import pflog, vlhdr
+from bpfc.codegen.dispatch import check_reduced, gen_expr
+from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState
+from bpfc.emit import block_order, linearize, warn_if_too_long
 from bpfc.errors import CompileError
+from bpfc.program import Program
+from bpfc.savefile import check_savefile
+from bpfc.scope import RECURSION_LIMIT as RECURSION_LIMIT  # the public name
+from bpfc.scope import compiling
+from bpfc.syntax.parse import parse
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.cfg import Block
-    from bpfc.codegen.state import CodegenState
-    from bpfc.program import Program
     from bpfc.savefile import SavefileInfo
 
 
 def parse_netmask(netmask: int | str | None) -> int:
     """libpcap's netmask argument: None is PCAP_NETMASK_UNKNOWN; dotted quads accepted."""
-    from bpfc.codegen.state import NETMASK_UNKNOWN
-
     if netmask is None:
         return NETMASK_UNKNOWN
     if isinstance(netmask, int) and not isinstance(netmask, bool):
@@ -68,12 +72,6 @@ def build_cfg(
     """The closed, unoptimized control-flow graph for ``expr`` and its compile state."""
     check_arguments(expr, linktype, snaplen, linux=linux)
     check_resolver(resolver)
-    from bpfc import linktypes
-    from bpfc.cfg import finish, ret_block
-    from bpfc.codegen.dispatch import gen_expr
-    from bpfc.codegen.state import CodegenState
-    from bpfc.savefile import check_savefile
-
     link = linktypes.lookup(linktype)
     if snaplen <= 0:
         raise CompileError("snaplen of 0 rejects all packets", expr)
@@ -86,19 +84,15 @@ def build_cfg(
         expr=expr,
         savefile=check_savefile(savefile),
     )
-    if link.vlhdr is not None:  # variable-length link headers: offsets and prologue
-        from bpfc.codegen import vlhdr
-
+    if link.vlhdr == "pflog":  # pflog's variable header has its own module
+        pflog.setup(state)
+    elif link.vlhdr is not None:  # 802.11 family: radio and 802.11 header lengths
         vlhdr.setup(state)
     try:
-        tree = _parse(expr)
+        tree = parse(expr)
     except CompileError as err:  # libpcap reports a semantic error it met before this one
-        from bpfc.codegen.dispatch import check_reduced
-
         check_reduced(state, err)
         raise
-    from bpfc import ast
-
     if isinstance(tree, ast.Empty):
         return ret_block(snaplen), state
     cond = gen_expr(state, tree)
@@ -108,19 +102,6 @@ def build_cfg(
         cond = prologue(state, cond)
     root = finish(cond, snaplen)
     return root, state
-
-
-def _parse(expr: str) -> Any:
-    try:
-        parse = importlib.import_module("bpfc.syntax.parse").parse
-    except ImportError as err:  # pragma: no cover - only before the parser exists
-        raise CompileError(f"the parser is not available: {err}", expr) from None
-    return parse(expr)
-
-
-#: Python frames allowed while compiling: codegen recurses over the syntax tree, about
-#: two frames per nesting level, and libpcap accepts nesting up to ~10,000 levels
-RECURSION_LIMIT = 25_000
 
 
 def compile(  # noqa: A001 - the public name mirrors pcap_compile
@@ -147,27 +128,17 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     check_arguments(expr, linktype, snaplen, optimize=optimize, linux=linux, verify=verify)
     check_resolver(resolver)
     parse_netmask(netmask)  # its TypeError/ValueError now, before any work
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
-    collecting = gc.isenabled()
-    # compiling allocates many small objects and frees them by reference counting; the
-    # cycle collector's full passes over a big filter's live blocks only cost time (they
-    # made code generation and the optimizer's graph grow faster than the filter)
-    gc.disable()
     try:
-        return _compile(
-            expr, linktype, snaplen, optimize, netmask, linux, resolver, verify, savefile
-        )
+        with compiling():
+            return _compile(
+                expr, linktype, snaplen, optimize, netmask, linux, resolver, verify, savefile
+            )
     except RecursionError:
         # libpcap's parser stops at 10,000 levels ("memory exhausted"); ours may recurse
         # deeper than Python allows in codegen or the optimizer on deep nesting
         raise CompileError(
             "expression too deeply nested", expr, hint="use fewer nested not/()/operators"
         ) from None
-    finally:
-        if collecting:
-            gc.enable()
-        sys.setrecursionlimit(limit)
 
 
 def _compile(
@@ -181,9 +152,6 @@ def _compile(
     verify: bool = False,
     savefile: SavefileInfo | None = None,
 ) -> Program:
-    from bpfc.emit import _order, linearize, warn_if_too_long
-    from bpfc.program import Program
-
     root, state = build_cfg(
         expr, linktype, snaplen, netmask, linux=linux, resolver=resolver, savefile=savefile
     )
@@ -194,7 +162,7 @@ def _compile(
             raise CompileError("expression rejects all packets", expr)
         if root.is_ret and root.k == 0:
             raise CompileError("expression rejects all packets", expr)
-        blocks = _order(root)
+        blocks = block_order(root)
         insns = None if verify else _optimize_direct(root, blocks, expr)
         if insns is None:
             insns = _optimize_insns(linearize(root, warn=False, blocks=blocks), expr, verify)
@@ -251,7 +219,7 @@ def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None
     listing, block ids included, so its result is the ordinary path's; a big graph
     may differ from it only in where long jumps would have split blocks.
     """
-    from_cfg, run_passes, linearize, rejects_all = _OPTIMIZER or _load_optimizer()
+    from_cfg, run_passes, opt_linearize, rejects_all = _OPTIMIZER or _load_optimizer()
     size = sum([len(b.stmts) + 1 for b in blocks])  # a bound below the listing's length
     if len(blocks) < BIG_GRAPH and size > SHORT_PROGRAM:
         return None
@@ -261,11 +229,9 @@ def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None
     # ``compile`` has switched the cycle collector off already (as ``bpfc.opt.optimize``
     # does): the passes make many small acyclic objects, freed by reference counting
     run_passes(graph)
-    result = linearize(graph)
+    result = opt_linearize(graph)
     if len(result) > size:
-        from bpfc.emit import linearize as emit
-
-        source = emit(root, warn=False, blocks=blocks)
+        source = linearize(root, warn=False, blocks=blocks)
         if len(result) > len(source):
             result = source
     if rejects_all(result):

@@ -30,7 +30,7 @@ class BpfcWarning(UserWarning):
     """A program bpfc produced that some consumer (the Linux kernel) will refuse."""
 
 
-def _order(root: Block) -> list[Block]:
+def block_order(root: Block) -> list[Block]:
     """Blocks in libpcap's layout order (reverse of a false-first post-order)."""
     order: list[Block] = []
     seen: set[int] = set()
@@ -60,7 +60,7 @@ def linearize(root: Block, *, warn: bool = True, blocks: list[Block] | None = No
 
     ``blocks`` is ``root``'s layout order when the caller has it already."""
     if blocks is None:
-        blocks = _order(root)
+        blocks = block_order(root)
     long_jt: set[int] = set()
     long_jf: set[int] = set()
     while True:

@@ -17,7 +17,7 @@ import mmap
 from typing import NamedTuple
 
 from bpfc.errors import BpfcError
-from bpfc.linktypes_map import linktype_to_dlt
+from bpfc.linktypes.dltmap import linktype_to_dlt
 
 PAGE = mmap.PAGESIZE
 
@@ -28,7 +28,7 @@ INT_MAX = 0x7FFFFFFF
 
 
 def header_dlt(linktype: int) -> int:
-    """The DLT a file's LINKTYPE_ value opens as (see :mod:`bpfc.linktypes_map`)."""
+    """The DLT a file's LINKTYPE_ value opens as (see :mod:`bpfc.linktypes.dltmap`)."""
     return linktype_to_dlt(linktype)
 
 

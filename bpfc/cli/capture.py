@@ -53,7 +53,7 @@ def _program_source(
     cache: dict[Any, Any] = {}
     options: dict[str, Any] = {"snaplen": args.snaplen}
     if reader is not None:
-        from bpfc.linktypes_map import linktype_to_dlt
+        from bpfc.linktypes.dltmap import linktype_to_dlt
         from bpfc.savefile import SavefileInfo
 
         options = {

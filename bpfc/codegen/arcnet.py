@@ -2,7 +2,7 @@
 
 These link types address stations with a single byte, written ``$xx`` in filters
 (``link host $0e``, ``link src $8c``).  Their MAC layouts are
-:data:`bpfc.linktypes_more.MAC8_LAYOUTS` (source and destination offsets, the
+:data:`bpfc.linktypes.uncommon.MAC8_LAYOUTS` (source and destination offsets, the
 broadcast address, whether ``multicast`` exists); ARCnet broadcast is destination 0,
 BACnet MS/TP broadcast is 0xff, and ARCnet has no multicast of its own, so
 ``multicast`` means broadcast there, as in libpcap.
@@ -12,20 +12,17 @@ RFC 1051 ids because the rest of its code reads RFC 1201 offsets.
 
 The checks on ``$xx`` ids come in libpcap's order: 802.11 directions, then the type
 qualifier (only ``host``), then the protocol qualifier (only ``link``), then the link
-type.  Handlers for primitives, ``broadcast`` and ``multicast`` wrap the ones already
-registered and fall back to them for everything else.
+type.  :mod:`bpfc.codegen.dispatch` asks :func:`claims` and :func:`gen_mac8_broadcast`
+first for primitives, ``broadcast`` and ``multicast``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from bpfc import ast
 from bpfc.cfg import Cond, and_, false_cond, or_
 from bpfc.codegen import link, messages
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.linktypes_more import MAC8_LAYOUTS
+from bpfc.linktypes.uncommon import MAC8_LAYOUTS
 
 #: ethertype -> RFC 1201 ARCnet protocol id
 ARCNET_TYPES = {
@@ -35,9 +32,6 @@ ARCNET_TYPES = {
     link.ETHERTYPE_ATALK: 0xDD,
     link.ETHERTYPE_IPV6: 0xC4,
 }
-
-#: the 802.11 direction qualifiers (refused by the wrapped handler)
-WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
 
 
 def gen_arcnet_linktype(state: CodegenState, proto: int) -> Cond:
@@ -70,7 +64,7 @@ def gen_mac8_host(state: CodegenState, addr: int, direction: str) -> Cond:
 def gen_arcnet_id(state: CodegenState, node: ast.Primitive) -> Cond:
     """A ``$xx`` primitive: qualifier checks, then the host test where addresses are 8-bit."""
     q = node.qual
-    span = _span(node)
+    span = node.error_span
     if q.kind not in (None, "host"):
         raise state.error(messages.invalid_qual(q.kind, "$XX"), span)
     if q.proto != "link":  # libpcap master: "host $XX" alone is refused too
@@ -81,42 +75,18 @@ def gen_arcnet_id(state: CodegenState, node: ast.Primitive) -> Cond:
     return gen_mac8_host(state, node.id.value, q.dir or link.DIR_OR)
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
-
-
-def _wrap(node_type: type, fn: Any) -> None:
-    """Register ``fn(state, node, previous)`` in front of the current handler."""
-    previous: Handler = HANDLERS[node_type]
-
-    def wrapped(state: CodegenState, node: Any) -> Cond:
-        return fn(state, node, previous)
-
-    handler(node_type)(wrapped)
-
-
-def _primitive(state: CodegenState, node: ast.Primitive, previous: Handler) -> Cond:
+def claims(node: ast.Primitive) -> bool:
+    """Whether ``node`` is a ``$xx`` id this module generates: one with qualifiers in
+    force and no 802.11 direction (those the identifier code refuses first, as libpcap)."""
     q = node.qual
-    if isinstance(node.id, ast.ArcnetId) and not q.undefined and q.dir not in WLAN_DIRS:
-        return gen_arcnet_id(state, node)
-    return previous(state, node)
+    return isinstance(node.id, ast.ArcnetId) and not q.undefined and q.dir not in link.WLAN_DIRS
 
 
-def _broadcast(state: CodegenState, node: ast.Broadcast, previous: Handler) -> Cond:
+def gen_mac8_broadcast(state: CodegenState, multicast: bool) -> Cond | None:
+    """``broadcast`` (or ``multicast``) on a link type with one-byte addresses: the
+    destination is the broadcast address; ``None`` where the row's MAC layout is not
+    one-byte (or has no multicast), for the generic link-layer code."""
     layout = MAC8_LAYOUTS.get(state.link.mac or "")
-    if layout is None or node.proto not in (None, "link"):
-        return previous(state, node)
+    if layout is None or (multicast and not layout[3]):
+        return None
     return state.cmp(Rel.LINKHDR, layout[1], 1, layout[2])
-
-
-def _multicast(state: CodegenState, node: ast.Multicast, previous: Handler) -> Cond:
-    layout = MAC8_LAYOUTS.get(state.link.mac or "")
-    if layout is None or not layout[3] or node.proto not in (None, "link"):
-        return previous(state, node)
-    return state.cmp(Rel.LINKHDR, layout[1], 1, layout[2])
-
-
-_wrap(ast.Primitive, _primitive)
-_wrap(ast.Broadcast, _broadcast)
-_wrap(ast.Multicast, _multicast)

@@ -25,12 +25,11 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
-from bpfc.codegen import legacy, link
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
+from bpfc.codegen import decnet_osi_llc, link
 from bpfc.codegen.mtp import relop_jump
 from bpfc.codegen.state import CodegenState, Offset, Rel
 from bpfc.isa.insn import JmpOp
-from bpfc.linktypes_pflog_atm_ss7 import (
+from bpfc.linktypes.pflog_atm_ss7 import (
     LANE,
     SUNATM_PAYLOAD,
     SUNATM_PROTO,
@@ -62,15 +61,10 @@ NO_MASK = 0xFFFFFFFF
 ETHER_SRC, ETHER_DST = 6, 0
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
-
-
 def require_atm(state: CodegenState, word: str, node: Any) -> None:
     """libpcap's refusal of an ATM primitive off SunATM (and after ``lane``)."""
     if state.link.framing != "sunatm":
-        raise state.error(f"'{word}' supported only on SUNATM", _span(node))
+        raise state.error(f"'{word}' supported only on SUNATM", node.error_span)
 
 
 def gen_prototype(state: CodegenState, payload_type: int) -> Cond:
@@ -83,7 +77,7 @@ def gen_field(state: CodegenState, field: str, op: str, value: int, node: Any = 
     jump, reverse = relop_jump(state, op, node)
     name, offset, size, limit = FIELDS[field]
     if value > limit:
-        raise state.error(f"{name} {value} greater than maximum {limit}", _span(node))
+        raise state.error(f"{name} {value} greater than maximum {limit}", node.error_span)
     return state.ncmp(Rel.LINKHDR, offset, size, NO_MASK, jump, reverse, value)
 
 
@@ -116,12 +110,10 @@ def _lane(state: CodegenState) -> Cond:
     return b
 
 
-@handler(ast.AtmField)
-def _atm_field(state: CodegenState, node: ast.AtmField) -> Cond:
+def gen_atm_field(state: CodegenState, node: ast.AtmField) -> Cond:
     return gen_field(state, node.field, node.op, node.value, node)
 
 
-@handler(ast.AtmType)
 def gen_atm_type(state: CodegenState, node: ast.AtmType) -> Cond:
     """``lane`` and the signalling/OAM circuits."""
     require_atm(state, node.name, node)
@@ -129,11 +121,10 @@ def gen_atm_type(state: CodegenState, node: ast.AtmType) -> Cond:
         return _lane(state)
     vci = CIRCUITS.get(node.name)
     if vci is None:
-        raise state.error(f"unknown ATM type '{node.name}'", _span(node))
+        raise state.error(f"unknown ATM type '{node.name}'", node.error_span)
     return _circuit(state, vci)
 
 
-@handler(ast.AtmMultiType)
 def gen_atm_multi_type(state: CodegenState, node: ast.AtmMultiType) -> Cond:
     """``oam``/``oamf4``, ``connectmsg``, ``metaconnect``."""
     require_atm(state, node.name, node)
@@ -147,7 +138,7 @@ def gen_atm_multi_type(state: CodegenState, node: ast.AtmMultiType) -> Cond:
     if node.name == "metaconnect":
         b1 = _messages(state, METACONNECT_MSGS)
         return and_(_circuit(state, VCI_METAC), b1)
-    raise state.error(f"unknown ATM type '{node.name}'", _span(node))
+    raise state.error(f"unknown ATM type '{node.name}'", node.error_span)
 
 
 # -- framings: LLC-encapsulated SunATM, and LANE Ethernet -----------------------------------
@@ -209,27 +200,20 @@ def gen_lane_multicast(state: CodegenState) -> Cond:
 link.LINKTYPE_GENERATORS["sunatm"] = gen_sunatm_linktype
 link.LINKTYPE_GENERATORS["lane"] = gen_lane_linktype
 link.MAC_HOSTS["lane"] = (gen_lane_host, gen_lane_broadcast, gen_lane_multicast)
-if "lane" not in link.GATEWAY_MACS:  # LANE is Ethernet: ``gateway`` works there
-    link.GATEWAY_MACS = (*link.GATEWAY_MACS, "lane")
 
 
 # -- llc -----------------------------------------------------------------------------------
 
-_previous_llc: Handler | None = HANDLERS.get(ast.Llc)
 
-
-@handler(ast.Llc)
 def gen_llc(state: CodegenState, node: ast.Llc) -> Cond:
     """``llc [kind]``: payload type LLC on SunATM, an 802.3 frame after ``lane``."""
     framing = state.link.framing
-    if framing not in ("sunatm", "lane") and _previous_llc is not None:
-        return _previous_llc(state, node)
-    word = legacy.check_llc_kind(state, node.kind, _span(node))
+    word = decnet_osi_llc.check_llc_kind(state, node.kind, node.error_span)
     if framing == "sunatm":
         b0 = gen_prototype(state, PT_LLC)
     elif framing == "lane":
         b0 = not_(state.cmp_gt(Rel.LINKTYPE, 0, 2, link.ETHERMTU))
         b0 = and_(b0, not_(state.cmp(Rel.LLC, 0, 2, 0xFFFF)))
-    else:  # pragma: no cover - dispatch always registers one
-        raise state.error("'llc' is not supported by bpfc yet", _span(node))
-    return b0 if word is None else and_(b0, legacy.gen_llc_kind(state, word))
+    else:  # pragma: no cover - dispatch calls this for these two framings only
+        raise state.error("'llc' is not supported by bpfc yet", node.error_span)
+    return b0 if word is None else and_(b0, decnet_osi_llc.gen_llc_kind(state, word))

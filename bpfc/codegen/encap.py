@@ -24,10 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_
 from bpfc.codegen import link
-from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.isa.insn import JmpOp
 
@@ -39,11 +37,6 @@ MAX_MPLS_LABEL = 0xFFFFF
 
 # PPP numbers MPLS unicast differently from its ethertype (libpcap's ethertype_to_ppptype)
 link.PPP_TYPES.setdefault(ETHERTYPE_MPLS, PPP_MPLS_UCAST)
-
-
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
 
 
 def check_vlan_after_mpls(state: CodegenState, span: Any = None) -> None:
@@ -94,13 +87,3 @@ def gen_mpls(state: CodegenState, label: int | None, span: Any = None) -> Cond:
     state.label_depth += 1
     state.extra["linktype_hook"] = gen_mpls_linktype
     return result
-
-
-@handler(ast.Vlan)
-def _vlan(state: CodegenState, node: ast.Vlan) -> Cond:
-    return gen_vlan(state, node.vid, _span(node))
-
-
-@handler(ast.Mpls)
-def _mpls(state: CodegenState, node: ast.Mpls) -> Cond:
-    return gen_mpls(state, node.label, _span(node))

@@ -13,7 +13,18 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import legacy, link, lookups, messages, named, net, ports
+from bpfc.codegen import (
+    arcnet,
+    decnet_osi_llc,
+    link,
+    messages,
+    named,
+    net,
+    ports,
+    protochain,
+    resolve,
+)
+from bpfc.codegen.link import assert_nonwlan_dqual, gen_mac48_host
 from bpfc.codegen.state import CodegenState
 
 #: bare protocol words that are "network protocol is X" tests on the link layer
@@ -62,7 +73,7 @@ def gen_proto_abbrev(state: CodegenState, proto: str, span: Any = None) -> Cond:
         if family == "ip6":
             return net.gen_ip6_proto(state, number)
         return net.gen_proto_default(state, number)
-    iso = legacy.gen_iso_abbrev(state, proto)
+    iso = decnet_osi_llc.gen_iso_abbrev(state, proto)
     if iso is not None:
         return iso
     # the link layer and the radio header are places, not protocols: 'link' alone says nothing
@@ -84,13 +95,6 @@ def parse_ipv4(state: CodegenState, text: str, span: Any) -> tuple[int, int]:
     return value, 8 * len(parts)
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
-
-
-WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
-
 #: id node type -> how libpcap names it in "'KIND' qualifier applied to ..."
 ID_DESCRIPTIONS = {
     ast.IPv4Id: "IPv4 address",
@@ -110,19 +114,7 @@ def gen_primitive(state: CodegenState, node: ast.Primitive) -> Cond:
     each runs its checks in libpcap's order, so the first error reported is libpcap's.
     An id with no qualifiers in force (after ``tcp and``) is checked too: libpcap's
     *undefined* qualifier values fail the checks that look at them, wherever they come."""
-    return _ID_CODES[type(node.id)](state, node.qual, node.id, _span(node))
-
-
-def assert_nonwlan_dqual(
-    state: CodegenState, direction: str | None, span: Any, undefined: bool = False
-) -> None:
-    """The 802.11 direction qualifiers (``addr1``... ``ra``, ``ta``) only make sense on
-    802.11 addresses; every non-802.11 address test refuses them first thing (and an
-    undefined direction, in libpcap's placeholder words)."""
-    if undefined:
-        direction = "<invalid dir 255>"
-    if direction in WLAN_DIRS or undefined:
-        raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
+    return _ID_CODES[type(node.id)](state, node.qual, node.id, node.error_span)
 
 
 #: the id forms whose (port, portrange, proto, protochain) kinds the grammar itself refuses
@@ -158,22 +150,9 @@ def _gen_ecode(state: CodegenState, q: ast.Qualifiers, ident: ast.EtherId, span:
     return gen_mac48_host(state, ident.octets, q.dir, "XX:XX:XX:XX:XX:XX", span)
 
 
-def gen_mac48_host(
-    state: CodegenState, mac: bytes, direction: str | None, spelled: str, span: Any
-) -> Cond:
-    """A 48-bit MAC address test: the link type must have such addresses, then (except on
-    802.11, whose layout judges the 802.11 directions itself) the direction."""
-    if state.link.mac != "wlan":
-        link.check_mac48_link(state, spelled)
-        assert_nonwlan_dqual(state, direction, span)
-    return link.gen_mac_host(state, mac, _mac_dir(direction or "default"), spelled)
-
-
 def _gen_acode(state: CodegenState, q: ast.Qualifiers, ident: ast.ArcnetId, span: Any) -> Cond:
     """``$XX``: never with an 802.11 direction (the ARCnet module handles the rest)."""
     assert_nonwlan_dqual(state, q.dir, span, q.undefined)
-    from bpfc.codegen import arcnet
-
     return arcnet.gen_arcnet_id(state, ast.Primitive(q, ident, span=span or ast.NO_SPAN))
 
 
@@ -294,8 +273,8 @@ def _gen_dnhost(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) -
         raise state.error(messages.invalid_qual("decnet", kind), span)
     if isinstance(ident, ast.NumberId):
         raise state.error(f"invalid DECnet address '{ident.value}'", span)
-    addr = legacy.parse_decnet(state, ident.text, span)
-    return legacy.gen_decnet_host(state, addr, q.dir or "default")
+    addr = decnet_osi_llc.parse_decnet(state, ident.text, span)
+    return decnet_osi_llc.gen_decnet_host(state, addr, q.dir or "default")
 
 
 _ID_CODES: dict[type, Any] = {
@@ -318,11 +297,11 @@ def _lookup_proto(state: CodegenState, q: ast.Qualifiers, name: str, span: Any) 
     proto = q.proto
     found: int | None = None
     if proto in (None, "ip", "ip6"):
-        found = lookups.ip_proto(state, name)
+        found = resolve.ip_proto(state, name)
     elif proto == "link":
-        found = lookups.ether_proto(name)
+        found = resolve.ether_proto(name)
     elif proto == "iso":
-        found = legacy.ISO_NLPID.get(name)
+        found = decnet_osi_llc.ISO_NLPID.get(name)
     if found is None:
         what = f"{proto} {q.kind}" if proto else q.kind
         raise state.error(f"unknown '{what}' value '{name}'", span)
@@ -342,13 +321,7 @@ def _gen_protochain(state: CodegenState, q: ast.Qualifiers, ident: Any, span: An
         raise state.error(messages.invalid_qual(q.proto, "protochain"), span)
     if value > 255:
         raise state.error(f"protocol number {value} greater than maximum 255", span)
-    from bpfc.codegen import protochain
-
     return protochain.gen_protochain(state, value, q.proto)
-
-
-def _mac_dir(direction: str) -> str:
-    return link.DIR_OR if direction == "default" else direction
 
 
 def _id_text(ident: Any) -> str:
@@ -383,9 +356,9 @@ def _gen_proto(state: CodegenState, q: ast.Qualifiers, ident: Any, span: Any) ->
     else:
         raise state.error(messages.invalid_qual("proto", _id_text(ident)), span)
     if proto == "iso":
-        return legacy.gen_iso_proto(state, value)
+        return decnet_osi_llc.gen_iso_proto(state, value)
     if proto == "isis":
-        return legacy.gen_isis_proto(state, value)
+        return decnet_osi_llc.gen_isis_proto(state, value)
     if proto not in (None, "ip", "ip6", "link"):
         raise state.error(messages.invalid_qual(proto, "proto"), span)
     if proto == "link":

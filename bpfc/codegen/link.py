@@ -11,6 +11,7 @@ link type name.  The instruction shapes follow libpcap's gencode.c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bpfc.cfg import Cond, and_, false_cond, not_, or_, true_cond
 from bpfc.codegen import messages
@@ -265,8 +266,9 @@ MAC_LAYOUTS: dict[str, tuple[int | None, int | None]] = {
     "sll": (6, None),
 }
 
-#: MAC layouts with both addresses, where ``gateway`` makes sense
-GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc", "wlan")
+#: MAC layouts with both addresses, where ``gateway`` makes sense (``lane``: SunATM's
+#: LAN emulation, Ethernet behind the LE header)
+GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc", "wlan", "lane")
 
 #: MAC layouts whose address position depends on the frame (802.11): layout ->
 #: (host(state, mac, direction), broadcast(state), multicast(state)) generators
@@ -333,3 +335,35 @@ def gen_link_multicast(state: CodegenState) -> Cond:
     if dst_off is None:
         raise state.error(messages.not_supported_on("multicast", state.link))
     return state.ncmp(Rel.LINKHDR, dst_off, 1, 0xFFFFFFFF, JmpOp.JSET, False, 1)
+
+
+#: the 802.11 direction qualifiers, refused by every non-802.11 address test
+WLAN_DIRS = ("addr1", "addr2", "addr3", "addr4", "ra", "ta")
+
+
+def mac_direction(direction: str) -> str:
+    """A MAC test's direction: ``default`` is "either"."""
+    return DIR_OR if direction == "default" else direction
+
+
+def assert_nonwlan_dqual(
+    state: CodegenState, direction: str | None, span: Any, undefined: bool = False
+) -> None:
+    """The 802.11 direction qualifiers (``addr1``... ``ra``, ``ta``) only make sense on
+    802.11 addresses; every non-802.11 address test refuses them first thing (and an
+    undefined direction, in libpcap's placeholder words)."""
+    if undefined:
+        direction = "<invalid dir 255>"
+    if direction in WLAN_DIRS or undefined:
+        raise state.error(f"'{direction}' is valid for 802.11 syntax only", span)
+
+
+def gen_mac48_host(
+    state: CodegenState, mac: bytes, direction: str | None, spelled: str, span: Any
+) -> Cond:
+    """A 48-bit MAC address test: the link type must have such addresses, then (except on
+    802.11, whose layout judges the 802.11 directions itself) the direction."""
+    if state.link.mac != "wlan":
+        check_mac48_link(state, spelled)
+        assert_nonwlan_dqual(state, direction, span)
+    return gen_mac_host(state, mac, mac_direction(direction or "default"), spelled)

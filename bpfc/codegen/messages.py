@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpfc.linktype_descriptions import dlt_string
+from bpfc.linktypes.descriptions import dlt_string
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.linktypes import LinkType

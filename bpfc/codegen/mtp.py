@@ -1,7 +1,7 @@
 """SS7: MTP2 signal unit types and MTP3 routing-label fields.
 
 On ``DLT_MTP2`` (and ``MTP2_WITH_PHDR``, ``ERF``, where a pseudo-header shifts
-everything; offsets in :data:`~bpfc.linktypes_pflog_atm_ss7.SS7_OFFSETS`):
+everything; offsets in :data:`~bpfc.linktypes.pflog_atm_ss7.SS7_OFFSETS`):
 
 * ``fisu``/``lssu``/``msu`` test the 6-bit length indicator (0, 1-2, 3 or more);
   ``hfisu``/``hlssu``/``hmsu`` the 9-bit one of high-speed links (Q.703 Annex A), in
@@ -25,10 +25,9 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond, and_
-from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.isa.insn import JmpOp
-from bpfc.linktypes_pflog_atm_ss7 import SS7_OFFSETS, SS7Offsets
+from bpfc.linktypes.pflog_atm_ss7 import SS7_OFFSETS, SS7Offsets
 
 #: relation as written -> (jump, whether the exits are swapped)
 RELOP_JUMPS: dict[str, tuple[int, bool]] = {
@@ -47,23 +46,18 @@ LI_MASK, LI_HSL_MASK = 0x3F, 0xFF80
 NO_MASK = 0xFFFFFFFF
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
-
-
 def relop_jump(state: CodegenState, op: str, node: Any) -> tuple[int, bool]:
     try:
         return RELOP_JUMPS[op]
     except KeyError:
-        raise state.error(f"unknown relation '{op}'", _span(node)) from None
+        raise state.error(f"unknown relation '{op}'", node.error_span) from None
 
 
 def require_ss7(state: CodegenState, word: str, node: Any) -> SS7Offsets:
     """The SS7 offsets of this link type, or libpcap's refusal."""
     offsets = SS7_OFFSETS.get(state.link.name)
     if offsets is None:
-        raise state.error(f"'{word}' supported only on SS7", _span(node))
+        raise state.error(f"'{word}' supported only on SS7", node.error_span)
     return offsets
 
 
@@ -79,7 +73,6 @@ def _li(state: CodegenState, offset: int, size: int, mask: int, op: int, rev: bo
     return state.ncmp(Rel.PACKET, offset, size, mask, op, rev, v)
 
 
-@handler(ast.Mtp2Type)
 def gen_mtp2_type(state: CodegenState, node: ast.Mtp2Type) -> Cond:
     """``fisu``, ``lssu``, ``msu`` and their high-speed ``h`` forms."""
     offsets = require_ss7(state, node.name, node)
@@ -97,7 +90,7 @@ def gen_mtp2_type(state: CodegenState, node: ast.Mtp2Type) -> Cond:
         b0 = _li(state, offset, size, mask, JmpOp.JGT, True, lssu_max)
         b1 = _li(state, offset, size, mask, JmpOp.JGT, False, 0)
         return and_(b1, b0)
-    raise state.error(f"unknown MTP2 signal unit type '{node.name}'", _span(node))
+    raise state.error(f"unknown MTP2 signal unit type '{node.name}'", node.error_span)
 
 
 def gen_mtp3_field(state: CodegenState, field: str, op: str, value: int, node: Any) -> Cond:
@@ -109,9 +102,9 @@ def gen_mtp3_field(state: CodegenState, field: str, op: str, value: int, node: A
     shift = HSL_SHIFT if high else 0
     limit = {"sio": SIO_MAX, "opc": PC_MAX, "dpc": PC_MAX, "sls": SLS_MAX}.get(base)
     if limit is None:
-        raise state.error(f"unknown MTP3 field '{field}'", _span(node))
+        raise state.error(f"unknown MTP3 field '{field}'", node.error_span)
     if value > limit:
-        raise state.error(f"{field} {value} greater than maximum {limit}", _span(node))
+        raise state.error(f"{field} {value} greater than maximum {limit}", node.error_span)
     if base == "sio":
         return state.ncmp(Rel.PACKET, offsets.sio + shift, 1, NO_MASK, jump, reverse, value)
     if base == "opc":  # bits 14..27 of the little-endian label
@@ -124,6 +117,5 @@ def gen_mtp3_field(state: CodegenState, field: str, op: str, value: int, node: A
     return state.ncmp(Rel.PACKET, offsets.sls + shift, 1, SLS_MAX << 4, jump, reverse, value << 4)
 
 
-@handler(ast.Mtp3Field)
-def _mtp3_field(state: CodegenState, node: ast.Mtp3Field) -> Cond:
+def gen_mtp3(state: CodegenState, node: ast.Mtp3Field) -> Cond:
     return gen_mtp3_field(state, node.field, node.op, node.value, node)

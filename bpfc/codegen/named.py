@@ -16,6 +16,7 @@ from typing import Any
 from bpfc import ast
 from bpfc.cfg import Cond, and_, or_
 from bpfc.codegen import link, messages, net
+from bpfc.codegen.link import assert_nonwlan_dqual, gen_mac48_host
 from bpfc.codegen.state import CodegenState
 
 V4_PROTOS = (None, "ip", "arp", "rarp")
@@ -82,8 +83,6 @@ def resolve_network(state: CodegenState, name: str) -> int | None:
 def gen_named(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, span: Any) -> Cond:
     """``[proto] [dir] [host|net|gateway] NAME``, checked in libpcap's order: the name is
     looked up first, then the direction and protocol qualifiers are judged."""
-    from bpfc.codegen.idents import assert_nonwlan_dqual, gen_mac48_host
-
     name = ident.text
     kind = q.kind or "host"
     proto = q.proto

@@ -25,11 +25,10 @@ from typing import Any
 from bpfc import ast
 from bpfc.cfg import Cond, false_cond, prepend
 from bpfc.codegen import link
-from bpfc.codegen.dispatch import handler
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.codegen.vlhdr import VarOffset
 from bpfc.isa.insn import AluOp, Class, Mode, Size
-from bpfc.linktypes_pflog_atm_ss7 import (
+from bpfc.linktypes.pflog_atm_ss7 import (
     PFLOG_ACTION,
     PFLOG_AF,
     PFLOG_IFNAME,
@@ -43,11 +42,6 @@ from bpfc.linktypes_pflog_atm_ss7 import (
 TAX = Class.MISC | 0x00
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
-
-
 def is_pflog(state: CodegenState) -> bool:
     return state.link.framing == "pflog"
 
@@ -55,7 +49,7 @@ def is_pflog(state: CodegenState) -> bool:
 def require_pflog(state: CodegenState, word: str, node: Any) -> None:
     """libpcap's refusal of a pflog primitive on another link type."""
     if not is_pflog(state):
-        raise state.error(f"'{word}' supported only on PFLOG linktype", _span(node))
+        raise state.error(f"'{word}' supported only on PFLOG linktype", node.error_span)
 
 
 # -- the variable-length header ------------------------------------------------------------
@@ -114,37 +108,32 @@ def _name(state: CodegenState, node: Any, word: str, offset: int, what: str) -> 
     require_pflog(state, word, node)
     data = node.name.encode()
     if len(data) >= PFLOG_NAME_SIZE:
-        raise state.error(f"{what} can only be {PFLOG_NAME_SIZE - 1} characters", _span(node))
+        raise state.error(f"{what} can only be {PFLOG_NAME_SIZE - 1} characters", node.error_span)
     return state.bcmp(Rel.LINKHDR, offset, data)
 
 
-@handler(ast.PfIfname)
 def gen_ifname(state: CodegenState, node: ast.PfIfname) -> Cond:
     """``ifname NAME`` / ``on NAME``: the interface the packet was logged on."""
     return _name(state, node, "ifname", PFLOG_IFNAME, "ifname interface names")
 
 
-@handler(ast.PfRuleset)
 def gen_ruleset(state: CodegenState, node: ast.PfRuleset) -> Cond:
     """``ruleset NAME`` / ``rset NAME``: the anchor of the matching rule."""
     return _name(state, node, "ruleset", PFLOG_RULESET, "ruleset names")
 
 
-@handler(ast.PfRnr)
 def gen_rnr(state: CodegenState, node: ast.PfRnr) -> Cond:
     """``rnr N`` / ``rulenum N``."""
     require_pflog(state, "rnr", node)
     return state.cmp(Rel.LINKHDR, PFLOG_RULENR, 4, node.value)
 
 
-@handler(ast.PfSrnr)
 def gen_srnr(state: CodegenState, node: ast.PfSrnr) -> Cond:
     """``srnr N`` / ``subrulenum N``."""
     require_pflog(state, "srnr", node)
     return state.cmp(Rel.LINKHDR, PFLOG_SUBRULENR, 4, node.value)
 
 
-@handler(ast.PfReason)
 def gen_reason(state: CodegenState, node: ast.PfReason) -> Cond:
     """``reason N`` / ``reason NAME`` (``match``, ``bad-offset``, ...)."""
     value = node.value
@@ -153,19 +142,18 @@ def gen_reason(state: CodegenState, node: ast.PfReason) -> Cond:
 
         found = pf_reason(value)
         if found is None:
-            raise state.error(f'unknown PF reason "{value}"', _span(node))
+            raise state.error(f'unknown PF reason "{value}"', node.error_span)
         value = found
     require_pflog(state, "reason", node)
     return state.cmp(Rel.LINKHDR, PFLOG_REASON, 1, value)
 
 
-@handler(ast.PfAction)
 def gen_action(state: CodegenState, node: ast.PfAction) -> Cond:
     """``action NAME`` (``pass``/``accept``, ``block``/``drop``, ``nat``, ...)."""
     from bpfc.names import pf_action  # lazy: the name tables cost start-up time
 
     value = pf_action(node.name)
     if value is None:
-        raise state.error(f'unknown PF action "{node.name}"', _span(node))
+        raise state.error(f'unknown PF action "{node.name}"', node.error_span)
     require_pflog(state, "action", node)
     return state.cmp(Rel.LINKHDR, PFLOG_ACTION, 1, value)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bpfc import ast
 from bpfc.cfg import Cond
-from bpfc.codegen import lookups, messages, transport
+from bpfc.codegen import messages, resolve, transport
 from bpfc.codegen.state import CodegenState
 from bpfc.errors import CompileError
 
@@ -68,7 +68,7 @@ def _range_port(state: CodegenState, text: str, span: Any) -> tuple[int, str | N
             return number_value(text), None
         except CompileError as err:
             raise state.error(err.message, span) from None
-    found = lookups.nametoport(text)
+    found = resolve.nametoport(text)
     if found is not None:
         return found[0], found[1]
     if text.isdigit():
@@ -83,7 +83,7 @@ def gen_port_name(state: CodegenState, q: ast.Qualifiers, ident: ast.NameId, spa
     check_port_proto(state, proto, kind, span)
     text = ident.text
     if kind == "port":
-        found = lookups.nametoport(text)
+        found = resolve.nametoport(text)
         if found is None:
             raise state.error(f"unknown port '{text}'", span)
         real = _service_proto(state, proto, found[1], f"port '{text}'", span)

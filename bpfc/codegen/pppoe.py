@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpfc import ast, linktypes
+from bpfc import linktypes
 from bpfc.cfg import Cond, and_
 from bpfc.codegen import link
-from bpfc.codegen.dispatch import handler
 from bpfc.codegen.pushlink import push_link, shifted
 from bpfc.codegen.state import CodegenState, Rel
 
@@ -28,11 +27,6 @@ MAX_SESSION = 0xFFFF
 PPPOE_HDR_LEN = 6
 #: the PPP protocol field that follows it
 PPP_PROTO_LEN = 2
-
-
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
 
 
 def gen_pppoed(state: CodegenState) -> Cond:
@@ -60,13 +54,3 @@ def gen_pppoes(state: CodegenState, session: int | None, span: Any = None) -> Co
     state.off_nl = 0
     state.off_nl_nosnap = 0
     return result
-
-
-@handler(ast.Pppoed)
-def _pppoed(state: CodegenState, node: ast.Pppoed) -> Cond:
-    return gen_pppoed(state)
-
-
-@handler(ast.Pppoes)
-def _pppoes(state: CodegenState, node: ast.Pppoes) -> Cond:
-    return gen_pppoes(state, node.session, _span(node))

@@ -19,7 +19,6 @@ Error messages and link tests of the primitives that follow are about the new li
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from bpfc.cfg import Cond
@@ -89,7 +88,7 @@ def _outer_prologue(prologue: Any) -> Any:
         vlhdr = outer.vlhdr
         if vlhdr in ("radiotap", "ppi"):
             vlhdr = f"{vlhdr}-pushed"
-        state.link = replace(outer, vlhdr=vlhdr)
+        state.link = outer._replace(vlhdr=vlhdr)
         try:
             return prologue(state, cond)  # type: ignore[no-any-return]
         finally:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from bpfc.cfg import Cond, jmp_block, not_
+from bpfc.cfg import Cond, and_, jmp_block, not_
 from bpfc.codegen import messages
 from bpfc.errors import CompileError
 from bpfc.isa.insn import BPF_MEMWORDS, AluOp, Class, Insn, JmpOp, Mode, Size, stmt
@@ -198,8 +198,6 @@ class CodegenState:
 
     def bcmp(self, rel: Rel, offset: int, data: bytes) -> Cond:
         """Compare ``data`` at ``offset``: words from the end, then a half word, then a byte."""
-        from bpfc.cfg import and_
-
         result: Cond | None = None
         size = len(data)
         for width in (4, 2, 1):

@@ -24,13 +24,11 @@ follow libpcap master's, register numbers included.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
-from bpfc import ast, linktypes
+from bpfc import linktypes
 from bpfc.cfg import Cond, InnerJump, and_, jmp_block, not_, or_
 from bpfc.codegen import link, transport
-from bpfc.codegen.dispatch import handler
 from bpfc.codegen.link import DIR_DST
 from bpfc.codegen.pushlink import push_link
 from bpfc.codegen.state import CodegenState, Offset, Rel, ld
@@ -52,11 +50,6 @@ IPV6_HDR_LEN = 40
 TAX = Class.MISC | 0x00
 TXA = Class.MISC | 0x80
 ADD_X = Class.ALU | AluOp.ADD | Src.X
-
-
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
 
 
 def _header_checks(
@@ -178,7 +171,7 @@ def gen_tunnel(state: CodegenState, geneve: bool, vni: int | None, span: Any = N
 # -- MAC addresses inside Geneve: there may be no Ethernet header -----------------------------
 
 #: the link after ``geneve``: Ethernet, but MAC tests first check that there is a MAC header
-GENEVE_ETHER = replace(linktypes.lookup("EN10MB"), mac="geneve")
+GENEVE_ETHER = linktypes.lookup("EN10MB")._replace(mac="geneve")
 
 
 def gen_has_ether_header(state: CodegenState) -> Cond:
@@ -207,13 +200,3 @@ link.MAC_HOSTS["geneve"] = (
     _checked(link.gen_link_broadcast),
     _checked(link.gen_link_multicast),
 )
-
-
-@handler(ast.Geneve)
-def _geneve(state: CodegenState, node: ast.Geneve) -> Cond:
-    return gen_tunnel(state, True, node.vni, _span(node))
-
-
-@handler(ast.Vxlan)
-def _vxlan(state: CodegenState, node: ast.Vxlan) -> Cond:
-    return gen_tunnel(state, False, node.vni, _span(node))

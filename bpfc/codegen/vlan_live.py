@@ -14,17 +14,15 @@ on an Ethernet-like link (not inside a tunnel):
   packet load, inside the test's block).
 
 Later ``vlan`` primitives (inner tags) are the offline ones of :mod:`.encap`, on top
-of the variable offsets.  Everything else goes to the handler registered before.
+of the variable offsets; :mod:`.dispatch` asks :func:`uses_extensions` first.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bpfc import ast
 from bpfc.cfg import Cond, InnerJump, and_, jmp_block, or_
 from bpfc.codegen import encap, link
-from bpfc.codegen.dispatch import HANDLERS, Handler, handler
 from bpfc.codegen.state import CodegenState, Offset, Rel, ld
 from bpfc.isa.insn import AluOp, Class, Insn, JmpOp, Mode, Size
 from bpfc.isa.opcodes import JA, SKF_AD, SKF_AD_OFF
@@ -36,11 +34,6 @@ VLAN_TAG_LEN = 4
 LIVE_VLAN_LINKS = frozenset({"EN10MB", "NETANALYZER", "NETANALYZER_TRANSPARENT"})
 
 JEQ = Class.JMP | JmpOp.JEQ
-
-
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
 
 
 def uses_extensions(state: CodegenState) -> bool:
@@ -128,13 +121,3 @@ def _zero_offsets(regs: list[int | None], cond: Cond) -> Cond:
         for s in entry.stmts
     ]
     return cond
-
-
-_previous_vlan: Handler = HANDLERS[ast.Vlan]
-
-
-@handler(ast.Vlan)
-def _vlan(state: CodegenState, node: ast.Vlan) -> Cond:
-    if uses_extensions(state):
-        return gen_vlan_live(state, node.vid, _span(node))
-    return _previous_vlan(state, node)

@@ -84,14 +84,6 @@ class VarOffset(Offset):
 
 def setup(state: CodegenState) -> None:
     """Install the variable offsets and the prologue for the row's ``vlhdr``."""
-    if state.link.vlhdr == "pflog":  # not 802.11: the pflog header has its own module
-        from bpfc.codegen import pflog
-
-        pflog.setup(state)
-        return
-    from bpfc.codegen import wlan  # registers the 802.11 framing and primitives
-
-    wlan.register()
     state.off_linkpl = VarOffset(state, 0)
     if state.link.vlhdr != "ieee802_11":  # a radio header precedes the 802.11 header
         state.off_linkhdr = VarOffset(state, 0)

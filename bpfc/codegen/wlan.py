@@ -9,10 +9,10 @@ shape so that unoptimized listings are master's.  All loads are relative to the
 802.11 header (``Rel.LINKHDR``), whose offset is variable behind a radio header
 (see :mod:`bpfc.codegen.vlhdr`).
 
-``register()`` plugs this module in: the ``wlan`` framing ("network protocol is X" =
-a data frame whose LLC/SNAP header says X), the MAC-address hooks of
-:mod:`bpfc.codegen.link`, and the handlers for the ``type``/``subtype``/``dir`` AST
-nodes (which still give libpcap's refusal on other link types).
+The module fills the ``wlan`` entries of :mod:`bpfc.codegen.link`'s framing and
+MAC-address tables (a data frame whose LLC/SNAP header says X is "network protocol is
+X") and gives :mod:`bpfc.codegen.dispatch` the generators of the
+``type``/``subtype``/``dir`` nodes (which give libpcap's refusal on other link types).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 from bpfc import ast
 from bpfc.cfg import Cond, and_, not_, or_, true_cond
 from bpfc.codegen import link, messages
-from bpfc.codegen.dispatch import HANDLERS
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.isa.insn import JmpOp
 
@@ -125,11 +124,6 @@ def gen_wlan_multicast(state: CodegenState) -> Cond:
 # -- type / subtype / dir ------------------------------------------------------------------
 
 
-def _span(node: Any) -> Any:
-    span = getattr(node, "span", None)
-    return None if span == ast.NO_SPAN else span
-
-
 def _type_value(state: CodegenState, value: int | str, span: Any) -> int:
     from bpfc.names import lookup
 
@@ -163,8 +157,8 @@ def _require_wlan(state: CodegenState, what: str, span: Any) -> None:
         raise state.error(messages.not_supported_on(what, state.link), span)
 
 
-def _gen_type(state: CodegenState, node: ast.WlanType) -> Cond:
-    span = _span(node)
+def gen_type(state: CodegenState, node: ast.WlanType) -> Cond:
+    span = node.error_span
     value = _type_value(state, node.type, span)
     mask = TYPE_MASK
     if node.subtype is not None:
@@ -174,16 +168,16 @@ def _gen_type(state: CodegenState, node: ast.WlanType) -> Cond:
     return state.mcmp(Rel.LINKHDR, 0, 1, value, mask)
 
 
-def _check_type_read(state: CodegenState, node: ast.WlanTypeRead) -> Cond:
+def check_type_read(state: CodegenState, node: ast.WlanTypeRead) -> Cond:
     """The type of an unfinished ``type T subtype``: only its value is judged."""
-    _type_value(state, node.type, _span(node))
+    _type_value(state, node.type, node.error_span)
     return true_cond()
 
 
-def _gen_subtype(state: CodegenState, node: ast.WlanSubtype) -> Cond:
+def gen_subtype(state: CodegenState, node: ast.WlanSubtype) -> Cond:
     from bpfc.names import lookup
 
-    span = _span(node)
+    span = node.error_span
     value = lookup.wlan_subtype(node.subtype)
     if value is None:
         raise state.error("unknown 802.11 type name", span)
@@ -191,10 +185,10 @@ def _gen_subtype(state: CodegenState, node: ast.WlanSubtype) -> Cond:
     return state.mcmp(Rel.LINKHDR, 0, 1, value, TYPE_MASK | SUBTYPE_MASK)
 
 
-def _gen_dir(state: CodegenState, node: ast.WlanDir) -> Cond:
+def gen_dir(state: CodegenState, node: ast.WlanDir) -> Cond:
     from bpfc.names import lookup
 
-    span = _span(node)
+    span = node.error_span
     if isinstance(node.dir, int):
         if node.dir > DIR_MASK:
             raise state.error(f"invalid 802.11 direction value {node.dir:#x}", span)
@@ -208,11 +202,5 @@ def _gen_dir(state: CodegenState, node: ast.WlanDir) -> Cond:
     return state.mcmp(Rel.LINKHDR, 1, 1, value, DIR_MASK)
 
 
-def register() -> None:
-    """Plug the 802.11 framing, address hooks and primitives into the generator tables."""
-    link.LINKTYPE_GENERATORS["wlan"] = gen_wlan_linktype
-    link.MAC_HOSTS["wlan"] = (gen_wlan_host, gen_wlan_broadcast, gen_wlan_multicast)
-    HANDLERS[ast.WlanType] = _gen_type
-    HANDLERS[ast.WlanSubtype] = _gen_subtype
-    HANDLERS[ast.WlanTypeRead] = _check_type_read
-    HANDLERS[ast.WlanDir] = _gen_dir
+link.LINKTYPE_GENERATORS["wlan"] = gen_wlan_linktype
+link.MAC_HOSTS["wlan"] = (gen_wlan_host, gen_wlan_broadcast, gen_wlan_multicast)

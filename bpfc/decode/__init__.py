@@ -55,7 +55,7 @@ def _clock(sec: int, _zone: tuple[str, str]) -> str:
 def link_name(linktype: int) -> str:
     """The link type's name for the generic line (``LINKTYPE_N`` when unknown)."""
     from bpfc import linktypes
-    from bpfc.linktypes_map import linktype_to_dlt
+    from bpfc.linktypes.dltmap import linktype_to_dlt
 
     try:
         return linktypes.lookup(linktype_to_dlt(linktype)).name

@@ -1,4 +1,4 @@
-"""Capture files as libpcap opens them: LINKTYPE_ -> DLT_ (``bpfc.linktypes_map``), the
+"""Capture files as libpcap opens them: LINKTYPE_ -> DLT_ (``bpfc.linktypes.dltmap``), the
 snapshot and byte order ``pcap_compile`` gets, and filtering in savefile mode.
 
 References: libpcap itself (``pcap_open_offline`` through ctypes: ``pcap_datalink``,
@@ -30,7 +30,7 @@ from support.oracles import master_soname_dir
 from bpfc import linktypes
 from bpfc.capture.reader import open_capture
 from bpfc.cli import main as bpfc_main
-from bpfc.linktypes_map import HIGH_MATCHING, LOW_MATCHING, dlt_to_linktype, linktype_to_dlt
+from bpfc.linktypes.dltmap import HIGH_MATCHING, LOW_MATCHING, dlt_to_linktype, linktype_to_dlt
 
 PCAPS = UPSTREAM / "pcaps"
 TCPDUMP = shutil.which("tcpdump")

@@ -328,7 +328,7 @@ def test_nodes_are_frozen() -> None:
 def test_nodes_behave_as_dataclasses() -> None:
     node = parse("tcp port 80")
     assert isinstance(node, ast.Primitive) and dataclasses.is_dataclass(node)
-    assert [f.name for f in dataclasses.fields(node)] == ["qual", "id", "span"]
+    assert node.field_names() == ("qual", "id", "span")
     moved = dataclasses.replace(node, id=ast.NumberId(81))
     assert moved.id == ast.NumberId(81) and moved.qual == node.qual and moved.span == node.span
     assert pickle.loads(pickle.dumps(node)) == node

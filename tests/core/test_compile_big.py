@@ -8,7 +8,7 @@ import pytest
 
 from bpfc.compiler import BIG_GRAPH, RECURSION_LIMIT, build_cfg
 from bpfc.compiler import compile as bpfc_compile
-from bpfc.emit import _order
+from bpfc.emit import block_order
 from bpfc.emit import linearize as emit
 from bpfc.opt import optimize
 from bpfc.opt.graph import build, from_cfg
@@ -33,7 +33,7 @@ def _cfg(expr: str):
 @pytest.mark.parametrize("name", sorted(EXPRS))
 def test_direct_path_matches_listing_path(name):
     expr = EXPRS[name]
-    assert len(_order(_cfg(expr))) >= BIG_GRAPH
+    assert len(block_order(_cfg(expr))) >= BIG_GRAPH
     direct = [tuple(i) for i in bpfc_compile(expr, "EN10MB")]
     listing = [tuple(i) for i in optimize(emit(_cfg(expr), warn=False))]
     assert direct == listing
@@ -44,7 +44,7 @@ def test_direct_path_matches_listing_path(name):
 )
 def test_graph_from_blocks_is_the_graph_of_their_listing(expr):
     root = _cfg(expr)
-    graph = from_cfg(_order(root))
+    graph = from_cfg(block_order(root))
     assert graph is not None
     assert linearize(graph) == linearize(build(emit(root, warn=False)))
 
@@ -53,5 +53,5 @@ def test_graph_from_blocks_is_the_graph_of_their_listing(expr):
 def test_loops_take_the_listing_path():
     # protochain keeps a loop inside a block: no graph of its own, the listing path runs
     expr = "ip protochain 6 or " + " or ".join(f"udp port {i}" for i in range(1, 300))
-    assert from_cfg(_order(_cfg("ip protochain 6"))) is None
+    assert from_cfg(block_order(_cfg("ip protochain 6"))) is None
     assert len(bpfc_compile(expr, "EN10MB")) > 0

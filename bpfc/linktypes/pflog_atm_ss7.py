@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from bpfc.linktypes import LinkType, register
+from bpfc.linktypes.row import LinkType
 
 #: libpcap's marker for "no such header here" (loads relative to it wrap, as libpcap's)
 OFFSET_NOT_SET = -1
@@ -79,6 +79,3 @@ ROWS: tuple[LinkType, ...] = (
 LANE = _L("EN10MB", 1, SUNATM_PAYLOAD + LANE_HDR_LEN + 12, SUNATM_PAYLOAD + LANE_HDR_LEN + 14,
           "lane", 0, 3, mac="lane", off_linkhdr=SUNATM_PAYLOAD + LANE_HDR_LEN,
           description="SunATM LANE (Ethernet)")  # fmt: skip
-
-for _row in ROWS:
-    register(_row)

@@ -1,76 +1,13 @@
-"""The one table of link-layer types: where each header's fields are.
+"""The rows of the common link types (Ethernet, 802.11 and radio headers, PPP, Linux
+cooked, loopback, raw IP...) and the names of DLTs bpfc has no header model for.
 
-libpcap scatters its link-layer knowledge over many ``switch (linktype)`` sites;
-bpfc keeps it here, as data.  A :class:`LinkType` row says, for one DLT:
-
-* ``off_linktype``: where the link-layer "type" field is (``None``: there is none) and
-  ``framing``: how that field encodes the network protocol (see :data:`FRAMINGS`);
-* ``off_linkpl``: where the link-layer payload starts; ``off_nl`` / ``off_nl_nosnap``:
-  where the network layer starts relative to the payload, for frames with and
-  without an LLC/SNAP header (802.2 link types put the network layer after SNAP);
-* ``mac``: which MAC address layout ``ether host``/``broadcast``/``multicast`` use;
-* ``vlhdr``: the name of a variable-length header whose length a prologue loads
-  into a scratch register (radiotap, PPI, AVS, Prism...), ``None`` when fixed.
-
-Extending: a new link type is a new row; a new framing or MAC layout is a new
-entry in the generator tables of :mod:`bpfc.codegen.link`.
+The data were learnt from libpcap master's listings (offsets of ``ip[0]``, ``link[0]``,
+protocol tests), never copied from its source.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-#: how the link-layer type field encodes the network protocol
-FRAMINGS = (
-    "ether",  # Ethernet II ethertype, or an 802.3 length with LLC/SNAP (values <= 1500)
-    "llc",  # always 802.2 LLC (+ SNAP for ethertypes): FDDI, Token Ring, IP over FC
-    "sll",  # Linux cooked: ethertype, or small "protocol" values for LLC / Novell
-    "sll2",  # Linux cooked v2: like sll, field at the start
-    "chdlc",  # Cisco HDLC: plain ethertype
-    "ppp",  # PPP protocol numbers (ethertypes mapped to PPP ones)
-    "ppp_bsdos",  # BSD/OS PPP: PPP protocol, IP also as VJ compressed / uncompressed
-    "null_host",  # BSD loopback: AF_ value in host byte order (4 bytes)
-    "null_net",  # OpenBSD loopback / enc: AF_ value in network byte order
-    "ipnet",  # Solaris ipnet: one byte IPH_AF_INET / IPH_AF_INET6
-    "wlan",  # 802.11: a data frame (frame control) carrying 802.2 LLC/SNAP
-    "raw",  # no type field: look at the IP version nibble
-    "ipv4",  # IPv4 only: the type test is a constant
-    "ipv6",  # IPv6 only
-    "none",  # nothing known: protocol tests are errors
-)
-
-
-@dataclass(frozen=True)
-class LinkType:
-    """One DLT: its names and the layout of its link-layer header."""
-
-    name: str
-    dlt: int
-    off_linktype: int | None
-    off_linkpl: int
-    framing: str
-    off_nl: int = 0
-    off_nl_nosnap: int = 0
-    mac: str | None = None
-    vlhdr: str | None = None
-    #: the LINKTYPE_ value files store, where it is not the DLT (bpfc.linktypes_map maps)
-    linktype: int | None = None
-    aliases: tuple[str, ...] = ()
-    description: str = ""
-    #: packet direction in the header: (offset, size, inbound value or None, outbound
-    #: value); None inbound means "anything but outbound"
-    dir_field: tuple[int, int, int | None, int] | None = None
-    #: interface index in the header: (offset, size)
-    ifindex_field: tuple[int, int] | None = None
-    #: where the link-layer header starts (after a capture pseudo-header)
-    off_linkhdr: int = 0
-    #: how messages name a DLT libpcap has no name for ("DLT 110"); None: ``DLT_<name>``
-    unnamed: str | None = None
-
-    @property
-    def display(self) -> str:
-        return self.unnamed or f"DLT_{self.name}"
-
+from bpfc.linktypes.row import LinkType
 
 _L = LinkType
 
@@ -250,69 +187,3 @@ OTHER_DLTS: dict[str, int] = {
     "VPP_DISPATCH": 280, "VSOCK": 271, "WATTSTOPPER_DLM": 263, "WIHART": 223, "ZBOSS_NCP":
     292, "ZWAVE_R1_R2": 261, "ZWAVE_R3": 262, "ZWAVE_TAP": 297, "Z_WAVE_SERIAL": 287,
 }  # fmt: skip
-
-_BY_NAME: dict[str, LinkType] = {}
-_BY_NUMBER: dict[int, LinkType] = {}
-for _row in LINKTYPES:
-    for _n in (_row.name, *_row.aliases):
-        _BY_NAME[_n.upper()] = _row
-    _BY_NUMBER[_row.dlt] = _row
-for _name, _dlt in OTHER_DLTS.items():
-    _row = LinkType(_name, _dlt, None, 0, "none")
-    _BY_NAME.setdefault(_name, _row)
-    _BY_NUMBER.setdefault(_dlt, _row)
-
-
-#: DLT numbers in libpcap's "high matching" range: one it has no header model for still
-#: compiles, with only link-independent primitives and ``link[...]`` (``none`` framing)
-HIGH_MATCHING = range(104, 304 + 1)
-
-
-def _unmodelled(dlt: int) -> LinkType:
-    """The row of a high-range DLT with no name: nothing is known past its first byte."""
-    return LinkType(str(dlt), dlt, None, 0, "none", unnamed=f"DLT {dlt}")
-
-
-def lookup(spec: str | int) -> LinkType:
-    """The row for a DLT name (``EN10MB``, ``DLT_EN10MB``, ``linktype_en10mb``) or number."""
-    if isinstance(spec, int):
-        row = _BY_NUMBER.get(spec)
-        if row is None and spec in HIGH_MATCHING:
-            row = _unmodelled(spec)
-        if row is None:
-            raise ValueError(f"unknown data link type {spec}")
-        return row
-    text = spec.strip()
-    if text.isdigit():
-        return lookup(int(text))
-    key = text.upper()
-    for prefix in ("DLT_", "LINKTYPE_"):
-        if key.startswith(prefix):
-            key = key[len(prefix) :]
-    row = _BY_NAME.get(key)
-    if row is None:
-        raise ValueError(f"unknown data link type '{spec}'")
-    return row
-
-
-#: rows added with :func:`register`, in registration order
-REGISTERED: list[LinkType] = []
-
-
-def register(row: LinkType) -> None:
-    """Add a link type (used by modules that teach bpfc new link layers)."""
-    for name in (row.name, *row.aliases):
-        _BY_NAME[name.upper()] = row
-    _BY_NUMBER[row.dlt] = row
-    REGISTERED.append(row)
-
-
-def filterable() -> list[LinkType]:
-    """Every link type bpfc has a header model for (the table and registered rows), by
-    name; the name-only entries of :data:`OTHER_DLTS` are left out."""
-    rows = {row.name: row for row in (*LINKTYPES, *REGISTERED)}
-    return sorted(rows.values(), key=lambda row: row.name)
-
-
-import bpfc.linktypes_more  # noqa: E402, F401 - registers the rows it defines
-import bpfc.linktypes_pflog_atm_ss7  # noqa: E402, F401 - pflog, SunATM, SS7 rows

@@ -1,5 +1,5 @@
-"""The less common link types (bpfc/linktypes_more.py, bpfc/codegen/arcnet.py,
-bpfc/codegen/otherlinks.py): ARCnet, BACnet MS/TP, DSA tags, Frame Relay, Juniper,
+"""The less common link types (bpfc/linktypes/uncommon.py, bpfc/codegen/arcnet.py,
+bpfc/codegen/juniper_fr_dsa.py): ARCnet, BACnet MS/TP, DSA tags, Frame Relay, Juniper,
 netANALYZER, LocalTalk, ATM LLC, IP over FireWire, Symantec firewall.
 
 * every upstream accept case on them, and every offline ``vlan``/``mpls`` case: bpfc's
@@ -7,7 +7,7 @@ netANALYZER, LocalTalk, ATM LLC, IP over FireWire, Symantec firewall.
 * reject cases on them, ``$xx`` ids everywhere and the ``vlan``/``mpls`` refusals: the
   message contains libpcap master's errstr;
 * apply cases on the ARCnet, BACnet and DSA savefiles: every per-packet verdict;
-* (verdicts against the system libpcap: tests/differential/test_otherlinks_libpcap.py);
+* (verdicts against the system libpcap: tests/differential/test_juniper_fr_dsa_libpcap.py);
 * properties, by bpfc's own interpreter: one-byte hosts, broadcast, masked directions.
 """
 
@@ -28,7 +28,7 @@ from support.differential import bpfc_runner  # noqa: E402
 
 import bpfc  # noqa: E402
 from bpfc.errors import CompileError  # noqa: E402
-from bpfc.linktypes_more import MORE_LINKTYPES  # noqa: E402
+from bpfc.linktypes.uncommon import MORE_LINKTYPES  # noqa: E402
 
 MINE = (
     "ARCNET", "ARCNET_LINUX", "BACNET_MS_TP", "DSA_TAG_BRCM", "DSA_TAG_DSA", "FRELAY",

@@ -5,7 +5,7 @@ name *and* description: ``'multicast' not supported on DLT_RAW (Raw IPv4/IPv6)``
 table holds, for every DLT number libpcap master knows, what its
 ``pcap_datalink_val_to_name`` and ``pcap_datalink_val_to_description`` return (the
 names are libpcap's spelling, which an alias given to bpfc does not change), so that
-:func:`dlt_string` can build the same text.  tests/test_linktype_descriptions.py checks
+:func:`dlt_string` can build the same text.  tests/linktypes/test_descriptions.py checks
 the table against the library whenever master is available.
 
 It is data about link types, not about how bpfc parses their headers; that lives in

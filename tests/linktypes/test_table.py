@@ -36,7 +36,7 @@ def test_lookup_spellings(spec) -> None:  # noqa: ANN001
 def test_lookup_numbers_and_linktype_values() -> None:
     assert linktypes.lookup(113).name == "LINUX_SLL"
     assert linktypes.lookup(12).name == "RAW"
-    # LINKTYPE_RAW (101) is a file value, not a DLT: readers map it (bpfc.linktypes_map)
+    # LINKTYPE_RAW (101) is a file value, not a DLT: readers map it (bpfc.linktypes.dltmap)
     with pytest.raises(ValueError, match="unknown data link type 101"):
         linktypes.lookup(101)
     assert linktypes.lookup("USB_LINUX").framing == "none"

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bpfc import linktypes
-from bpfc.linktypes_pflog_atm_ss7 import ROWS, SS7_OFFSETS
+from bpfc.linktypes.pflog_atm_ss7 import ROWS, SS7_OFFSETS
 
 pytest.importorskip("bpfc.syntax.parse")
 

@@ -25,7 +25,7 @@ from support.differential import (  # noqa: E402
     require_libpcap,
 )
 
-from bpfc.linktypes_more import JUNIPER_HEADERS  # noqa: E402
+from bpfc.linktypes.uncommon import JUNIPER_HEADERS  # noqa: E402
 from bpfc.packetgen import LINKTYPES, Packet, targeted_packets  # noqa: E402
 from bpfc.packetgen.explore import explore  # noqa: E402
 

@@ -10,7 +10,7 @@ import bpfc
 from bpfc import libpcap, linktypes
 from bpfc.codegen import messages
 from bpfc.errors import CompileError
-from bpfc.linktype_descriptions import DESCRIPTIONS, dlt_string
+from bpfc.linktypes.descriptions import DESCRIPTIONS, dlt_string
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ listings and the system libpcap's ``tcpdump -d`` output (offsets of ``ip[0]``,
 ``link[0]``, ``clnp``...), never copied from its source.
 
 Framings introduced here (generators in :mod:`bpfc.codegen.arcnet` and
-:mod:`bpfc.codegen.otherlinks`):
+:mod:`bpfc.codegen.juniper_fr_dsa`):
 
 * ``arcnet``: one-byte ARCnet protocol ids (RFC 1201 only, as libpcap master);
 * ``ethertype``: a plain 16-bit ethertype, with no 802.3/LLC alternative;
@@ -24,7 +24,7 @@ program then rejects the packet), so verdicts stay identical.
 
 from __future__ import annotations
 
-from bpfc.linktypes import LinkType, register
+from bpfc.linktypes.row import LinkType
 
 #: libpcap's marker for an unknown offset (loads wrap to 0xffffffff + k)
 OFFSET_NOT_SET = -1
@@ -84,19 +84,14 @@ MORE_LINKTYPES: tuple[LinkType, ...] = (
        description="Hilscher netANALYZER"),
     _L("NETANALYZER_TRANSPARENT", 241, 24, 26, "ether", 0, 3, mac="ether", off_linkhdr=12,
        description="Hilscher netANALYZER, with preamble"),
-    _L("DSA_TAG_BRCM", 281, 16, 18, "ether", 0, 3, mac="ether", description="Broadcom tag"),
-    _L("DSA_TAG_DSA", 284, 16, 18, "ether", 0, 3, mac="ether", description="Marvell DSA tag"),
-    *(_L(name, dlt, lt, pl, "juniper", nl, nosnap, description="Juniper")
+    _L("DSA_TAG_BRCM", 281, 16, 18, "ether", 0, 3, mac="ether", description="Broadcom tag",
+       dir_bits=(12, (0xE0, 0x00), (0xE0, 0x20))),  # opcode bits of the tag
+    _L("DSA_TAG_DSA", 284, 16, 18, "ether", 0, 3, mac="ether", description="Marvell DSA tag",
+       dir_bits=(12, (0x40, 0x00), (0xC0, 0x40))),  # To_CPU vs From_CPU
+    *(_L(name, dlt, lt, pl, "juniper", nl, nosnap, description="Juniper",
+         dir_bits=(3, (0x01, 0x01), (0x01, 0x00)))  # the flags byte after the magic
       for name, dlt, lt, pl, nl, nosnap in JUNIPER_HEADERS),
 )  # fmt: skip
-
-#: link types whose ``inbound``/``outbound`` is a masked field of the link header:
-#: DLT name -> (offset, inbound (mask, value), outbound (mask, value))
-DIRECTION_MASKS: dict[str, tuple[int, tuple[int, int], tuple[int, int]]] = {
-    "DSA_TAG_BRCM": (12, (0xE0, 0x00), (0xE0, 0x20)),  # opcode bits of the tag
-    "DSA_TAG_DSA": (12, (0x40, 0x00), (0xC0, 0x40)),  # To_CPU vs From_CPU
-    **{row[0]: (3, (0x01, 0x01), (0x01, 0x00)) for row in JUNIPER_HEADERS},  # flags after magic
-}
 
 #: link types where ``llc`` always holds (every frame is 802.2)
 LLC_ALWAYS = frozenset({"ATM_RFC1483"})
@@ -111,6 +106,3 @@ MPLS_LINKTYPES = frozenset({
     "EN10MB", "NETANALYZER", "NETANALYZER_TRANSPARENT", "DSA_TAG_BRCM", "DSA_TAG_DSA",
     "C_HDLC", "HDLC", "PPP",
 })  # fmt: skip
-
-for _row in MORE_LINKTYPES:
-    register(_row)

@@ -7,14 +7,13 @@ tests, ``gen_llc*``), learnt from its listings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from bpfc.cfg import Cond, and_, not_, or_, true_cond
-from bpfc.codegen import link, messages
+from bpfc.codegen import juniper_fr_dsa, link, messages, wlan
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.isa.insn import JmpOp
-from bpfc.linktypes_more import LLC_ALWAYS
+from bpfc.linktypes.uncommon import LLC_ALWAYS
 
 ISO_NLPID = {"clnp": 0x81, "esis": 0x82, "isis": 0x83}
 #: IS-IS PDU type abbreviations, in the order libpcap tests them
@@ -46,18 +45,12 @@ LLC_KINDS = {
 }
 
 
-#: framing -> ``iso proto N`` generator where the NLPID is in the link header itself
-#: (Frame Relay; filled by the modules of those link types)
-ISO_PROTO_GENERATORS: dict[str, Callable[[CodegenState, int], Cond]] = {}
-
-
 def gen_iso_proto(state: CodegenState, nlpid: int) -> Cond:
     """``iso proto N``: an OSI frame whose network-layer protocol id is N."""
     if nlpid > 255:
         raise state.error(f"ISO protocol {nlpid} greater than maximum 255")
-    special = ISO_PROTO_GENERATORS.get(state.link.framing)
-    if special is not None:
-        return special(state, nlpid)
+    if state.link.framing == "frelay":  # the NLPID is in the Q.933 header itself
+        return juniper_fr_dsa.gen_frelay_nlpid(state, nlpid)
     return and_(link.gen_linktype(state, link.LLCSAP_ISONS), state.cmp(Rel.NET_NOSNAP, 0, 1, nlpid))
 
 
@@ -98,9 +91,7 @@ def _is_llc(state: CodegenState) -> Cond:
         b0 = not_(state.cmp_gt(Rel.LINKTYPE, 0, 2, link.ETHERMTU))
         return and_(b0, not_(state.cmp(Rel.LLC, 0, 2, 0xFFFF)))
     if framing == "wlan":  # 802.11: every data frame carries 802.2 LLC
-        from bpfc.codegen.wlan import gen_data_frame
-
-        return gen_data_frame(state)
+        return wlan.gen_data_frame(state)
     raise state.error(messages.not_supported_on("llc", state.link))
 
 

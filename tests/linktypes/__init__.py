@@ -1,0 +1,1 @@
+"""Tests of the link-type table (bpfc/linktypes/): rows, lookups, LINKTYPE<->DLT, descriptions."""
