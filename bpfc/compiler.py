@@ -15,7 +15,7 @@ from bpfc import ast, linktypes
 from bpfc.argcheck import check_flag, check_int, check_linktype, check_resolver, check_str
 from bpfc.cfg import finish, ret_block
 from bpfc.codegen import pflog, vlhdr
-from bpfc.codegen.dispatch import check_reduced, gen_expr
+from bpfc.codegen.dispatch import check_reduced, gen_expr, new_state
 from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState
 from bpfc.emit import block_order, linearize, warn_if_too_long
 from bpfc.errors import CompileError
@@ -75,7 +75,7 @@ def build_cfg(
     link = linktypes.lookup(linktype)
     if snaplen <= 0:
         raise CompileError("snaplen of 0 rejects all packets", expr)
-    state = CodegenState.for_link(
+    state = new_state(  # with the explicit framing/MAC tables of dispatch
         link,
         snaplen=snaplen,
         netmask=parse_netmask(netmask),

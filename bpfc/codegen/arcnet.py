@@ -42,9 +42,6 @@ def gen_arcnet_linktype(state: CodegenState, proto: int) -> Cond:
     return state.cmp(Rel.LINKTYPE, 0, 1, arctype)
 
 
-link.LINKTYPE_GENERATORS["arcnet"] = gen_arcnet_linktype
-
-
 def gen_mac8_host(state: CodegenState, addr: int, direction: str) -> Cond:
     """``link [dir] host $xx`` on a link type with one-byte addresses."""
     src, dst, _, _ = MAC8_LAYOUTS[state.link.mac or ""]

@@ -197,11 +197,6 @@ def gen_lane_multicast(state: CodegenState) -> Cond:
     return and_(b1, b0)
 
 
-link.LINKTYPE_GENERATORS["sunatm"] = gen_sunatm_linktype
-link.LINKTYPE_GENERATORS["lane"] = gen_lane_linktype
-link.MAC_HOSTS["lane"] = (gen_lane_host, gen_lane_broadcast, gen_lane_multicast)
-
-
 # -- llc -----------------------------------------------------------------------------------
 
 

@@ -237,6 +237,33 @@ def _add_span(err: Exception, node: Any) -> None:
         err.span = node.error_span  # type: ignore[attr-defined]
 
 
+#: framing name (a row's ``framing``) -> "network protocol is X": the common framings
+#: of :mod:`~bpfc.codegen.link` and the family modules' own, listed here rather than
+#: registered by the family modules when imported (the compiler hands this table to
+#: the state, so import order cannot change it)
+FRAMINGS: dict[str, Callable[[CodegenState, int], Cond]] = {
+    **link.LINKTYPE_GENERATORS,
+    **juniper_fr_dsa.FRAMINGS,
+    "pflog": pflog.gen_pflog_linktype,
+    "arcnet": arcnet.gen_arcnet_linktype,
+    "sunatm": atm.gen_sunatm_linktype,
+    "lane": atm.gen_lane_linktype,
+    "wlan": wlan.gen_wlan_linktype,
+}
+
+#: MAC layouts whose addresses depend on the frame -> (host, broadcast, multicast)
+MAC_HOSTS: dict[str, tuple[Callable[..., Cond], ...]] = {
+    "wlan": (wlan.gen_wlan_host, wlan.gen_wlan_broadcast, wlan.gen_wlan_multicast),
+    "lane": (atm.gen_lane_host, atm.gen_lane_broadcast, atm.gen_lane_multicast),
+    "geneve": tunnel.GENEVE_MAC_HOSTS,
+}
+
+
+def new_state(link_row: Any, **options: Any) -> CodegenState:
+    """A :class:`CodegenState` for ``link_row`` with this module's generator tables."""
+    return CodegenState.for_link(link_row, framings=FRAMINGS, mac_hosts=MAC_HOSTS, **options)
+
+
 #: AST node type -> its generator: the one code-generation table
 GENERATORS: dict[type, Generator] = {
     ast.And: _and,

@@ -35,9 +35,6 @@ PPP_MPLS_UCAST = 0x0281
 MAX_VLAN_ID = 0x0FFF
 MAX_MPLS_LABEL = 0xFFFFF
 
-# PPP numbers MPLS unicast differently from its ethertype (libpcap's ethertype_to_ppptype)
-link.PPP_TYPES.setdefault(ETHERTYPE_MPLS, PPP_MPLS_UCAST)
-
 
 def check_vlan_after_mpls(state: CodegenState, span: Any = None) -> None:
     """libpcap refuses ``vlan`` inside MPLS before anything else, the link type included."""

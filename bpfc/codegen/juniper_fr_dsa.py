@@ -55,7 +55,8 @@ def _ltalk(state: CodegenState, proto: int) -> Cond:
     return true_cond() if proto == link.ETHERTYPE_ATALK else false_cond()
 
 
-link.LINKTYPE_GENERATORS.update({"frelay": _frelay, "juniper": _juniper, "ltalk": _ltalk})
+#: this module's framings, for ``dispatch.FRAMINGS``
+FRAMINGS = {"frelay": _frelay, "juniper": _juniper, "ltalk": _ltalk}
 
 
 def gen_header_direction(state: CodegenState, outbound: bool) -> Cond | None:

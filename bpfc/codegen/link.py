@@ -1,10 +1,14 @@
 """Link-layer tests: "is the network protocol X", MAC addresses, broadcast/multicast.
 
 What a link type looks like comes from its :mod:`bpfc.linktypes` row; this module
-holds one generator per *framing* (how the type field encodes the protocol) in
-:data:`LINKTYPE_GENERATORS` and one per MAC layout in :data:`MAC_LAYOUTS`.  Adding
-a framing or a MAC layout means adding an entry there, never a new ``if`` on the
-link type name.  The instruction shapes follow libpcap's gencode.c
+holds one generator per common *framing* (how the type field encodes the protocol) in
+:data:`LINKTYPE_GENERATORS` and the fixed MAC layouts in :data:`MAC_LAYOUTS`.  The
+complete tables -- these plus the family modules' framings (pflog, ARCnet, ATM, 802.11,
+Frame Relay/Juniper/LocalTalk) and frame-dependent MAC layouts (802.11, LANE, Geneve)
+-- are literal dicts in :mod:`bpfc.codegen.dispatch`, handed to each compilation in
+``CodegenState.framings``/``mac_hosts``; no module adds to this one's tables.  Adding a
+framing or a MAC layout means adding an entry there, never a new ``if`` on the link
+type name.  The instruction shapes follow libpcap's gencode.c
 (``gen_linktype`` and its per-framing helpers) so listings match.
 """
 
@@ -51,6 +55,7 @@ PPP_TYPES = {
     LLCSAP_ISONS: 0x0023,  # OSI
     LLCSAP_8021D: 0x0031,  # bridging PDU
     0x0BAD: 0x0035,  # VINES
+    0x8847: 0x0281,  # MPLS unicast (libpcap's ethertype_to_ppptype)
 }
 PPP_VJC = 0x002D
 PPP_VJNC = 0x002F
@@ -226,7 +231,8 @@ def _none(state: CodegenState, proto: int) -> Cond:
     raise state.error(messages.no_linktype_filtering(state.link))
 
 
-#: framing name (see bpfc.linktypes.FRAMINGS) -> generator of "network protocol is X"
+#: common framing name (see bpfc.linktypes.FRAMINGS) -> generator of "network protocol
+#: is X"; ``dispatch.FRAMINGS`` adds the family modules' framings to these
 LINKTYPE_GENERATORS: dict[str, Callable[[CodegenState, int], Cond]] = {
     "ether": _ether,
     "llc": _llc,
@@ -251,7 +257,7 @@ def gen_linktype(state: CodegenState, proto: int) -> Cond:
     hook = state.extra.get("linktype_hook")
     if hook is not None:  # encapsulations (mpls, pppoe...) redirect the test
         return hook(state, proto)
-    generator = LINKTYPE_GENERATORS.get(state.link.framing, _none)
+    generator = state.framings.get(state.link.framing, _none)
     return generator(state, proto)
 
 
@@ -270,9 +276,9 @@ MAC_LAYOUTS: dict[str, tuple[int | None, int | None]] = {
 #: LAN emulation, Ethernet behind the LE header)
 GATEWAY_MACS = ("ether", "fddi", "tr", "ipfc", "wlan", "lane")
 
-#: MAC layouts whose address position depends on the frame (802.11): layout ->
-#: (host(state, mac, direction), broadcast(state), multicast(state)) generators
-MAC_HOSTS: dict[str, tuple[Callable[..., Cond], Callable[..., Cond], Callable[..., Cond]]] = {}
+#: MAC layouts whose address position depends on the frame (802.11, LANE, Geneve) are
+#: in ``state.mac_hosts`` (``dispatch.MAC_HOSTS``): layout -> (host(state, mac,
+#: direction), broadcast(state), multicast(state)) generators
 
 DIR_SRC, DIR_DST, DIR_OR, DIR_AND = "src", "dst", "src or dst", "src and dst"
 
@@ -288,7 +294,7 @@ def _mac_layout(state: CodegenState, what: str) -> tuple[int | None, int | None]
 
 def check_mac48_link(state: CodegenState, spelled: str) -> None:
     """Refuse a 48-bit MAC address test on a link type without 48-bit MAC addresses."""
-    if state.link.mac not in MAC_HOSTS and state.link.mac not in GATEWAY_MACS:
+    if state.link.mac not in state.mac_hosts and state.link.mac not in GATEWAY_MACS:
         raise state.error(messages.not_supported_on(f"link host {spelled}", state.link))
 
 
@@ -297,8 +303,8 @@ def gen_mac_host(
 ) -> Cond:
     """``ether [src|dst] host MAC`` for the link type's MAC layout (``spelled``: how the
     id was written, ``NAME`` or ``XX:XX:...``, for libpcap's error message)."""
-    if state.link.mac in MAC_HOSTS:
-        return MAC_HOSTS[state.link.mac][0](state, mac, direction)
+    if state.link.mac in state.mac_hosts:
+        return state.mac_hosts[state.link.mac][0](state, mac, direction)
     check_mac48_link(state, spelled)
     src_off, dst_off = _mac_layout(state, "ethernet addresses")
 
@@ -319,16 +325,16 @@ def gen_mac_host(
 
 
 def gen_link_broadcast(state: CodegenState) -> Cond:
-    if state.link.mac in MAC_HOSTS:
-        return MAC_HOSTS[state.link.mac][1](state)
+    if state.link.mac in state.mac_hosts:
+        return state.mac_hosts[state.link.mac][1](state)
     if state.link.mac not in GATEWAY_MACS:
         raise state.error(messages.not_supported_on("broadcast", state.link))
     return gen_mac_host(state, b"\xff" * 6, DIR_DST)
 
 
 def gen_link_multicast(state: CodegenState) -> Cond:
-    if state.link.mac in MAC_HOSTS:
-        return MAC_HOSTS[state.link.mac][2](state)
+    if state.link.mac in state.mac_hosts:
+        return state.mac_hosts[state.link.mac][2](state)
     if state.link.mac not in GATEWAY_MACS:
         raise state.error(messages.not_supported_on("multicast", state.link))
     _, dst_off = _mac_layout(state, "multicast")

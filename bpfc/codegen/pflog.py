@@ -98,9 +98,6 @@ def gen_pflog_linktype(state: CodegenState, proto: int) -> Cond:
     return state.cmp(Rel.LINKHDR, PFLOG_AF, 1, af)
 
 
-link.LINKTYPE_GENERATORS["pflog"] = gen_pflog_linktype
-
-
 # -- primitives ----------------------------------------------------------------------------
 
 

@@ -6,7 +6,10 @@ field, link-layer payload and network layer (which ``vlan``/``mpls``/``pppoes``/
 ``geneve``/``vxlan`` move for everything generated after them), the round-robin
 scratch-register allocator, and the compile options (among them ``savefile``: a
 program for a capture file tests loopback address families as libpcap does for a
-``pcap_open_offline`` handle, see :mod:`bpfc.savefile`).
+``pcap_open_offline`` handle, see :mod:`bpfc.savefile`).  The per-framing and per-MAC-
+layout generator tables come in with the state too (``framings``, ``mac_hosts``: the
+literal tables of :mod:`bpfc.codegen.dispatch`), so no module fills another module's
+table when it is imported.
 
 Offsets are :class:`Offset` values: a constant part plus, for variable-length
 headers, the scratch register holding the variable part (loaded in a prologue).
@@ -16,6 +19,7 @@ Loads are expressed relative to a header (:class:`Rel`) as libpcap's
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -77,6 +81,10 @@ class CodegenState:
     vlan_depth: int = 0
     label_depth: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: framing name -> "network protocol is X" generator (``dispatch.FRAMINGS``)
+    framings: Mapping[str, Callable[..., Cond]] = field(default_factory=dict)
+    #: frame-dependent MAC layout -> (host, broadcast, multicast) (``dispatch.MAC_HOSTS``)
+    mac_hosts: Mapping[str, tuple[Callable[..., Cond], ...]] = field(default_factory=dict)
 
     @classmethod
     def for_link(cls, link: LinkType, **options: Any) -> CodegenState:

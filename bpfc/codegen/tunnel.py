@@ -195,7 +195,8 @@ def _checked(generator: Callable[..., Cond]) -> Callable[..., Cond]:
 
 
 ETHER = linktypes.lookup("EN10MB")
-link.MAC_HOSTS["geneve"] = (
+#: the inner Ethernet's MAC tests, for ``dispatch.MAC_HOSTS["geneve"]``
+GENEVE_MAC_HOSTS = (
     _checked(link.gen_mac_host),
     _checked(link.gen_link_broadcast),
     _checked(link.gen_link_multicast),

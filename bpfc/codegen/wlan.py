@@ -200,7 +200,3 @@ def gen_dir(state: CodegenState, node: ast.WlanDir) -> Cond:
         value = found
     _require_wlan(state, "dir", span)
     return state.mcmp(Rel.LINKHDR, 1, 1, value, DIR_MASK)
-
-
-link.LINKTYPE_GENERATORS["wlan"] = gen_wlan_linktype
-link.MAC_HOSTS["wlan"] = (gen_wlan_host, gen_wlan_broadcast, gen_wlan_multicast)

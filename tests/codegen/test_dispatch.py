@@ -105,3 +105,79 @@ def test_table_has_one_function_per_node(node_type: str) -> None:
 
     fn = dispatch.GENERATORS[getattr(ast, node_type)]
     assert fn.__closure__ is None  # a plain function, not a wrapper around another
+
+
+#: in a fresh interpreter: load a module's bpfc dependencies, fingerprint every table
+#: (dict, list, set) of every loaded bpfc module, import the module, fingerprint again
+TABLES_SCRIPT = """
+import importlib, json, sys
+def fingerprint():
+    out = {}
+    for modname, mod in list(sys.modules.items()):
+        if not modname.startswith("bpfc") or mod is None:
+            continue
+        for name, value in vars(mod).items():
+            if isinstance(value, dict):
+                items = sorted((repr(k), id(v)) for k, v in value.items())
+                out[f"{modname}.{name}"] = repr(items)
+            elif isinstance(value, (list, set)):
+                out[f"{modname}.{name}"] = repr(sorted(map(id, value)))
+    return out
+target, deps = sys.argv[1], json.loads(sys.argv[2])
+for dep in deps:
+    importlib.import_module(dep)
+before = fingerprint()
+importlib.import_module(target)
+after = fingerprint()
+print(json.dumps(sorted(k for k in before if after.get(k) != before[k])))
+"""
+
+
+def _is_module(package: str | None, name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(f"{package}.{name}") is not None
+    except ModuleNotFoundError:  # ``package`` is a module, ``name`` a name in it
+        return False
+
+
+def _bpfc_imports(module: str) -> list[str]:
+    """The bpfc modules ``module`` imports (``from bpfc.x import y``: x, and x.y if a module)."""
+    import importlib.util
+
+    path = Path(importlib.util.find_spec(module).origin)  # type: ignore[union-attr, arg-type]
+    found: list[str] = []
+    for node in pyast.walk(pyast.parse(path.read_text())):
+        if isinstance(node, pyast.ImportFrom) and (node.module or "").startswith("bpfc"):
+            found.append(node.module)  # type: ignore[arg-type]
+            found += [
+                f"{node.module}.{a.name}" for a in node.names if _is_module(node.module, a.name)
+            ]
+        elif isinstance(node, pyast.Import):
+            found += [a.name for a in node.names if a.name.startswith("bpfc")]
+    return found
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_importing_a_module_changes_no_other_modules_table(module: str) -> None:
+    """No registration at import time: with its dependencies loaded first, importing a
+    codegen module leaves every table of every already-loaded bpfc module as it was."""
+    deps = _bpfc_imports(module)
+    done = subprocess.run(
+        [sys.executable, "-c", TABLES_SCRIPT, module, json.dumps(deps)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == [], f"importing {module} changed these tables"
+
+
+def test_tables_reach_every_framing() -> None:
+    """Every framing a link-type row names has a generator in the explicit table the
+    compiler hands to the state (none left to an import side effect)."""
+    from bpfc import linktypes
+    from bpfc.codegen import dispatch
+
+    framings = {row.framing for row in linktypes.filterable()}
+    assert framings <= set(dispatch.FRAMINGS), framings - set(dispatch.FRAMINGS)

@@ -15,8 +15,7 @@ import pytest
 
 from bpfc import ast, linktypes
 from bpfc.cfg import finish
-from bpfc.codegen.dispatch import gen_expr
-from bpfc.codegen.state import CodegenState
+from bpfc.codegen.dispatch import gen_expr, new_state
 from bpfc.compiler import parse_netmask
 from bpfc.emit import linearize
 from bpfc.isa.dump import dump
@@ -111,7 +110,7 @@ def accept_cases(upstream: Path) -> dict[tuple[str, str], dict]:
 @pytest.mark.parametrize(("dlt", "expr", "tree"), CASES, ids=[f"{d}:{e}" for d, e, _ in CASES])
 def test_listing_matches_libpcap_master(accept_cases, dlt, expr, tree) -> None:  # noqa: ANN001
     case = accept_cases[(dlt, expr)]
-    state = CodegenState.for_link(
+    state = new_state(
         linktypes.lookup(dlt),
         snaplen=int(case.get("snaplen") or 262144),
         netmask=parse_netmask(case.get("netmask")),
