@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from bpfc.capture.common import Packet
 from bpfc.decode.common import Out, Truncated
-from bpfc.decode.link import PRINTERS
+from bpfc.decode.link import PAYLOADS, PRINTERS
 
 __all__ = ["Line", "Summarizer", "link_name", "timestamp"]
 
@@ -73,7 +73,7 @@ class Summarizer:
 
     def body(self, packet: Packet) -> Line:
         """The decode after the timestamp."""
-        out = Out(self.tcp_state)
+        out = Out(self.tcp_state, PAYLOADS)
         printer = PRINTERS.get(packet.linktype)
         data = packet.data
         if packet.caplen < len(data):

@@ -17,6 +17,7 @@ and small slices: nothing is copied except the bytes that become text.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Mapping
 
 U16 = struct.Struct(">H")
 U32 = struct.Struct(">I")
@@ -32,18 +33,29 @@ class Truncated(Exception):
         self.suffix = ""
 
 
+#: a layer printer: ``(out, data, length)``
+Printer = Callable[["Out", memoryview, int], None]
+
+
 class Out:
-    """The text of one line under construction, and whether it is claimed tcpdump-exact."""
+    """The text of one line under construction, and whether it is claimed tcpdump-exact.
 
-    __slots__ = ("add", "exact", "parts", "proto", "tcp_state")
+    ``payloads`` maps an EtherType to the printer of a packet of that type: tunnels
+    (GRE, MPLS) print what they carry through it, so that :mod:`bpfc.decode.tunnel`
+    need not import the IP and link printers that import it (GRE carries IP, which
+    carries GRE).  The caller builds the line with :data:`bpfc.decode.link.PAYLOADS`.
+    """
 
-    def __init__(self, tcp_state: dict) -> None:
+    __slots__ = ("add", "exact", "parts", "payloads", "proto", "tcp_state")
+
+    def __init__(self, tcp_state: dict, payloads: Mapping[int, Printer]) -> None:
         self.parts: list[str] = []
         #: append a piece of text (the list's own method: this is the hot path)
         self.add = self.parts.append
         self.exact = True
         self.proto = ""
         self.tcp_state = tcp_state
+        self.payloads = payloads
 
     def inexact(self, text: str = "") -> None:
         """Print ``text`` as the generic form of something tcpdump decodes further."""

@@ -207,6 +207,15 @@ PRINTERS: dict[int, Callable[[Out, memoryview, int], None]] = {
     276: sll2_print,
 }
 
+#: EtherType -> printer of what a tunnel (GRE, MPLS) carries: handed to each line's
+#: :class:`Out`, so that :mod:`bpfc.decode.tunnel` imports none of these printers
+PAYLOADS: dict[int, Callable[[Out, memoryview, int], None]] = {
+    ETHERTYPE_IP: ip_print,
+    ETHERTYPE_IPV6: ip6_print,
+    0x6558: ether_print,  # transparent Ethernet bridging
+    0x8847: mpls_print,  # MPLS unicast
+}
+
 ARP_OPS = {
     1: "Request",
     2: "Reply",

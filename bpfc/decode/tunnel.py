@@ -5,6 +5,10 @@ packet (IPv4, IPv6, Ethernet for transparent bridging) printed by the same print
 or ``gre-proto-0xNNNN`` for protocols tcpdump 4.99.3 does not decode there.  GRE
 version 1 (PPTP), source routes and the protocols tcpdump decodes but bpfc does not
 (MPLS, IPX, AppleTalk, OSI) are marked inexact.
+
+The packet inside is printed through ``out.payloads`` (EtherType -> printer, built in
+:mod:`bpfc.decode.link`), not by importing the IP and Ethernet printers: those import
+this module, and the recursion (GRE in IP in GRE) stays out of the import graph.
 """
 
 from __future__ import annotations
@@ -14,6 +18,12 @@ from bpfc.decode.common import Out, Truncated, need, u16, u32
 #: GRE payload types tcpdump 4.99.3 hands to a printer bpfc does not copy (read back
 #: from it)
 GRE_DECODED_ELSEWHERE = frozenset((0x00FE, 0x809B, 0x8137))
+
+ETHERTYPE_IP = 0x0800
+ETHERTYPE_IPV6 = 0x86DD
+#: GRE payload types printed, through ``Out.payloads`` (IPv4, IPv6, transparent
+#: Ethernet bridging, MPLS unicast)
+GRE_PAYLOADS = frozenset((ETHERTYPE_IP, ETHERTYPE_IPV6, 0x6558, 0x8847))
 
 
 def gre_print(out: Out, data: memoryview, length: int) -> None:
@@ -66,20 +76,8 @@ def gre_print(out: Out, data: memoryview, length: int) -> None:
         return
     out.add(f", length {length}: ")
     inner = data[cp:]
-    if proto == 0x0800:
-        from bpfc.decode.ip import ip_print
-
-        ip_print(out, inner, left)
-    elif proto == 0x86DD:
-        from bpfc.decode.ip import ip6_print
-
-        ip6_print(out, inner, left)
-    elif proto == 0x6558:
-        from bpfc.decode.link import ether_print
-
-        ether_print(out, inner, left)
-    elif proto == 0x8847:
-        mpls_print(out, inner, left)
+    if proto in GRE_PAYLOADS:  # IPv4, IPv6, Ethernet, MPLS: the line's own printers
+        out.payloads[proto](out, inner, left)
     elif proto in GRE_DECODED_ELSEWHERE:
         out.exact = False
     else:
@@ -119,14 +117,10 @@ def mpls_print(out: Out, data: memoryview, length: int) -> None:
         first = inner[0]
         kind = 4 if 0x45 <= first <= 0x4F else 6 if 0x60 <= first <= 0x6F else 0
     if kind == 4:
-        from bpfc.decode.ip import ip_print
-
         out.add(" ")
-        ip_print(out, inner, length)
+        out.payloads[ETHERTYPE_IP](out, inner, length)
     elif kind == 6:
-        from bpfc.decode.ip import ip6_print
-
         out.add(" ")
-        ip6_print(out, inner, length)
+        out.payloads[ETHERTYPE_IPV6](out, inner, length)
     else:  # OSI or unknown: an OSI decode or a hex dump in tcpdump
         out.exact = False
