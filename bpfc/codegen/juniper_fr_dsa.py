@@ -21,7 +21,6 @@ from typing import Any
 from bpfc.cfg import Cond, false_cond, or_, true_cond
 from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.linktypes.uncommon import MPLS_LINKTYPES, VLAN_LINKTYPES
 
 JUNIPER_MAGIC = 0x4D474300  # "MGC" and a flags byte
 JUNIPER_MAGIC_MASK = 0xFFFFFF00
@@ -72,6 +71,5 @@ def gen_header_direction(state: CodegenState, outbound: bool) -> Cond | None:
 
 def check_encapsulation(state: CodegenState, word: str, node: Any) -> None:
     """libpcap's refusal of ``vlan``/``mpls`` (``word``) on link types without them."""
-    supported = VLAN_LINKTYPES if word == "vlan" else MPLS_LINKTYPES
-    if state.link.name not in supported:
+    if word not in state.link.encaps:  # the row says which it takes
         raise state.error(messages.not_supported_on(word, state.link), node.error_span)

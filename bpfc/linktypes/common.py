@@ -7,7 +7,7 @@ protocol tests), never copied from its source.
 
 from __future__ import annotations
 
-from bpfc.linktypes.row import LinkType
+from bpfc.linktypes.row import MPLS_ONLY, VLAN_MPLS, VLAN_ONLY, LinkType
 
 _L = LinkType
 
@@ -25,6 +25,7 @@ LINKTYPES: tuple[LinkType, ...] = (
         mac="ether",
         aliases=("ETHERNET",),
         description="Ethernet",
+        encaps=VLAN_MPLS,
     ),
     _L(
         "IEEE802",
@@ -39,14 +40,25 @@ LINKTYPES: tuple[LinkType, ...] = (
         description="Token Ring",
     ),
     _L("SLIP", 8, None, 16, "raw", description="SLIP", dir_field=(0, 1, 0, 1)),
-    _L("PPP", 9, 2, 4, "ppp", description="PPP"),
+    _L("PPP", 9, 2, 4, "ppp", description="PPP", encaps=MPLS_ONLY),
     _L("FDDI", 10, 13, 13, "llc", 8, 3, mac="fddi", description="FDDI"),
     _L("RAW", 12, None, 0, "raw", linktype=101, description="raw IPv4/IPv6"),
     _L("SLIP_BSDOS", 15, None, 24, "raw", linktype=102, description="BSD/OS SLIP"),
     _L("PPP_BSDOS", 16, 5, 24, "ppp_bsdos", linktype=103, description="BSD/OS PPP"),
     _L("PPP_SERIAL", 50, 2, 4, "ppp", description="PPP over serial"),
     _L("PPP_ETHER", 51, 6, 8, "ppp", description="PPPoE session"),
-    _L("C_HDLC", 104, 2, 4, "chdlc", 0, 1, aliases=("CHDLC",), description="Cisco HDLC"),
+    _L(
+        "C_HDLC",
+        104,
+        2,
+        4,
+        "chdlc",
+        0,
+        1,
+        aliases=("CHDLC",),
+        description="Cisco HDLC",
+        encaps=MPLS_ONLY,
+    ),
     _L("LOOP", 108, 0, 4, "null_net", description="OpenBSD loopback"),
     _L("ENC", 109, 0, 12, "null_host", description="OpenBSD IPsec enc"),
     _L(
@@ -77,6 +89,7 @@ LINKTYPES: tuple[LinkType, ...] = (
         3,
         mac="wlan",
         vlhdr="ieee802_11",
+        encaps=VLAN_ONLY,
         description="IEEE 802.11 wireless",
     ),
     _L(
@@ -89,6 +102,7 @@ LINKTYPES: tuple[LinkType, ...] = (
         3,
         mac="wlan",
         vlhdr="prism",
+        encaps=VLAN_ONLY,
         description="Prism monitor mode + 802.11",
     ),
     _L(
@@ -101,6 +115,7 @@ LINKTYPES: tuple[LinkType, ...] = (
         3,
         mac="wlan",
         vlhdr="radiotap",
+        encaps=VLAN_ONLY,
         description="radiotap + 802.11",
     ),
     _L(
@@ -113,6 +128,7 @@ LINKTYPES: tuple[LinkType, ...] = (
         3,
         mac="wlan",
         vlhdr="avs",
+        encaps=VLAN_ONLY,
         description="AVS monitor mode + 802.11",
     ),
     _L(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from bpfc.linktypes.row import LinkType
+from bpfc.linktypes.row import VLAN_MPLS, LinkType
 
 #: libpcap's marker for "no such header here" (loads relative to it wrap, as libpcap's)
 OFFSET_NOT_SET = -1
@@ -76,6 +76,8 @@ ROWS: tuple[LinkType, ...] = (
 #: SunATM after ``lane``: LAN-emulated Ethernet behind the pseudo-header and LE header.
 #: libpcap switches its link type to Ethernet here, so names and messages are Ethernet's;
 #: the ``lane`` MAC layout adds the "not an LE control frame" check to MAC tests.
+#: ``vlan``/``mpls`` after ``lane`` are accepted as on Ethernet (libpcap checks the
+#: link type, now DLT_EN10MB), so the row takes Ethernet's ``encaps``.
 LANE = _L("EN10MB", 1, SUNATM_PAYLOAD + LANE_HDR_LEN + 12, SUNATM_PAYLOAD + LANE_HDR_LEN + 14,
           "lane", 0, 3, mac="lane", off_linkhdr=SUNATM_PAYLOAD + LANE_HDR_LEN,
-          description="SunATM LANE (Ethernet)")  # fmt: skip
+          description="SunATM LANE (Ethernet)", encaps=VLAN_MPLS)  # fmt: skip

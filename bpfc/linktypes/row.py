@@ -9,7 +9,8 @@ A :class:`LinkType` row says, for one DLT:
   without an LLC/SNAP header (802.2 link types put the network layer after SNAP);
 * ``mac``: which MAC address layout ``ether host``/``broadcast``/``multicast`` use;
 * ``vlhdr``: the name of a variable-length header whose length a prologue loads
-  into a scratch register (radiotap, PPI, AVS, Prism...), ``None`` when fixed.
+  into a scratch register (radiotap, PPI, AVS, Prism...), ``None`` when fixed;
+* ``encaps``: which of ``vlan``/``mpls`` the link type takes (:data:`VLAN_MPLS`...).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ FRAMINGS = (
     "ipv6",  # IPv6 only
     "none",  # nothing known: protocol tests are errors
 )
+
+#: values of :attr:`LinkType.encaps`
+VLAN_MPLS = ("vlan", "mpls")
+VLAN_ONLY = ("vlan",)
+MPLS_ONLY = ("mpls",)
 
 
 class LinkType(NamedTuple):
@@ -67,6 +73,9 @@ class LinkType(NamedTuple):
     off_linkhdr: int = 0
     #: how messages name a DLT libpcap has no name for ("DLT 110"); None: ``DLT_<name>``
     unnamed: str | None = None
+    #: the encapsulation primitives libpcap master accepts on this link type (``vlan``,
+    #: ``mpls``); the others refuse with "'vlan' not supported on DLT_X"
+    encaps: tuple[str, ...] = ()
 
     @property
     def display(self) -> str:

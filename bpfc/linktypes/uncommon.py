@@ -24,7 +24,7 @@ program then rejects the packet), so verdicts stay identical.
 
 from __future__ import annotations
 
-from bpfc.linktypes.row import LinkType
+from bpfc.linktypes.row import MPLS_ONLY, VLAN_MPLS, LinkType
 
 #: libpcap's marker for an unknown offset (loads wrap to 0xffffffff + k)
 OFFSET_NOT_SET = -1
@@ -77,17 +77,17 @@ MORE_LINKTYPES: tuple[LinkType, ...] = (
     _L("LTALK", 114, None, 0, "ltalk", description="Apple LocalTalk"),
     _L("ARCNET_LINUX", 129, 4, 8, "arcnet", mac="arcnet", description="ARCnet (Linux header)"),
     _L("HDLC", 112, 2, 4, "chdlc", 0, 1, unnamed="DLT 112",
-       description="NetBSD HDLC (as Cisco HDLC)"),
+       description="NetBSD HDLC (as Cisco HDLC)", encaps=MPLS_ONLY),
     _L("APPLE_IP_OVER_IEEE1394", 138, 16, 18, "ethertype", description="IP over FireWire"),
     _L("BACNET_MS_TP", 165, None, _NS, "none", _NS, _NS, mac="bacnet", description="BACnet"),
     _L("NETANALYZER", 240, 16, 18, "ether", 0, 3, mac="ether", off_linkhdr=4,
-       description="Hilscher netANALYZER"),
+       description="Hilscher netANALYZER", encaps=VLAN_MPLS),
     _L("NETANALYZER_TRANSPARENT", 241, 24, 26, "ether", 0, 3, mac="ether", off_linkhdr=12,
-       description="Hilscher netANALYZER, with preamble"),
+       description="Hilscher netANALYZER, with preamble", encaps=VLAN_MPLS),
     _L("DSA_TAG_BRCM", 281, 16, 18, "ether", 0, 3, mac="ether", description="Broadcom tag",
-       dir_bits=(12, (0xE0, 0x00), (0xE0, 0x20))),  # opcode bits of the tag
+       dir_bits=(12, (0xE0, 0x00), (0xE0, 0x20)), encaps=VLAN_MPLS),  # opcode bits of the tag
     _L("DSA_TAG_DSA", 284, 16, 18, "ether", 0, 3, mac="ether", description="Marvell DSA tag",
-       dir_bits=(12, (0x40, 0x00), (0xC0, 0x40))),  # To_CPU vs From_CPU
+       dir_bits=(12, (0x40, 0x00), (0xC0, 0x40)), encaps=VLAN_MPLS),  # To_CPU vs From_CPU
     *(_L(name, dlt, lt, pl, "juniper", nl, nosnap, description="Juniper",
          dir_bits=(3, (0x01, 0x01), (0x01, 0x00)))  # the flags byte after the magic
       for name, dlt, lt, pl, nl, nosnap in JUNIPER_HEADERS),
@@ -95,14 +95,3 @@ MORE_LINKTYPES: tuple[LinkType, ...] = (
 
 #: link types where ``llc`` always holds (every frame is 802.2)
 LLC_ALWAYS = frozenset({"ATM_RFC1483"})
-
-#: link types that take ``vlan`` / ``mpls`` in libpcap master (everything else refuses
-#: with "'vlan' not supported on DLT_X")
-VLAN_LINKTYPES = frozenset({
-    "EN10MB", "NETANALYZER", "NETANALYZER_TRANSPARENT", "DSA_TAG_BRCM", "DSA_TAG_DSA",
-    "IEEE802_11", "IEEE802_11_RADIO", "IEEE802_11_RADIO_AVS", "PRISM_HEADER",
-})  # fmt: skip
-MPLS_LINKTYPES = frozenset({
-    "EN10MB", "NETANALYZER", "NETANALYZER_TRANSPARENT", "DSA_TAG_BRCM", "DSA_TAG_DSA",
-    "C_HDLC", "HDLC", "PPP",
-})  # fmt: skip
