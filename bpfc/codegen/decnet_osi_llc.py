@@ -13,7 +13,6 @@ from bpfc.cfg import Cond, and_, not_, or_, true_cond
 from bpfc.codegen import juniper_fr_dsa, link, messages, wlan
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.isa.insn import JmpOp
-from bpfc.linktypes.uncommon import LLC_ALWAYS
 
 ISO_NLPID = {"clnp": 0x81, "esis": 0x82, "isis": 0x83}
 #: IS-IS PDU type abbreviations, in the order libpcap tests them
@@ -84,7 +83,7 @@ LLC_ETHER_LINKS = frozenset({"EN10MB", "DSA_TAG_BRCM", "DSA_TAG_DSA"})
 
 def _is_llc(state: CodegenState) -> Cond:
     framing = state.link.framing
-    if framing == "llc" and (state.link.mac in ("fddi", "tr") or state.link.name in LLC_ALWAYS):
+    if framing == "llc" and state.link.llc_always:
         return true_cond()
     if framing == "ether" and state.link.name in LLC_ETHER_LINKS:
         # an 802.3 length field, and not a raw Novell 802.3 frame (0xFFFF)

@@ -1,7 +1,7 @@
 """SS7: MTP2 signal unit types and MTP3 routing-label fields.
 
 On ``DLT_MTP2`` (and ``MTP2_WITH_PHDR``, ``ERF``, where a pseudo-header shifts
-everything; offsets in :data:`~bpfc.linktypes.pflog_atm_ss7.SS7_OFFSETS`):
+everything; offsets in the row's ``ss7`` field):
 
 * ``fisu``/``lssu``/``msu`` test the 6-bit length indicator (0, 1-2, 3 or more);
   ``hfisu``/``hlssu``/``hmsu`` the 9-bit one of high-speed links (Q.703 Annex A), in
@@ -27,7 +27,7 @@ from bpfc import ast
 from bpfc.cfg import Cond, and_
 from bpfc.codegen.state import CodegenState, Rel
 from bpfc.isa.insn import JmpOp
-from bpfc.linktypes.pflog_atm_ss7 import SS7_OFFSETS, SS7Offsets
+from bpfc.linktypes.row import SS7Offsets
 
 #: relation as written -> (jump, whether the exits are swapped)
 RELOP_JUMPS: dict[str, tuple[int, bool]] = {
@@ -55,7 +55,7 @@ def relop_jump(state: CodegenState, op: str, node: Any) -> tuple[int, bool]:
 
 def require_ss7(state: CodegenState, word: str, node: Any) -> SS7Offsets:
     """The SS7 offsets of this link type, or libpcap's refusal."""
-    offsets = SS7_OFFSETS.get(state.link.name)
+    offsets = state.link.ss7
     if offsets is None:
         raise state.error(f"'{word}' supported only on SS7", node.error_span)
     return offsets

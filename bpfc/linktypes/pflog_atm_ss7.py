@@ -15,14 +15,12 @@ master's listings and the pflog/SunATM/Q.703 header formats, never copied from c
   VCI) before an LLC-encapsulated payload; ``lane`` switches everything after it to
   LAN-emulated Ethernet (:data:`LANE`).
 * MTP2 and friends have no network layer: only ``link[...]`` and the SS7 fields, whose
-  offsets are in :data:`SS7_OFFSETS`.
+  offsets are the rows' ``ss7`` field (:data:`SS7_OFFSETS` lists them).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from bpfc.linktypes.row import VLAN_MPLS, LinkType
+from bpfc.linktypes.row import VLAN_MPLS, LinkType, SS7Offsets
 
 #: libpcap's marker for "no such header here" (loads relative to it wrap, as libpcap's)
 OFFSET_NOT_SET = -1
@@ -39,26 +37,6 @@ SUNATM_PROTO, SUNATM_VPI, SUNATM_VCI, SUNATM_PAYLOAD = 0, 1, 2, 4
 LANE_HDR_LEN = 2
 
 
-class SS7Offsets(NamedTuple):
-    """Where MTP2 fields are (libpcap's off_li, off_li_hsl, off_sio, off_opc/dpc, off_sls).
-
-    The ``h`` forms (high-speed links, Q.703 Annex A) add 3 to sio/opc/dpc/sls."""
-
-    li: int
-    li_hsl: int
-    sio: int
-    opc: int
-    dpc: int
-    sls: int
-
-
-#: link types with SS7 fields -> their offsets (a pseudo-header shifts them)
-SS7_OFFSETS: dict[str, SS7Offsets] = {
-    "MTP2": SS7Offsets(2, 4, 3, 4, 4, 7),
-    "MTP2_WITH_PHDR": SS7Offsets(6, 8, 7, 8, 8, 11),
-    "ERF": SS7Offsets(22, 24, 23, 24, 24, 27),
-}
-
 _L = LinkType
 _NS = OFFSET_NOT_SET
 
@@ -67,11 +45,17 @@ ROWS: tuple[LinkType, ...] = (
        dir_field=(PFLOG_DIR, 1, PF_IN, PF_OUT)),
     _L("SUNATM", 123, SUNATM_PAYLOAD, SUNATM_PAYLOAD, "sunatm", 8, 3,
        description="SunATM pseudo-header + AAL5"),
+    # SS7 fields (the row's ss7 offsets; a pseudo-header shifts them)
     _L("MTP2_WITH_PHDR", 139, None, _NS, "none", _NS, _NS,
-       description="SS7 MTP2 with pseudo-header"),
-    _L("MTP2", 140, None, _NS, "none", _NS, _NS, description="SS7 MTP2"),
-    _L("ERF", 197, None, _NS, "none", _NS, _NS, description="Endace ERF"),
+       description="SS7 MTP2 with pseudo-header", ss7=SS7Offsets(6, 8, 7, 8, 8, 11)),
+    _L("MTP2", 140, None, _NS, "none", _NS, _NS, description="SS7 MTP2",
+       ss7=SS7Offsets(2, 4, 3, 4, 4, 7)),
+    _L("ERF", 197, None, _NS, "none", _NS, _NS, description="Endace ERF",
+       ss7=SS7Offsets(22, 24, 23, 24, 24, 27)),
 )  # fmt: skip
+
+#: link types with SS7 fields -> their offsets: a view of the rows' ``ss7`` field
+SS7_OFFSETS: dict[str, SS7Offsets] = {row.name: row.ss7 for row in ROWS if row.ss7 is not None}
 
 #: SunATM after ``lane``: LAN-emulated Ethernet behind the pseudo-header and LE header.
 #: libpcap switches its link type to Ethernet here, so names and messages are Ethernet's;

@@ -36,6 +36,20 @@ FRAMINGS = (
     "none",  # nothing known: protocol tests are errors
 )
 
+
+class SS7Offsets(NamedTuple):
+    """Where MTP2 fields are (libpcap's off_li, off_li_hsl, off_sio, off_opc/dpc, off_sls).
+
+    The ``h`` forms (high-speed links, Q.703 Annex A) add 3 to sio/opc/dpc/sls."""
+
+    li: int
+    li_hsl: int
+    sio: int
+    opc: int
+    dpc: int
+    sls: int
+
+
 #: values of :attr:`LinkType.encaps`
 VLAN_MPLS = ("vlan", "mpls")
 VLAN_ONLY = ("vlan",)
@@ -76,6 +90,10 @@ class LinkType(NamedTuple):
     #: the encapsulation primitives libpcap master accepts on this link type (``vlan``,
     #: ``mpls``); the others refuse with "'vlan' not supported on DLT_X"
     encaps: tuple[str, ...] = ()
+    #: SS7 MTP2/MTP3 field offsets (``fisu``, ``sio``, ``dpc``...); None: not SS7
+    ss7: SS7Offsets | None = None
+    #: ``llc`` always holds: every frame is 802.2 (FDDI, Token Ring, ATM LLC)
+    llc_always: bool = False
 
     @property
     def display(self) -> str:

@@ -70,7 +70,8 @@ JUNIPER_HEADERS = (
 
 MORE_LINKTYPES: tuple[LinkType, ...] = (
     _L("ARCNET", 7, 2, 6, "arcnet", mac="arcnet", description="ARCnet (BSD header)"),
-    _L("ATM_RFC1483", 11, 0, 0, "llc", 8, 3, description="LLC/SNAP-encapsulated ATM"),
+    _L("ATM_RFC1483", 11, 0, 0, "llc", 8, 3, description="LLC/SNAP-encapsulated ATM",
+       llc_always=True),
     _L("ATM_CLIP", 19, 0, 0, "llc", 8, 3, description="Linux classical IP over ATM"),
     _L("SYMANTEC_FIREWALL", 99, 6, 44, "ethertype", description="Symantec firewall"),
     _L("FRELAY", 107, None, 0, "frelay", description="Frame Relay"),
@@ -92,6 +93,3 @@ MORE_LINKTYPES: tuple[LinkType, ...] = (
          dir_bits=(3, (0x01, 0x01), (0x01, 0x00)))  # the flags byte after the magic
       for name, dlt, lt, pl, nl, nosnap in JUNIPER_HEADERS),
 )  # fmt: skip
-
-#: link types where ``llc`` always holds (every frame is 802.2)
-LLC_ALWAYS = frozenset({"ATM_RFC1483"})
