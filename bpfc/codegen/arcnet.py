@@ -2,7 +2,7 @@
 
 These link types address stations with a single byte, written ``$xx`` in filters
 (``link host $0e``, ``link src $8c``).  Their MAC layouts are
-:data:`bpfc.linktypes.uncommon.MAC8_LAYOUTS` (source and destination offsets, the
+:data:`MAC8_LAYOUTS`, keyed by the row's ``mac`` (source and destination offsets, the
 broadcast address, whether ``multicast`` exists); ARCnet broadcast is destination 0,
 BACnet MS/TP broadcast is 0xff, and ARCnet has no multicast of its own, so
 ``multicast`` means broadcast there, as in libpcap.
@@ -22,7 +22,14 @@ from bpfc import ast
 from bpfc.cfg import Cond, and_, false_cond, or_
 from bpfc.codegen import link, messages
 from bpfc.codegen.state import CodegenState, Rel
-from bpfc.linktypes.uncommon import MAC8_LAYOUTS
+
+#: MAC layouts (a row's ``mac``) with one-byte addresses: layout -> (source offset,
+#: destination offset, broadcast address, whether ``multicast`` is supported); the
+#: one-byte counterpart of :data:`bpfc.codegen.link.MAC_LAYOUTS`
+MAC8_LAYOUTS: dict[str, tuple[int, int, int, bool]] = {
+    "arcnet": (0, 1, 0x00, True),
+    "bacnet": (4, 3, 0xFF, False),
+}
 
 #: ethertype -> RFC 1201 ARCnet protocol id
 ARCNET_TYPES = {

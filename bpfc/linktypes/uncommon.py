@@ -32,12 +32,9 @@ OFFSET_NOT_SET = -1
 #: framings added by this module (see the module docstring)
 EXTRA_FRAMINGS = ("arcnet", "ethertype", "frelay", "juniper", "ltalk")
 
-#: MAC layouts with one-byte addresses: layout -> (source offset, destination offset,
-#: broadcast address, whether ``multicast`` is supported)
-MAC8_LAYOUTS: dict[str, tuple[int, int, int, bool]] = {
-    "arcnet": (0, 1, 0x00, True),
-    "bacnet": (4, 3, 0xFF, False),
-}
+#: the rows' ``mac`` layouts ``arcnet`` and ``bacnet`` (one-byte addresses) are described
+#: in :data:`bpfc.codegen.arcnet.MAC8_LAYOUTS`, beside the fixed 48-bit layouts of
+#: :data:`bpfc.codegen.link.MAC_LAYOUTS`
 
 _L = LinkType
 _NS = OFFSET_NOT_SET
