@@ -55,6 +55,16 @@ PUSHED = [
     ("PPI", "ah or pppoes 3 and tcp port 80"),
 ]  # fmt: skip
 
+#: vlan ids at the network layer's place: past 802.11's LLC/SNAP header, not on it
+VLANS = [
+    ("IEEE802_11_RADIO_AVS", "vlan 4094"),
+    ("IEEE802_11", "direction 3 and vlan 8"),
+    ("IEEE802_11_RADIO_AVS", "less 0xffff and vlan 7 or wlan type mgt"),
+    ("IEEE802_11_RADIO", "vlan 1 and vlan 2 and ip host 1.2.3.4"),
+    ("PRISM_HEADER", "vlan 5 and tcp port 80"),
+    ("EN10MB", "vlan 100 and vlan 200"),
+]  # fmt: skip
+
 
 @pytest.fixture(scope="module")
 def master() -> Libpcap:
@@ -82,4 +92,9 @@ def test_host_link_type_first(master: Libpcap, dlt: str, expr: str) -> None:
 
 @pytest.mark.parametrize(("dlt", "expr"), PUSHED, ids=[f"{d}:{e}" for d, e in PUSHED])
 def test_pflog_prologue_after_a_push(master: Libpcap, dlt: str, expr: str) -> None:
+    _same_listing(master, dlt, expr)
+
+
+@pytest.mark.parametrize(("dlt", "expr"), VLANS, ids=[f"{d}:{e}" for d, e in VLANS])
+def test_vlan_id_past_the_llc_header(master: Libpcap, dlt: str, expr: str) -> None:
     _same_listing(master, dlt, expr)
