@@ -200,7 +200,8 @@ def _leading_const(a: Arth) -> int | None:
 
 
 def gen_relation(state: CodegenState, rel: str, a0: Arth, a1: Arth) -> Cond:
-    """``a0 rel a1``: the value test, behind the protocol checks of both sides."""
+    """``a0 rel a1``: the value test, behind the protocol checks of both sides (the
+    right operand's first, as libpcap orders them)."""
     op, reverse = RELATIONS[rel]
     stmts = a0.stmts + a1.stmts + [_to_x(a1), _to_a(a0)]
     b = jmp_block(stmts, op, 0, Src.X)
@@ -208,8 +209,13 @@ def gen_relation(state: CodegenState, rel: str, a0: Arth, a1: Arth) -> Cond:
         b = not_(b)
     state.free_reg(a0.reg)
     state.free_reg(a1.reg)
-    checks = _and_checks(a0.checks, a1.checks)
-    return b if checks is None else and_(checks, b)
+    # libpcap ands the left side's checks in front of the test, then the right side's
+    # in front of that: the right operand's protocol is tested first
+    if a0.checks is not None:
+        b = and_(a0.checks, b)
+    if a1.checks is not None:
+        b = and_(a1.checks, b)
+    return b
 
 
 def gen_len(state: CodegenState, op: int, value: int, reverse: bool) -> Cond:

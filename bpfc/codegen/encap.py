@@ -51,7 +51,8 @@ def gen_vlan(state: CodegenState, vid: int | None, span: Any = None) -> Cond:
     for tpid in VLAN_TPIDS[1:]:
         result = or_(result, link.gen_linktype(state, tpid))
     if vid is not None:
-        result = and_(result, state.mcmp(Rel.LLC, 0, 2, vid, MAX_VLAN_ID))
+        # at the network layer's place (master's OR_LINKPL): past 802.11's LLC/SNAP header
+        result = and_(result, state.mcmp(Rel.NET, 0, 2, vid, MAX_VLAN_ID))
     if state.off_linktype is not None:
         state.off_linktype.constant += 4
     state.off_linkpl.constant += 4

@@ -64,8 +64,13 @@ def gen_hostop(
 
         return _dir(state, direction, mk)
 
+    # the link type first, as master: on variable-length headers it decides which offset
+    # register is taken first; a constant-false one (ARP on PFLOG) makes no address loads
+    linktype = link.gen_linktype(state, ethertype)
+    if linktype.const is False:
+        return linktype
     tests = _any([one(a, m) for a, m in addrs])
-    return and_(link.gen_linktype(state, ethertype), not_(tests) if negate else tests)
+    return and_(linktype, not_(tests) if negate else tests)
 
 
 def gen_host4(
@@ -110,8 +115,9 @@ def gen_host6(
 
         return _dir(state, direction, mk)
 
+    linktype = link.gen_linktype(state, link.ETHERTYPE_IPV6)  # first, as master
     tests = _any([one(a, m) for a, m in addrs])
-    return and_(link.gen_linktype(state, link.ETHERTYPE_IPV6), tests)
+    return and_(linktype, tests)
 
 
 def gen_ip_proto(state: CodegenState, number: int) -> Cond:

@@ -25,6 +25,7 @@ from typing import Any
 from bpfc import ast
 from bpfc.cfg import Cond, false_cond, prepend
 from bpfc.codegen import link
+from bpfc.codegen.pushlink import allocated
 from bpfc.codegen.state import CodegenState, Rel, ld
 from bpfc.codegen.vlhdr import VarOffset
 from bpfc.isa.insn import AluOp, Class, Mode, Size
@@ -62,9 +63,12 @@ def setup(state: CodegenState) -> None:
 
 
 def prologue_stmts(state: CodegenState) -> list[Any]:
-    """``M[r] = X = (header length + 3) & ~3`` if some load used the payload offset."""
-    payload = state.off_linkpl
-    reg = payload.allocated if isinstance(payload, VarOffset) else None
+    """``M[r] = X = (header length + 3) & ~3`` if some load used the payload offset.
+
+    ``r`` is the payload offset's register at the end of the filter, as in master:
+    after ``pppoes`` that offset is shifted (same register), after ``geneve``/``vxlan``
+    it is the tunnel's register (master's listing then reads the outer one unwritten)."""
+    reg = allocated(state.off_linkpl)
     if reg is None:
         return []
     return [

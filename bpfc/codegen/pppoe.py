@@ -17,7 +17,7 @@ from typing import Any
 from bpfc import linktypes
 from bpfc.cfg import Cond, and_
 from bpfc.codegen import link
-from bpfc.codegen.pushlink import push_link, shifted
+from bpfc.codegen.pushlink import copied, push_link, shifted
 from bpfc.codegen.state import CodegenState, Rel
 
 ETHERTYPE_PPPOED = 0x8863
@@ -48,8 +48,8 @@ def gen_pppoes(state: CodegenState, session: int | None, span: Any = None) -> Co
     start = state.off_linkpl.constant + state.off_nl + PPPOE_HDR_LEN
     outer = state.off_linkpl
     push_link(state, linktypes.lookup("PPP"))
-    state.off_linkhdr = shifted(outer, start)
-    state.off_linktype = shifted(outer, start)
+    state.off_linkhdr = copied(state, outer, start)
+    state.off_linktype = copied(state, outer, start)
     state.off_linkpl = shifted(outer, start + PPP_PROTO_LEN)
     state.off_nl = 0
     state.off_nl_nosnap = 0

@@ -23,6 +23,7 @@ from typing import Any
 
 from bpfc.cfg import Cond
 from bpfc.codegen.state import CodegenState, Offset
+from bpfc.codegen.vlhdr import VarOffset
 from bpfc.linktypes import LinkType
 
 
@@ -61,6 +62,17 @@ def shifted(offset: Offset, constant: int) -> Offset:
     if hasattr(offset, "allocated"):  # lazily allocated register: share it
         return Shifted(offset, constant)
     return Offset(constant, offset.reg)
+
+
+def copied(state: CodegenState, offset: Offset, constant: int) -> Offset:
+    """A *copy* of ``offset``'s variable part at ``constant``, as master's PUSH_LINKHDR
+    copies the payload offset's register number into the new link header: if that
+    register is not taken yet, the copy takes its own when first used (and no prologue
+    writes it, as in master), else it reads the same register."""
+    if not hasattr(offset, "allocated"):
+        return Offset(constant, offset.reg)
+    reg = allocated(offset)
+    return VarOffset(state, constant) if reg is None else Offset(constant, reg)
 
 
 def push_link(state: CodegenState, row: LinkType) -> None:

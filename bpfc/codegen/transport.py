@@ -35,13 +35,10 @@ def _atom(state: CodegenState, v6: bool, off: int, lo: int, hi: int) -> Cond:
 def _portop(
     state: CodegenState, v6: bool, lo: int, hi: int, protos: tuple[int, ...], direction: str
 ) -> Cond:
-    """Protocol is one of ``protos`` (and, for IPv4, not a later fragment), then the ports."""
-    field = 6 if v6 else 9
-    b0 = state.cmp(Rel.NET, field, 1, protos[0])
-    for proto in protos[1:]:
-        b0 = or_(b0, state.cmp(Rel.NET, field, 1, proto))
-    if not v6:
-        b0 = and_(b0, gen_ipfrag(state))
+    """Protocol is one of ``protos`` (and, for IPv4, not a later fragment), then the ports.
+
+    Generated in master's order (port atoms, then protocol, then fragment test): on
+    variable-length headers that order decides which offset takes which register."""
     if direction == DIR_SRC:
         b1 = _atom(state, v6, 0, lo, hi)
     elif direction == DIR_DST:
@@ -52,14 +49,20 @@ def _portop(
         b1 = or_(_atom(state, v6, 0, lo, hi), _atom(state, v6, 2, lo, hi))
     else:
         raise state.error(f"'{direction}' is not a valid qualifier for 'port'")
+    field = 6 if v6 else 9
+    b0 = state.cmp(Rel.NET, field, 1, protos[0])
+    for proto in protos[1:]:
+        b0 = or_(b0, state.cmp(Rel.NET, field, 1, proto))
+    if not v6:
+        b0 = and_(b0, gen_ipfrag(state))
     return and_(b0, b1)
 
 
 def _port_one(state: CodegenState, v6: bool, lo: int, hi: int, proto: str, direction: str) -> Cond:
     ethertype = link.ETHERTYPE_IPV6 if v6 else link.ETHERTYPE_IP
-    b0 = link.gen_linktype(state, ethertype)
     protos = (TRANSPORTS[proto],) if proto in TRANSPORTS else (6, 17, 132)
-    return and_(b0, _portop(state, v6, lo, hi, protos, direction))
+    b1 = _portop(state, v6, lo, hi, protos, direction)
+    return and_(link.gen_linktype(state, ethertype), b1)  # the link type last, as master
 
 
 def gen_port(

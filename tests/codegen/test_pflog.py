@@ -20,9 +20,6 @@ from support.strategies import compositions  # noqa: E402
 from bpfc.errors import CompileError  # noqa: E402
 from bpfc.names.tables import PF_ACTIONS, PF_REASONS  # noqa: E402
 
-#: master skips the address loads behind a constant-false link test; bpfc makes them
-#: (and so the pflog prologue), then folds the test away: same verdict, longer listing
-LISTING_EXCEPTIONS = {"accept:arp_host_addr_PFLOG:0", "accept:rarp_host_addr_PFLOG:0"}
 PF_WORDS = ("ifname", "on", "rset", "ruleset", "rnr", "rulenum", "srnr", "subrulenum",
             "reason", "action")  # fmt: skip
 
@@ -32,11 +29,10 @@ def test_upstream_listings_are_masters(upstream) -> None:  # noqa: ANN001
     wrong = [
         rec["id"]
         for rec in recs
-        if rec["id"] not in LISTING_EXCEPTIONS
-        and listing(rec["expr"], "PFLOG", upstream) != rec["expected_unopt"]
+        if listing(rec["expr"], "PFLOG", upstream) != rec["expected_unopt"]
     ]
     assert not wrong
-    assert len(recs) - len(LISTING_EXCEPTIONS) >= 45
+    assert len(recs) >= 45
 
 
 def test_upstream_rejects_have_masters_message(upstream) -> None:  # noqa: ANN001
