@@ -66,16 +66,22 @@ def load_program(
 
 
 def _write(text: str | bytes, output: str | None) -> None:
+    """Standard output, or ``-o FILE`` written beside it and renamed into place, so a failed
+    write (a full disk) leaves an existing file as it was (:mod:`bpfc.capture.output`)."""
+    data = text.encode() if isinstance(text, str) else text
     if output in (None, "-"):
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-            sys.stdout.buffer.flush()
-        else:
-            sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
-    mode = "wb" if isinstance(text, bytes) else "w"
-    with open(output, mode) as handle:  # type: ignore[arg-type]
-        handle.write(text)
+    from bpfc.capture.output import SafeOutput, write_error
+
+    out = SafeOutput(output)
+    try:
+        out.file.write(data)
+    except OSError as err:
+        out.abort()
+        raise write_error(output, err) from None
+    out.commit()
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:

@@ -130,9 +130,19 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write ``rows`` whole or not at all: into a file beside ``path``, renamed over it at
+    the end, so a failed rewrite (``--update-golden`` on a full disk) keeps the old file."""
+    from bpfc.capture.output import SafeOutput, write_error
+
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    path.write_text(text, encoding="utf-8")
+    out = SafeOutput(str(path))
+    try:
+        out.file.write(text.encode("utf-8"))
+    except OSError as err:
+        out.abort()
+        raise write_error(str(path), err) from None
+    out.commit()
 
 
 def read_known_failures(path: Path) -> dict[str, str]:

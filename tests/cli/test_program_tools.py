@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,21 @@ def test_python_m_bpfc_disasm_subprocess(arp_bin):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "4,40 0 0 12,21 0 1 2054,6 0 0 4294967295,6 0 0 0\n"
+
+
+def test_output_file_is_replaced_whole_or_left_as_it_was(tmp_path: Path, capsys) -> None:
+    """``-o`` writes beside the target and renames: an existing file keeps its mode on
+    success, and a write that fails (``/dev/full``) is one line, exit status 1."""
+    src = tmp_path / "p.txt"
+    src.write_text("ret #1\n")
+    out = tmp_path / "out.bin"
+    out.write_bytes(b"old contents")
+    out.chmod(0o640)
+    assert main(["asm", str(src), "-o", str(out), "--format", "d"]) == 0
+    assert out.read_text().strip() == "(000) ret      #1"
+    assert oct(out.stat().st_mode & 0o777) == oct(0o640)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    capsys.readouterr()
+    assert main(["asm", str(src), "-o", "/dev/full", "--format", "d"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "/dev/full" in err[0]
