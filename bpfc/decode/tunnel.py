@@ -26,6 +26,14 @@ ETHERTYPE_IPV6 = 0x86DD
 GRE_PAYLOADS = frozenset((ETHERTYPE_IP, ETHERTYPE_IPV6, 0x6558, 0x8847))
 
 
+def _field(data: memoryview, cp: int, left: int, size: int) -> None:
+    """An optional GRE header field of ``size`` bytes at ``cp``: inside the ``left`` bytes
+    the IP header leaves, and captured (tcpdump's two checks, both ``[|gre]``)."""
+    if left < size:
+        raise Truncated("gre")
+    need(data, cp + size, "gre")
+
+
 def gre_print(out: Out, data: memoryview, length: int) -> None:
     out.proto = "gre"
     need(data, 2, "gre")
@@ -48,30 +56,19 @@ def gre_print(out: Out, data: memoryview, length: int) -> None:
     if flags & 0xC000:  # checksum or routing present: checksum and offset fields
         if flags & 0x4000:
             out.exact = False  # source routes: not copied
-        if left < 2:
-            raise Truncated("gre")
-        cp += 2
-        left -= 2
-        if left < 2:
-            raise Truncated("gre")
-        need(data, cp + 2, "gre")
+        _field(data, cp, left, 2)
+        cp, left = cp + 2, left - 2
+        _field(data, cp, left, 2)
         out.add(f", off 0x{u16(data, cp):x}")
-        cp += 2
-        left -= 2
+        cp, left = cp + 2, left - 2
     if flags & 0x2000:
-        if left < 4:
-            raise Truncated("gre")
-        need(data, cp + 4, "gre")
+        _field(data, cp, left, 4)
         out.add(f", key=0x{u32(data, cp):x}")
-        cp += 4
-        left -= 4
+        cp, left = cp + 4, left - 4
     if flags & 0x1000:
-        if left < 4:
-            raise Truncated("gre")
-        need(data, cp + 4, "gre")
+        _field(data, cp, left, 4)
         out.add(f", seq {u32(data, cp)}")
-        cp += 4
-        left -= 4
+        cp, left = cp + 4, left - 4
     if flags & 0x4000:
         return
     out.add(f", length {length}: ")
