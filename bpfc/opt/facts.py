@@ -128,14 +128,26 @@ def merge(a: Fact, b: Fact) -> Fact:
     vals = None
     if a.vals is not None and b.vals is not None and len(a.vals) + len(b.vals) <= 2 * _CAP:
         vals = a.vals | b.vals
+    ne = a.ne & b.ne
+    if a.ne != b.ne:  # a value one path rules out by its set or interval, the other by ``ne``
+        extra = [k for k in a.ne ^ b.ne if _excludes(a, k) and _excludes(b, k)]
+        if extra:
+            ne = (ne | frozenset(extra)) if len(ne) + len(extra) <= _CAP else ne
     return Fact(
         min(a.lo, b.lo),
         max(a.hi, b.hi),
         vals,
-        a.ne & b.ne,
+        ne,
         a.zero & b.zero,
         tuple(m for m in a.nz if m in b.nz),
     )
+
+
+def _excludes(f: Fact, k: int) -> bool:
+    """Whether ``f`` rules out the value ``k``."""
+    if k in f.ne or k < f.lo or k > f.hi or k & f.zero:
+        return True
+    return f.vals is not None and k not in f.vals
 
 
 def known_ones(f: Fact) -> int:

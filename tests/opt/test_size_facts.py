@@ -69,3 +69,37 @@ def test_frame_type_test_is_threaded_on_each_path():
         for pkt in (bytes([first]), bytes([first, 1, 2])):
             assert run(out, pkt) == run(prog, pkt)
     assert run(out, b"") == run(prog, b"") == 0
+
+
+@given(
+    st.integers(0, 0xFFFFFFFF),
+    st.lists(st.tuples(st.sampled_from(OPS), bits), max_size=6),
+    st.integers(0, 0xFFFFFFFF),
+    st.lists(st.tuples(st.sampled_from(OPS), bits), max_size=6),
+    st.sampled_from(OPS),
+    bits,
+)
+def test_merged_fact_holds_on_both_paths(va, ha, vb, hb, op, k):
+    """A fact joined from two paths decides a test only the way both paths' values do."""
+    facts = []
+    for v, history in ((va, ha), (vb, hb)):
+        fact = F.TOP
+        for hop, hk in history:
+            fact = F.refine(fact, hop, hk, F.evaluate(hop, v, hk))
+        facts.append(fact)
+    merged = F.merge(*facts)
+    assert merged == F.merge(facts[1], facts[0])
+    got = F.decide(merged, op, k)
+    if got is not None:
+        assert got == F.evaluate(op, va, k) == F.evaluate(op, vb, k), (facts, merged)
+
+
+def test_merge_keeps_a_value_one_path_excludes_by_equality():
+    """On one path ``[12] != 0x800 and != 0x86dd``, on the other ``[12] == 0x86dd``: after
+    the join ``[12] == 0x800`` is still decided false (an Ethernet ``udp`` test after
+    ``not (ip or ip6 and tcp)``)."""
+    one = F.refine(F.refine(F.TOP, JmpOp.JEQ, 0x800, False), JmpOp.JEQ, 0x86DD, False)
+    other = F.refine(F.TOP, JmpOp.JEQ, 0x86DD, True)
+    merged = F.merge(one, other)
+    assert F.decide(merged, JmpOp.JEQ, 0x800) is False
+    assert F.decide(merged, JmpOp.JEQ, 0x86DD) is None
