@@ -22,6 +22,7 @@ from bpfc.opt import (
     number_values,
     promote_scratch,
     simplify_tests,
+    swap_tests,
     thread_jumps,
 )
 from bpfc.opt.graph import Graph
@@ -39,6 +40,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("hoist_tests", hoist_tests.run),
+    ("swap_tests", swap_tests.run),
     ("build_sets", build_sets.run),
 )
 """In order; ``thread_jumps`` and ``number_values`` first, as one step (``PAIRED``), so that

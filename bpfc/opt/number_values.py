@@ -82,12 +82,9 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
             if regs[A] == vn:
                 changed = True
                 continue
-            move = _move(regs, A, vn)
-            if move is None:
-                out.append(ins)
-            else:
-                out.append(move)
-                changed = True
+            # kept as a load even when another register holds the value: a repeated load
+            # cannot fail, costs what a move costs, and leaves that register free to die
+            out.append(ins)
             regs[A] = vn
             end = k + WIDTH[size]
             if end > minlen:
@@ -134,11 +131,9 @@ def rewritten(vals: Values, block: Block, state: State) -> tuple[State, list[Ins
             regs = state.regs
             end = k + WIDTH[size]
             after = State((vn,) + regs[1:], state.facts, end if end > minlen else minlen)
-            if vn not in regs:  # ``_rewrite`` would keep it: nothing holds the value yet
-                return after, None
             if regs[A] == vn:
                 return after, []
-            return after, [_move(list(regs), A, vn)]  # type: ignore[list-item]
+            return after, None  # ``_rewrite`` keeps a load (see there)
     new, regs, minlen, touched = _rewrite(vals, block, state)
     return State(tuple(regs), state.facts, minlen), new if touched else None
 

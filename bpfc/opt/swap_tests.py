@@ -1,0 +1,156 @@
+"""Pass: of two pure tests that share a target, test first the value already in A.
+
+``host a or host b`` (NULL, RAW, ...): ``ld [src]; jeq #a`` (accept), ``ld [dst]; jeq #a``
+(accept), then ``ld [src]; jeq #b``, ``ld [dst]; jeq #b``.  When the third test runs, A
+holds the destination and both addresses have been loaded on every path, so the last two
+tests are two pure tests into one accepting target: either order gives the same verdict.
+Testing ``[dst] == b`` first, on the value A already holds, drops one load.  libpcap's
+optimizer finds the same program.  ``hoist_tests`` does this where the shared target is
+a bare ``ret #0`` (where the first block may even load what can fail); this pass does it
+for any shared target, and so only for statements that cannot fail.
+
+The shape: a conditional block B (statements S_B, test t_B) with one edge to a block S
+and the other to C, where B is C's only predecessor; C (statements S_C, test t_C) has
+one edge to S too and the other to D.  B becomes ``t_C`` with no statements, its edge
+of C's polarity to S and the other to a new block ``S_B; t_B`` (edges: B's, with C
+replaced by D).  S_C goes.  Conditions:
+
+* no statement of S_B or S_C can fail: each is pure where it runs (a packet load the
+  proven length ``minlen`` covers, an ALU op that cannot divide by zero ...) or computes
+  a value a register already holds or a test already decided on every path there (such
+  a load has succeeded before);
+* the value t_C tests after S_C (A, and X for a ``jeq x`` form) is, by value number, the
+  one it has on entry to B, so t_C decides the same on B's entry values;
+* every register S_B or S_C writes is dead on entry to S and to D.
+
+Proof.  Neither order can fail a load, so a packet's verdict depends only on where it
+leaves the pair.  Originally it reaches S exactly when t_B (on S's side) or t_C (on
+S's side) holds, else D; t_C's value is the same before and after S_B and S_C, so the
+rewritten block reaches S under the same condition, and D otherwise.  The registers
+that now differ on arrival at S or D (those S_B or S_C wrote) are dead there.  The
+program shrinks by ``len(S_C)`` statements (at least one: the pass needs S_C nonempty).
+
+A rewrite makes the forward states after B stale, so the pass sweeps again after each
+one, until no pair qualifies (each rewrite removes a statement, so this ends); a second
+run finds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bpfc.isa.insn import Class, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, JA
+from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
+from bpfc.opt.graph import Block, Graph
+from bpfc.opt.values import A, Values, X, step
+
+_JMP, _JA = int(Class.JMP), JA
+_RET_K = int(Class.RET | RVal.K)
+
+
+def _is_test(block: Block) -> bool:
+    return block.jt is not None and block.jt is not block.jf and block.code & CLASS_MASK == _JMP
+
+
+def _rejects(block: Block) -> bool:
+    return block.code == _RET_K and block.k == 0 and not block.stmts
+
+
+def _pair(b: Block) -> tuple[Block, Block, Block] | None:
+    """(C, S, D) when B and its successor C have the shape above (C's predecessors are
+    counted by the caller)."""
+    if not _is_test(b):
+        return None
+    for c, s in ((b.jt, b.jf), (b.jf, b.jt)):
+        if c.stmts and _is_test(c) and s is not c:
+            if c.jt is s:
+                d = c.jf
+            elif c.jf is s:
+                d = c.jt
+            else:
+                continue
+            if d is s or _rejects(s):  # a bare ``ret #0`` target is ``hoist_tests``' case
+                continue
+            return c, s, d
+    return None
+
+
+def _candidates(order: Sequence[Block]) -> dict[int, tuple[Block, Block, Block]]:
+    """B's id -> (C, S, D) for every pair of the shape whose C has B as only predecessor."""
+    npreds: dict[int, int] = {}
+    for block in order:
+        for succ in block.succs():
+            npreds[succ.id] = npreds.get(succ.id, 0) + 1
+    found = {}
+    for block in order:
+        pair = _pair(block)
+        if pair is not None and npreds.get(pair[0].id) == 1:
+            found[block.id] = pair
+    return found
+
+
+def _swappable(vals: Values, b: Block, c: Block, state: State, live_s: int, live_d: int) -> bool:
+    """The value conditions of the module docstring, on B's entry state."""
+    regs = list(state.regs)
+    minlen = state.minlen
+    facts = state.facts
+    written = 0
+    for where, stmts in ((b.id, b.stmts), (c.id, c.stmts)):
+        for i, ins in enumerate(stmts):
+            s = step(vals, regs, minlen, ins, (where, i))
+            if s.dest is None:
+                return False
+            if not s.pure and s.vn not in regs and s.vn not in facts:
+                return False  # may fail: not a value already computed on every path here
+            regs[s.dest] = s.vn
+            minlen = s.minlen
+            written |= 1 << s.dest
+    if regs[A] != state.regs[A]:
+        return False
+    if c.code & Src.X and regs[X] != state.regs[X]:
+        return False
+    return not written & (live_s | live_d)
+
+
+def _rewrite(graph: Graph, b: Block, c: Block, s: Block, d: Block) -> None:
+    second = graph.new_block(b.stmts, b.code, b.k)
+    second.jt = d if b.jt is c else b.jt
+    second.jf = d if b.jf is c else b.jf
+    b.stmts, b.code, b.k = [], c.code, c.k
+    b.jt = second if c.jt is d else c.jt
+    b.jf = second if c.jf is d else c.jf
+
+
+def _once(graph: Graph) -> bool:
+    """One sweep; rewrites the first pair that qualifies."""
+    order = graph.order()
+    pairs = _candidates(order)
+    if not pairs:
+        return False
+    live = live_ins(order)
+    vals = Values()
+    done = False
+
+    def visit(block: Block, state: State):
+        nonlocal done
+        if done:
+            return []
+        pair = pairs.get(block.id)
+        if pair is not None:
+            c, s, d = pair
+            if _swappable(vals, block, c, state, live[s.id], live[d.id]):
+                _rewrite(graph, block, c, s, d)
+                done = True
+                return []
+        return out_edges(vals, block, run_block(vals, block, state))
+
+    forward(graph, order, vals, visit)
+    return done
+
+
+def run(graph: Graph) -> bool:
+    changed = False
+    while _once(graph):
+        changed = True
+    return changed
