@@ -206,18 +206,20 @@ def run(graph: Graph) -> bool:
     sweep = None if nested else recall(graph)
     if sweep is not None:
         # Nothing changed since the last sweep: its entry states are this graph's, and
-        # with no ranges to follow only the candidates need looking at.  (Dropping a run
-        # keeps every live register, so the states after it stay as the sweep found them.)
+        # with no ranges to follow only the candidates need looking at.  Dropping a run
+        # keeps every live register but may change a dead one, which a later block may
+        # recompute and compare with what it held before: the entry states after a drop
+        # are stale, so one drop ends the call (the manager runs the pass again).
         vals = sweep.vals.copy()
         entries = sweep.entries
-        changed = False
         for block in order:
             state = entries.get(block.id) if block.id in candidates else None
             if state is not None:
                 before = block.stmts
                 _drop(vals, block, state, {}, _live_out(block, live_in))
-                changed = changed or block.stmts is not before
-        return changed
+                if block.stmts is not before:
+                    return True
+        return False
     vals = Values()
     proven_in: dict[int, Proven] = {graph.entry.id: {}}
     changed = False
@@ -230,8 +232,13 @@ def run(graph: Graph) -> bool:
         else:
             before = block.stmts
             proven, regs, minlen = _drop(vals, block, state, proven, _live_out(block, live_in))
-            changed = changed or block.stmts is not before
-            after = State(regs, state.facts, minlen)
+            if block.stmts is not before:
+                # a dropped run may have written a dead register: the state after the
+                # block is that of the statements kept, which later blocks compare with
+                changed = True
+                after = run_block(vals, block, state)
+            else:
+                after = State(regs, state.facts, minlen)
         edges = out_edges(vals, block, after)
         for succ, _ in edges:
             prev = proven_in.get(succ.id)

@@ -40,13 +40,13 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("simplify_tests", simplify_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("hoist_tests", hoist_tests.run),
-    ("swap_tests", swap_tests.run),
     ("build_sets", build_sets.run),
+    ("swap_tests", swap_tests.run),
 )
 """In order; ``thread_jumps`` and ``number_values`` first, as one step (``PAIRED``), so that
 the passes after them find its sweep still kept while nothing else changed the graph."""
 
-LATE = frozenset({"build_sets", "hoist_tests"})
+LATE = frozenset({"build_sets", "hoist_tests", "swap_tests"})
 """Passes that reshape whole chains: run only in rounds where the others changed nothing,
 so that they see chains after threading and sharing have finished joining them; after the
 first of them changes the graph, the others wait for the early passes to clean up again.
