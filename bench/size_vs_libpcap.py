@@ -33,7 +33,6 @@ import argparse
 import glob
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,57 +41,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # support.oracles, support.size_compositions
 
 UPSTREAM = ROOT.parent / "shared" / "corpus-upstream"
-SOLVER_MS = 5000  # z3's time for one witness
-
-
-def witness(expr: str, dlt: str, opt: Sequence, unopt: Sequence, names=None) -> str | None:
-    """A packet (hex, with its capture length) on which libpcap's two programs differ."""
-    from bpfc.opt.verify import sample
-    from bpfc.packetgen import LINKTYPES, noise_packets, targeted_packets
-    from bpfc.packetgen.explore import explore
-    from bpfc.vm import make_filter
-
-    if dlt in LINKTYPES:
-        try:
-            seeds = targeted_packets(expr, dlt, random_count=20, truncated=4, names=names)
-        except Exception:  # noqa: BLE001 - a generator gap only means fewer packets
-            seeds = []
-    else:
-        import random
-
-        seeds = noise_packets(dlt, random.Random(expr), 30)
-    packets = [(bytes(p.data), p.wirelen) for p in seeds + explore([opt, unopt], seeds, limit=200)]
-    # and random bytes at the offsets the programs load (bit patterns the targeted set
-    # does not plant, such as high bits a mask removes)
-    packets += [(data, len(data)) for data in sample(list(opt) + list(unopt), count=200)]
-    f_opt, f_unopt = make_filter(opt), make_filter(unopt)
-    for data, wirelen in packets:
-        for cut in range(len(data), -1, -1):
-            part = data[:cut]
-            if f_opt(part, wirelen) != f_unopt(part, wirelen):
-                return f"{cut}/{wirelen} bytes: {part.hex()}"
-    return _solved_witness(f_opt, f_unopt, opt, unopt)
-
-
-def _solved_witness(f_opt, f_unopt, opt: Sequence, unopt: Sequence) -> str | None:
-    """A packet from z3 (``bpfc.opt.smt``, when installed) on which the two programs differ,
-    checked on the interpreter (captured length = wire length), or None.
-
-    Sampling misses packets whose truncation must fall between two loads of a reordered
-    pair (``port ftp or port ftp-data``: a 56-byte IPv6 packet whose source port is 20
-    is rejected by the unoptimized program, which loads the destination port first)."""
-    try:
-        from bpfc.opt.smt import counterexample
-
-        verdict, data = counterexample(unopt, opt, timeout_ms=SOLVER_MS)
-    except ImportError:
-        return None
-    if verdict != "differ" or data is None:
-        return None
-    for wirelen in (len(data), len(data) + 1, 65535):
-        if f_opt(data, wirelen) != f_unopt(data, wirelen):
-            return f"{len(data)}/{wirelen} bytes: {data.hex()} (z3)"
-    return None
 
 
 @dataclass
@@ -116,6 +64,8 @@ def report(title: str, rows: list, names, n: int) -> Summary:
     a packet (excluded from the targets), "another meaning" when bpfc's unoptimized program
     differs from libpcap's (a front-end difference, not the optimizer's), and bpfc's loss
     otherwise."""
+    from support.size_compositions import witness
+
     ours = sum(r[3] for r in rows)
     theirs = sum(r[4] for r in rows)
     forced, lost, changed = [], [], []
