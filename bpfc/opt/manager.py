@@ -22,6 +22,7 @@ from bpfc.opt import (
     number_values,
     promote_scratch,
     simplify_tests,
+    skip_redundant_tests,
     swap_tests,
     thread_jumps,
 )
@@ -38,6 +39,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("eliminate_dead", eliminate_dead.run),
     ("drop_no_ops", drop_no_ops.run),
     ("simplify_tests", simplify_tests.run),
+    ("skip_redundant_tests", skip_redundant_tests.run),
     ("fold_offsets", fold_offsets.run),
     ("hoist_tests", hoist_tests.run),
     ("build_sets", build_sets.run),
