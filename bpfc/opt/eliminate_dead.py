@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bpfc.isa.insn import AluOp, Class, Insn, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
 from bpfc.isa.opcodes import CLASS_MASK, JA, SIZE_MASK
+from bpfc.opt.analyses import Analyses, topo_order
 from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, for inlining it
     _A_AND_X,
     _A_ONLY,
@@ -50,8 +51,9 @@ _FAILS: dict[Insn, bool] = {}
 _JMP, _JA, _SRC_X = int(Class.JMP), JA, int(Src.X)
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
     # ``min_lengths`` only matters for a dead load that needs more than the guard: it is
     # computed the first time one shows up, on the graph as it came in (rewritten blocks
     # get their statements only at the end, so it never sees a change of this sweep)

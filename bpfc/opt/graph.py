@@ -67,36 +67,15 @@ class Block:
 
 
 class Graph:
-    """A program as blocks; ``entry`` is the first block, ``new_block`` hands out fresh ids."""
+    """A program as blocks; ``entry`` is the first block, ``new_block`` hands out fresh ids.
+
+    The graph holds nothing but its blocks: what passes work out about it lives in the
+    pass manager's ``analyses.Analyses`` cache, dropped when a pass changes the graph.
+    """
 
     def __init__(self, entry: Block, next_id: int) -> None:
         self.entry = entry
         self._next_id = next_id
-        self._last: list[Block] | None = None
-        self._spare: list[Block] | None = None
-        # ``sweeps``' record: a kept sweep found valid for this graph during the current
-        # pass call, and one the pass manager vouches is still valid (see ``keep_order``)
-        self.checked: object | None = None
-        self.vouched: object | None = None
-        # what passes keep for this graph alone, freed with it: ``sweeps``' kept sweep and
-        # ``thread_jumps``' probe table (attributes: cheaper to reach than a weak mapping)
-        self.sweep: Any = None  # a ``sweeps.Sweep``
-        self.probes: dict | None = None
-
-    def keep_order(self) -> None:
-        """Nothing changed since the last ``order()``: the next call may return that list.
-
-        Only the pass manager calls this, after a pass that reported no change; the
-        list is handed out once, so a pass that changes edges and asks again recomputes.
-        Whatever that pass found valid for the graph is valid still: it is vouched for.
-        """
-        self._spare = self._last
-        self.vouched = self.checked
-
-    def forget_order(self) -> None:
-        """The graph changed: no order, and nothing checked against it, holds any more."""
-        self._spare = self._last = None
-        self.checked = self.vouched = None
 
     def new_block(
         self, stmts: list[Insn], code: int, k: int = 0, jt: Block | None = None, jf=None
@@ -108,13 +87,8 @@ class Graph:
     def order(self) -> list[Block]:
         """Reachable blocks in reverse postorder (a topological order; false side first).
 
-        The list is shared (the manager may hand it to the next pass, ``sweeps`` keeps it
-        with a sweep): callers read it and never change it in place.
+        Computed afresh on every call; ``analyses.order`` keeps it while nothing changes.
         """
-        spare = self._spare
-        if spare is not None:
-            self._spare = None
-            return spare
         # depth first, true side before false side; the path so far is the stack, and a
         # block is finished (appended) once both its successors are seen
         entry = self.entry
@@ -136,7 +110,6 @@ class Graph:
                 continue
             post.append(stack.pop())
         post.reverse()
-        self._last = post
         return post
 
     def preds(self, order: Sequence[Block]) -> dict[int, list[Block]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bpfc.isa.insn import Class
 from bpfc.isa.opcodes import CLASS_MASK
+from bpfc.opt.analyses import Analyses
 from bpfc.opt.graph import JA, Block, Graph
 
 _JMP = int(Class.JMP)
@@ -97,7 +98,7 @@ def _join(graph: Graph, order: list[Block]) -> bool:
     return changed
 
 
-def run(graph: Graph) -> bool:
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     changed = False
     while True:
         shared, order = _share(graph)
