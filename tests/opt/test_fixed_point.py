@@ -4,11 +4,11 @@ The pass manager stops after a round in which no pass changed the graph, handing
 pass the analyses it cached during that round.  If a pass reported no change after
 changing something, or an analysis outlived a change, the optimizer would return a
 program some pass could still shrink.  These tests run every pass once more, alone and
-with fresh analyses, on the optimizer's final graph, on random programs, every upstream listing and every project corpus expression,
-and require each to report no change.  Random programs found two passes that were not
-idempotent: ``merge_blocks`` (two blocks that absorbed equal chains became equal only
-after joining) and ``simplify_tests`` (taking ``add #1`` off a test uncovered an
-``and #m`` the same call did not look at again).
+with fresh analyses, on the optimizer's final graph, on random programs, every upstream
+listing and every project corpus expression, and require each to report no change.
+(Random programs once found a pass reporting work left over: ``merge_blocks``, whose
+joined chains became equal only after joining, and ``simplify_tests``, where taking
+``add #1`` off a test uncovered an ``and #m`` the same call did not look at again.)
 """
 
 from __future__ import annotations
