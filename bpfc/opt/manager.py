@@ -1,4 +1,4 @@
-"""The pass manager: a list of passes, run in order until a whole round changes nothing.
+"""The pass manager: a list of passes, run in order until none of them changes anything.
 
 Every pass is ``run(graph, analyses) -> bool`` (did it change anything) and reads alone
 (its module docstring says what it proves and why that is safe).  The analyses it asks
@@ -58,19 +58,25 @@ MAX_ROUNDS = 100
 
 
 def run_passes(graph: Graph, passes: Sequence[tuple[str, Pass]] | None = None) -> int:
-    """Run ``passes`` (default ``PASSES``) in order until a round changes nothing.
+    """Run ``passes`` (default ``PASSES``) in order, round after round, until each of them
+    in turn has found nothing to change since the last change.
 
-    Returns the number of rounds (the last one confirms the fixed point); raises
-    ``InternalError`` after ``MAX_ROUNDS``.
+    The graph is then a fixed point of every pass.  Returns the rounds begun (the last
+    one confirms the fixed point, possibly part way); raises ``InternalError`` after
+    ``MAX_ROUNDS``.
     """
     chosen = PASSES if passes is None else tuple(passes)
     analyses = Analyses(graph)
+    quiet = 0  # calls in a row that changed nothing
     for rounds in range(1, MAX_ROUNDS + 1):
-        changed = False
         for _, run in chosen:
             if run(graph, analyses):
                 analyses.changed()
-                changed = True
-        if not changed:
+                quiet = 0
+            else:
+                quiet += 1
+                if quiet >= len(chosen):
+                    return rounds
+        if not chosen:
             return rounds
     raise InternalError(f"optimizer did not reach a fixed point in {MAX_ROUNDS} rounds")
