@@ -192,11 +192,15 @@ def _optimized(root: Block, expr: str, verify: bool) -> list:
         return listing
 
     graph = from_cfg(blocks)
+    # the listing has a statement or terminator for every one of the blocks' (and more
+    # where a long jump needs a ``ja``)
+    size = sum([len(b.stmts) + 1 for b in blocks])
     if graph is None:
         if not is_forward(unoptimized()):
             return unoptimized()
         graph = build(unoptimized())
+        size = len(unoptimized())
     try:
-        return optimize_graph(graph, unoptimized, verify=verify)
+        return optimize_graph(graph, unoptimized, size, verify=verify)
     except CompileError as err:
         raise CompileError(err.message, expr, err.span, err.hint) from None

@@ -18,7 +18,8 @@ differs (``verify``).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from bpfc.errors import CompileError
@@ -58,6 +59,20 @@ def is_forward(insns: Sequence[Insn]) -> bool:
     return True
 
 
+@contextmanager
+def no_cycle_collector() -> Iterator[None]:
+    """The cycle collector off for a while: building a graph and running the passes make
+    many small acyclic objects, which reference counting frees; on a big program the
+    collector's full passes over them would cost more than the work itself."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def optimize(
     insns: Sequence[Sequence[int]],
     *,
@@ -76,14 +91,17 @@ def optimize(
     source = [i if type(i) is Insn else Insn(*i) for i in insns]
     if not is_forward(source):
         return source  # a loop (libpcap's protochain): not a DAG, left as it is
+    with no_cycle_collector():
+        graph = build(source)
     return optimize_graph(
-        build(source), lambda: source, verify=verify, passes=passes, reject_empty=reject_empty
+        graph, lambda: source, len(source), verify=verify, passes=passes, reject_empty=reject_empty
     )
 
 
 def optimize_graph(
     graph: Graph,
     unoptimized: Callable[[], list[Insn]],
+    size: int,
     *,
     verify: bool = False,
     passes=None,
@@ -94,21 +112,16 @@ def optimize_graph(
 
     ``unoptimized()`` is the program the graph was built from, as a listing; it is asked
     for only when needed: to check the result with ``verify``, or when the result is
-    longer than the graph's own instruction count (then the shorter of the two wins).
+    longer than ``size``, at most that listing's length (then the shorter of the two
+    wins).
     """
     from bpfc.opt.linearize import linearize
     from bpfc.opt.manager import run_passes
 
-    bound = graph.size()  # at most the listing's length (which adds ``ja``s, never less)
-    collecting = gc.isenabled()
-    gc.disable()  # the passes allocate many small acyclic objects: refcounting frees them
-    try:
+    with no_cycle_collector():
         run_passes(graph, passes)
         result = linearize(graph)
-    finally:
-        if collecting:
-            gc.enable()
-    if len(result) > bound:
+    if len(result) > size:
         source = unoptimized()
         if len(result) > len(source):
             result = source
