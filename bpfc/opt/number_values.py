@@ -7,7 +7,8 @@ change a verdict); a load or ALU result already held elsewhere becomes a registe
 move; a constant result becomes an immediate; an indirect load at a known X becomes
 absolute and an ALU/jump on a known X takes the constant.  A conditional jump whose
 outcome the facts on entry decide becomes an unconditional edge, and ``ret a`` with a
-known A becomes ``ret #k``.
+known A becomes ``ret #k`` (on an edge into a ``ret a`` shared by paths where A
+differs, the edge goes to a new ``ret #k`` when A is known on that edge).
 
 Why it is safe: every rewrite computes the same value into the same register on every
 path into the block, and a statement is only dropped or replaced by one that cannot
@@ -38,6 +39,7 @@ _MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 _ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
 _IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
 _RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
+_RET_A = int(Class.RET | RVal.A)
 _RET, _JMP, _JA = int(Class.RET), int(Class.JMP), JA
 
 
@@ -156,6 +158,39 @@ def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int
     return changed, regs, minlen
 
 
+def _return_constants(graph: Graph, vals: Values, block: Block, edges: list) -> bool:
+    """Send each edge into a bare ``ret a`` on which A is a known constant c to a new
+    ``ret #c`` instead; True if one moved.
+
+    ``_fold_terminator`` folds a ``ret a`` whose A is known on every path into it; a
+    ``ret a`` shared by paths on which A differs keeps its ``ret a``, yet emission gives
+    each jump to a lone ``ret`` its own copy (``linearize``), where each copy's A is
+    known again.  Folding per edge finds here what optimizing the output again would
+    (``optimize(optimize(p)) == optimize(p)``); ``merge_blocks`` shares the new returns.
+    """
+    changed = False
+    for n, (succ, state) in enumerate(edges):
+        if succ.code != _RET_A or succ.stmts:
+            continue
+        value = vals.const.get(state.regs[A])
+        if value is None:
+            continue
+        target = graph.new_block([], _RET_K, value)
+        if len(edges) == 2:  # an undecided branch: edge 0 is the true side, edge 1 the false
+            if n == 0:
+                block.jt = target
+            else:
+                block.jf = target
+        else:  # one edge: every successor slot that leads there
+            if block.jt is succ:
+                block.jt = target
+            if block.jf is succ:
+                block.jf = target
+        edges[n] = (target, state)
+        changed = True
+    return changed
+
+
 def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     vals = Values()
     changed = False
@@ -168,7 +203,10 @@ def run(graph: Graph, analyses: Analyses | None = None) -> bool:
         if block.jt is None:
             return []
         after = state if regs is state.regs else State(tuple(regs), state.facts, minlen)
-        return out_edges(vals, block, after)
+        edges = out_edges(vals, block, after)
+        if _return_constants(graph, vals, block, edges):
+            changed = True
+        return edges
 
     # a folded branch only drops an edge: the order still covers and orders the graph
     forward(graph, Analyses.of(graph, analyses).get(topo_order), vals, visit)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from support.opt_helpers import corpus_records, upstream_accepts
 
 from bpfc.compiler import compile as bpfc_compile
@@ -54,7 +54,26 @@ def test_compiled_programs(upstream):
     assert differ == []
 
 
+# ``ldx M[1]; jge x`` -> (false) ``ldxb 4*([40]&0xf); ret a`` with A = 0, (true)
+# ``ld #0x11; ret a``: both paths shared one ``ret a`` until ``number_values`` folded
+# it per edge; emission copies a lone ``ret`` to each jump, so optimizing the output
+# again found ``ret #0`` and ``ret #17`` (hypothesis found it)
+SHARED_RET_A = [
+    Insn(0x61, 0, 0, 1), Insn(0x3D, 4, 0, 4), Insn(0xB1, 0, 0, 40), Insn(0x35, 3, 5, 0),
+    Insn(0x61, 0, 0, 0), Insn(0x50, 0, 0, 5), Insn(0x00, 0, 0, 17), Insn(0x25, 0, 0, 2048),
+    Insn(0x35, 1, 1, 0), Insn(0x61, 0, 0, 0), Insn(0x61, 0, 0, 1), Insn(0x16, 0, 0, 0),
+]  # fmt: skip
+
+
+def test_a_shared_ret_a_is_folded_per_edge():
+    out = _again(SHARED_RET_A)
+    assert [i for i in out if i.code == 0x06] == [Insn(0x06, 0, 0, 0), Insn(0x06, 0, 0, 17)]
+    assert not [i for i in out if i.code == 0x16]  # no ``ret a`` left
+    assert _again(out) == out
+
+
 @settings(max_examples=300)
+@example(SHARED_RET_A)
 @given(programs())
 def test_random_programs(prog):
     once = _again(prog)
