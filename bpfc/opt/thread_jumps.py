@@ -26,7 +26,7 @@ from __future__ import annotations
 from bpfc.isa.insn import AluOp, Class, Mode, Size
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA, OP_MASK, SIZE_MASK, SRC_MASK
 from bpfc.opt.analyses import Analyses, live_in, topo_order
-from bpfc.opt.dataflow import State, decided, forward, inert, live_ins, out_edges, run_block
+from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import ABS_LOADS, MASK, NEGATIVE_OFF, WIDTH, A, Values, X, defines, effect
@@ -191,8 +191,8 @@ def _thread(vals: Values, block: Block, edges: Edges, live: dict[int, int]) -> b
     """
     changed = False
     for n, (succ, state) in enumerate(edges):
-        if inert(succ):
-            continue
+        if succ.jt is None:
+            continue  # a return: there is nowhere further to go
         probe = _probe(succ)
         if probe is not None and _hopeless(vals, probe, state, succ):
             continue  # the usual case: the edge's first test is undecided
