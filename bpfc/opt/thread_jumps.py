@@ -17,8 +17,9 @@ liveness check at N guarantees.  The walk runs from the state of one ``dataflow`
 forward sweep (this pass's own; the liveness comes from the shared ``analyses``).
 
 Most edges find nothing: an edge's first test is usually undecided, which ``_probe``
-and ``_hopeless`` see without walking.  Threading is not idempotent: a threaded edge
-can open another walk, which the manager's next round finds.
+and ``_hopeless`` see without walking.  A threaded edge can open another walk, so the
+pass sweeps again while an edge moved (``_MAX_SWEEPS`` at most; the manager's next
+round goes on from there).
 """
 
 from __future__ import annotations
