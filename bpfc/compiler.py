@@ -174,10 +174,9 @@ def _optimized(root: Block, expr: str, verify: bool) -> list:
     The optimizer's graph is built straight from code generation's blocks
     (``bpfc.opt.graph.from_cfg``): laying the unoptimized program out and reading it
     back would cost more than the passes on big ``or`` lists, and about a third of the
-    optimizer's own time on ordinary expressions.  Blocks holding inner jumps (radio
-    headers, ``--linux`` VLAN tests, protochain's loop) have no such graph: their
-    listing is read back instead, and a loop is left as it is (not a DAG).  Either way
-    ``bpfc.opt.optimize_graph`` runs the one pipeline.
+    optimizer's own time on ordinary expressions.  Only what is no DAG of blocks
+    (protochain's backward jump) has no such graph: its listing is returned as it is,
+    as ``bpfc.opt.optimize`` would.  ``bpfc.opt.optimize_graph`` runs the one pipeline.
     """
     from bpfc.opt import is_forward, optimize_graph
     from bpfc.opt.graph import build, from_cfg
@@ -195,11 +194,10 @@ def _optimized(root: Block, expr: str, verify: bool) -> list:
     # the listing has a statement or terminator for every one of the blocks' (and more
     # where a long jump needs a ``ja``)
     size = sum([len(b.stmts) + 1 for b in blocks])
-    if graph is None:
+    if graph is None:  # a loop; or, should code generation ever make one, a ``ja`` block
         if not is_forward(unoptimized()):
             return unoptimized()
         graph = build(unoptimized())
-        size = len(unoptimized())
     try:
         return optimize_graph(graph, unoptimized, size, verify=verify)
     except CompileError as err:
