@@ -32,6 +32,7 @@ from __future__ import annotations
 from bpfc.isa.insn import Class
 from bpfc.isa.opcodes import CLASS_MASK, JA
 from bpfc.opt.dataflow import State, branch, decided, forward, out_edges, run_block
+from bpfc.opt.analyses import Analyses, topo_order
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import Values
 
@@ -76,8 +77,10 @@ def _redundant(vals: Values, block: Block, after: State) -> Block | None:
     return None
 
 
-def _once(graph: Graph) -> bool:
-    order = graph.order()
+def _once(graph: Graph, cache: Analyses | None) -> bool:
+    """One sweep, rewriting as it goes.  ``cache``: the manager's analyses, valid only
+    until this pass's first change (None after it)."""
+    order = cache.get(topo_order) if cache else graph.order()
     if not any(_is_test(b) for b in order):
         return False
     vals = Values()
@@ -99,8 +102,8 @@ def _once(graph: Graph) -> bool:
     return changed
 
 
-def run(graph: Graph) -> bool:
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     changed = False
-    while _once(graph):
+    while _once(graph, None if changed else Analyses.of(graph, analyses)):
         changed = True
     return changed

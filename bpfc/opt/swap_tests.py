@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from bpfc.isa.insn import Class, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, JA
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
+from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A, Values, X, step
 
@@ -122,13 +123,14 @@ def _rewrite(graph: Graph, b: Block, c: Block, s: Block, d: Block) -> None:
     b.jf = second if c.jf is d else c.jf
 
 
-def _once(graph: Graph) -> bool:
-    """One sweep; rewrites the first pair that qualifies."""
-    order = graph.order()
+def _once(graph: Graph, cache: Analyses | None) -> bool:
+    """One sweep; rewrites the first pair that qualifies.  ``cache``: the manager's
+    analyses, valid only until this pass's first change (None after it)."""
+    order = cache.get(topo_order) if cache else graph.order()
     pairs = _candidates(order)
     if not pairs:
         return False
-    live = live_ins(order)
+    live = cache.get(live_in) if cache else live_ins(order)
     vals = Values()
     done = False
 
@@ -149,8 +151,8 @@ def _once(graph: Graph) -> bool:
     return done
 
 
-def run(graph: Graph) -> bool:
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     changed = False
-    while _once(graph):
+    while _once(graph, None if changed else Analyses.of(graph, analyses)):
         changed = True
     return changed
