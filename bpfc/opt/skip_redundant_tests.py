@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from bpfc.isa.insn import Class
 from bpfc.isa.opcodes import CLASS_MASK, JA
-from bpfc.opt.dataflow import State, branch, decided, forward, out_edges, run_block
 from bpfc.opt.analyses import Analyses, topo_order
+from bpfc.opt.dataflow import State, branch, decided, forward, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import Values
 

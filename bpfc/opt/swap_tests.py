@@ -41,8 +41,8 @@ from collections.abc import Sequence
 
 from bpfc.isa.insn import Class, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, JA
-from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.analyses import Analyses, live_in, topo_order
+from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A, Values, X, step
 
