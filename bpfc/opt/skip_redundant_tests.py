@@ -77,11 +77,43 @@ def _redundant(vals: Values, block: Block, after: State) -> Block | None:
     return None
 
 
+def _may_arrive(start: Block, goal: Block) -> bool:
+    """Whether some walk of statement-free blocks from ``start`` reaches ``goal`` within
+    ``MAX_WALK`` blocks, whatever the tests decide (the structure alone: no state)."""
+    frontier = [start]
+    for _ in range(MAX_WALK):
+        nxt = []
+        for block in frontier:
+            if block is goal:
+                return True
+            if not block.stmts and block.jt is not None:
+                nxt += block.succs()
+        if not nxt:
+            return False
+        frontier = nxt[:16]
+    return any(block is goal for block in frontier)
+
+
+def _shaped(order: list[Block]) -> set[int]:
+    """Tests whose other edge could walk, through statement-free blocks, to the first."""
+    return {
+        b.id
+        for b in order
+        if _is_test(b)
+        and (
+            (not b.jf.stmts and b.jf.jt is not None and _may_arrive(b.jf, b.jt))
+            or (not b.jt.stmts and b.jt.jt is not None and _may_arrive(b.jt, b.jf))
+        )
+    }
+
+
 def _once(graph: Graph, cache: Analyses | None) -> bool:
     """One sweep, rewriting as it goes.  ``cache``: the manager's analyses, valid only
-    until this pass's first change (None after it)."""
+    until this pass's first change (None after it).  Programs with no test of the shape
+    (``_shaped``, most of them) are not swept."""
     order = cache.get(topo_order) if cache else graph.order()
-    if not any(_is_test(b) for b in order):
+    shaped = _shaped(order)
+    if not shaped:
         return False
     vals = Values()
     changed = False
@@ -89,7 +121,7 @@ def _once(graph: Graph, cache: Analyses | None) -> bool:
     def visit(block: Block, state: State):
         nonlocal changed
         after = run_block(vals, block, state)
-        if _is_test(block):
+        if block.id in shaped and _is_test(block):
             # a test the state decides is ``thread_jumps``' and ``number_values``' work
             if decided(vals, after.regs, after.facts, block.code, block.k) is None:
                 other = _redundant(vals, block, after)

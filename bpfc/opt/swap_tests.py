@@ -39,15 +39,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.isa.insn import Class, RVal, Src
-from bpfc.isa.opcodes import CLASS_MASK, JA
+from bpfc.isa.insn import Class, Mode, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
 from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import A, Values, X, step
+from bpfc.opt.values import A, Values, X, defines, step
 
 _JMP, _JA = int(Class.JMP), JA
 _RET_K = int(Class.RET | RVal.K)
+_ALU = int(Class.ALU)
+_LD_PACKET = frozenset(int(Class.LD | m) for m in (Mode.ABS, Mode.IND))
 
 
 def _is_test(block: Block) -> bool:
@@ -84,11 +86,29 @@ def _candidates(order: Sequence[Block]) -> dict[int, tuple[Block, Block, Block]]
         for succ in block.succs():
             npreds[succ.id] = npreds.get(succ.id, 0) + 1
     found = {}
+    seen: dict = {}
+    for block in order:
+        for ins in block.stmts:
+            seen[ins] = seen.get(ins, 0) + 1
     for block in order:
         pair = _pair(block)
-        if pair is not None and npreds.get(pair[0].id) == 1:
+        if pair is not None and npreds.get(pair[0].id) == 1 and _recomputes(pair[0], seen):
             found[block.id] = pair
     return found
+
+
+def _recomputes(c: Block, seen: dict) -> bool:
+    """Whether C's last statement writing A could give the value A has on entry to B.
+
+    A packet load or an ALU op gives a value number keyed on the operation: A can hold
+    it on entry to B only if the same statement ran before, somewhere else.  (The full
+    check is ``_swappable``'s; this one needs no sweep.)"""
+    for ins in reversed(c.stmts):
+        if defines(ins) == A:
+            cls = ins.code & CLASS_MASK
+            computes = cls == _ALU or ins.code & CLASS_MODE_MASK in _LD_PACKET
+            return not computes or seen.get(ins, 0) > 1
+    return True
 
 
 def _swappable(vals: Values, b: Block, c: Block, state: State, live_s: int, live_d: int) -> bool:
