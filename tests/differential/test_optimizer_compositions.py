@@ -9,12 +9,15 @@ that must be master's unoptimized verdict (bpfc's front end follows master).  Wh
 Debian's libpcap 1.10.3 returns master's verdict too, all agree by the same token; the
 test counts those packets so that a broken 1.10.3 hook shows.  libpcap master's own
 optimized program is not the reference: it may change a verdict on a truncated packet
-(bench/size_vs_libpcap.py shows a packet for every such case it meets).
+(bench/size_vs_libpcap.py shows a packet for every such case it meets).  Where the
+front-end differential's allow-list excuses master's own verdict (geneve/vxlan in an
+``or``: master reads scratch memory no path wrote), only bpfc's two programs are compared.
 """
 
 from __future__ import annotations
 
 import pytest
+from support.front_end import load_allowed
 from support.oracles import master_library
 from support.size_compositions import compositions
 
@@ -42,8 +45,17 @@ def _cases(master: Libpcap) -> list[tuple[str, str]]:
     return list(compositions(COUNT, SEED, reference))
 
 
+def _known_front_end_difference(expr: str, dlt: str, allowed) -> bool:
+    """Whether the front-end differential's allow-list (tests/support/front_end_allowed.txt)
+    excuses a verdict difference of bpfc's unoptimized program from master's: master's
+    geneve/vxlan inside an ``or`` reads scratch memory no path wrote."""
+    text = f"{dlt} | {expr} | bpfc: compiles | master: compiles"
+    return any(a.category == "verdict" and a.pattern.search(text) for a in allowed)
+
+
 def test_optimized_unoptimized_and_master_agree_on_packets():
     master = _master()
+    allowed = load_allowed()
     system = library(None)
     agreed_with_1_10_3 = 0
     problems = []
@@ -62,8 +74,11 @@ def test_optimized_unoptimized_and_master_agree_on_packets():
         # and truncations: the optimizer must keep the verdicts of loads that fail
         packets += [truncate(p, cut) for p in packets[:12] for cut in range(0, len(p.data), 7)]
         runs = make_filter(theirs), make_filter(list(unopt)), make_filter(list(opt))
+        known = _known_front_end_difference(expr, dlt, allowed)
         for pkt in packets:
             want, got_unopt, got_opt = (run(pkt.data, pkt.wirelen) for run in runs)
+            if want != got_unopt and got_unopt == got_opt and known:
+                continue  # the optimizer kept bpfc's meaning; the front ends differ, known
             if not want == got_unopt == got_opt:
                 problems.append(
                     f"{dlt} {expr!r}: master {want}, bpfc -O {got_unopt}, bpfc {got_opt} "
