@@ -147,32 +147,42 @@ def reads_writes(insn: Insn4) -> tuple[set[int], set[int]]:
 
 
 def analyse(insns: Sequence[Insn4]) -> Facts:
-    """Reachability, the first backward jump, and the registers read before written."""
+    """Reachability, the first backward jump, and the registers read before written.
+
+    A worklist fixpoint, so loops (backward ``ja``) are handled: a register counts as
+    written on entry to an instruction only when every path to it, around loops too,
+    has written it.
+    """
     n = len(insns)
     reachable = [False] * n
-    written: list[set[int] | None] = [None] * n  # definitely written on entry
-    if n:
-        reachable[0] = True
-        written[0] = set()
-    uninit: set[int] = set()
+    written: list[frozenset[int] | None] = [None] * n  # definitely written on entry
     backward = None
     for i, insn in enumerate(insns):
-        if not reachable[i]:
-            continue
+        if any(t <= i for t in successors(i, insn, n)) and backward is None:
+            backward = i
+    todo = [0] if n else []
+    if n:
+        written[0] = frozenset()
+    while todo:
+        i = todo.pop()
+        reachable[i] = True
         have = written[i]
         assert have is not None
-        reads, writes = reads_writes(insn)
-        uninit |= reads - have
-        after = have | writes
-        for target in successors(i, insn, n):
-            if target <= i:
-                backward = i if backward is None else backward
+        after = have | reads_writes(insns[i])[1]
+        for t in successors(i, insns[i], n):
+            if not 0 <= t < n:
                 continue
-            if target >= n:
-                continue
-            reachable[target] = True
-            prev = written[target]
-            written[target] = set(after) if prev is None else prev & after
+            prev = written[t]
+            new = after if prev is None else prev & after
+            if new != prev or not reachable[t]:
+                written[t] = new
+                todo.append(t)
+    uninit: set[int] = set()
+    for i, insn in enumerate(insns):
+        if reachable[i]:
+            have = written[i]
+            assert have is not None
+            uninit |= reads_writes(insn)[0] - have
     return Facts(reachable, frozenset(uninit), backward)
 
 
@@ -199,8 +209,10 @@ def plan_guards(insns: Sequence[Insn4], reachable: Sequence[bool], mode: str) ->
     """
     n = len(insns)
     ends = {i: e for i, insn in enumerate(insns) if reachable[i] and (e := load_end(insn))}
-    if mode == "per-load":
-        return dict(ends)
+    if mode == "per-load" or any(
+        t <= i for i, insn in enumerate(insns) if reachable[i] for t in successors(i, insn, n)
+    ):
+        return dict(ends)  # with a loop, each load is guarded where it stands
     if mode != "merged":
         raise ValueError(f"guard mode must be 'merged' or 'per-load', not {mode!r}")
     finite = [e for e in ends.values() if e <= MAX_PACKET_OFF]

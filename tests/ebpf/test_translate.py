@@ -183,10 +183,48 @@ def test_ancillary_loads() -> None:
         translate(hatype, "tc")
 
 
-def test_backward_jump_is_refused() -> None:
+def test_backward_jumps_need_a_bound() -> None:
     loop = [(0x00, 0, 0, 1), (0x15, 1, 0, 0), (0x05, 0, 0, 0xFFFFFFFD), (0x06, 0, 0, 1)]
-    with pytest.raises(TranslationError, match="backward"):
-        translate(loop, "xdp")
+    with pytest.raises(TranslationError, match="jumps backward"):
+        translate(loop, "xdp", loop_bound=None)
+    with pytest.raises(TranslationError, match="loop_bound must be"):
+        translate(loop, "xdp", loop_bound=0)
+    itself = [(0x05, 0, 0, 0xFFFFFFFF), (0x06, 0, 0, 1)]  # ja to itself: 0, as interpreted
+    assert interpret(itself, b"") == 0 and ebpf_result(itself, "socket", b"") == 0
+
+
+def hop_by_hop_chain(count: int, last: int = 6) -> bytes:
+    """An Ethernet/IPv6 frame with ``count`` hop-by-hop headers (8 bytes each) before a
+    header of type ``last``, then a TCP header."""
+    headers = b"".join(bytes([0 if n < count - 1 else last, 0]) + bytes(6) for n in range(count))
+    payload = headers + FRAMES["tcp80"][34:54]
+    ipv6 = (
+        b"\x60\0\0\0"
+        + len(payload).to_bytes(2, "big")
+        + bytes([0 if count else last, 64])
+        + bytes(32)
+    )
+    return bytes(12) + b"\x86\xdd" + ipv6 + payload
+
+
+@pytest.mark.parametrize("target", ["xdp", "tc", "socket"])
+def test_protochain_loops_up_to_the_bound(target: str) -> None:
+    """``protochain`` walks a header chain with a backward jump; the translation runs the
+    loop at most ``loop_bound`` times, and means what the interpreter means up to there."""
+    insns = list(bpfc.compile("ip6 protochain 6"))
+    assert any(c == 0x05 and k >= 0x80000000 for c, _, _, k in insns)
+    accept = {"xdp": 2, "tc": 0, "socket": 262144}[target]
+    for count in (0, 1, 2, 5, 9):
+        packet = hop_by_hop_chain(count)
+        assert interpret(insns, packet) == 262144
+        assert ebpf_result(insns, target, packet, loop_bound=10) == accept, count
+        other = hop_by_hop_chain(count, last=17)
+        assert ebpf_result(insns, target, other, loop_bound=10) == expected(insns, target, other)
+    # more turns than the bound: the interpreter accepts, the translation rejects
+    long_chain = hop_by_hop_chain(12)
+    assert interpret(insns, long_chain) == 262144
+    assert ebpf_result(insns, target, long_chain, loop_bound=10) != accept
+    assert ebpf_result(insns, target, long_chain, loop_bound=13) == accept
 
 
 def test_unreachable_code_is_not_emitted() -> None:
