@@ -203,7 +203,13 @@ def translate(
         raise TranslationError(f"loop_bound must be an int in 1..65535 or None, not {loop_bound!r}")
     done = _translate(insns, TARGETS[target], accept, reject, guards, loop_bound)
     return EbpfProgram(
-        target, done.insns, accept=done.accept, reject=done.reject, cbpf=insns, guards=done.guards
+        target,
+        done.insns,
+        accept=done.accept,
+        reject=done.reject,
+        cbpf=insns,
+        guards=done.guards,
+        loop_bound=loop_bound,
     )
 
 
