@@ -13,7 +13,8 @@ counts as "any length").  A packet shorter than ``need[i]`` is rejected by every
 from ``i``, so rejecting it at ``i`` is exact.  The translator emits a guard at a load
 only where ``need`` exceeds what every path to it has already checked
 (:func:`plan_guards`); ``mode="per-load"`` guards each load with its own end (cbpfc's
-way), for comparison.
+way), for comparison.  Indirect loads ``[x + k]`` get the same treatment with lengths
+counted from X, starting over wherever X is written.
 """
 
 from __future__ import annotations
@@ -201,20 +202,41 @@ def load_end(insn: Insn4) -> int | None:
     return end if end <= MAX_PACKET_OFF else _INF
 
 
-def plan_guards(insns: Sequence[Insn4], reachable: Sequence[bool], mode: str) -> dict[int, int]:
-    """``{index: length}``: the guard ``data + length <= data_end`` to check before the
-    load at ``index``; a length past :data:`MAX_PACKET_OFF` means "always rejects".
+def ind_end(insn: Insn4) -> int | None:
+    """``k + width`` of an indirect load ``[x + k]`` (``_INF`` past what the verifier can
+    bound), or None for an instruction that is not one."""
+    code, _, _, k = insn
+    if code not in IND_LOADS:
+        return None
+    end = k + LOAD_WIDTH[code & SIZE_MASK]
+    return end if end <= MAX_PACKET_OFF else _INF
 
+
+def plan_guards(
+    insns: Sequence[Insn4], reachable: Sequence[bool], mode: str, *, indirect: bool = False
+) -> dict[int, int]:
+    """``{index: length}``: the guard to check before the load at ``index``; a length past
+    :data:`MAX_PACKET_OFF` means "always rejects".  A load not in the result is covered
+    by a guard every path to it has checked.
+
+    Direct loads (``indirect=False``): ``data + length <= data_end``.  Indirect loads
+    (``indirect=True``): ``data + X + length <= data_end``, the same reasoning with the
+    lengths counted from X, where an instruction that writes X starts over (a guard for
+    one value of X says nothing about the next).
     ``mode`` is ``"merged"`` (see the module docstring) or ``"per-load"``.
     """
     n = len(insns)
-    ends = {i: e for i, insn in enumerate(insns) if reachable[i] and (e := load_end(insn))}
+    measure = ind_end if indirect else load_end
+    ends = {i: e for i, insn in enumerate(insns) if reachable[i] and (e := measure(insn))}
+    if mode not in ("merged", "per-load"):
+        raise ValueError(f"guard mode must be 'merged' or 'per-load', not {mode!r}")
     if mode == "per-load" or any(
         t <= i for i, insn in enumerate(insns) if reachable[i] for t in successors(i, insn, n)
     ):
         return dict(ends)  # with a loop, each load is guarded where it stands
-    if mode != "merged":
-        raise ValueError(f"guard mode must be 'merged' or 'per-load', not {mode!r}")
+    resets = (
+        {i for i, insn in enumerate(insns) if X in reads_writes(insn)[1]} if indirect else set()
+    )
     finite = [e for e in ends.values() if e <= MAX_PACKET_OFF]
     cap = max(finite, default=0)
     need = [0] * (n + 1)
@@ -229,6 +251,8 @@ def plan_guards(insns: Sequence[Insn4], reachable: Sequence[bool], mode: str) ->
             value = 0 if code == RET_A else _INF
         else:
             value = min(need[t] if t < n else _INF for t in nexts)
+            if i in resets and value < _INF:
+                value = 0  # the loads after this one use another X
         if i in ends:
             value = max(value, ends[i])
         need[i] = value
@@ -244,6 +268,8 @@ def plan_guards(insns: Sequence[Insn4], reachable: Sequence[bool], mode: str) ->
             want = ends[i] if ends[i] > MAX_PACKET_OFF else max(min(need[i], cap), ends[i])
             guards[i] = want
             have = want
+        if i in resets:
+            have = 0
         for t in successors(i, insns[i], n):
             if i < t < n:
                 prev = checked[t]

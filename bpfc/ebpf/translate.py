@@ -12,8 +12,9 @@ instruction, in libpcap's mode for XDP and TC and in Linux's mode for socket fil
   path writes them first).
 * **Packet loads, XDP and TC:** direct access, ``data + N <= data_end`` checked before
   the load, merged where one guard covers several loads (:mod:`bpfc.ebpf.flow`), big-endian
-  values byte-swapped with ``be16``/``be32``.  An indirect load bounds ``X + k`` by
-  65535 first (the verifier cannot reason about a larger packet offset; no XDP frame or
+  values byte-swapped with ``be16``/``be32``.  Indirect loads are guarded the same way
+  from X (``data + X + N <= data_end``, ``data + X`` kept in ``r5`` for the loads the
+  guard covers), after bounding X so that ``X + N`` stays within 65535 (the verifier cannot reason about a larger packet offset; no XDP frame or
   skb head is that long), so a load ending past byte 65535 rejects.  TC first pulls a
   non-linear skb's payload into its head (``bpf_skb_pull_data``), so ``data_end`` covers
   what a socket filter would read; ``len`` is ``skb->len`` there and ``data_end - data``
@@ -109,6 +110,8 @@ DEFAULT_LOOP_BOUND = 16
 
 REG_CTX, REG_A, REG_X, REG_LOOP = e.R6, e.R7, e.R8, e.R9
 REG_DATA, REG_END, T1, T2 = e.R2, e.R3, e.R4, e.R5
+REG_XPTR = T2
+"""``data + X`` after an indirect load's guard, for the loads that guard covers."""
 SCRATCH_BASE = -64
 """``M[k]`` lives at ``r10 + SCRATCH_BASE + 4k``."""
 
@@ -270,6 +273,9 @@ class _Builder:
         if target.direct and self.calls:
             guard_mode = "per-load"  # a helper call ends what the verifier knows of data
         self.guards = plan_guards(cbpf, facts.reachable, guard_mode) if target.direct else {}
+        self.ind_guards = (
+            plan_guards(cbpf, facts.reachable, guard_mode, indirect=True) if target.direct else {}
+        )
         if not target.direct and self.loads and reject != 0:
             raise TranslationError(
                 f"a socket filter's reject verdict must be 0, not {reject}: its packet loads "
@@ -353,7 +359,7 @@ class _Builder:
         elif code in _LOADS:
             size = LOAD_WIDTH[code & SIZE_MASK]
             if code in IND_LOADS:
-                self.ind_load(size, k)
+                self.ind_load(i, size, k)
             else:
                 self.abs_load(i, size, k, REG_A)
         elif code == LDX_MSH:
@@ -428,36 +434,40 @@ class _Builder:
             self.op(e.jmp(e.JGT, T1, src=REG_END), "reject")
         if k + size <= 0x7FFF:
             self.op(e.ldx(_SIZE[size], dst, REG_DATA, k))
-        else:
-            self.op(e.mov64(T2, src=REG_DATA))
-            self.op(e.alu64(e.ADD, T2, imm=k))
-            self.op(e.ldx(_SIZE[size], dst, T2, 0))
+        else:  # past ldx's 16-bit offset; not r5, which may hold data + X
+            self.op(e.mov64(T1, src=REG_DATA))
+            self.op(e.alu64(e.ADD, T1, imm=k))
+            self.op(e.ldx(_SIZE[size], dst, T1, 0))
         if size > 1:
             self.op(e.to_be(dst, size * 8))
 
-    def ind_load(self, size: int, k: int) -> None:
+    def ind_load(self, i: int, size: int, k: int) -> None:
         if not self.target.direct:
             self.op(e.ld_ind(_SIZE[size], REG_X, k))
             self.op(e.mov32(REG_A, src=e.R0))
             return
-        limit = MAX_PACKET_OFF - size - k
-        if limit < 0:  # X + k + size > 65535 whatever X is
-            self.goto("reject")
-            return
-        self.guard_count += 1
-        # bound X first (the verifier adds only a bounded scalar to a packet pointer),
-        # then data + X + k + size <= data_end; X + k does not wrap (libpcap's mode)
-        self.op(e.jmp32(e.JGT, REG_X, imm=limit), "reject")
-        self.op(e.mov64(T2, src=REG_DATA))
-        self.op(e.alu64(e.ADD, T2, src=REG_X))
-        self.op(e.mov64(T1, src=T2))
-        self.op(e.alu64(e.ADD, T1, imm=k + size))
-        self.op(e.jmp(e.JGT, T1, src=REG_END), "reject")
+        guard = self.ind_guards.get(i)
+        if guard is not None:
+            limit = MAX_PACKET_OFF - guard
+            if limit < 0:  # X + k + size > 65535 whatever X is
+                self.goto("reject")
+                return
+            self.guard_count += 1
+            # bound X first (the verifier adds only a bounded scalar to a packet pointer),
+            # then data + X + guard <= data_end; X + k does not wrap (libpcap's mode).
+            # r5 = data + X stays for the loads this guard covers (X is not written there).
+            self.op(e.jmp32(e.JGT, REG_X, imm=limit), "reject")
+            self.op(e.mov64(REG_XPTR, src=REG_DATA))
+            self.op(e.alu64(e.ADD, REG_XPTR, src=REG_X))
+            self.op(e.mov64(T1, src=REG_XPTR))
+            self.op(e.alu64(e.ADD, T1, imm=guard))
+            self.op(e.jmp(e.JGT, T1, src=REG_END), "reject")
         if k <= 0x7FFF:
-            self.op(e.ldx(_SIZE[size], REG_A, T2, k))
+            self.op(e.ldx(_SIZE[size], REG_A, REG_XPTR, k))
         else:
-            self.op(e.alu64(e.ADD, T2, imm=k))
-            self.op(e.ldx(_SIZE[size], REG_A, T2, 0))
+            self.op(e.mov64(T1, src=REG_XPTR))
+            self.op(e.alu64(e.ADD, T1, imm=k))
+            self.op(e.ldx(_SIZE[size], REG_A, T1, 0))
         if size > 1:
             self.op(e.to_be(REG_A, size * 8))
 
