@@ -14,8 +14,9 @@ instruction, in libpcap's mode for XDP and TC and in Linux's mode for socket fil
   the load, merged where one guard covers several loads (:mod:`bpfc.ebpf.flow`), big-endian
   values byte-swapped with ``be16``/``be32``.  Indirect loads are guarded the same way
   from X (``data + X + N <= data_end``, ``data + X`` kept in ``r5`` for the loads the
-  guard covers), after bounding X so that ``X + N`` stays within 65535 (the verifier cannot reason about a larger packet offset; no XDP frame or
-  skb head is that long), so a load ending past byte 65535 rejects.  TC first pulls a
+  guard covers), after bounding X so that ``X + N`` stays within 65535 (the verifier
+  cannot reason about a larger packet offset; no XDP frame or skb head is that long),
+  so a load ending past byte 65535 rejects.  TC first pulls a
   non-linear skb's payload into its head (``bpf_skb_pull_data``), so ``data_end`` covers
   what a socket filter would read; ``len`` is ``skb->len`` there and ``data_end - data``
   in XDP, which has no wire length beyond the frame.
