@@ -152,6 +152,8 @@ def _cbpf(program: Any) -> list[tuple[int, int, int, int]]:
     """The instructions of a ``Program`` (already valid) or of anything else, validated."""
     from bpfc.isa.validation import validate
 
+    # a bpfc.Program is valid by construction; recognised by name because importing
+    # bpfc.program here would make an import cycle (its to_ebpf() imports this module)
     if type(program).__name__ == "Program" and isinstance(program, tuple):
         return [tuple(map(int, insn)) for insn in program]  # type: ignore[misc]
     if isinstance(program, (str, bytes, bytearray, memoryview)) or not isinstance(
