@@ -216,6 +216,8 @@ def main_equiv(argv: Sequence[str]) -> int:
 
     try:
         return _run(argv)
+    except BrokenPipeError:
+        raise  # a closed pipe (| head) is no error: bpfc.cli.main handles it
     except (BpfcError, OSError, ValueError) as err:
         text = str(err)
         if isinstance(err, OSError) and err.filename is not None and err.strerror:
