@@ -300,7 +300,7 @@ def _model_bytes(z3: Any, model: Any, pkt: Any, size: int) -> bytes:
         value = value.arg(0)
     if z3.is_const_array(value):
         default = value.arg(0).as_long()
-    elif size <= SHORT_PACKET:
+    else:  # another shape of array model: ask byte by byte (slow, but always right)
         return bytes(
             model.eval(z3.Select(pkt, i), model_completion=True).as_long() for i in range(size)
         )
