@@ -13,8 +13,9 @@ raw ``struct sock_filter`` bytes).  :func:`compare` answers in two steps:
 2. **Proof.**  Where no packet differs and ``z3-solver`` is installed (the ``smt``
    extra), both programs are encoded over one symbolic packet (its bytes, its captured
    and wire lengths; :mod:`bpfc.opt.smt` gives cBPF's semantics) and the solver either
-   proves that no packet at all separates them or returns one that does.  A packet the
-   solver returns is run through the interpreter again before it is believed.
+   proves that no packet at all (of up to :data:`MAX_CAPLEN` captured bytes, any wire
+   length) separates them or returns one that does.  A packet the solver returns is run
+   through the interpreter again before it is believed.
 
 Without a solver, no difference on the packets is *not* a proof: the verdict is
 ``unknown``.  Semantics are libpcap's ``bpf_filter`` (as :meth:`bpfc.Program.run`
@@ -52,6 +53,9 @@ EXIT_ERROR = 3
 
 #: the solver looks for a short packet first (its bytes are read back one by one)
 SHORT_PACKET = 4096
+#: the longest capture a proof covers: libpcap's largest snapshot for most link types
+#: (a longer bound would let a load at SKF_AD_OFF, 0xfffff000, read packet bytes)
+MAX_CAPLEN = 262144
 
 
 class EquivError(BpfcError, ValueError):
@@ -258,8 +262,9 @@ def prove(
     differ = (out_a != 0) != (out_b != 0) if verdicts_only else out_a != out_b
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
-    solver.add(differ, z3.ULE(caplen, wirelen))  # a capture holds at most the wire's bytes
-    verdict = solver.check()  # over every packet: unsat is the proof
+    # a capture holds at most the wire's bytes, and at most a snapshot's
+    solver.add(differ, z3.ULE(caplen, wirelen), z3.ULE(caplen, MAX_CAPLEN))
+    verdict = solver.check()  # over every such packet: unsat is the proof
     if verdict == z3.unsat:
         return "same", None, ""
     if verdict == z3.unknown:

@@ -87,6 +87,27 @@ def test_the_solver_separates_what_packets_did_not() -> None:
     assert a.program.run(diff.data, diff.wirelen) != b.program.run(diff.data, diff.wirelen)
 
 
+@needs_z3
+def test_a_difference_past_the_short_packets() -> None:
+    # only a capture of more than 5000 bytes tells these apart: the solver's packet is
+    # read back whole
+    a, b = equiv.expression("ether[5000] = 7"), equiv.expression("ether[5000] = 8")
+    verdict, diff, _ = equiv.prove(a, b)
+    assert verdict == "different" and diff is not None
+    assert diff.caplen > 5000 and diff.data[5000] in (7, 8)
+    assert a.program.run(diff.data, diff.wirelen) != b.program.run(diff.data, diff.wirelen)
+
+
+@needs_z3
+def test_ancillary_loads_fail_as_in_libpcap() -> None:
+    # libpcap's bpf_filter reads a Linux ancillary offset (SKF_AD_OFF + k) as packet bytes,
+    # which no capture of up to 262144 bytes has: the load fails and the filter returns 0
+    vlan_tag_present = equiv.program("ld #vlan_avail\njeq #1, yes, no\nyes: ret #1\nno: ret #0")
+    never = equiv.program("ret #0")
+    result = equiv.compare(vlan_tag_present, never)
+    assert result.same and result.proved
+
+
 def test_program_text_and_bytes_against_the_expression() -> None:
     prog = bpfc.compile("udp and not port 53")
     for source in (prog.dump("dd"), prog.dump("ddd"), prog.dump("asm"), bytes(prog)):
