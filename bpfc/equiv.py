@@ -269,20 +269,7 @@ def prove(
         return "same", None, ""
     if verdict == z3.unknown:
         return "unknown", None, f"the SMT solver gave up ({solver.reason_unknown()})"
-    model = solver.model()
-    # a readable counterexample: short, and whole when a whole one exists
-    for extra in (
-        (z3.ULE(caplen, SHORT_PACKET), wirelen == caplen),
-        (z3.ULE(caplen, SHORT_PACKET), z3.ULE(wirelen, 262144)),
-        (z3.ULE(caplen, SHORT_PACKET),),
-    ):
-        solver.push()
-        solver.add(*extra)
-        if solver.check() == z3.sat:
-            model = solver.model()
-            solver.pop()
-            break
-        solver.pop()
+    model = _readable(z3, solver, caplen, wirelen, min(timeout_ms, 5000))
     size = model.eval(caplen, model_completion=True).as_long()
     wire = model.eval(wirelen, model_completion=True).as_long()
     data = _model_bytes(z3, model, pkt, size)
@@ -291,6 +278,42 @@ def prove(
     if _normalize(got_a, verdicts_only) == _normalize(got_b, verdicts_only):
         return "unknown", None, "the solver's counterexample does not reproduce (a bpfc bug)"
     return "different", Difference(data, wire, got_a, got_b, "solver"), ""
+
+
+def _readable(z3: Any, solver: Any, caplen: Any, wirelen: Any, step_ms: int) -> Any:
+    """A model of ``solver`` (already sat) whose packet is easy to read: whole (wire
+    length = captured length) and short when such a packet exists, then as short as a
+    few bisection steps on the captured length find."""
+    model = solver.model()
+    solver.set("timeout", step_ms)
+    for extra in (
+        (z3.ULE(caplen, SHORT_PACKET), wirelen == caplen),
+        (z3.ULE(caplen, SHORT_PACKET), z3.ULE(wirelen, MAX_CAPLEN)),
+        (z3.ULE(caplen, SHORT_PACKET),),
+    ):
+        solver.push()
+        solver.add(*extra)
+        if solver.check() == z3.sat:
+            model = solver.model()
+            break
+        solver.pop()
+    else:
+        solver.push()  # the pop below
+    low, high = 0, model.eval(caplen, model_completion=True).as_long()
+    for _ in range(12):
+        if low >= high:
+            break
+        middle = (low + high) // 2
+        solver.push()
+        solver.add(z3.ULE(caplen, middle))
+        if solver.check() == z3.sat:
+            model = solver.model()
+            high = model.eval(caplen, model_completion=True).as_long()
+        else:
+            low = middle + 1
+        solver.pop()
+    solver.pop()
+    return model
 
 
 def _model_bytes(z3: Any, model: Any, pkt: Any, size: int) -> bytes:

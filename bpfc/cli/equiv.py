@@ -80,7 +80,7 @@ def _side(text: str, name: str, linktype: str, args: argparse.Namespace) -> obje
             from bpfc.linktypes import lookup
 
             lookup(linktype)  # a bad -y is an error here too, not when a packet differs
-            return equiv.Side(prog, linktype, None, path)
+            return equiv.Side(prog, linktype, None, "stdin" if path == "-" else path)
         from bpfc.compiler import compile as compile_expr
 
         prog = compile_expr(text, linktype, args.snaplen, not args.unoptimized, args.netmask)
