@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "filter": ("capture", "filter a pcap/pcapng file like tcpdump -r IN -w OUT"),
     "capture": ("capture", "capture live on a Linux interface with the filter in the kernel"),
     "verify": ("verify", "replay the golden corpus with the bundled interpreter"),
+    "golden": ("golden", "record golden files (listings, packets, verdicts) for your filters"),
     "cfg": ("compile", "print the control-flow graph as Graphviz dot"),
 }
 

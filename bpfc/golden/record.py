@@ -65,7 +65,8 @@ def record_filter(f: Filter, oracle: Any = None) -> Recorded:
     try:
         opt, unopt = compile_pair(f)
     except BpfcError as err:
-        out.error = f"{f.where}: {f.id}: bpfc refuses '{f.expr}': {err}"
+        where = f.at(getattr(err, "position", None))
+        out.error = f"{where}: {f.id}: bpfc refuses '{f.expr}': {err}"
         return out
     programs: list[Any] = [list(opt), list(unopt)]
     lib_progs: list[Any] = []

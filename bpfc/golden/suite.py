@@ -66,6 +66,11 @@ class Filter:
     linux: bool = False
     source: str = "<suite>"
     line: int = 0
+    column: int = 1  # where the expression starts on its line
+
+    def at(self, offset: int | None) -> str:
+        """``FILE:LINE:COLUMN`` of character ``offset`` of the expression (None: its start)."""
+        return f"{self.source}:{self.line}:{self.column + (offset or 0)}"
 
     @property
     def section(self) -> str:
@@ -190,7 +195,17 @@ def parse_suite(text: str, path: str = "<suite>") -> list[Filter]:
                 )
             seen[fid] = lineno
             out.append(
-                Filter(fid, expr, linktype, local.snaplen, local.netmask, local.linux, path, lineno)
+                Filter(
+                    fid,
+                    expr,
+                    linktype,
+                    local.snaplen,
+                    local.netmask,
+                    local.linux,
+                    path,
+                    lineno,
+                    col,
+                )
             )
     return out
 
