@@ -91,6 +91,7 @@ def check_listing(f: Filter, listing: Path, strict: bool = False) -> GoldenResul
 
     stored = read_stored(listing)
     case = GoldenCase(listing.name, f.expr, f.linktype, f.snaplen, f.netmask, f.linux)
+    case.group = "(listings)"
     result = GoldenResult(case, strict=strict)
     try:
         opt, unopt = compile_pair(f)
@@ -141,7 +142,9 @@ def replay_listings(
             if path.stem not in stems_with_listing:
                 f = read_filter(path)
                 if _matches(pattern, f.id, f.expr):
-                    result = GoldenResult(GoldenCase(f.id, f.expr, f.linktype), strict=strict)
+                    result = GoldenResult(
+                        GoldenCase(f.id, f.expr, f.linktype, group="(listings)"), strict=strict
+                    )
                     result.errors.append(
                         f"no listing beside it ({path.stem}.d, .dd or .ddd from tcpdump)"
                     )

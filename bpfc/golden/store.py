@@ -58,11 +58,12 @@ class GoldenCase:
     coverage: dict[str, str] = field(default_factory=dict)
     oracle: dict[str, Any] | None = None
     xfail: str | None = None  # the corpus report reads it; a user suite has no known failures
+    group: str = "(suite)"  # the report's group of a case outside any section
 
     @property
     def topic(self) -> str:
-        """The report's grouping: the section, or ``(suite)`` outside any."""
-        return self.id.split("/", 1)[0] if "/" in self.id else "(suite)"
+        """The report's grouping: the section, or :attr:`group` outside any."""
+        return self.id.split("/", 1)[0] if "/" in self.id else self.group
 
     @property
     def settings(self) -> tuple[str, str, int, str | None, bool]:
