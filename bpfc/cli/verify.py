@@ -7,7 +7,7 @@
 ``DIR`` is one of three kinds, told apart by what it holds: the project corpus
 (``expected/``, the default), a user's golden directory from ``bpfc golden record``
 (``golden.json``; :mod:`bpfc.golden.replay`), or a directory of ``NAME.filter`` files
-with their stored ``tcpdump -d``/``-dd``/``-ddd`` listings (:mod:`bpfc.golden.listings`).
+with their stored ``tcpdump -d``/``-dd``/``-ddd`` listings (:mod:`bpfc.golden.stored_listings`).
 All three print the same failure blocks and summary table.  Exit status 0 when every
 selected case passes (known failures excepted), 1 otherwise.
 """
@@ -111,7 +111,8 @@ def _print_results(title: str, results: list, quiet: bool, start: float) -> int:
 
 def _verify_golden(args: argparse.Namespace) -> int:
     """A user's golden directory (``golden.json``) or a directory of stored listings."""
-    from bpfc.golden import listings, replay, store
+    from bpfc.golden import replay, store
+    from bpfc.golden import stored_listings as listings
 
     root = args.corpus
     start = time.perf_counter()
@@ -137,7 +138,8 @@ def _verify_golden(args: argparse.Namespace) -> int:
 def main_verify(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     if args.corpus is not None and args.corpus.is_dir() and not (args.corpus / "expected").is_dir():
-        from bpfc.golden import listings, store
+        from bpfc.golden import store
+        from bpfc.golden import stored_listings as listings
 
         if store.is_golden_dir(args.corpus) or listings.is_listings_dir(args.corpus):
             return _verify_golden(args)
