@@ -9,7 +9,7 @@ The first run records the filter (listings, a targeted packet set, verdicts: the
 ``bpfc golden record``) under ``bpf_golden/<test module>/`` beside the test file and fails,
 so the new files are looked at and checked in.  Later runs compile the filter again and
 fail on any change, with the listing diff and each differing verdict.  ``pytest
---bpf-golden-update`` rewrites the files of the checks that changed (and passes).
+--bpf-golden-update`` writes the files of the checks that are new or changed (and passes).
 
 Registered through the ``pytest11`` entry point, so it loads in every pytest run where bpfc
 is installed: this module imports only pytest at import time, and nothing runs unless a
@@ -106,7 +106,7 @@ class BpfGolden:
             pytest.fail(f"bpf_golden: {recorded.error}", False)
         paths = write_case(self.root, recorded.case)
         written += [f"{'rewrote' if exists else 'created'} {p}" for p in paths]
-        if not exists:
+        if not exists and not self.update:
             pytest.fail(
                 f"bpf_golden: created golden files {case_path(self.root, case_id, '.*')} for "
                 f"'{expr}' ({len(recorded.case.packets)} packets); check them in and run again",
