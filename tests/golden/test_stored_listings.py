@@ -93,3 +93,17 @@ def test_a_listing_that_is_not_one_is_named(tmp_path: Path) -> None:
     (tmp_path / "x.ddd").write_text("tcpdump: LINUX_SLL is not one of the DLTs\n")
     with pytest.raises(GoldenFileError, match=r"x\.ddd: not a tcpdump ddd listing"):
         replay_listings(tmp_path)
+
+
+def test_a_different_snapshot_length_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    (tmp_path / "u.filter").write_text("udp\n")
+    (tmp_path / "u.ddd").write_text(bpfc.compile("udp", snaplen=65535).dump("ddd"))
+    (result,) = replay_listings(tmp_path)
+    assert result.status == "pass" and result.verdicts_ok
+    assert result.notes == [
+        "the stored program accepts with 65535 bytes, bpfc's with 262144 "
+        "(@snaplen 65535 in u.filter makes them equal)"
+    ]
+    (tmp_path / "u.filter").write_text("@snaplen 65535\nudp\n")
+    (again,) = replay_listings(tmp_path)
+    assert again.notes == [] and again.listing_diffs == []
