@@ -29,14 +29,17 @@ from bpfc.errors import UsageError
 
 def _parser() -> argparse.ArgumentParser:
     p = ArgumentParser(
-        prog="bpfc verify", description="replay the golden corpus with the bundled interpreter"
+        prog="bpfc verify",
+        description="replay golden files with the bundled interpreter: the golden corpus, "
+        "a golden directory of your filters (bpfc golden record) or stored tcpdump listings "
+        "(NAME.filter beside NAME.d/.dd/.ddd); see docs/golden.md",
     )
     p.add_argument(
         "corpus",
         nargs="?",
         type=Path,
-        help="corpus directory (default: ./corpus of a bpfc source checkout: the "
-        "corpus is not installed with the package)",
+        help="corpus, golden or listings directory (default: ./corpus of a bpfc source "
+        "checkout: the corpus is not installed with the package)",
     )
     p.add_argument("-k", dest="pattern", help="only cases whose id or expression contains this")
     p.add_argument("--update-golden", action="store_true", help="rewrite bpfc's golden listings")
