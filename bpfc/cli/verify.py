@@ -123,14 +123,14 @@ def _verify_golden(args: argparse.Namespace) -> int:
         index, suite, results = replay.replay(root, args.suite, args.pattern, args.strict_listings)
         if not results:
             raise UsageError(f"no filter matches {args.pattern!r}")
-        if args.update:
+        if args.update or args.update_golden:  # the corpus's spelling works here too
             return 0 if replay.update(root, suite, results) else 1
         title = (
             f"golden {root} (suite {suite}; recorded {index.get('recorded', '?')} by bpfc "
             f"{index.get('bpfc', '?')}, oracle {index.get('oracle') or 'none'})"
         )
         return _print_results(title, results, args.quiet, start)
-    if args.update:
+    if args.update or args.update_golden:
         raise UsageError(f"{root}: --update rewrites a golden directory; stored listings are yours")
     results = listings.replay_listings(root, args.pattern, args.strict_listings)
     if not results:

@@ -8,8 +8,9 @@ programs that no packet kept before took: a conditional jump's true or false bra
 ``ret``, or a load past the end of the packet.  :func:`edges_of` counts the edges a program
 has, so coverage can be reported as "18 of 20 edges".
 
-The tracer runs the interpreter's own helpers (:mod:`bpfc.vm.interp`), so a path is the one
-the interpreter takes; it only adds the record of which edge each step took.
+The tracer runs the interpreter's own load and ALU helpers (:mod:`bpfc.vm.interp`), so a
+path is the one the interpreter takes; it only adds the record of which edge each step took
+(the property tests check it ends where the interpreter returns).
 """
 
 from __future__ import annotations
@@ -19,8 +20,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bpfc.isa.opcodes import COND_JUMPS, JA, RET_A, RET_K
-from bpfc.vm import interp
+from bpfc.isa.opcodes import (
+    ABS_LOADS,
+    ALU_K,
+    ALU_X,
+    COND_JUMPS,
+    IND_LOADS,
+    JA,
+    LD_IMM,
+    LD_LEN,
+    LD_MEM,
+    LDX_IMM,
+    LDX_LEN,
+    LDX_MEM,
+    LDX_MSH,
+    LOAD_WIDTH,
+    OP_MASK,
+    RET_A,
+    RET_K,
+    SIZE_MASK,
+    SKF_AD_OFF,
+    SRC_MASK,
+    ST,
+    STX,
+    TAX,
+    TXA,
+    JmpOp,
+)
+from bpfc.vm.interp import alu, ancillary, load
+
+M32 = 0xFFFFFFFF
+_LOADS = frozenset(int(c) for c in ABS_LOADS | IND_LOADS)
+_JEQ, _JGT, _JGE = int(JmpOp.JEQ), int(JmpOp.JGT), int(JmpOp.JGE)
 
 #: packets steered toward the programs' comparisons, on top of the expression's own
 STEERED = 120
@@ -56,11 +87,11 @@ def path(
         code, jt, jf, k = insns[pc]
         pc += 1
         steps += 1
-        if code in interp._LOADS:
-            if code in interp.IND_LOADS:
-                offset = (x + k) & interp.M32 if linux else x + k
-            elif linux and k >= interp.SKF_AD_OFF:
-                value = interp.ancillary(k - interp.SKF_AD_OFF, a, x, data, meta)
+        if code in _LOADS:
+            if code in IND_LOADS:
+                offset = (x + k) & M32 if linux else x + k
+            elif linux and k >= SKF_AD_OFF:
+                value = ancillary(k - SKF_AD_OFF, a, x, data, meta)
                 if value is None:
                     taken.add((here, 3))
                     break
@@ -68,34 +99,32 @@ def path(
                 continue
             else:
                 offset = k
-            value = interp.load(
-                data, offset, interp.LOAD_WIDTH[code & interp.SIZE_MASK], linux, meta
-            )
+            value = load(data, offset, LOAD_WIDTH[code & SIZE_MASK], linux, meta)
             if value is None:
                 taken.add((here, 3))
                 break
             a = value
-        elif code == interp.LDX_MSH:
-            value = interp.load(data, k, 1, linux, meta)
+        elif code == LDX_MSH:
+            value = load(data, k, 1, linux, meta)
             if value is None:
                 taken.add((here, 3))
                 break
             x = (value & 0xF) << 2
-        elif code in interp._IMM:
-            a, x = (k, x) if code == interp.LD_IMM else (a, k)
-        elif code in interp._LEN:
-            a, x = (wirelen, x) if code == interp.LD_LEN else (a, wirelen)
-        elif code in interp._SCRATCH:
+        elif code in (LD_IMM, LDX_IMM):
+            a, x = (k, x) if code == LD_IMM else (a, k)
+        elif code in (LD_LEN, LDX_LEN):
+            a, x = (wirelen, x) if code == LD_LEN else (a, wirelen)
+        elif code in (LD_MEM, LDX_MEM, ST, STX):
             if k >= 16:
                 break
-            if code == interp.LD_MEM:
+            if code == LD_MEM:
                 a = mem[k]
-            elif code == interp.LDX_MEM:
+            elif code == LDX_MEM:
                 x = mem[k]
             else:
-                mem[k] = a if code == interp.ST else x
-        elif code in interp.ALU_K or code in interp.ALU_X:
-            value = interp.alu(code & interp.OP_MASK, a, x if code & interp.SRC_MASK else k, linux)
+                mem[k] = a if code == ST else x
+        elif code in ALU_K or code in ALU_X:
+            value = alu(code & OP_MASK, a, x if code & SRC_MASK else k, linux)
             if value is None:
                 taken.add((here, 3))
                 break
@@ -103,19 +132,30 @@ def path(
         elif code == JA:
             pc += k - (1 << 32) if k >= 0x80000000 else k
         elif code in COND_JUMPS:
-            hit = interp._test(code & interp.OP_MASK, a, x if code & interp.SRC_MASK else k)
+            hit = _test(code & OP_MASK, a, x if code & SRC_MASK else k)
             taken.add((here, 1 if hit or jt == jf else 0))
             pc += jt if hit else jf
         elif code in (RET_K, RET_A):
             taken.add((here, 2))
             break
-        elif code == interp.TAX:
+        elif code == TAX:
             x = a
-        elif code == interp.TXA:
+        elif code == TXA:
             a = x
         else:
             break
     return frozenset(taken)
+
+
+def _test(op: int, a: int, v: int) -> bool:
+    """A conditional jump's test, as the interpreter makes it."""
+    if op == _JEQ:
+        return a == v
+    if op == _JGT:
+        return a > v
+    if op == _JGE:
+        return a >= v
+    return bool(a & v)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from bpfc.golden.paths import seed_for, targeted_packets_for
 from bpfc.golden.record import compile_pair, returns
 from bpfc.golden.replay import GoldenResult
 from bpfc.golden.store import FAILURES, GoldenCase, GoldenFileError, pcap_bytes, write_file
-from bpfc.golden.suite import Filter, Settings, SuiteError, _setting
+from bpfc.golden.suite import Filter, Settings, SuiteError, apply_setting
 
 FORMATS = {".d": "d", ".dd": "dd", ".ddd": "ddd"}
 FILTER_SUFFIX = ".filter"
@@ -57,7 +57,7 @@ def read_filter(path: Path) -> Filter:
             if not match:
                 raise SuiteError(str(path), lineno, 1, "bad setting (write @KEY VALUE)")
             where = (str(path), lineno, raw.index("@") + 1)
-            settings = _setting(settings, match.group(1), match.group(2).strip(), where, False)
+            settings = apply_setting(settings, match.group(1), match.group(2).strip(), where, False)
             continue
         first = first or lineno
         words.append(line)

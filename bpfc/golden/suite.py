@@ -82,7 +82,7 @@ class Filter:
         return f"{self.source}:{self.line}"
 
 
-def _setting(
+def apply_setting(
     settings: Settings, key: str, value: str, where: tuple[str, int, int], inline: bool
 ) -> Settings:
     """``settings`` with ``key`` set from its text ``value`` (errors point at ``where``)."""
@@ -152,7 +152,9 @@ def parse_suite(text: str, path: str = "<suite>") -> list[Filter]:
             if not match:
                 raise SuiteError(path, lineno, indent + 1, "bad setting (write @KEY VALUE)")
             key, value = match.group(1), match.group(2)
-            settings = _setting(settings, key, value.strip(), (path, lineno, indent + 1), False)
+            settings = apply_setting(
+                settings, key, value.strip(), (path, lineno, indent + 1), False
+            )
             if not in_section:
                 top = settings
             continue
@@ -179,7 +181,7 @@ def parse_suite(text: str, path: str = "<suite>") -> list[Filter]:
                 raise SuiteError(
                     path, lineno, offset, f"bad inline setting '@{body}' (write @KEY=VALUE)"
                 )
-            local = _setting(local, key, value.strip(), (path, lineno, offset), True)
+            local = apply_setting(local, key, value.strip(), (path, lineno, offset), True)
             offset += len(piece) + 2
         base = name if name is not None else f"{ordinal:03d}"
         ordinal += 1
