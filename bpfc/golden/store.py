@@ -4,7 +4,8 @@
 
     DIR/golden.json          format and version, the suite's path (relative to DIR), provenance
     DIR/.gitignore           ignores failures/ (packets written by a failing verify)
-    DIR/cases/ID.json        the filter (expression, link type, settings) and its verdicts
+    DIR/cases/ID.json        the filter (expression, link type, settings), its verdicts and
+                             the sha256 of its three other files
     DIR/cases/ID.d           its optimized program as ``bpfc -d`` prints it
     DIR/cases/ID.O.d         its unoptimized program (``bpfc -O -d``)
     DIR/cases/ID.pcap        the packets (little-endian pcap, the link type of the filter)
@@ -12,8 +13,9 @@
 An id with a section (``sensors/ssh``) is a file in a subdirectory.  Everything is written
 deterministically (sorted JSON, fixed timestamps in the pcap), so recording the same suite
 twice gives the same bytes and a code review sees only what changed.  Reading checks every
-file and raises :class:`GoldenFileError`, naming it, on anything missing or malformed: a
-broken golden file must never pass.
+file (the listings and packets against the checksums in ``ID.json``) and raises
+:class:`GoldenFileError`, naming it, on anything missing, malformed or altered: a broken
+golden file must never pass, not even as a listing change.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ class GoldenCase:
     def settings(self) -> tuple[str, str, int, str | None, bool]:
         return (self.expr, self.linktype, self.snaplen, self.netmask, self.linux)
 
-    def meta(self) -> dict[str, Any]:
-        """The ``ID.json`` record."""
+    def meta(self, digests: dict[str, str] | None = None) -> dict[str, Any]:
+        """The ``ID.json`` record (``digests``: the other files' sha256, by suffix)."""
         accept = self.snaplen
         out: dict[str, Any] = {
             "id": self.id,
@@ -89,17 +91,30 @@ class GoldenCase:
         out["edges_covered"] = dict(self.coverage)
         if self.oracle is not None:
             out["oracle"] = self.oracle
+        if digests is not None:
+            out["sha256"] = digests
         return out
 
     def files(self) -> dict[str, bytes]:
-        """Suffix -> the bytes of each of the case's files."""
-        text = json.dumps(self.meta(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        return {
-            ".json": text.encode("utf-8"),
+        """Suffix -> the bytes of each of the case's files (``.json`` first)."""
+        others = {
             ".d": self.listing_opt.encode("utf-8"),
             ".O.d": self.listing_unopt.encode("utf-8"),
             ".pcap": pcap_bytes(self.linktype, self.snaplen, self.packets),
         }
+        digests = {suffix[1:]: digest(data) for suffix, data in others.items()}
+        text = json.dumps(self.meta(digests), indent=1, sort_keys=True, ensure_ascii=False)
+        return {".json": (text + "\n").encode("utf-8"), **others}
+
+
+def digest(data: bytes) -> str:
+    """sha256 of a golden file; text files with CRLF line ends (a Windows checkout) count
+    as with LF, so only a real change of content is a mismatch."""
+    import hashlib
+
+    if not data.startswith(b"\xd4\xc3\xb2\xa1"):  # not our pcap: a listing
+        data = data.replace(b"\r\n", b"\n")
+    return hashlib.sha256(data).hexdigest()
 
 
 def pcap_bytes(linktype: str, snaplen: int, packets: list[tuple[bytes, int]]) -> bytes:
@@ -238,12 +253,24 @@ def read_case(root: Path, case_id: str) -> GoldenCase:
         raise GoldenFileError(f"{meta_path}: holds case {case.id!r}, not {case_id!r}")
     case.returns_opt = _returns(meta, "opt", case.snaplen, meta_path)
     case.returns_unopt = _returns(meta, "unopt", case.snaplen, meta_path)
-    for suffix in (".d", ".O.d"):
+    digests = meta.get("sha256")
+    if not isinstance(digests, dict):
+        raise GoldenFileError(f"{meta_path}: corrupted golden file (no sha256 of its files)")
+    for suffix in (".d", ".O.d", ".pcap"):
         path = case_path(root, case_id, suffix)
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             raise GoldenFileError(f"{path}: missing golden file") from None
+        if digest(data) != digests.get(suffix[1:]):
+            raise GoldenFileError(
+                f"{path}: corrupted or edited by hand (its sha256 is not the one "
+                f"{meta_path.name} records); record it again"
+            )
+        if suffix == ".pcap":
+            break
+        try:
+            text = data.decode("utf-8").replace("\r\n", "\n")
         except UnicodeDecodeError as err:
             raise GoldenFileError(f"{path}: not UTF-8 ({err.reason})") from None
         if suffix == ".d":
@@ -251,8 +278,6 @@ def read_case(root: Path, case_id: str) -> GoldenCase:
         else:
             case.listing_unopt = text
     pcap = case_path(root, case_id, ".pcap")
-    if not pcap.exists():
-        raise GoldenFileError(f"{pcap}: missing golden file")
     try:
         case.packets = [(rec[5], rec[2]) for rec in read_packets(pcap)]
     except (BpfcError, ValueError, OSError) as err:

@@ -106,7 +106,7 @@ def test_a_filter_that_no_longer_compiles_is_not_updated(golden: tuple[Path, Pat
 def test_a_missing_suite_or_a_broken_case_is_an_error(golden: tuple[Path, Path]) -> None:
     suite, root = golden
     case_path(root, "ssh", ".pcap").write_bytes(b"\xd4\xc3\xb2\xa1junk")
-    with pytest.raises(GoldenFileError, match=r"ssh\.pcap: corrupted packet file"):
+    with pytest.raises(GoldenFileError, match=r"ssh\.pcap: corrupted or edited by hand"):
         replay(root)
     suite.unlink()
     with pytest.raises(GoldenFileError, match=r"f\.suite: no such suite"):

@@ -14,6 +14,7 @@ from bpfc.golden.store import (
     GoldenFileError,
     case_ids,
     case_path,
+    digest,
     read_case,
     read_index,
     write_case,
@@ -78,6 +79,31 @@ def damage_pcap(root: Path) -> Path:
     return path
 
 
+def unreadable_pcap(root: Path) -> Path:
+    """A packet file that is no pcap, with a checksum to match (as if the JSON were edited)."""
+    path = case_path(root, "web", ".pcap")
+    path.write_bytes(b"\xd4\xc3\xb2\xa1" + b"\0" * 10)
+    meta_path = case_path(root, "web", ".json")
+    meta = json.loads(meta_path.read_text())
+    meta["sha256"]["pcap"] = digest(path.read_bytes())
+    meta_path.write_text(json.dumps(meta))
+    return path
+
+
+def edit_listing(root: Path) -> Path:
+    path = case_path(root, "web", ".d")
+    path.write_text(path.read_text().replace("#0", "#1"))
+    return path
+
+
+def no_checksums(root: Path) -> Path:
+    path = case_path(root, "web", ".json")
+    meta = json.loads(path.read_text())
+    del meta["sha256"]
+    path.write_text(json.dumps(meta))
+    return path
+
+
 def drop_listing(root: Path) -> Path:
     path = case_path(root, "web", ".O.d")
     path.unlink()
@@ -102,7 +128,10 @@ def bad_verdict_text(root: Path) -> Path:
     ("damage", "words"),
     [
         (damage_json, "corrupted golden file (invalid JSON"),
-        (damage_pcap, "corrupted packet file"),
+        (damage_pcap, "corrupted or edited by hand"),
+        (unreadable_pcap, "corrupted packet file"),
+        (edit_listing, "corrupted or edited by hand (its sha256 is not the one web.json"),
+        (no_checksums, "no sha256 of its files"),
         (drop_listing, "missing golden file"),
         (short_verdicts, "corrupted golden files (3 packets said"),
         (bad_verdict_text, "verdicts_opt missing or not a string"),
@@ -134,6 +163,13 @@ def test_a_truncated_index_is_named(tmp_path: Path) -> None:
     (tmp_path / "golden.json").write_text('{"format": "bpfc-go')
     with pytest.raises(GoldenFileError, match=r"golden\.json: corrupted golden file"):
         read_index(tmp_path)
+
+
+def test_a_windows_checkout_of_the_listings_still_reads(tmp_path: Path) -> None:
+    write_case(tmp_path, sample())
+    path = case_path(tmp_path, "web", ".d")
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert read_case(tmp_path, "web").listing_opt == sample().listing_opt
 
 
 def test_write_index_adds_a_gitignore_for_failures(tmp_path: Path) -> None:
