@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpfc.capture import read_packets
-from bpfc.golden.record import record_suite
-from bpfc.golden.replay import describe, replay, update
+from bpfc.golden.record import record_filter, record_suite
+from bpfc.golden.replay import check, describe, replay, update
 from bpfc.golden.store import GoldenFileError, case_path
+from bpfc.golden.suite import Filter
+from bpfc.packetgen.compose import compose, pool
 
 SUITE = "web: tcp port 80\nssh: tcp port 22\n[s]\nd: udp port 53\n"
 QUIET = {"log": lambda _: None}
@@ -117,3 +122,25 @@ def test_pattern_selects_by_id_or_expression(golden: tuple[Path, Path]) -> None:
     _, root = golden
     assert [r.case.id for r in replay(root, pattern="s/*")[2]] == ["s/d"]
     assert [r.case.id for r in replay(root, pattern="port 22")[2]] == ["ssh"]
+
+
+@settings(max_examples=12)
+@given(
+    st.sampled_from(["EN10MB", "LINUX_SLL", "RAW"]),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_a_fresh_recording_always_replays_green(linktype: str, seed: int, linux: bool) -> None:
+    """Invariant: what record_filter stores, check() finds unchanged (for any expression)."""
+    expr = compose(pool(linktype), random.Random(seed), depth=3)
+    f = Filter("x", expr, linktype, linux=linux)
+    recorded = record_filter(f)
+    if recorded.case is None:  # bpfc refuses it ("rejects all packets", protochain...)
+        assert recorded.error is not None
+        return
+    result = check(f, recorded.case, strict=True)
+    assert result.status == "pass" and not result.changed, describe(result)
+    # and a different filter with different verdicts on these packets is caught
+    other = Filter("x", f"not ({expr})", linktype, linux=linux)
+    if len(set(recorded.case.returns_opt)) > 1:
+        assert check(other, recorded.case).status == "fail"
