@@ -119,6 +119,8 @@ def replay(
 ) -> tuple[dict, Path, list[GoldenResult]]:
     """Replay the golden directory ``root`` against ``suite`` (default: the one its index
     names); ``(index, suite path, results)``, failure packets written under ``failures/``."""
+    from bpfc.errors import BpfcError
+
     index = read_index(root)
     path = suite or suite_path(root, index)
     if not path.is_file():
@@ -133,7 +135,16 @@ def replay(
             continue
         if f.id not in recorded:
             result = GoldenResult(_as_case(f), strict=strict)
-            result.errors.append(f"no golden files for '{f.id}' (new filter? bpfc verify --update)")
+            try:
+                compile_pair(f)
+            except BpfcError as err:  # say why it has none: it never compiled
+                result.errors.append(
+                    f"{f.at(getattr(err, 'position', None))}: bpfc refuses it: {err}"
+                )
+            else:
+                result.errors.append(
+                    f"no golden files for '{f.id}' (new filter? bpfc verify --update)"
+                )
             results.append(result)
             continue
         results.append(check(f, read_case(root, f.id), strict))

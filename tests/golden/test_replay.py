@@ -71,9 +71,10 @@ def test_the_same_behaviour_with_other_code_passes_unless_strict(golden: tuple[P
 
 def test_new_and_removed_filters_fail(golden: tuple[Path, Path]) -> None:
     suite, root = golden
-    suite.write_text("web: tcp port 80\nnew: icmp\n")
+    suite.write_text("web: tcp port 80\nnew: icmp\nbad: tcp and hst\n")
     results = by_id(replay(root)[2])
     assert results["new"].status == "fail" and "no golden files" in results["new"].errors[0]
+    assert results["bad"].errors[0].startswith(f"{suite}:3:14: bpfc refuses it:")
     for gone in ("ssh", "s/d"):
         assert results[gone].status == "fail" and "no such filter" in results[gone].errors[0]
 
