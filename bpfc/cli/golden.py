@@ -58,6 +58,9 @@ def main_golden(argv: Sequence[str]) -> int:
         if r.error is not None:
             failed += 1
             print(f"ERROR {r.error}")
+            for text in r.disagreements:
+                disagreed += 1
+                print(f"  DISAGREE {text}")
             continue
         case = r.case
         assert case is not None

@@ -67,6 +67,19 @@ def record_filter(f: Filter, oracle: Any = None) -> Recorded:
     except BpfcError as err:
         where = f.at(getattr(err, "position", None))
         out.error = f"{where}: {f.id}: bpfc refuses '{f.expr}': {err}"
+        if oracle is not None and not f.linux:
+            from bpfc.libpcap import LibpcapError, LibpcapUnavailable
+
+            try:
+                mask = _netmask(f.netmask)
+                accepted = oracle.compile(f.expr, f.linktype, f.snaplen, True, mask)
+            except LibpcapUnavailable:
+                raise
+            except LibpcapError:
+                return out  # both refuse it: no disagreement
+            out.disagreements.append(
+                f"libpcap compiles it ({len(accepted)} instructions) where bpfc refuses it"
+            )
         return out
     programs: list[Any] = [list(opt), list(unopt)]
     lib_progs: list[Any] = []

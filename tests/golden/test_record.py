@@ -117,3 +117,24 @@ def test_unknown_oracles_and_libraries_are_usage_errors(tmp_path: Path) -> None:
         load_oracle("tcpdump", None)
     with pytest.raises(UsageError, match="cannot load"):
         load_oracle("libpcap", str(tmp_path / "nothing.so"))
+
+
+class LenientOracle(SkewedOracle):
+    """A stand-in libpcap that compiles what bpfc refuses."""
+
+    def compile(self, expr: str, linktype: str, snaplen: int, optimize: bool, mask: int) -> list:
+        return list(bpfc.compile("tcp", linktype, snaplen, optimize))
+
+
+def test_a_filter_only_libpcap_compiles_is_a_disagreement() -> None:
+    got = record_filter(Filter("x", "tcp and udp", "EN10MB"), LenientOracle())
+    assert got.case is None and "expression rejects all packets" in (got.error or "")
+    assert got.disagreements == [
+        f"libpcap compiles it ({len(bpfc.compile('tcp'))} instructions) where bpfc refuses it"
+    ]
+
+
+@pytest.mark.skipif(not libpcap.available(), reason="the system libpcap is not installed")
+def test_a_filter_both_refuse_is_no_disagreement() -> None:
+    got = record_filter(Filter("x", "tcp and udp", "EN10MB"), load_oracle("libpcap", None))
+    assert got.case is None and got.disagreements == []
