@@ -91,15 +91,22 @@ def _load(given: Path | None) -> Corpus:
         raise UsageError(f"{root}: malformed corpus (a file is not UTF-8: {err.reason})") from None
 
 
-def _print_results(title: str, results: list, quiet: bool, start: float) -> int:
+def _print_results(
+    title: str, results: list, quiet: bool, start: float, listings: bool = True
+) -> int:
     from bpfc.golden.replay import describe
+
+    if not listings:  # --no-listings: verdicts only, as for the corpus
+        for result in results:
+            result.listing_diffs.clear()
+            result.listings_checked = False
 
     elapsed = time.perf_counter() - start
     for result in results:
         if result.status != "pass" or result.changed:
             print(describe(result))
             print()
-    table = report.summary(results)
+    table = report.summary(results, listings)
     changed = sum(r.status == "pass" and r.changed for r in results)
     if quiet:
         print(table.splitlines()[-1])
@@ -118,6 +125,8 @@ def _verify_golden(args: argparse.Namespace) -> int:
     from bpfc.golden import stored_listings as listings
 
     root = args.corpus
+    if args.no_listings and args.strict_listings:
+        raise UsageError("--no-listings and --strict-listings contradict each other")
     start = time.perf_counter()
     if store.is_golden_dir(root):
         index, suite, results = replay.replay(root, args.suite, args.pattern, args.strict_listings)
@@ -129,13 +138,13 @@ def _verify_golden(args: argparse.Namespace) -> int:
             f"golden {root} (suite {suite}; recorded {index.get('recorded', '?')} by bpfc "
             f"{index.get('bpfc', '?')}, oracle {index.get('oracle') or 'none'})"
         )
-        return _print_results(title, results, args.quiet, start)
+        return _print_results(title, results, args.quiet, start, not args.no_listings)
     if args.update or args.update_golden:
         raise UsageError(f"{root}: --update rewrites a golden directory; stored listings are yours")
     results = listings.replay_listings(root, args.pattern, args.strict_listings)
     if not results:
         raise UsageError(f"{root}: no listing matches {args.pattern!r}")
-    return _print_results(f"listings {root}", results, args.quiet, start)
+    return _print_results(f"listings {root}", results, args.quiet, start, not args.no_listings)
 
 
 def main_verify(argv: Sequence[str]) -> int:

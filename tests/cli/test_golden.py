@@ -79,6 +79,9 @@ def test_code_change_alone_is_reported_and_strict_fails(tmp_path: Path) -> None:
     assert "1 changed without a verdict change" in soft.stdout
     strict = bpfc(tmp_path, "verify", "g", "--strict-listings")
     assert strict.returncode == 1 and "FAIL ssh" in strict.stdout
+    verdicts_only = bpfc(tmp_path, "verify", "g", "--no-listings")
+    assert verdicts_only.returncode == 0 and "listing differs" not in verdicts_only.stdout
+    assert "expression changed" in verdicts_only.stdout  # the edit is still said
 
 
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump is not installed")
