@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _oracle_summary(oracle: dict) -> str:
+    if "rejects" in oracle:
+        return "rejects it"
+    return f"verdicts {oracle.get('verdicts', '?')}"
+
+
 def main_golden(argv: Sequence[str]) -> int:
     from bpfc.golden.record import load_oracle, record_suite
 
@@ -69,7 +75,7 @@ def main_golden(argv: Sequence[str]) -> int:
             print(
                 f"{case.id}  [{case.linktype}]  {case.expr}: {len(case.packets)} packets, "
                 f"edges covered opt {case.coverage['opt']} unopt {case.coverage['unopt']}"
-                + (f", libpcap: verdicts {case.oracle['verdicts']}" if case.oracle else "")
+                + (f", libpcap: {_oracle_summary(case.oracle)}" if case.oracle else "")
             )
         for note in r.notes if not args.quiet else ():
             print(f"  note: {note}")

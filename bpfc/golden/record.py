@@ -62,42 +62,30 @@ def record_filter(f: Filter, oracle: Any = None) -> Recorded:
     from bpfc.errors import BpfcError
 
     out = Recorded(f)
+    consult = oracle is not None and not f.linux
     try:
         opt, unopt = compile_pair(f)
     except BpfcError as err:
         where = f.at(getattr(err, "position", None))
         out.error = f"{where}: {f.id}: bpfc refuses '{f.expr}': {err}"
-        if oracle is not None and not f.linux:
-            from bpfc.libpcap import LibpcapError, LibpcapUnavailable
-
-            try:
-                mask = _netmask(f.netmask)
-                accepted = oracle.compile(f.expr, f.linktype, f.snaplen, True, mask)
-            except LibpcapUnavailable:
-                raise
-            except LibpcapError:
-                return out  # both refuse it: no disagreement
+        theirs = _oracle_compile(oracle, f, (True,)) if consult else "-"
+        if not isinstance(theirs, str):  # a refusal both share is no disagreement
             out.disagreements.append(
-                f"libpcap compiles it ({len(accepted)} instructions) where bpfc refuses it"
+                f"libpcap compiles it ({len(theirs[0])} instructions) where bpfc refuses it"
             )
         return out
     programs: list[Any] = [list(opt), list(unopt)]
     lib_progs: list[Any] = []
+    rejected: str | None = None
     if oracle is not None and f.linux:
         out.notes.append("libpcap not consulted: Linux mode (pcap_open_dead has no live socket)")
-    elif oracle is not None:
-        from bpfc.libpcap import LibpcapError, LibpcapUnavailable
-
-        try:
-            mask = _netmask(f.netmask)
-            lib_progs = [
-                oracle.compile(f.expr, f.linktype, f.snaplen, True, mask),
-                oracle.compile(f.expr, f.linktype, f.snaplen, False, mask),
-            ]
-        except LibpcapUnavailable:
-            raise
-        except LibpcapError as err:
-            out.disagreements.append(f"libpcap rejects it: {err}")
+    elif consult:
+        theirs = _oracle_compile(oracle, f, (True, False))
+        if isinstance(theirs, str):
+            rejected = theirs
+            out.disagreements.append(f"libpcap rejects it: {theirs}")
+        else:
+            lib_progs = theirs
     pkts, coverage = targeted_packets_for(
         f.expr, f.linktype, programs + lib_progs, seed=seed_for(f.id + "\0" + f.expr), linux=f.linux
     )
@@ -112,8 +100,23 @@ def record_filter(f: Filter, oracle: Any = None) -> Recorded:
         out.notes.append(f"no packets: bpfc.packetgen cannot frame {f.linktype}; listings only")
     if lib_progs:
         case.oracle = _compare(case, lib_progs, oracle, out)
+    elif rejected is not None:
+        case.oracle = {"library": oracle.version(), "rejects": rejected}
     out.case = case
     return out
+
+
+def _oracle_compile(oracle: Any, f: Filter, modes: tuple[bool, ...]) -> list[Any] | str:
+    """libpcap's programs for ``f`` (optimized for each True in ``modes``), or its error."""
+    from bpfc.libpcap import LibpcapError, LibpcapUnavailable
+
+    try:
+        mask = _netmask(f.netmask)
+        return [oracle.compile(f.expr, f.linktype, f.snaplen, opt, mask) for opt in modes]
+    except LibpcapUnavailable:
+        raise
+    except LibpcapError as err:
+        return str(err)
 
 
 def _compare(case: GoldenCase, lib_progs: list[Any], oracle: Any, out: Recorded) -> dict[str, Any]:

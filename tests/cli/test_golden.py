@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bpfc import libpcap
+
 BPFC = Path(sys.executable).parent / "bpfc"
 COMMAND = [str(BPFC)] if BPFC.exists() else [sys.executable, "-m", "bpfc"]
 
@@ -126,6 +128,22 @@ def test_usage_errors_are_one_line(
     got = bpfc(tmp_path, *args)
     assert got.returncode == 1 and got.stderr.count("\n") == 1, got.stderr
     assert message in got.stderr and "Traceback" not in got.stderr
+
+
+@pytest.mark.skipif(not libpcap.available(), reason="the system libpcap is not installed")
+def test_the_oracle_s_disagreements_fail_the_recording(tmp_path: Path) -> None:
+    (tmp_path / "f.suite").write_text("ok: tcp port 80\nnew: vxlan 4\nnone: tcp and udp\n")
+    version = libpcap.version()
+    if "1.10." not in version:
+        pytest.skip(f"{version} knows vxlan")
+    got = bpfc(tmp_path, "golden", "record", "f.suite", "-o", "g", "--oracle", "libpcap")
+    assert got.returncode == 1, got.stdout + got.stderr
+    assert "ok  [EN10MB]  tcp port 80: " in got.stdout and "libpcap: verdicts agree" in got.stdout
+    assert "new  [EN10MB]  vxlan 4: " in got.stdout and "libpcap: rejects it" in got.stdout
+    assert "DISAGREE libpcap rejects it: " in got.stdout
+    assert "ERROR f.suite:3:" in got.stdout  # both refuse 'tcp and udp': no disagreement
+    assert got.stdout.count("DISAGREE") == 1
+    assert "1 disagree with libpcap" in got.stdout
 
 
 def test_a_filter_bpfc_refuses_fails_the_recording_with_its_place(tmp_path: Path) -> None:
