@@ -176,3 +176,19 @@ def test_write_index_adds_a_gitignore_for_failures(tmp_path: Path) -> None:
     assert write_index(tmp_path, INDEX) is True
     assert write_index(tmp_path, INDEX) is False
     assert (tmp_path / ".gitignore").read_text() == "failures/\n"
+
+
+@settings(max_examples=60)
+@given(st.sampled_from([".d", ".O.d", ".pcap"]), st.integers(0, 10**6), st.integers(1, 255))
+def test_any_change_to_a_listing_or_the_packets_is_caught(
+    tmp_path_factory: pytest.TempPathFactory, suffix: str, where: int, flip: int
+) -> None:
+    root = tmp_path_factory.mktemp("flip")
+    write_case(root, sample())
+    path = case_path(root, "web", suffix)
+    data = bytearray(path.read_bytes())
+    data[where % len(data)] ^= flip
+    path.write_bytes(bytes(data))
+    with pytest.raises(GoldenFileError) as info:
+        read_case(root, "web")
+    assert str(info.value).startswith(str(path))
