@@ -49,8 +49,8 @@ def read_filter(path: Path) -> Filter:
     words: list[str] = []
     first = 0
     for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
             continue
         if line.startswith("@"):
             match = re.match(r"@([A-Za-z_]\w*)(?:\s*=\s*|\s+|$)(.*)$", line)

@@ -2,7 +2,7 @@
 
 ::
 
-    # comment lines start with '#'
+    # a comment: from '#' to the end of the line ('#' is no pcap-filter token)
     @linktype EN10MB            a setting on its own line holds until the section ends
     @snaplen 262144             (the defaults: EN10MB, 262144, netmask none, linux off)
     web: tcp port 80 or tcp port 443          a named filter: its id is "web"
@@ -136,8 +136,8 @@ def parse_suite(text: str, path: str = "<suite>") -> list[Filter]:
     seen: dict[str, int] = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
         indent = len(raw) - len(raw.lstrip())
-        line = raw.strip()
-        if not line or line.startswith("#"):
+        line = raw.split("#", 1)[0].strip()  # '#' is no pcap-filter token: a comment
+        if not line:
             continue
         if line.startswith("["):
             match = _SECTION.match(line)

@@ -13,7 +13,7 @@ from bpfc.golden.suite import DEFAULT_SNAPLEN, SuiteError, load_suite, parse_sui
 EXAMPLE = """\
 # sensors' capture filters
 @linktype EN10MB
-web: tcp port 80 or tcp port 443
+web: tcp port 80 or tcp port 443   # the proxies
 udp port 53 @linktype=LINUX_SLL,RAW @snaplen=96
 host fe80::1
 ether host 00:11:22:33:44:55
