@@ -23,6 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support.strategies import compositions
 
 pytest.importorskip("scapy", reason="scapy is not installed (pip install scapy)")
 
@@ -103,6 +106,33 @@ def test_compile_filter_is_pcap_open_dead_with_scapys_mtu(expr: str, linktype: i
     assert _insns(bp) == list(map(tuple, bpfc.compile(expr, dlt, 0xFFFF, netmask=None)))
     scapy.arch.common.free_filter(bp)  # ours: no pcap_freecode on Python memory
     assert bp.bf_len == 0 and not bp.bf_insns
+
+
+PRIMITIVES = ["ip", "tcp port 80", "udp", "vlan", "ip broadcast", "arp", "ether[0] & 1 != 0"]
+PRIMITIVES += ["ip6 and tcp", "icmp[icmptype] = icmp-echo", "len > 64", "mpls 3", "inbound"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(expr=compositions(PRIMITIVES, max_leaves=5), linktype=st.sampled_from([1, 12, 113, 101]))
+def test_compile_filter_always_is_bpfc_compile_or_its_refusal(expr: str, linktype: int) -> None:
+    """Whatever the expression: scapy gets bpfc's program for pcap_open_dead(dlt, MTU)
+    with an unknown netmask, or Scapy_Exception carrying bpfc's message."""
+    bscapy.install("always")
+    dlt = 12 if linktype == 101 else linktype
+    try:
+        want: object = list(map(tuple, bpfc.compile(expr, dlt, 0xFFFF, netmask=None)))
+    except bpfc.CompileError as err:
+        want = err.message
+    try:
+        got: object = _insns(scapy.arch.common.compile_filter(expr, linktype=linktype))
+    except Scapy_Exception as err:
+        got = str(err).splitlines()[0]
+        assert (
+            isinstance(want, str)
+            and got == f"Failed to compile filter expression {expr!r} ({want})"
+        )
+    else:
+        assert got == want
 
 
 def test_compile_filter_for_an_interface_uses_scapys_arphrd_map() -> None:
