@@ -7,7 +7,8 @@ Alpine, termux): ``scapy.arch.common.compile_filter`` calls libpcap through ctyp
 ``scapy.utils.tcpdump`` runs a ``tcpdump -r ... -w -`` subprocess to filter capture
 files and packet lists (``sniff(offline=..., filter=...)``).  :func:`install` replaces
 those two functions (and ``free_filter``, which must not hand bpfc's memory to libpcap's
-``pcap_freecode``) wherever scapy's modules hold them:
+``pcap_freecode``) wherever scapy's modules hold them, and, in ``"always"`` mode with
+``conf.use_pcap``, the ``setfilter`` of scapy's libpcap handles:
 
 * ``compile_filter`` compiles as scapy would have asked libpcap to: the DLT from scapy's
   own ``ARPHRD_TO_DLT`` for the interface (``pcap_open_dead(dlt, MTU)``, netmask
@@ -82,6 +83,12 @@ def install(mode: str = "fallback") -> None:
             if getattr(module, name, None) is original:
                 patches.append((module, name, original))
                 setattr(module, name, replacements[name])
+    # conf.use_pcap: scapy's libpcap sockets compile inside their handle's setfilter
+    wrapper = getattr(sys.modules.get("scapy.arch.libpcap"), "_PcapWrapper_libpcap", None)
+    if wrapper is not None and "setfilter" in vars(wrapper):
+        originals["setfilter"] = vars(wrapper)["setfilter"]
+        patches.append((wrapper, "setfilter", originals["setfilter"]))
+        wrapper.setfilter = _pcap_setfilter
     _STATE.update(mode=mode, patches=patches, originals=originals, libpcap=None)
 
 
@@ -192,6 +199,41 @@ def compile_filter(
     except ValueError as err:  # CompileError, or a link type bpfc does not know
         raise _scapy_error(filter_exp, err) from None
     return _bpf_program(program)
+
+
+def _pcap_setfilter(self: Any, expr: str) -> None:
+    """``_PcapWrapper_libpcap.setfilter`` (scapy's libpcap sockets, ``conf.use_pcap``) in
+    ``"always"`` mode: bpfc compiles for the live handle's link type and snapshot length
+    (live Linux code on Linux) with libpcap's unknown netmask, and ``pcap_setfilter``
+    installs it.  With libpcap loaded there is nothing to fall back from, so the fallback
+    mode leaves it to libpcap, as do capture-file handles."""
+    from scapy.libs.winpcapy import pcap_file, pcap_geterr, pcap_setfilter, pcap_snapshot
+
+    if _STATE.get("mode") != "always" or pcap_file(self.pcap):
+        _original("setfilter")(self, expr)
+        return
+    import ctypes
+
+    from scapy.error import Scapy_Exception
+
+    from bpfc.compiler import compile as bpfc_compile
+    from bpfc.errors import CompileError
+
+    try:
+        program = bpfc_compile(
+            expr,
+            self.datalink(),
+            pcap_snapshot(self.pcap),
+            netmask=None,
+            linux=sys.platform.startswith("linux"),
+        )
+    except ValueError as err:
+        text = err.format_context() if isinstance(err, CompileError) else str(err)
+        raise Scapy_Exception(f"Cannot set filter: {text}") from None
+    self._bpfc_program = _bpf_program(program)  # libpcap copies it; kept for inspection
+    if pcap_setfilter(self.pcap, ctypes.byref(self._bpfc_program)) < 0:
+        message = pcap_geterr(self.pcap).decode(errors="replace")
+        raise Scapy_Exception(f"Cannot set filter: {message}")
 
 
 def _free_filter(bp: Any) -> None:

@@ -181,12 +181,14 @@ def test_packet_lists_are_filtered_in_process() -> None:
         scapy.sendrecv.sniff(offline=packets, filter="tcp port")
 
 
-def _run_child(code: str, *argv: str, netns: str | None = None) -> object:
-    """Run ``code`` in a python without libpcap (for scapy) and without tcpdump on PATH;
-    its last stdout line is JSON."""
+def _run_child(code: str, *argv: str, netns: str | None = None, blind: bool = True) -> object:
+    """Run ``code`` in a python without libpcap (for scapy) and without tcpdump on PATH
+    (``blind=False``: with both); its last stdout line is JSON."""
     with tempfile.TemporaryDirectory() as empty:
-        env = {**os.environ, "PATH": empty, "PYTHONPATH": os.pathsep.join(sys.path)}
-        command = [sys.executable, "-c", NO_LIBPCAP + code, *argv]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        if blind:
+            env["PATH"] = empty
+        command = [sys.executable, "-c", (NO_LIBPCAP if blind else "") + code, *argv]
         if netns is not None:
             command = [shutil.which("ip") or "ip", "netns", "exec", netns, *command]
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
@@ -258,7 +260,12 @@ def test_offline_sniff_without_libpcap_or_tcpdump_returns_tcpdumps_packets() -> 
 LIVE_CHILD = """
 import json, sys, time
 import bpfc.scapy
-bpfc.scapy.install()
+if len(sys.argv) > 2:  # scapy's libpcap sockets, bpfc's programs in them
+    from scapy.config import conf
+    conf.use_pcap = True
+    bpfc.scapy.install("always")
+else:
+    bpfc.scapy.install()
 from scapy.all import AsyncSniffer, Ether, IP, IPv6, UDP, TCP, ARP, Raw, sendp, sniff, conf
 from scapy.error import Scapy_Exception
 expr = sys.argv[1]
@@ -276,6 +283,9 @@ frames += [
 sniffer = AsyncSniffer(iface="va", filter=expr, store=True)
 sniffer.start()
 time.sleep(1.0)
+probe = conf.L2listen(iface="va", filter=expr)
+bpfc_in_pcap = hasattr(getattr(probe, "pcap_fd", None), "_bpfc_program")
+probe.close()
 for frame in frames:
     sendp(frame, iface="vb", verbose=False)
 time.sleep(1.0)
@@ -291,7 +301,8 @@ try:
     conf.L2listen(iface="va", filter="udp and port")
 except Scapy_Exception as err:
     sockets.append(str(err))
-print(json.dumps({"payloads": payloads, "refused": refused, "listen": sockets}))
+print(json.dumps({"payloads": payloads, "refused": refused, "listen": sockets,
+                  "socket": conf.L2listen.__name__, "bpfc_in_pcap": bpfc_in_pcap}))
 """
 
 
@@ -318,6 +329,7 @@ def veth_netns() -> Iterator[str]:
 def test_live_sniff_on_veth_receives_exactly_the_matching_frames(veth_netns: str) -> None:
     result = _run_child(LIVE_CHILD, "udp dst port 7777 and src host 10.7.0.1", netns=veth_netns)
     assert result["payloads"] == [f"match{n}" for n in range(6)]  # type: ignore[index]
+    assert result["socket"] == "L2ListenSocket"  # type: ignore[index]
     refused = result["refused"]  # type: ignore[index]
     assert "Failed to compile filter expression" in refused and "syntax error" in refused
     assert "^~~~" in refused
@@ -325,3 +337,18 @@ def test_live_sniff_on_veth_receives_exactly_the_matching_frames(veth_netns: str
     assert listen.startswith(
         "Cannot set filter: Failed to compile filter expression 'udp and port'"
     )
+
+
+def test_live_sniff_through_scapys_libpcap_sockets_with_bpfcs_program(veth_netns: str) -> None:
+    """``conf.use_pcap`` and ``install("always")``: libpcap opens the capture, bpfc's
+    program is what ``pcap_setfilter`` installs, and the same frames arrive."""
+    from bpfc import libpcap
+
+    if not libpcap.available():
+        pytest.skip("system libpcap not available")
+    expr = "udp dst port 7777 and src host 10.7.0.1"
+    result = _run_child(LIVE_CHILD, expr, "use_pcap", netns=veth_netns, blind=False)
+    assert result["socket"] == "L2pcapListenSocket"  # type: ignore[index]
+    assert result["bpfc_in_pcap"] is True  # type: ignore[index]
+    assert result["payloads"] == [f"match{n}" for n in range(6)]  # type: ignore[index]
+    assert "Cannot set filter" in result["refused"] and "^~~~" in result["refused"]  # type: ignore[index]
