@@ -93,3 +93,15 @@ def test_snaplen_is_what_libpcap_activates_with(requested: int, cooked: bool) ->
 def test_every_mapped_type_is_a_link_type_bpfc_compiles_for() -> None:
     for name in {dlt for dlt in ARPHRD_TO_DLT.values() if dlt} | {"LINUX_SLL", "LINUX_SLL2"}:
         assert lookup(name).name == name
+
+
+@given(name=st.text(max_size=40))
+def test_any_name_gives_a_link_or_tcpdumps_refusal(name: str) -> None:
+    """Names come from users: never a traceback, never a path outside sysfs."""
+    root = Path(__file__).parent  # a folder with no interface in it
+    try:
+        link = linktype(name, sysfs=str(root))
+    except InterfaceError as err:
+        assert str(err).endswith(("No such device exists", "That device is not up"))
+    else:
+        assert name == "any" and link.cooked

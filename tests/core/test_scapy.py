@@ -181,6 +181,38 @@ def test_packet_lists_are_filtered_in_process() -> None:
         scapy.sendrecv.sniff(offline=packets, filter="tcp port")
 
 
+def test_tcpdump_filtering_calls_read_as_tcpdumps_output(tmp_path: Path) -> None:
+    """dump, getfd and getproc over a file name and a file object: the same pcap bytes
+    as ``bpfc filter -r F -w -`` (tcpdump's, checked by the offline test below)."""
+    from scapy.layers.inet import IP, TCP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import PcapReader, wrpcap
+
+    path = tmp_path / "in.pcap"
+    packets = [Ether() / IP() / TCP(dport=n) for n in (22, 80, 443)] + [Ether() / IP() / UDP()]
+    wrpcap(str(path), packets)
+    bscapy.install("always")
+    dumped = scapy.utils.tcpdump(str(path), flt="tcp port 80 or udp", args=["-w", "-"], dump=True)
+    with open(path, "rb") as handle:
+        fd = scapy.utils.tcpdump(handle, flt="tcp port 80 or udp", args=["-w", "-"], getfd=True)
+        assert fd.read() == dumped
+    proc = scapy.utils.tcpdump(str(path), flt="tcp port 80 or udp", args=["-w", "-"], getproc=True)
+    with PcapReader(proc.stdout) as reader:
+        got = [bytes(p) for p in reader]
+    proc.terminate()
+    assert proc.wait() == 0
+    assert got == [bytes(packets[1]), bytes(packets[3])]
+    with pytest.raises(Scapy_Exception, match="Failed to compile filter expression 'tcp port'"):
+        scapy.utils.tcpdump(str(path), flt="tcp port", args=["-w", "-"], dump=True)
+    if shutil.which("tcpdump") is not None:  # byte for byte what tcpdump writes
+        theirs = subprocess.run(
+            ["tcpdump", "-r", str(path), "-w", "-", "tcp port 80 or udp"],
+            capture_output=True,
+            check=True,
+        )
+        assert dumped == theirs.stdout
+
+
 def _run_child(code: str, *argv: str, netns: str | None = None, blind: bool = True) -> object:
     """Run ``code`` in a python without libpcap (for scapy) and without tcpdump on PATH
     (``blind=False``: with both); its last stdout line is JSON."""
