@@ -292,12 +292,14 @@ def test_offline_sniff_without_libpcap_or_tcpdump_returns_tcpdumps_packets() -> 
 LIVE_CHILD = """
 import json, sys, time
 import bpfc.scapy
-if len(sys.argv) > 2:  # scapy's libpcap sockets, bpfc's programs in them
+how = sys.argv[2] if len(sys.argv) > 2 else "fallback"
+if how == "use_pcap":  # scapy's libpcap sockets, bpfc's programs in them
     from scapy.config import conf
     conf.use_pcap = True
     bpfc.scapy.install("always")
-else:
+elif how == "fallback":
     bpfc.scapy.install()
+# "native": scapy on its own, libpcap compiling
 from scapy.all import AsyncSniffer, Ether, IP, IPv6, UDP, TCP, ARP, Raw, sendp, sniff, conf
 from scapy.error import Scapy_Exception
 expr = sys.argv[1]
@@ -369,6 +371,18 @@ def test_live_sniff_on_veth_receives_exactly_the_matching_frames(veth_netns: str
     assert listen.startswith(
         "Cannot set filter: Failed to compile filter expression 'udp and port'"
     )
+
+
+def test_live_sniff_as_scapy_with_libpcap_gets_the_same_frames(veth_netns: str) -> None:
+    """The reference for the test above: scapy alone, libpcap compiling its filter."""
+    from bpfc import libpcap
+
+    if not libpcap.available():
+        pytest.skip("system libpcap not available")
+    expr = "udp dst port 7777 and src host 10.7.0.1"
+    result = _run_child(LIVE_CHILD, expr, "native", netns=veth_netns, blind=False)
+    assert result["payloads"] == [f"match{n}" for n in range(6)]  # type: ignore[index]
+    assert result["refused"].startswith("Cannot set filter: Failed to compile filter expression")  # type: ignore[index]
 
 
 def test_live_sniff_through_scapys_libpcap_sockets_with_bpfcs_program(veth_netns: str) -> None:
