@@ -345,6 +345,13 @@ def _write_source(source: Any, path: str, linktype: Any) -> None:
         return
     from scapy.utils import wrpcap
 
+    if isinstance(linktype, str):  # scapy asks libpcap's pcap_datalink_name_to_val
+        from bpfc.linktypes import lookup
+
+        try:
+            linktype = lookup(linktype).dlt
+        except ValueError:
+            raise ValueError("Unknown linktype. Try passing its datalink name instead") from None
     wrpcap(path, source, linktype=linktype)
 
 

@@ -177,6 +177,9 @@ def test_packet_lists_are_filtered_in_process() -> None:
     assert [bytes(p) for p in got] == [bytes(packets[0]), bytes(packets[2])]
     data = scapy.utils.tcpdump(packets, flt="udp", args=["-w", "-"], dump=True)
     assert data.startswith(b"\xd4\xc3\xb2\xa1") and bytes(packets[1]) in data
+    raw = [bytes(p[IP]) for p in packets]  # raw IP, the link type named as scapy allows
+    data = scapy.utils.tcpdump(raw, flt="udp", args=["-w", "-"], dump=True, linktype="DLT_RAW")
+    assert data[20:24] == (12).to_bytes(4, "little") and data.endswith(raw[1])
     with pytest.raises(Scapy_Exception, match="not supported on DLT_EN10MB|syntax error"):
         scapy.sendrecv.sniff(offline=packets, filter="tcp port")
 
