@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from support.oracles import master_soname_dir
 
+from bpfc import compile as bpfc_compile
+
 ROOT = Path(__file__).resolve().parents[2]
 TCPDUMP = shutil.which("tcpdump")
 pytestmark = [
@@ -220,3 +222,22 @@ def test_optimized_ddd_as_tools_run_it_keeps_tcpdumps_verdicts(netns: str) -> No
         assert all(a == b for a, b in verdicts), argv[-1]
         matching += any(a for a, _ in verdicts)
     assert matching >= 3  # the comparison saw accepted packets, not only rejections
+
+
+def test_bpfc_named_tcpdump_serves_kamenes_popen(tmp_path: Path) -> None:
+    """kamene runs ``os.popen("tcpdump -i IFACE -ddd -s 1600 'EXPR'")`` and attaches
+    nothing when that fails: with bpfc installed under tcpdump's name it gets the program."""
+    script = Path(sys.executable).parent / "bpfc"
+    if not script.exists():
+        pytest.skip(f"the bpfc command is not installed beside {sys.executable}")
+    (tmp_path / "tcpdump").symlink_to(script)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = "tcpdump -i lo -ddd -s 1600 'tcp port 80'"
+    with subprocess.Popen(command, shell=True, stdout=subprocess.PIPE, text=True, env=env) as f:
+        lines = f.stdout.readlines()  # type: ignore[union-attr]
+    assert f.returncode == 0
+    assert int(lines[0]) == len(lines) - 1
+    program = [tuple(map(int, line.split())) for line in lines[1:]]
+    assert program == bpfc_compile("tcp port 80", snaplen=1600, netmask=0, linux=True)
+    failed = subprocess.run(command.replace("tcp port 80", "tcp port"), shell=True, env=env)
+    assert failed.returncode == 1  # kamene's "Filter parse error"
