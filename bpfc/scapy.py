@@ -99,8 +99,19 @@ def uninstall() -> None:
     _STATE.clear()
 
 
+_HOMES = {"compile_filter": "scapy.arch.common", "free_filter": "scapy.arch.common"}
+
+
 def _original(name: str) -> Callable[..., Any]:
-    return _STATE["originals"][name]
+    """scapy's own function ``name``: the one replaced, or, once uninstalled (a caller kept
+    a replacement), the one back in its module."""
+    if _STATE:
+        return _STATE["originals"][name]
+    import importlib
+
+    if name == "setfilter":
+        return vars(importlib.import_module("scapy.arch.libpcap")._PcapWrapper_libpcap)[name]
+    return getattr(importlib.import_module(_HOMES.get(name, "scapy.utils")), name)
 
 
 def _libpcap_usable() -> bool:

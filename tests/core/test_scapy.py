@@ -83,6 +83,21 @@ def test_uninstall_restores_every_attribute_identically() -> None:
     bscapy.uninstall()  # a second uninstall changes nothing
 
 
+def test_a_replacement_kept_past_uninstall_is_scapys_own_again() -> None:
+    bscapy.install("always")
+    kept_compile, kept_tcpdump = scapy.arch.common.compile_filter, scapy.utils.tcpdump
+    assert getattr(kept_compile("tcp", linktype=1), "_bpfc_array", None) is not None
+    bscapy.uninstall()
+    from bpfc import libpcap
+
+    if libpcap.available():  # scapy's own compile_filter: libpcap's program
+        assert getattr(kept_compile("tcp", linktype=1), "_bpfc_array", None) is None
+    else:
+        with pytest.raises(ImportError, match="libpcap is not available"):
+            kept_compile("tcp", linktype=1)
+    assert kept_tcpdump is not scapy.utils.tcpdump
+
+
 def test_bad_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="fallback, always"):
         bscapy.install("sometimes")
