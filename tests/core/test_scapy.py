@@ -284,14 +284,16 @@ def _tcpdump_selects(path: Path, expr: str) -> list[str] | None:
         )
         if done.returncode != 0 or not out.exists():
             return None
-        return [record[-1].hex() for record in read_packets(out)]
+        # scapy's reader keeps at most MTU (65535) bytes of a packet, whoever filtered it
+        return [record[-1][:65535].hex() for record in read_packets(out)]
 
 
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump is not installed")
 def test_offline_sniff_without_libpcap_or_tcpdump_returns_tcpdumps_packets() -> None:
     if not PCAPS.is_dir():
         pytest.skip(f"upstream captures not found at {PCAPS}")
-    files = sorted(p for p in PCAPS.iterdir() if p.suffix in (".pcap", ".pcapng"))[::6]
+    stride = int(os.environ.get("BPFC_SCAPY_STRIDE", "6"))  # 1: every capture file
+    files = sorted(p for p in PCAPS.iterdir() if p.suffix in (".pcap", ".pcapng"))[::stride]
     cases = [(str(f), expr) for f in files for expr in OFFLINE_FILTERS]
     ours = _run_child(OFFLINE_CHILD, json.dumps(cases))
     compared = matched = 0
