@@ -334,15 +334,22 @@ frames += [
     Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="10.7.0.2"),
     Ether(dst="02:00:00:00:00:0a") / IPv6() / UDP(dport=7777) / Raw(b"ipv6"),
 ]
-sniffer = AsyncSniffer(iface="va", filter=expr, store=True)
+import threading
+started = threading.Event()
+seen = []
+sniffer = AsyncSniffer(iface="va", filter=expr, store=True, started_callback=started.set,
+                       prn=seen.append)
 sniffer.start()
-time.sleep(1.0)
+started.wait(30)
 probe = conf.L2listen(iface="va", filter=expr)
 bpfc_in_pcap = hasattr(getattr(probe, "pcap_fd", None), "_bpfc_program")
 probe.close()
 for frame in frames:
     sendp(frame, iface="vb", verbose=False)
-time.sleep(1.0)
+deadline = time.monotonic() + 30  # a loaded machine: wait for the six, then a little more
+while time.monotonic() < deadline and len(seen) < 6:
+    time.sleep(0.05)
+time.sleep(0.5)
 got = sniffer.stop()
 payloads = sorted(bytes(p[Raw].load).decode() if Raw in p else p.summary() for p in got)
 try:
