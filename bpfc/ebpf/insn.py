@@ -75,6 +75,10 @@ class EbpfInsn(NamedTuple):
     imm: int
 
 
+_CODE_MAX = 0xFF
+"""The opcode field is one byte (``struct bpf_insn``'s ``code``)."""
+
+
 def _s32(value: int) -> int:
     value &= 0xFFFFFFFF
     return value - (1 << 32) if value & 0x80000000 else value
@@ -83,7 +87,7 @@ def _s32(value: int) -> int:
 def encode_one(insn: EbpfInsn) -> bytes:
     """The 8 bytes of one instruction, host byte order and bit-field layout."""
     code, dst, src, off, imm = insn
-    if not (0 <= code <= 0xFF and 0 <= dst <= 15 and 0 <= src <= 15):
+    if not (0 <= code <= _CODE_MAX and 0 <= dst <= 15 and 0 <= src <= 15):
         raise ValueError(f"bad eBPF instruction {tuple(insn)}: code or register out of range")
     if not -0x8000 <= off <= 0x7FFF:
         raise ValueError(f"bad eBPF instruction {tuple(insn)}: off {off} is not a signed 16-bit")
