@@ -67,16 +67,16 @@ def test_verify_reaches_the_optimizer(monkeypatch: pytest.MonkeyPatch) -> None:
     import bpfc.opt
 
     seen: list[bool] = []
-    real = bpfc.opt.optimize
+    real = bpfc.opt.optimize_graph
 
-    def spy(insns, **kw):  # type: ignore[no-untyped-def]
+    def spy(graph, unoptimized, size, **kw):  # type: ignore[no-untyped-def]
         seen.append(kw.get("verify", False))
-        return real(insns, **kw)
+        return real(graph, unoptimized, size, **kw)
 
-    monkeypatch.setattr(bpfc.opt, "optimize", spy)
+    monkeypatch.setattr(bpfc.opt, "optimize_graph", spy)
     plain = bpfc.compile("tcp port 80")
     checked = bpfc.compile("tcp port 80", verify=True)
-    # a plain compile of a short program optimizes the graph directly (no listing)
-    assert seen == [True] and plain == checked
+    # compile() has one optimizer route: both go through optimize_graph, only one verifies
+    assert seen == [False, True] and plain == checked
     assert main(["--verify", "-ddd", "udp"]) == 0
     assert seen[-1] is True
