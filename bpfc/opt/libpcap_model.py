@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bpfc.cfg import InnerJump
+from bpfc.isa.arith import shift
 from bpfc.isa.insn import AluOp, Class, JmpOp, Mode, Src
 from bpfc.isa.opcodes import (
     BPF_MEMWORDS,
@@ -841,7 +842,7 @@ def fold_constant(op: int, a: int, b: int) -> int:
     """``a op b`` as master's optimizer folds it (division and modulus by zero excluded).
 
     Shifts by 32 or more give 0: master's ``fold_op`` says so (C leaves it undefined), and
-    bpfc's interpreter and its own folding use the same rule (``bpfc.vm.interp.shift``).
+    bpfc's interpreter and its own folding use the same rule (``bpfc.isa.arith.shift``).
     """
     if op == _ADD:
         return (a + b) & MASK32
@@ -859,10 +860,8 @@ def fold_constant(op: int, a: int, b: int) -> int:
         return a | b
     if op == _XOR:
         return a ^ b
-    if op == _LSH:
-        return (a << b) & MASK32 if b < 32 else 0
-    if op == _RSH:
-        return a >> b if b < 32 else 0
+    if op == _LSH or op == _RSH:
+        return shift(op, a, b)
     raise ValueError(f"not a binary ALU operation: {op:#x}")
 
 
