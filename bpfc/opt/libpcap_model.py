@@ -67,7 +67,14 @@ from bpfc.isa.opcodes import (
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.cfg import Block
 
-__all__ = ["REJECTS_ALL", "DLT_PRISM_HEADER", "master_refusal", "folds_arithmetic"]
+__all__ = [
+    "DLT_PRISM_HEADER",
+    "MAX_BLOCKS",
+    "REJECTS_ALL",
+    "Undecided",
+    "master_refusal",
+    "worth_asking",
+]
 
 REJECTS_ALL = "expression rejects all packets"
 DLT_PRISM_HEADER = 119
@@ -891,37 +898,75 @@ def _copy_graph(root: Block) -> _Node:
     return nodes[id(root)]
 
 
-def folds_arithmetic(root: Block) -> bool:
-    """True when some statement divides, takes a modulus or shifts: master's optimizer
-    may refuse to fold it."""
+def worth_asking(root: Block) -> bool:
+    """Whether master's optimizer may refuse a filter that bpfc's optimizer accepts: the
+    graph divides, takes a modulus or shifts by X, or divides by a constant 0 (master
+    refuses what it folds to such an operation, and folds ``0 / x`` to 0 where x may be
+    0), or it has a test that master's peephole turns into a ``jset`` with its targets
+    swapped (``and #k; jeq #0``, ``jset #0xffffffff``) and another ``jset`` it could be
+    threaded against: master threads jumps along edge dominators computed before the
+    swap, and so proves things about such pairs that are not so.  Everywhere else
+    master's optimizer proves a subset of what bpfc's does (the front-end differential
+    keeps checking that), so bpfc's own verdict stands without running the model."""
+    swapped = jsets = 0
     stack, seen = [root], set()
     while stack:
         b = stack.pop()
         if id(b) in seen:
             continue
         seen.add(id(b))
+        masked = False
         for s in b.stmts:
-            if s[0] & CLASS_MASK == _ALU and s[0] & OP_MASK in _FOLDING_OPS:
+            code = s[0]
+            if code & CLASS_MASK != _ALU:
+                continue
+            op = code & OP_MASK
+            if code & SRC_MASK == _X:
+                if op in _FOLDING_OPS:
+                    return True
+            elif op == _AND:
+                masked = True
+            elif (op == _DIV or op == _MOD) and s[3] == 0:
                 return True
+        if b.code == _JEQ_K and b.k == 0 and masked or b.code == _JSET_K and b.k == MASK32:
+            swapped += 1
+        elif b.code == _JSET_K:
+            jsets += 1
+        if swapped and swapped + jsets > 1:
+            return True
         stack.extend(b.successors())
     return False
+
+
+class Undecided(Exception):
+    """The model declines the graph (too big to model in reasonable time, or its round cap
+    was reached): the caller keeps its own verdict."""
+
+
+MAX_BLOCKS = 400
+"""Graphs with more blocks are not modelled: master's optimizer is quadratic or worse in
+the blocks (pull-ups recompute dominators), the model about a hundred times slower than
+master (0.7 s for 360 blocks)."""
 
 
 def master_refusal(root: Block, dlt: int | None = None, no_optimize: bool = False) -> str | None:
     """libpcap master's message refusing the unoptimized graph ``root`` (optimizing, for
     outermost link type ``dlt``), or None where master compiles it.  ``no_optimize``: the
     code generator met a primitive after which master does not optimize (``protochain``,
-    even where a constant operand dropped its code)."""
+    even where a constant operand dropped its code).  Raises :class:`Undecided` for a
+    graph of more than ``MAX_BLOCKS`` blocks."""
     if no_optimize or dlt == DLT_PRISM_HEADER:
         return None
     model = _Model(_copy_graph(root))
+    if len(model.blocks) > MAX_BLOCKS:
+        raise Undecided(f"{len(model.blocks)} blocks")
     try:
         model.opt_loop(do_stmts=False)
         model.opt_loop(do_stmts=True)
     except Refusal as err:
         return str(err)
     except _GiveUp:
-        return None
+        raise Undecided("round cap") from None
     model.intern_blocks()
     final = model.final_root()
     if final.code == RET_K and final.k == 0:
