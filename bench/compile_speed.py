@@ -9,7 +9,7 @@ configuration after the other, and the whole is done ``--rounds`` times; an
 expression's fastest time in a configuration counts.  The machine is shared: a single
 pass over the list mostly measures what the other processes were doing, and a burst of
 load during one configuration's pass would skew the ratio if there were only one.  The
-last line is issue 5's number, optimized over unoptimized (it must stay at or below 2).
+last line is issue 13's number, optimized over unoptimized (it must stay at or below 3).
 """
 
 from __future__ import annotations

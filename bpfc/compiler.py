@@ -2,9 +2,8 @@
 
 The pipeline: parse (``bpfc.syntax.parse``) -> generate a CFG in source order
 (``bpfc.codegen``) -> close it with ``ret snaplen`` / ``ret 0`` -> linearize in
-libpcap's block order (``bpfc.emit``) -> optimize (``bpfc.opt``: the passes run on a
-graph made straight from code generation's blocks, or on the listing for programs
-with long jumps or loops) -> validate.
+libpcap's block order (``bpfc.emit``), or optimize (``bpfc.opt``: the passes run on a
+graph made straight from code generation's blocks) -> validate.
 """
 
 from __future__ import annotations
@@ -169,10 +168,7 @@ def _compile(
         if doomed:  # master compiles it, and it rejects every packet
             return Program.from_insns([stmt(RET_K, 0)])
         try:
-            blocks = block_order(root)
-            insns = None if verify else _optimize_direct(root, blocks, expr)
-            if insns is None:
-                insns = _optimize_insns(linearize(root, warn=False, blocks=blocks), expr, verify)
+            insns = _optimized(root, expr, verify)
         except CompileError as err:
             if err.message != REJECTS_ALL:
                 raise
@@ -214,68 +210,37 @@ def _master_compiles(
     return True
 
 
-def _optimize_insns(insns: list, expr: str, verify: bool = False) -> list:
-    """``bpfc.opt.optimize`` on the listing, its errors reported against ``expr``."""
-    from bpfc.opt import optimize
+def _optimized(root: Block, expr: str, verify: bool) -> list:
+    """The optimized program of the closed graph ``root``; errors reported against ``expr``.
 
+    The optimizer's graph is built straight from code generation's blocks
+    (``bpfc.opt.graph.from_cfg``): laying the unoptimized program out and reading it
+    back would cost more than the passes on big ``or`` lists, and about a third of the
+    optimizer's own time on ordinary expressions.  Only what is no DAG of blocks
+    (protochain's backward jump) has no such graph: its listing is returned as it is,
+    as ``bpfc.opt.optimize`` would.  ``bpfc.opt.optimize_graph`` runs the one pipeline.
+    """
+    from bpfc.opt import is_forward, optimize_graph
+    from bpfc.opt.graph import build, from_cfg
+
+    blocks = block_order(root)
+    listing: list | None = None
+
+    def unoptimized() -> list:
+        nonlocal listing
+        if listing is None:
+            listing = linearize(root, warn=False, blocks=blocks)
+        return listing
+
+    graph = from_cfg(blocks)
+    # the listing has a statement or terminator for every one of the blocks' (and more
+    # where a long jump needs a ``ja``)
+    size = sum([len(b.stmts) + 1 for b in blocks])
+    if graph is None:  # a loop; or, should code generation ever make one, a ``ja`` block
+        if not is_forward(unoptimized()):
+            return unoptimized()
+        graph = build(unoptimized())
     try:
-        return optimize(insns, verify=verify)
+        return optimize_graph(graph, unoptimized, size, verify=verify)
     except CompileError as err:
         raise CompileError(err.message, expr, err.span, err.hint) from None
-
-
-#: graphs of at least this many blocks skip the round trip through a listing (see below)
-BIG_GRAPH = 2000
-
-#: a program of at most this many instructions has no jump too long to encode
-SHORT_PROGRAM = 256
-
-
-_OPTIMIZER: tuple | None = None
-"""``_optimize_direct``'s functions from ``bpfc.opt``, imported on first use (an import
-statement in the function costs a few microseconds a call, a tenth of a short filter's
-whole optimization; importing ``bpfc.opt`` with this module would slow ``-O`` start-up)."""
-
-
-def _load_optimizer() -> tuple:
-    global _OPTIMIZER
-    from bpfc.opt import rejects_all
-    from bpfc.opt.graph import from_cfg
-    from bpfc.opt.linearize import linearize
-    from bpfc.opt.manager import run_passes
-
-    _OPTIMIZER = (from_cfg, run_passes, linearize, rejects_all)
-    return _OPTIMIZER
-
-
-def _optimize_direct(root: Block, blocks: list[Block], expr: str) -> list | None:
-    """Optimize the graph without linearizing it first; None: take the ordinary path.
-
-    ``bpfc.opt.optimize`` reads a program, so the ordinary path lays out the whole
-    unoptimized graph (with a ``ja`` for every long jump) and reads it back: on big
-    ``or`` lists that costs more than optimizing, and on ordinary expressions about a
-    third of the optimizer's own time.  Here the optimizer's graph is built from the
-    blocks directly and the same checks follow: never longer than the unoptimized
-    program, and a program that can only return 0 is refused.  A short program (no
-    jump can need a ``ja``) gives exactly the graph ``graph.build`` reads from its
-    listing, block ids included, so its result is the ordinary path's; a big graph
-    may differ from it only in where long jumps would have split blocks.
-    """
-    from_cfg, run_passes, opt_linearize, rejects_all = _OPTIMIZER or _load_optimizer()
-    size = sum([len(b.stmts) + 1 for b in blocks])  # a bound below the listing's length
-    if len(blocks) < BIG_GRAPH and size > SHORT_PROGRAM:
-        return None
-    graph = from_cfg(blocks)
-    if graph is None:
-        return None
-    # ``compile`` has switched the cycle collector off already (as ``bpfc.opt.optimize``
-    # does): the passes make many small acyclic objects, freed by reference counting
-    run_passes(graph)
-    result = opt_linearize(graph)
-    if len(result) > size:
-        source = linearize(root, warn=False, blocks=blocks)
-        if len(result) > len(source):
-            result = source
-    if rejects_all(result):
-        raise CompileError("expression rejects all packets", expr)
-    return result

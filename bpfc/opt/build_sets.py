@@ -22,7 +22,7 @@ any order, so the whole chain is regrouped.
 from __future__ import annotations
 
 from bpfc.isa.insn import Class, Insn, JmpOp, Mode, RVal, Src, bpf_class, bpf_mode
-from bpfc.opt.dataflow import live_ins
+from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A
 
@@ -162,8 +162,9 @@ def _has_chain(order: list[Block]) -> bool:
     return False
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
     if not _has_chain(order):
         return False  # most programs: no predecessors or liveness to compute
     preds = graph.preds(order)
@@ -178,7 +179,7 @@ def run(graph: Graph) -> bool:
         if len(chain) < 3:
             continue
         if live is None:
-            live = live_ins(order)
+            live = cache.get(live_in)
         if live[chain[0].jt.id] & (1 << A) or live[chain[-1].jf.id] & (1 << A):
             continue
         if _rewrite(graph, chain):

@@ -6,8 +6,8 @@ every path has proven by loading.  Because cBPF is a DAG, one sweep in topologic
 order is exact for this lattice; states of joining edges are merged (registers that
 disagree get a fresh number; facts are intersected).  A branch whose outcome the
 state decides contributes only its taken edge.  States are dropped as soon as their
-block has been visited, so memory follows the width of the graph, not its size
-(``sweeps`` keeps a finished sweep's states, for small graphs only).
+block has been visited, so memory follows the width of the graph, not its size.  Each
+pass that needs the states runs its own sweep with its own ``visit``.
 
 Backward: ``live_in`` is a bitmask of registers read before being written on some
 path, and ``guard`` is a length below which every path returns 0 anyway (a load

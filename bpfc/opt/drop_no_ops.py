@@ -27,17 +27,16 @@ from operator import itemgetter
 
 from bpfc.isa.insn import Class, Mode, bpf_mode, bpf_size
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK
+from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.dataflow import (
     State,
     forward,
-    live_ins,
     out_edges,
     run_block,
     term_uses,
     transfer,
 )
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.sweeps import recall
 from bpfc.opt.values import NREGS, WIDTH, Values, X, effect
 
 _LD_IND = int(Class.LD | Mode.IND)
@@ -197,27 +196,14 @@ def _live_out(block: Block, live_in: dict[int, int]) -> int:
     return out
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
     candidates, nested = _candidates(order)
     if not candidates:
         return False
-    live_in = live_ins(order)
-    sweep = None if nested else recall(graph)
-    if sweep is not None:
-        # Nothing changed since the last sweep: its entry states are this graph's, and
-        # with no ranges to follow only the candidates need looking at.  (Dropping a run
-        # keeps every live register, so the states after it stay as the sweep found them.)
-        vals = sweep.vals.copy()
-        entries = sweep.entries
-        changed = False
-        for block in order:
-            state = entries.get(block.id) if block.id in candidates else None
-            if state is not None:
-                before = block.stmts
-                _drop(vals, block, state, {}, _live_out(block, live_in))
-                changed = changed or block.stmts is not before
-        return changed
+    # dropping a run keeps every live register, so one liveness serves the whole sweep
+    live = cache.get(live_in)
     vals = Values()
     proven_in: dict[int, Proven] = {graph.entry.id: {}}
     changed = False
@@ -229,7 +215,7 @@ def run(graph: Graph) -> bool:
             after = run_block(vals, block, state)
         else:
             before = block.stmts
-            proven, regs, minlen = _drop(vals, block, state, proven, _live_out(block, live_in))
+            proven, regs, minlen = _drop(vals, block, state, proven, _live_out(block, live))
             changed = changed or block.stmts is not before
             after = State(regs, state.facts, minlen)
         edges = out_edges(vals, block, after)

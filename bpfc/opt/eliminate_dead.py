@@ -12,16 +12,8 @@ that are kept).  Everything in front of an unconditional ``ret #0`` is dead.
 from __future__ import annotations
 
 from bpfc.isa.insn import AluOp, Class, Insn, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
-from bpfc.isa.opcodes import CLASS_MASK, JA, SIZE_MASK
-from bpfc.opt.dataflow import (  # the terminator tables ``term_uses`` reads, for inlining it
-    _A_AND_X,
-    _A_ONLY,
-    _RET_USES,
-    INF,
-    TRANSFERS,
-    min_lengths,
-    transfer,
-)
+from bpfc.opt.analyses import Analyses, topo_order
+from bpfc.opt.dataflow import INF, TRANSFERS, min_lengths, ret_guard, term_uses, transfer
 from bpfc.opt.graph import Graph
 from bpfc.opt.values import NEGATIVE_OFF
 
@@ -47,11 +39,11 @@ def _may_fail(ins) -> bool:
 
 
 _FAILS: dict[Insn, bool] = {}
-_JMP, _JA, _SRC_X = int(Class.JMP), JA, int(Src.X)
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
     # ``min_lengths`` only matters for a dead load that needs more than the guard: it is
     # computed the first time one shows up, on the graph as it came in (rewritten blocks
     # get their statements only at the end, so it never sees a change of this sweep)
@@ -61,23 +53,13 @@ def run(graph: Graph) -> bool:
     rewritten: list[tuple] = []
     cached, fails = TRANSFERS.get, _FAILS.get
     for block in reversed(order):
-        jt = block.jt
-        if jt is None:  # ``term_uses`` and ``ret_guard``, inlined: this runs for every block
-            code = block.code
-            out = _RET_USES[code & SIZE_MASK]
-            g = INF if block.k == 0 and not code & SIZE_MASK else 0
-        else:
-            out = live[jt.id]
-            code = block.code
-            if code & CLASS_MASK == _JMP and code != _JA:
-                out |= _A_AND_X if code & _SRC_X else _A_ONLY
-            g = guard[jt.id]
-            jf = block.jf
-            if jf is not jt and jf is not None:
-                out |= live[jf.id]
-                h = guard[jf.id]
-                if h < g:
-                    g = h
+        # registers live after the statements, and the length below which every path
+        # from there returns 0: the terminator's own, joined over the successors
+        out = term_uses(block)
+        g = ret_guard(block) if block.jt is None else INF
+        for succ in block.succs():
+            out |= live[succ.id]
+            g = min(g, guard[succ.id])
         stmts = block.stmts
         if stmts:
             before: list[int] | None = None  # proven length before each statement

@@ -28,6 +28,7 @@ masked), and a run of pieces repeating with a short period is a chain.
 from __future__ import annotations
 
 from bpfc.isa.insn import Class, JmpOp, RVal, Src
+from bpfc.opt.analyses import Analyses
 from bpfc.opt.build_sets import membership
 from bpfc.opt.dataflow import term_uses
 from bpfc.opt.graph import JA, Block, Graph
@@ -336,7 +337,7 @@ def _fold(
     return True
 
 
-def run(graph: Graph) -> bool:
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     """Fold every qualifying chain; True when something changed."""
     if graph._next_id <= MIN_TERMS:  # fewer blocks than a chain has terms
         return False

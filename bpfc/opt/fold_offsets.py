@@ -14,6 +14,7 @@ most 60 after ``ldxb 4*([k]&0xf)``, at most 258 + 60 after PFLOG's ``(ldb [0] + 
 from __future__ import annotations
 
 from bpfc.isa.insn import AluOp, Class, Insn, MiscOp, Mode, bpf_class, bpf_mode
+from bpfc.opt.analyses import Analyses, topo_order
 from bpfc.opt.bounds import Bounds
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block, term_uses
 from bpfc.opt.graph import Block, Graph
@@ -115,8 +116,9 @@ def _candidates(order: list[Block]) -> tuple[set[int], dict[int, int]]:
     return found, outs
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
     candidates, outs = _candidates(order)
     if not candidates:
         return False

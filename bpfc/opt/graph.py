@@ -67,36 +67,15 @@ class Block:
 
 
 class Graph:
-    """A program as blocks; ``entry`` is the first block, ``new_block`` hands out fresh ids."""
+    """A program as blocks; ``entry`` is the first block, ``new_block`` hands out fresh ids.
+
+    The graph holds nothing but its blocks: what passes work out about it lives in the
+    pass manager's ``analyses.Analyses`` cache, dropped when a pass changes the graph.
+    """
 
     def __init__(self, entry: Block, next_id: int) -> None:
         self.entry = entry
         self._next_id = next_id
-        self._last: list[Block] | None = None
-        self._spare: list[Block] | None = None
-        # ``sweeps``' record: a kept sweep found valid for this graph during the current
-        # pass call, and one the pass manager vouches is still valid (see ``keep_order``)
-        self.checked: object | None = None
-        self.vouched: object | None = None
-        # what passes keep for this graph alone, freed with it: ``sweeps``' kept sweep and
-        # ``thread_jumps``' probe table (attributes: cheaper to reach than a weak mapping)
-        self.sweep: Any = None  # a ``sweeps.Sweep``
-        self.probes: dict | None = None
-
-    def keep_order(self) -> None:
-        """Nothing changed since the last ``order()``: the next call may return that list.
-
-        Only the pass manager calls this, after a pass that reported no change; the
-        list is handed out once, so a pass that changes edges and asks again recomputes.
-        Whatever that pass found valid for the graph is valid still: it is vouched for.
-        """
-        self._spare = self._last
-        self.vouched = self.checked
-
-    def forget_order(self) -> None:
-        """The graph changed: no order, and nothing checked against it, holds any more."""
-        self._spare = self._last = None
-        self.checked = self.vouched = None
 
     def new_block(
         self, stmts: list[Insn], code: int, k: int = 0, jt: Block | None = None, jf=None
@@ -108,13 +87,8 @@ class Graph:
     def order(self) -> list[Block]:
         """Reachable blocks in reverse postorder (a topological order; false side first).
 
-        The list is shared (the manager may hand it to the next pass, ``sweeps`` keeps it
-        with a sweep): callers read it and never change it in place.
+        Computed afresh on every call; ``analyses.order`` keeps it while nothing changes.
         """
-        spare = self._spare
-        if spare is not None:
-            self._spare = None
-            return spare
         # depth first, true side before false side; the path so far is the stack, and a
         # block is finished (appended) once both its successors are seen
         entry = self.entry
@@ -136,7 +110,6 @@ class Graph:
                 continue
             post.append(stack.pop())
         post.reverse()
-        self._last = post
         return post
 
     def preds(self, order: Sequence[Block]) -> dict[int, list[Block]]:
@@ -207,27 +180,95 @@ def build(insns: Sequence[Insn]) -> Graph:
 def from_cfg(blocks: Sequence[Any]) -> Graph | None:
     """The graph of code generation's blocks (``bpfc.cfg.Block``, in layout order), or None.
 
-    The same graph ``build`` makes of their linearized program, without laying it out
-    and reading it back (which costs more than the passes on big or-lists); None when a
-    block holds an inner jump (a loop) or ends in ``ja``, which only the program shows.
+    The same graph ``build`` makes of their linearized program, block ids included,
+    without laying it out and reading it back (which costs more than the passes on big
+    or-lists).  A block whose statements hold inner jumps (``bpfc.cfg.InnerJump``: radio
+    headers, ``--linux`` VLAN tests) is split where ``build`` would split its listing.
+    None for what is no DAG of blocks: a backward inner jump (protochain's loop), an
+    inner jump out of its block, or a block ending in ``ja``.
     """
     index = {id(b): n for n, b in enumerate(blocks)}
-    out = []
-    for n, b in enumerate(blocks):
-        stmts = b.stmts
+    pieces: list[list[_Piece]] = []
+    for b in blocks:
         if b.code == _JA:
             return None
-        for s in stmts:
-            if type(s) is not Insn and not isinstance(s, Insn):
+        split = _pieces(b.stmts)
+        if split is None:
+            return None
+        pieces.append(split)
+    # every piece becomes a block, numbered in layout order as ``build`` numbers them
+    made: list[list[Block]] = []
+    next_id = 0
+    for split in pieces:
+        row = []
+        for stmts, _, _ in split:
+            row.append(Block(next_id, stmts, 0, 0, None, None))
+            next_id += 1
+        made.append(row)
+    for b, split, row in zip(blocks, pieces, made, strict=True):
+        starts = {start: block for (_, start, _), block in zip(split, row, strict=True)}
+        for i, ((_, _, jump), block) in enumerate(zip(split, row, strict=True)):
+            if i + 1 < len(row):  # a piece ends in an inner jump or falls into the next
+                if jump is None:
+                    block.set_goto(row[i + 1])
+                elif jump[0] == _JA:
+                    block.set_goto(starts[jump[2]])
+                else:
+                    block.code, block.k = jump[0], jump[1] & 0xFFFFFFFF
+                    block.jt, block.jf = starts[jump[2]], starts[jump[3]]
+                continue
+            block.code, block.k = b.code, b.k & 0xFFFFFFFF  # the block's own terminator
+            if block.code & CLASS_MASK != _RET:
+                t, f = index.get(id(b.jt)), index.get(id(b.jf))
+                if t is None or f is None:
+                    return None
+                block.jt, block.jf = made[t][0], made[f][0]
+    return Graph(made[0][0], next_id) if made else None
+
+
+_Piece = tuple[list[Insn], int, tuple[int, int, int, int] | None]
+"""One block of the split: its statements, where they start in the cfg block's list, and
+the inner jump ending it as (code, k, true target, false target), statement indices
+(None: it falls into the next piece, or it is the last and ends as the cfg block does)."""
+
+
+def _is_insn(stmt: object) -> bool:
+    return type(stmt) is Insn or isinstance(stmt, Insn)
+
+
+def _pieces(stmts: Sequence[Any]) -> list[_Piece] | None:
+    """A cfg block's statements cut where ``build`` would cut its listing, or None.
+
+    An inner jump ends a piece, and its targets (statement indices; ``len(stmts)`` is the
+    block's terminator) start one; a target not strictly after the jump, or past the
+    terminator, is no DAG of blocks.
+    """
+    n = len(stmts)
+    leaders = {0}
+    for pos, stmt in enumerate(stmts):
+        if _is_insn(stmt):
+            continue
+        if stmt.code == _JA:
+            targets = (pos + 1 + stmt.k,)
+        else:
+            targets = (stmt.jt, stmt.jf)
+        for t in targets:
+            if not pos < t <= n:
                 return None
-        out.append(Block(n, list(stmts), b.code, b.k & 0xFFFFFFFF, None, None))
-    for b, new in zip(blocks, out, strict=True):
-        if new.code & CLASS_MASK != _RET:
-            jt, jf = b.jt, b.jf
-            if jt is None or jf is None:
-                return None
-            t, f = index.get(id(jt)), index.get(id(jf))
-            if t is None or f is None:
-                return None
-            new.jt, new.jf = out[t], out[f]
-    return Graph(out[0], len(out)) if out else None
+        leaders.update(targets)
+        leaders.add(pos + 1)
+    if len(leaders) == 1:
+        return [(list(stmts), 0, None)]
+    cuts = sorted(leaders)
+    out: list[_Piece] = []
+    for start, stop in zip(cuts, cuts[1:] + [n + 1], strict=True):
+        body = list(stmts[start:stop])
+        jump = None
+        if body and not _is_insn(body[-1]):
+            last, pos = body.pop(), start + len(body)  # the inner jump ends the piece
+            if last.code == _JA:
+                jump = (last.code, 0, pos + 1 + last.k, pos + 1 + last.k)
+            else:
+                jump = (last.code, last.k, last.jt, last.jf)
+        out.append((body, start, jump))
+    return out

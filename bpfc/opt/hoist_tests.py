@@ -18,24 +18,29 @@ new block ``S_B; t_B`` leading to D, when:
 * every register S_C writes is dead on entry to D (D now sees the state after S_B only).
 
 Every path then returns 0 exactly when the original does and reaches D with the same
-live registers.  One rewrite per run (the forward sweep's states are stale after it).
+live registers.  One rewrite per sweep (the sweep's states are stale after it); the pass
+sweeps again until no pair qualifies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache as cache_fn
+from functools import partial
 
 from bpfc.isa.insn import Class, Mode, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
+from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.sweeps import recall
 from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, A, Values, X, defines, step
 
 _RET_K = 0x06 | int(RVal.K)
 _ALU = int(Class.ALU)
 _LD_PACKET = frozenset(int(Class.LD | m) for m in (Mode.ABS, Mode.IND))
 _JMP, _JA = int(Class.JMP), JA
+_MAX_REWRITES = 64
+"""Rewrites per call; the manager's next round goes on (each rewrite removes a reload)."""
 
 
 def _rejects(block: Block) -> bool:
@@ -151,7 +156,7 @@ def _reloads(
     the operation) means the same statement elsewhere.  Not looked through: an indirect
     load, or an ALU op on X, at an X that is constant on some paths only (on every path
     ``number_values`` has made them absolute or immediate already).  Seen without a
-    forward sweep, which the manager's last round often no longer keeps.
+    forward sweep.
     """
     seen: dict[tuple, int] = {}
     for block in order:
@@ -169,35 +174,27 @@ def _reloads(
     return kept
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    """Hoist one test at a time, sweeping again after each, until none qualifies."""
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
+    live = partial(cache.get, live_in)  # asked for once a value matches (rarely)
+    changed = False
+    for _ in range(_MAX_REWRITES):
+        if not _hoist_one(graph, order, live):
+            return changed
+        changed = True
+        order = graph.order()  # the rewrite added a block: order and liveness anew
+        live = cache_fn(partial(live_ins, order))
+    return changed
+
+
+def _hoist_one(graph: Graph, order: list[Block], live: Callable[[], dict[int, int]]) -> bool:
+    """Find the first qualifying pair in ``order`` and rewrite it; False if there is none."""
     candidates = _candidates(order)
     if candidates:
         candidates = _reloads(order, candidates)
     if not candidates:
-        return False
-    known: list[dict[int, int]] = []  # live-in registers, computed once a value matches
-
-    def live() -> dict[int, int]:
-        if not known:
-            known.append(live_ins(order))
-        return known[0]
-
-    sweep = recall(graph)
-    if sweep is not None:
-        # nothing changed since the last sweep: its entry states are those a sweep of
-        # this graph would find (``sweeps``); a copy of its table keeps it as it was
-        entries = sweep.entries
-        vals = None
-        for block, c in candidates:
-            state = entries.get(block.id)
-            if state is None or _refused(sweep.vals, c, state):
-                continue
-            if vals is None:
-                vals = sweep.vals.copy()
-            if _hoistable(vals, block, c, state, live):
-                _rewrite(graph, block, c is block.jt, c)
-                return True
         return False
     vals = Values()
     done = False

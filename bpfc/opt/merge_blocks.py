@@ -6,13 +6,20 @@ by level in one linear sweep; statements are hashed only for buckets of two or m
 blocks (most hold one).  A block with no statements that only jumps is replaced by its
 target.  Finally a block whose only successor has it as only predecessor absorbs it;
 two blocks that absorbed equal chains may be equal themselves, so sharing runs again
-until joining finds nothing (the pass is idempotent: ``manager.IDEMPOTENT``).
+until joining finds nothing.
+
+Why it is safe: blocks that are equal (same statements, same terminator, successors
+already shared) do the same thing to every packet and go on to the same blocks, so
+every path computes what it computed before; skipping an empty ``ja`` block and joining
+a block with its sole successor (which has no other predecessor) keep every path's
+statements and tests in the same order.
 """
 
 from __future__ import annotations
 
 from bpfc.isa.insn import Class
 from bpfc.isa.opcodes import CLASS_MASK
+from bpfc.opt.analyses import Analyses
 from bpfc.opt.graph import JA, Block, Graph
 
 _JMP = int(Class.JMP)
@@ -97,7 +104,7 @@ def _join(graph: Graph, order: list[Block]) -> bool:
     return changed
 
 
-def run(graph: Graph) -> bool:
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     changed = False
     while True:
         shared, order = _share(graph)

@@ -7,22 +7,27 @@ change a verdict); a load or ALU result already held elsewhere becomes a registe
 move; a constant result becomes an immediate; an indirect load at a known X becomes
 absolute and an ALU/jump on a known X takes the constant.  A conditional jump whose
 outcome the facts on entry decide becomes an unconditional edge, and ``ret a`` with a
-known A becomes ``ret #k``.
+known A becomes ``ret #k`` (on an edge into a ``ret a`` shared by paths where A
+differs, the edge goes to a new ``ret #k`` when A is known on that edge).
 
-None of these rewrites changes a state, so on a graph no pass changed since the last
-sweep the pass reuses that sweep's entry states (``sweeps``), and the sweep stays valid
-for the rewritten graph.
+Why it is safe: every rewrite computes the same value into the same register on every
+path into the block, and a statement is only dropped or replaced by one that cannot
+fail when the value it computes was already computed on every path (so a load it
+replaces already succeeded).  A branch is folded only when its outcome is the same on
+every path, so no path changes direction.  The rewrites change no state, so the
+sweep's states stay those of the graph it leaves: running the pass again at once finds
+nothing (it is idempotent).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bpfc.isa.insn import AluOp, Class, Insn, MiscOp, Mode, RVal, Src
-from bpfc.isa.opcodes import CLASS_MASK, CLASS_RVAL_MASK, JA, MODE_MASK, RVAL_MASK
-from bpfc.opt.dataflow import State, decided, forward, out_edges, run_block
+from bpfc.isa.insn import Class, Insn, MiscOp, Mode, RVal, Src
+from bpfc.isa.opcodes import CLASS_MASK, JA, MODE_MASK, RVAL_MASK
+from bpfc.opt.analyses import Analyses, topo_order
+from bpfc.opt.dataflow import State, decided, forward, out_edges
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.sweeps import Edges, Sweep, recall, recording, remember, worth_keeping
 from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, WIDTH, A, Values, X, effect
 
 _LD_IMM = Class.LD | Mode.IMM
@@ -34,8 +39,8 @@ _MEM_LOADS = {Class.LD | Mode.MEM, Class.LDX | Mode.MEM}
 _ALU, _LD, _LDX = int(Class.ALU), int(Class.LD), int(Class.LDX)
 _IMM, _MEM = int(Mode.IMM), int(Mode.MEM)
 _RVAL_A, _RET_K, _SRC_X = int(RVal.A), int(Class.RET | RVal.K), int(Src.X)
+_RET_A = int(Class.RET | RVal.A)
 _RET, _JMP, _JA = int(Class.RET), int(Class.JMP), JA
-_MASKED = ("alu", int(AluOp.AND))  # the start of a ``v & m`` value's key
 
 
 def _replaceable(ins: Insn) -> bool:
@@ -114,42 +119,10 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
     return out, regs, minlen, changed
 
 
-def rewritten(vals: Values, block: Block, state: State) -> tuple[State, list[Insn] | None]:
-    """The state after ``block``'s statements and, when this pass would rewrite them, the
-    new statements (None otherwise); the block itself is left as it is.
-
-    ``thread_jumps`` calls this instead of ``run_block`` in its sweep and keeps the new
-    statements with the sweep (``Sweep.rewrites``): the rewrites never change a state, so
-    this pass, run next on the unchanged graph, only has to install them.
-    """
-    stmts = block.stmts
-    if not stmts:
-        return state, None
-    minlen = state.minlen
-    if len(stmts) == 1:  # most blocks are one ``ld [k]`` in front of a test: ``run_block``'s path
-        code, _, _, k = stmts[0]
-        size = ABS_LOADS.get(code)
-        if size is not None and k < NEGATIVE_OFF:
-            vn = vals.number(("ld", size, k))
-            regs = state.regs
-            end = k + WIDTH[size]
-            after = State((vn,) + regs[1:], state.facts, end if end > minlen else minlen)
-            if vn not in regs:  # ``_rewrite`` would keep it: nothing holds the value yet
-                return after, None
-            if regs[A] == vn:
-                return after, []
-            return after, [_move(list(regs), A, vn)]  # type: ignore[list-item]
-    new, regs, minlen, touched = _rewrite(vals, block, state)
-    return State(tuple(regs), state.facts, minlen), new if touched else None
-
-
-def _fold_terminator(
-    vals: Values, block: Block, regs: Sequence[int], facts: dict, undecided: bool = False
-) -> bool:
+def _fold_terminator(vals: Values, block: Block, regs: Sequence[int], facts: dict) -> bool:
     """``ret a`` with A known becomes ``ret #k``, a jump on a known X takes the constant,
     and a jump the facts decide becomes an unconditional edge; ``regs`` are the registers
-    after the block.  ``undecided``: a sweep already followed both edges, so only a masked
-    value (``v & m``, whose facts ``decided`` derives from v's) may still be decided."""
+    after the block."""
     code = block.code
     const = vals.const
     if code & CLASS_MASK == _RET:
@@ -163,8 +136,6 @@ def _fold_terminator(
     if code & _SRC_X and regs[X] in const:
         block.code, block.k = code & ~_SRC_X, const[regs[X]]
         changed = True
-    if undecided and vals.keys[regs[A]][:2] != _MASKED and block.jt is not block.jf:
-        return changed
     taken = decided(vals, regs, facts, block.code, block.k)
     if taken is not None or block.jt is block.jf:
         block.set_goto(block.jt if taken in (True, None) else block.jf)
@@ -187,56 +158,40 @@ def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int
     return changed, regs, minlen
 
 
-def _install(vals: Values, sweep: Sweep, rewrites: dict[int, list[Insn]]) -> bool:
-    """``_visit`` over a sweep whose statement rewrites are known: install them, then fold
-    terminators with the registers after each block (read from its recorded out edges)."""
+def _return_constants(graph: Graph, vals: Values, block: Block, edges: list) -> bool:
+    """Send each edge into a bare ``ret a`` on which A is a known constant c to a new
+    ``ret #c`` instead; True if one moved.
+
+    ``_fold_terminator`` folds a ``ret a`` whose A is known on every path into it; a
+    ``ret a`` shared by paths on which A differs keeps its ``ret a``, yet emission gives
+    each jump to a lone ``ret`` its own copy (``linearize``), where each copy's A is
+    known again.  Folding per edge finds here what optimizing the output again would
+    (``optimize(optimize(p)) == optimize(p)``); ``merge_blocks`` shares the new returns.
+    """
     changed = False
-    entries, edges = sweep.entries, sweep.edges
-    for block in sweep.order:
-        state = entries.get(block.id)
-        if state is None:
+    for n, (succ, state) in enumerate(edges):
+        if succ.code != _RET_A or succ.stmts:
             continue
-        new = rewrites.get(block.id)
-        if new is not None:
-            block.stmts = new
-            changed = True
-        out = edges.get(block.id)
-        if out:  # every edge carries the registers after the block
-            if _fold_terminator(vals, block, out[0][1].regs, state.facts, len(out) == 2):
-                changed = True
-        elif (
-            block.code & CLASS_RVAL_MASK == _RET | _RVAL_A
-        ):  # ``ret a`` (rare): work the registers out
-            if _fold_terminator(vals, block, run_block(vals, block, state).regs, state.facts):
-                changed = True
+        value = vals.const.get(state.regs[A])
+        if value is None:
+            continue
+        target = graph.new_block([], _RET_K, value)
+        if len(edges) == 2:  # an undecided branch: edge 0 is the true side, edge 1 the false
+            if n == 0:
+                block.jt = target
+            else:
+                block.jf = target
+        else:  # one edge: every successor slot that leads there
+            if block.jt is succ:
+                block.jt = target
+            if block.jf is succ:
+                block.jf = target
+        edges[n] = (target, state)
+        changed = True
     return changed
 
 
-def run(graph: Graph) -> bool:
-    sweep = recall(graph)
-    if sweep is not None and sweep.settled:
-        # the graph is this pass's own output, untouched since: rewriting it again with
-        # the same states finds nothing (every rewrite's result rewrites to itself)
-        return False
-    if sweep is not None:
-        # Nothing changed since the last sweep, so its entry states are this graph's.  They
-        # stay valid after the rewrites below: those keep every register's value (and the
-        # proven length) and only drop branch edges the states already never followed.
-        changed = False
-        vals, entries = sweep.vals, sweep.entries
-        rewrites = sweep.rewrites
-        if rewrites is not None:  # worked out already by ``thread_jumps``' sweep
-            changed = _install(vals, sweep, rewrites)
-        else:
-            for block in sweep.order:
-                state = entries.get(block.id)
-                if state is not None and _visit(vals, block, state)[0]:
-                    changed = True
-        if changed:  # the old order still covers (and orders) every reachable block
-            sweep.stamp(graph, sweep.order)
-        sweep.settled = True
-        return changed
-
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     vals = Values()
     changed = False
 
@@ -248,17 +203,11 @@ def run(graph: Graph) -> bool:
         if block.jt is None:
             return []
         after = state if regs is state.regs else State(tuple(regs), state.facts, minlen)
-        return out_edges(vals, block, after)
+        edges = out_edges(vals, block, after)
+        if _return_constants(graph, vals, block, edges):
+            changed = True
+        return edges
 
-    order = graph.order()
-    if not worth_keeping(order):
-        forward(graph, order, vals, visit)
-        return changed
-    entries: dict[int, State] = {}
-    edges: dict[int, Edges] = {}
-    forward(graph, order, vals, recording(entries, edges, visit))
-    # decided branches only drop edges: ``order`` still covers and orders the graph
-    sweep = Sweep(graph, order, vals, entries, edges)
-    sweep.settled = True
-    remember(sweep, graph)
+    # a folded branch only drops an edge: the order still covers and orders the graph
+    forward(graph, Analyses.of(graph, analyses).get(topo_order), vals, visit)
     return changed

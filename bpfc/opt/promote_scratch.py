@@ -26,7 +26,8 @@ linear backward sweep per candidate slot.
 from __future__ import annotations
 
 from bpfc.isa.insn import Class, Insn, MiscOp, Mode
-from bpfc.opt.dataflow import live_ins, term_uses, transfer
+from bpfc.opt.analyses import Analyses, live_in, topo_order
+from bpfc.opt.dataflow import term_uses, transfer
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import X, reg_of_mem
 
@@ -86,13 +87,14 @@ def _rewrite(slot: int, order: list[Block], afters: dict[int, list[int]]) -> Non
             block.stmts = new
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
     # ``ins[0]`` and ``ins[3]`` are ``ins.code`` and ``ins.k``: indexing is cheaper here
     slots = {ins[3] & 15 for block in order for ins in block.stmts if ins[0] in _MEM_LOADS}
     if not slots:
         return False
-    live = live_ins(order)
+    live = cache.get(live_in)
     afters = {block.id: _live_after(block, live) for block in order}
     for slot in sorted(slots):
         if live[graph.entry.id] & (1 << reg_of_mem(slot)):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bpfc.isa.insn import AluOp, Class, JmpOp, Src, bpf_op, bpf_src
 from bpfc.isa.opcodes import CLASS_SRC_MASK
-from bpfc.opt.dataflow import live_ins
+from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.graph import Graph
 from bpfc.opt.values import A
 
@@ -85,20 +85,18 @@ def _fold_mask(block, live) -> bool:
     return True
 
 
-def run(graph: Graph) -> bool:
-    order = graph.order()
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    cache = Analyses.of(graph, analyses)
+    order = cache.get(topo_order)
     if not _may_change(order):
         return False  # most programs: no liveness to compute, nothing to look at
     # Rewrites keep every block's live-in registers (the test still reads A), so one
     # liveness serves the whole pass.  A block is rewritten until nothing applies: an
     # ``add`` taken off may uncover an ``and #m`` to fold (the pass is idempotent).
-    known: list[dict[int, int]] = []
 
     def live() -> dict[int, int]:
-        """``live_ins(order)``, worked out when a rewrite first asks (most never do)."""
-        if not known:
-            known.append(live_ins(order))
-        return known[0]
+        """Live-in registers, worked out when a rewrite first asks (most never do)."""
+        return cache.get(live_in)
 
     changed = False
     for block in order:

@@ -9,32 +9,31 @@ N, the edge is redirected to N: on the true edge of ``ldh [12]; jeq #0x800`` a l
 number, not by register, so a reloaded ``[12]`` is recognised.  The walk is capped
 so the pass stays linear.
 
-Most calls find nothing: an edge's first test is usually undecided, which ``_probe``
-and ``_hopeless`` see without walking, and a call on a graph no pass changed since the
-last sweep replays that sweep's edge states (``sweeps``) instead of sweeping again.
+Why it is safe: on that edge every packet takes, in each block passed over, the branch
+the state decides, and every statement passed over either cannot fail or computes a
+value already computed on every path to the edge (so it succeeded already); skipping
+them changes no verdict as long as nothing they write is read later, which the
+liveness check at N guarantees.  The walk runs from the state of one ``dataflow``
+forward sweep (this pass's own; the liveness comes from the shared ``analyses``).
+
+Most edges find nothing: an edge's first test is usually undecided, which ``_probe``
+and ``_hopeless`` see without walking.  A threaded edge can open another walk, so the
+pass sweeps again while an edge moved (``_MAX_SWEEPS`` at most; the manager's next
+round goes on from there).
 """
 
 from __future__ import annotations
 
 from bpfc.isa.insn import AluOp, Class, Mode, Size
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA, OP_MASK, SIZE_MASK, SRC_MASK
-from bpfc.opt.dataflow import (
-    State,
-    decided,
-    inert,
-    initial,
-    join,
-    live_ins,
-    out_edges,
-    run_block,
-)
+from bpfc.opt.analyses import Analyses, live_in, topo_order
+from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.number_values import rewritten
-from bpfc.opt.sweeps import Edges, Sweep, forget, recall, remember, worth_keeping
 from bpfc.opt.values import ABS_LOADS, MASK, NEGATIVE_OFF, WIDTH, A, Values, X, defines, effect
 
 _MAX_WALK = 12
+_MAX_SWEEPS = 4
 _JMP, _JA = int(Class.JMP), JA
 _ENTRY_A = ("entry A",)
 _MASKED, _IND = ("masked",), ("indirect",)  # probe kinds besides a load key and ``_ENTRY_A``
@@ -44,6 +43,8 @@ _AND_K = int(Class.ALU | AluOp.AND)  # ``and #m`` (Src.K is 0)
 _LD_IND = int(Class.LD | Mode.IND)
 _LDX_MSH = int(Class.LDX | Mode.MSH | Size.B)
 _SIZES = frozenset(int(s) for s in (Size.W, Size.H, Size.B))
+
+Edges = list[tuple[Block, State]]
 
 
 def _probe(block: Block) -> tuple | None:
@@ -98,34 +99,6 @@ def _indirect(stmts: list, i: int, load) -> tuple | None:
                 return None
             return (_IND, size, load.k, ("msh", ins.k))
     return (_IND, size, load.k, None)
-
-
-def _probes(graph: Graph) -> dict[int, tuple]:
-    """``_probe_of``'s table for ``graph``, kept from call to call while the graph lives."""
-    found = graph.probes
-    if found is None:
-        found = graph.probes = {}
-    return found
-
-
-def _probe_of(probes: dict[int, tuple], block: Block) -> tuple | None:
-    """``_probe(block)``, reused from ``probes`` (``_probes``' table) while still valid.
-
-    A probe depends only on the block's statements, its terminator code and whether its
-    two successors are one block, so the table records those with it and reuses it while
-    all three are as they were.  No pass edits a statement list in place (each assigns a
-    new one), and the table keeps the old list alive, so the same list object means the
-    same statements.
-    """
-    found = probes.get(block.id)
-    if (
-        found is None
-        or found[0] is not block.stmts
-        or found[1] != block.code
-        or found[2] is not (block.jt is block.jf)
-    ):
-        found = probes[block.id] = (block.stmts, block.code, block.jt is block.jf, _probe(block))
-    return found[3]
 
 
 def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
@@ -210,125 +183,70 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
     return best
 
 
-def _finds_work(graph: Graph, sweep: Sweep) -> bool:
-    """Whether a sweep over the unchanged graph would thread some edge (replaying ``sweep``)."""
-    vals = sweep.vals
-    probes = _probes(graph)
-    for block in sweep.order:
-        for succ, st in sweep.edges.get(block.id, ()):
-            if succ.jt is None:
-                continue
-            probe = _probe_of(probes, succ)
-            if probe is not None and _hopeless(vals, probe, st, succ):
-                continue
-            if sweep.live is None:  # only now: most replays never get this far
-                sweep.live = live_ins(sweep.order)
-            target = _walk(vals, succ, st, sweep.live)
-            if target is not None and target is not succ:
-                return True
-    return False
+def _thread(vals: Values, block: Block, edges: Edges, live: dict[int, int]) -> bool:
+    """Redirect each of ``block``'s out ``edges`` as far as ``_walk`` finds; True if any moved.
+
+    ``edges`` are ``dataflow.out_edges``' list for ``block``: an entry whose edge moves
+    gets the new target, with the state of the edge it replaced (which is the state a
+    sweep of the changed graph finds on it: the skipped blocks changed nothing live).
+    """
+    changed = False
+    for n, (succ, state) in enumerate(edges):
+        if succ.jt is None:
+            continue  # a return: there is nowhere further to go
+        probe = _probe(succ)
+        if probe is not None and _hopeless(vals, probe, state, succ):
+            continue  # the usual case: the edge's first test is undecided
+        target = _walk(vals, succ, state, live)
+        if target is None or target is succ:
+            continue
+        changed = True
+        if len(edges) == 2:  # an undecided branch: edge 0 is the true side, edge 1 the false
+            if n == 0:
+                block.jt = target
+            else:
+                block.jf = target
+        else:  # one edge: every successor slot that leads there
+            if block.jt is succ:
+                block.jt = target
+            if block.jf is succ:
+                block.jf = target
+        edges[n] = (target, state)
+    return changed
 
 
-def run(graph: Graph) -> bool:
-    sweep = recall(graph)
-    if sweep is not None and not _finds_work(graph, sweep):
-        return False  # the common confirming call: nothing changed since the last sweep
-    order = graph.order()
-    known: dict[int, int] | None = None  # ``live_ins(order)``, once some walk needs it
-    probes = _probes(graph)
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    """Thread every edge a sweep finds; sweep again while that moved some edge.
+
+    A threaded edge can open another walk (the state on an edge into a block the walk
+    now reaches first may decide more), so the pass repeats itself, a few times at most:
+    on a long ``or`` chain each sweep may open one more edge, and the manager's next
+    round, after the other passes shortened the chain, goes on.
+    """
+    cache = Analyses.of(graph, analyses)
+    order, live = cache.get(topo_order), cache.get(live_in)
+    for sweeps in range(_MAX_SWEEPS):
+        if not _sweep(graph, order, live):
+            return sweeps > 0
+        # threading only moved edges forward: the old order is still a topological order
+        # of every reachable block, but liveness must be worked out again
+        live = live_ins(order)
+    return True
+
+
+def _sweep(graph: Graph, order: list[Block], live: dict[int, int]) -> bool:
+    """One forward sweep threading every edge it can; True when an edge moved."""
     vals = Values()
     changed = False
 
-    exact = True  # whether the states the sweep passes on are those of the graph it leaves
+    def visit(block: Block, state: State) -> Edges:
+        nonlocal changed
+        edges = out_edges(vals, block, run_block(vals, block, state))
+        # liveness stays valid while edges are threaded: a walk only looks at blocks after
+        # ``block``, and a changed edge changes the liveness of blocks before it only
+        if edges and _thread(vals, block, edges, live):
+            changed = True
+        return edges
 
-    entries: dict[int, State] = {}
-    recorded: dict[int, Edges] = {}
-    rewrites: dict[int, list] = {}  # ``number_values``' work on this graph, done on the way
-    keep = worth_keeping(order)
-    find, const = vals.find, vals.const
-
-    # ``dataflow.forward`` with this pass's visit written into its loop: the sweep runs
-    # on every call that finds the graph changed, over every block
-    entry = graph.entry
-    pending: dict[int, State] = {} if inert(entry) else {entry.id: initial(vals)}
-    for block in order:
-        state = pending.pop(block.id, None)
-        if state is None:
-            continue
-        if keep:
-            after, new = rewritten(vals, block, state)
-            if new is not None:
-                rewrites[block.id] = new
-            edges = out_edges(vals, block, after)  # a fresh list: ours
-            entries[block.id] = state
-            recorded[block.id] = edges
-        else:
-            edges = out_edges(vals, block, run_block(vals, block, state))
-        for n, (succ, st) in enumerate(edges):
-            if succ.jt is None:
-                if not succ.stmts and not succ.code & SIZE_MASK:
-                    continue  # ``inert``: never visited, never joined
-            else:
-                # ``_probe_of`` and ``_hopeless``' usual case inlined: most edges stop here
-                found = probes.get(succ.id)
-                if (
-                    found is None
-                    or found[0] is not succ.stmts
-                    or found[1] != succ.code
-                    or found[2] is not (succ.jt is succ.jf)
-                ):
-                    probe = _probe_of(probes, succ)
-                else:
-                    probe = found[3]
-                walk = True
-                if probe is not None:
-                    if probe[0] is _LD:  # an absolute load's key: is anything known of it?
-                        va = find(probe)
-                        if va is None:
-                            walk = False
-                        else:
-                            fact = st.facts.get(va)
-                            if fact is None:
-                                walk = va in const
-                            else:
-                                walk = decide(fact, succ.code & OP_MASK, succ.k) is not None
-                    else:
-                        walk = not _hopeless(vals, probe, st, succ)
-                if walk:
-                    if known is None:
-                        known = live_ins(order)
-                    target = _walk(vals, succ, st, known)
-                    if target is not None and target is not succ:
-                        changed = True
-                        if len(edges) == 2:  # an undecided branch: edge 0 true, edge 1 false
-                            if n == 0:
-                                block.jt = target
-                            else:
-                                block.jf = target
-                        else:  # one edge: every successor slot that leads there
-                            if block.jt is succ:
-                                block.jt = target
-                            if block.jf is succ:
-                                block.jf = target
-                        edges[n] = (target, st)
-                        succ = target
-                        if succ.jt is None and not succ.stmts and not succ.code & SIZE_MASK:
-                            continue
-            prev = pending.get(succ.id)
-            pending[succ.id] = st if prev is None else join(vals, succ, (prev, st))
-        if len(edges) == 2 and block.jt is block.jf:
-            # both sides now lead to one block: a fresh sweep would pass ``after`` on
-            # unrefined where this one joins the two refined states
-            exact = False
-
-    # A threaded edge carries the state of the edge it replaced, which is exactly the
-    # state a fresh sweep of the new graph finds there: the sweep stays valid after changes.
-    if exact and keep:
-        sweep = Sweep(graph, order, vals, entries, recorded)  # threading kept ``order`` valid
-        sweep.rewrites = rewrites
-        if not changed:
-            sweep.live = known
-        remember(sweep, graph)
-    else:
-        forget(graph)
+    forward(graph, order, vals, visit)
     return changed

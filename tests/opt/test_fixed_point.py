@@ -1,14 +1,14 @@
 """The optimizer stops only at a fixed point: no pass finds anything left to do in its output.
 
-The pass manager skips calls it can prove would find nothing (a pass that found nothing
-and whose graph no pass changed since; an ``IDEMPOTENT`` pass right after its own
-change).  If one of those proofs were wrong, the optimizer would return a program some
-pass could still shrink.  These tests run every pass once more on the optimizer's final
-graph, on random programs, every upstream listing and every project corpus expression,
-and require each to report no change.  Random programs found two passes that were not
-idempotent: ``merge_blocks`` (two blocks that absorbed equal chains became equal only
-after joining) and ``simplify_tests`` (taking ``add #1`` off a test uncovered an
-``and #m`` the same call did not look at again).
+The pass manager stops after a round in which no pass changed the graph, handing each
+pass the analyses it cached during that round.  If a pass reported no change after
+changing something, or an analysis outlived a change, the optimizer would return a
+program some pass could still shrink.  These tests run every pass once more, alone and
+with fresh analyses, on the optimizer's final graph, on random programs, every upstream
+listing and every project corpus expression, and require each to report no change.
+(Random programs once found a pass reporting work left over: ``merge_blocks``, whose
+joined chains became equal only after joining, and ``simplify_tests``, where taking
+``add #1`` off a test uncovered an ``and #m`` the same call did not look at again.)
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pytest
 from hypothesis import example, given, settings
 from support.opt_helpers import corpus_records, upstream_accepts
 
-from bpfc import compiler
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.errors import BpfcError
 from bpfc.isa.insn import Insn
@@ -30,7 +29,6 @@ def _leftover(graph: Graph) -> list[str]:
     """The passes that still change ``graph`` (each tried on the graph as the last left it)."""
     found = []
     for name, fn in manager.PASSES:
-        graph.forget_order()
         if fn(graph):
             found.append(name)
     return found
@@ -60,7 +58,6 @@ class Final:
 def final(monkeypatch: pytest.MonkeyPatch) -> Final:
     spy = Final()
     monkeypatch.setattr(manager, "run_passes", spy.wrap(manager.run_passes))
-    monkeypatch.setattr(compiler, "_OPTIMIZER", None)  # ``compile`` imports it afresh
     return spy
 
 

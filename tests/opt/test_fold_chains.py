@@ -63,7 +63,8 @@ def test_chains_fold_and_keep_verdicts(kind):
 def test_fold_does_not_grow_the_result(kind):
     values = range(1, 41)
     prog = _compiled(" or ".join(PRIMITIVES[kind](v) for v in values))
-    assert len(optimize(prog)) <= len(optimize(prog, passes=PASSES))
+    without = [(name, fn) for name, fn in PASSES if name != "fold_chains"]
+    assert len(optimize(prog)) <= len(optimize(prog, passes=without))
 
 
 @pytest.mark.skipif(not libpcap.available(), reason="libpcap not installed")
