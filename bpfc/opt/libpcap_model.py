@@ -29,9 +29,18 @@ again), and for the outermost link type ``PRISM_HEADER`` (its prologue generator
 sets the flag).  The Linux ``vlan`` test's inner jumps do not: master optimizes those
 graphs, reading such a jump as one more statement, and so does the model.
 
-The model is only run where it can change the answer (``bpfc.compiler`` asks it when bpfc
-itself would refuse, when the graph divides, takes a modulus or shifts, and in the other
-cases ``needs_model`` names), since it costs as much as master's quadratic optimizer.
+Why a model and not a rule: the differences are of several kinds (master folds ``0 / x``
+to 0; it threads jumps along edge dominators computed before its peephole swapped a
+``jset``'s targets, and so "proves" ``outbound and outbound`` false on Juniper links; it
+refuses what it folds to a shift by X >= 32; bpfc's optimizer proves many filters false
+that master's keeps), and only replaying master's fixed point tells which filters fall
+on which side.  Checked against master itself on every generated expression of the
+front-end differential (17,560 programs at seed 17: all agree).
+
+The model is only run where it can change the answer: ``bpfc.compiler`` asks it when
+bpfc itself would refuse and where :func:`worth_asking` finds what master alone may
+refuse, since it costs about as much as a compile on small graphs and grows with
+master's quadratic pull-ups (``MAX_BLOCKS`` caps it).
 """
 
 from __future__ import annotations
