@@ -52,8 +52,10 @@ from bpfc.cfg import InnerJump
 from bpfc.isa.arith import shift
 from bpfc.isa.insn import AluOp, Class, JmpOp, Mode, Src
 from bpfc.isa.opcodes import (
+    ABS_LOADS,
     BPF_MEMWORDS,
     CLASS_MASK,
+    IND_LOADS,
     LD_IMM,
     LD_LEN,
     LD_MEM,
@@ -66,6 +68,7 @@ from bpfc.isa.opcodes import (
     RET_A,
     RET_K,
     RVAL_MASK,
+    SIZE_MASK,
     SRC_MASK,
     ST,
     STX,
@@ -105,8 +108,8 @@ _JMP, _RET, _ALU = int(Class.JMP), int(Class.RET), int(Class.ALU)
 _LD, _LDX = int(Class.LD), int(Class.LDX)
 _K, _X = int(Src.K), int(Src.X)
 _IMM, _IND, _MEM = int(Mode.IMM), int(Mode.IND), int(Mode.MEM)
-_ABS_LOADS = frozenset(int(Class.LD | Mode.ABS | s) for s in (0x00, 0x08, 0x10))
-_IND_LOADS = frozenset(int(Class.LD | Mode.IND | s) for s in (0x00, 0x08, 0x10))
+_ABS_LOADS = frozenset(int(c) for c in ABS_LOADS)
+_IND_LOADS = frozenset(int(c) for c in IND_LOADS)
 _JEQ_K = int(Class.JMP | JmpOp.JEQ | Src.K)
 _JSET_K = int(Class.JMP | JmpOp.JSET | Src.K)
 _ADD, _SUB, _MUL, _DIV = int(AluOp.ADD), int(AluOp.SUB), int(AluOp.MUL), int(AluOp.DIV)
@@ -412,7 +415,7 @@ class _Model:
         elif code in _IND_LOADS:
             v = vals[X_ATOM]
             if alter and v in consts:
-                s[0] = _LD | (code & 0x18) | int(Mode.ABS)
+                s[0] = _LD | (code & SIZE_MASK) | int(Mode.ABS)
                 s[1] = (k + consts[v]) & MASK32
                 v = self.value(s[0], s[1], 0)
                 self.changed()
