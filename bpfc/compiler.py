@@ -18,6 +18,8 @@ from bpfc.codegen.dispatch import check_reduced, gen_expr, new_state
 from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState
 from bpfc.emit import block_order, linearize, warn_if_too_long
 from bpfc.errors import CompileError
+from bpfc.isa.insn import stmt
+from bpfc.isa.opcodes import RET_K
 from bpfc.program import Program
 from bpfc.savefile import check_savefile
 from bpfc.scope import RECURSION_LIMIT as RECURSION_LIMIT  # the public name
@@ -155,17 +157,57 @@ def _compile(
         expr, linktype, snaplen, netmask, linux=linux, resolver=resolver, savefile=savefile
     )
     if optimize:
-        # libpcap's optimizer refuses a filter that can never match; a constant-false
-        # expression is the case we can see without it
-        if state.extra.get("const") is False:
-            raise CompileError("expression rejects all packets", expr)
-        if root.is_ret and root.k == 0:
-            raise CompileError("expression rejects all packets", expr)
-        insns = _optimized(root, expr, verify)
+        # libpcap refuses what ITS optimizer proves constant-false or cannot fold: decided
+        # by a model of it where bpfc's own verdict may differ (bpfc.opt.libpcap_model)
+        doomed = state.extra.get("const") is False or (root.is_ret and root.k == 0)
+        compiles = None  # master's verdict: None while not asked or undecided
+        if doomed or _worth_asking(root):
+            compiles = _master_compiles(root, state, linktype, expr)
+        if doomed and not compiles:
+            raise CompileError(REJECTS_ALL, expr)
+        if doomed:  # master compiles it, and it rejects every packet
+            return Program.from_insns([stmt(RET_K, 0)])
+        try:
+            insns = _optimized(root, expr, verify)
+        except CompileError as err:
+            if err.message != REJECTS_ALL:
+                raise
+            if compiles is None:
+                compiles = _master_compiles(root, state, linktype, expr)
+            if not compiles:
+                raise
+            insns = [stmt(RET_K, 0)]  # bpfc's optimizer proved it; master does not refuse
     else:
         insns = linearize(root, warn=False)
     warn_if_too_long(insns)
     return Program.from_insns(insns)
+
+
+REJECTS_ALL = "expression rejects all packets"
+
+
+def _worth_asking(root: Block) -> bool:
+    from bpfc.opt.libpcap_model import worth_asking
+
+    return worth_asking(root)
+
+
+def _master_compiles(
+    root: Block, state: CodegenState, linktype: str | int, expr: str
+) -> bool | None:
+    """Raise libpcap master's refusal of the unoptimized graph ``root`` where its optimizer
+    refuses it; else True, or None when the graph is too big to model."""
+    from bpfc.opt.libpcap_model import Undecided, master_refusal
+
+    try:
+        message = master_refusal(
+            root, linktypes.lookup(linktype).dlt, bool(state.extra.get("no_optimize"))
+        )
+    except Undecided:
+        return None
+    if message is not None:
+        raise CompileError(message, expr)
+    return True
 
 
 def _optimized(root: Block, expr: str, verify: bool) -> list:

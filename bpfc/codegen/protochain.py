@@ -36,6 +36,9 @@ def gen_protochain(state: CodegenState, number: int, proto: str | None) -> Cond:
         return or_(b0, gen_protochain(state, number, "ip6"))
     if state.off_linkpl.reg is not None:
         raise state.error("'protochain' not supported with variable length headers")
+    # the loop is not a DAG: libpcap turns its optimizer off for the whole filter, even
+    # where a constant operand drops this code (bpfc.opt.libpcap_model reads the flag)
+    state.extra["no_optimize"] = True
     head = state.off_linkpl.constant + state.off_nl
     v6 = proto == "ip6"
     b0 = link.gen_linktype(state, link.ETHERTYPE_IPV6 if v6 else link.ETHERTYPE_IP)

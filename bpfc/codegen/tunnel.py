@@ -88,6 +88,9 @@ def _header_checks(
 
 def _geneve_offsets(state: CodegenState) -> list[Any]:
     """A: Geneve header -> registers for the inner link header, type field and payload."""
+    # its jump inside a block turns libpcap's optimizer off for the whole filter, even
+    # where a constant operand drops this code (bpfc.opt.libpcap_model reads the flag)
+    state.extra["no_optimize"] = True
     start = state.off_linkpl.constant + state.off_nl + UDP_HDR_LEN
     linktype = state.alloc_reg()
     stmts: list[Any] = [

@@ -201,6 +201,9 @@ def prologue_stmts(state: CodegenState) -> list[Stmt]:
     if hdr_reg is not None:
         _prefix_length(code, kind, hdr_reg)
     if pl_reg is not None:
+        # its jumps inside a block turn libpcap's optimizer off for the whole filter
+        # (bpfc.opt.libpcap_model reads the flag)
+        state.extra["no_optimize"] = True
         if hdr_reg is None:
             code.emit(Class.LDX | Mode.IMM, 0)
         _wlan_header_length(code, kind == "radiotap", pl_reg)

@@ -5,9 +5,9 @@ run on one *symbolic* packet (an array of bytes, a captured length ``L`` and a w
 length) with the same unknown initial scratch memory, and the solver is asked for a
 packet on which their return values differ.  Semantics are libpcap's ``bpf_filter``
 (and ``interp.py``): a load needing more than ``L`` bytes, or a division by zero,
-returns 0; shift counts are taken mod 32.  The encoding is linear in the program:
-instructions are visited in order (jumps only go forward) and the states of joining
-edges are merged with ``If`` on their reach conditions.
+returns 0; a shift by 32 or more gives 0 (``bpfc.isa.arith.shift``).  The encoding is
+linear in the program: instructions are visited in order (jumps only go forward) and the
+states of joining edges are merged with ``If`` on their reach conditions.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ def _alu(z3: Any, op: int, a: Any, b: Any) -> Any:
         return a & b
     if op == AluOp.XOR:
         return a ^ b
-    if op == AluOp.LSH:
-        return a << (b & 31)
-    return z3.LShR(a, b & 31)
+    if op == AluOp.LSH:  # SMT-LIB: a count of 32 or more gives 0, as bpfc.isa.arith.shift
+        return a << b
+    return z3.LShR(a, b)
 
 
 def _test(z3: Any, op: int, a: Any, b: Any) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from bpfc.isa.arith import shift
 from bpfc.isa.insn import (
     AluOp,
     Class,
@@ -56,6 +57,7 @@ _ZERO_IS_IDENTITY = frozenset((_ADD, _SUB, _OR, _XOR, _LSH, _RSH))
 _ONE_IS_IDENTITY = frozenset((_MUL, _DIV))
 _ZERO_ABSORBS = frozenset((_AND, _MUL))
 _COMMUTATIVE = frozenset((_ADD, _MUL, _AND, _OR, _XOR))
+_SHIFTS = frozenset((_LSH, _RSH))
 _DIVIDES = frozenset((_DIV, _MOD))
 _WIDTH = {int(size): n for size, n in WIDTH.items()}
 
@@ -125,6 +127,8 @@ class Values:
                 return a
             if cb == 0 and op in _ZERO_ABSORBS:
                 return self.of_const(0)
+            if cb >= 32 and op in _SHIFTS:  # all bits out (bpfc.isa.arith.shift)
+                return self.of_const(0)
         if op == _NEG:
             return self.number(("neg", a))
         if op in _COMMUTATIVE and a > b:
@@ -150,10 +154,8 @@ def fold(op: int, a: int, b: int) -> int | None:
         return a & b
     if op == _XOR:
         return a ^ b
-    if op == _LSH:
-        return None if b >= 32 else (a << b) & MASK
-    if op == _RSH:
-        return None if b >= 32 else a >> b
+    if op == _LSH or op == _RSH:
+        return shift(op, a, b)  # 32 or more gives 0: bpfc.isa.arith.shift says why
     if op == _NEG:
         return (-a) & MASK
     return None

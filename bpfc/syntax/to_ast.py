@@ -471,9 +471,14 @@ def reduced_prefix(values: list[Any], expr: str) -> list[Any]:
                 continue
         after = getattr(items[index], "data", None) if index < len(items) else None
         # the first number of a list of ids (``port (1 or``) is an id once ``or`` follows,
-        # or when the list stops after it (bison's default: ``port (2 /``)
+        # or when the list stops after it (bison's default: ``port (2 /``); the list may
+        # be negated first (``port not (2 mask``, ``port ! not (2 /``): the ids of
+        # ``not id`` take the head's qualifiers the same way
         opens_list = index >= 3 and getattr(items[index - 2], "type", None) == "LPAR"
-        opens_list = opens_list and getattr(items[index - 3], "data", None) == "head"
+        before = index - 3
+        while opens_list and before > 0 and getattr(items[before], "type", None) == "NOT":
+            before -= 1
+        opens_list = opens_list and getattr(items[before], "data", None) == "head"
         if item.data == "pnum" and (after == "boolop" or (opens_list and index == len(items))):
             item = Tree("number_id", [item])
         alias = _LIST_FIELDS.get(str(item.data))

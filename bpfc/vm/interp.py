@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bpfc.isa.arith import shift
 from bpfc.isa.opcodes import (
     ABS_LOADS,
     ALU_K,
@@ -120,12 +121,8 @@ def alu(op: int, a: int, v: int, linux: bool) -> int | None:
         return a & v
     if op == _XOR:
         return a ^ v
-    if linux:
-        v &= 31
-    if op == _LSH:
-        return (a << v) & M32 if v < 32 else 0
-    if op == _RSH:
-        return a >> v if v < 32 else 0
+    if op == _LSH or op == _RSH:  # bpfc.isa.arith.shift: 32 or more gives 0
+        return shift(op, a, v & 31 if linux else v)
     return (-a) & M32  # NEG
 
 

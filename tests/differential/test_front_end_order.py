@@ -61,6 +61,10 @@ CASES: list[tuple[str, str, str | None]] = [
     ("esp portrange (0 || 0x100000000)", "'esp' is not a valid qualifier for 'portrange'", None),
     ("ra port (0 || 1::2::3/129)", "'ra' is not a valid qualifier for 'port'", None),
     ("ip port (2/31 or 3)", "'ip' is not a valid qualifier for 'port'", None),
+    # ... also behind a negation: the ids of ``not id`` take the head's qualifiers
+    ("tcp port not (99999 mask 1.1)", "port number 99999 greater than maximum 65535", None),
+    ("tcp port ! not (99999 /", "port number 99999 greater than maximum 65535", None),
+    ("tcp port not ((99999 mask 1.1))", SYNTAX, None),  # a second paren: no default
     # the type of 'type T subtype' is judged when 'subtype' is read
     ("type bogus subtype 99999999999", 'unknown 802.11 type name "bogus"', None),
     ("type 0x1 subtype )", "invalid 802.11 type value 0x01", None),
@@ -79,6 +83,12 @@ LINK_CASES: list[tuple[str, str, str]] = [
     ("ARCNET", "ip[1] & clnp[0xFFFFFFFFF]", "hexadecimal number 0xFFFFFFFFF overflows 32 bits"),
     ("JUNIPER_ETHER", "not vpi (0xffff or 99999999999 or 01)", "'vpi' supported only on SUNATM"),
     ("PPP", "clnp or hsio (16 or 0 or 0789)", "'hsio' supported only on SS7"),
+    # seed 17's one message difference: a negated list of ids is reduced like a plain one
+    (
+        "MTP2",
+        "not udp port not (192 mask 255.255 || 020000000000 || 2001:db8::2) || rarp",
+        "link-layer type filtering not implemented for DLT_MTP2 (SS7 MTP2)",
+    ),
     (
         "IEEE802_11",
         "src or dst host ff:ff:ff:ff:ff:ff",
