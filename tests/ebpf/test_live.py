@@ -150,7 +150,8 @@ class Namespace:
 
 def _objects(tmp_path: Path, target: str) -> list[tuple[str, Path, list[bool]]]:
     """``(expression, ELF object path, the interpreter's verdict per frame)``."""
-    translate = pytest.importorskip("bpfc.ebpf.translate").translate  # until h-ebpfx lands
+    from bpfc.ebpf.translate import translate
+
     out = []
     for number, expr in enumerate(EXPRESSIONS):
         program = bpfc.compile(expr)
