@@ -141,7 +141,7 @@ def test_corpus_loads_and_runs_as_the_interpreter(corpus_programs, target: str) 
 
 
 def _upstream_frames() -> list[bytes]:
-    from ebpf.test_live import frames
+    from ebpf.test_live_attach import frames
 
     return frames()
 
