@@ -184,6 +184,15 @@ class Program(tuple):  # type: ignore[type-arg]
             raise TypeError(f"{bad} must be str, not {type(value).__name__}")
         return dump(self, fmt, flavor)
 
+    def to_ebpf(self, target: str, **options: Any) -> Any:
+        """This program as eBPF for ``target`` (``"xdp"``, ``"tc"`` or ``"socket"``): a
+        :class:`bpfc.ebpf.program.EbpfProgram`.  ``options`` are those of
+        :func:`bpfc.ebpf.translate.translate`: ``accept``, ``reject`` (verdicts, numbers
+        or names such as ``"pass"``/``"shot"``) and ``guards``.  See docs/ebpf.md."""
+        from bpfc.ebpf.translate import translate
+
+        return translate(self, target, **options)
+
     def run(
         self, packet: Any, wirelen: int | None = None, *, linux: bool | None = None, **meta: Any
     ) -> int:

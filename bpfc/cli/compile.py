@@ -172,6 +172,12 @@ def _savefile_target(path: str, netmask: str | None) -> dict:
 
 def main(argv: Sequence[str]) -> int:
     """Compile and print; returns the exit status."""
+    from bpfc.cli.ebpf import wants_ebpf
+
+    if wants_ebpf(argv):  # bpfc --ebpf xdp|tc|socket ...: bpfc.cli.ebpf
+        from bpfc.cli.ebpf import main as main_ebpf
+
+        return main_ebpf(argv, _parser, _expression, _options)
     parser = _parser(
         "bpfc",
         "Compile a pcap-filter expression to classic BPF, like tcpdump -d.",

@@ -524,8 +524,10 @@ def _resolve(items: list[_Op | _Label]) -> list[EbpfInsn]:
             where[item.name] = len(ops)
         else:
             ops.append(item)
+    ops = _thread(ops, where)
     while True:
         keep = _reachable(ops, where)
+        _invert_over_ja(ops, where, keep)
         for j, item in enumerate(ops):  # a ja to the next kept instruction does nothing
             if keep[j] and item.insn.code == e.JMP | e.JA and item.target is not None:
                 t = where[item.target]
@@ -554,6 +556,50 @@ def _resolve(items: list[_Op | _Label]) -> list[EbpfInsn]:
                 )
             insn = insn._replace(off=off)
         out.append(insn)
+    return out
+
+
+_NEGATE = {e.JEQ: e.JNE, e.JNE: e.JEQ, e.JGT: e.JLE, e.JLE: e.JGT, e.JGE: e.JLT, e.JLT: e.JGE}
+
+
+def _invert_over_ja(ops: list[_Op], where: dict[str, int], keep: list[bool]) -> None:
+    """``if c goto L; ja M; L:`` becomes ``if !c goto M; L:`` (the ``ja`` is dropped)."""
+    kept = [j for j in range(len(ops)) if keep[j]]
+    targeted = {where[ops[j].target] for j in kept if ops[j].target is not None}  # type: ignore[index]
+    for a, b, c in zip(kept, kept[1:], kept[2:], strict=False):
+        test, ja = ops[a], ops[b]
+        code = test.insn.code
+        if (
+            test.target is None
+            or code & e.CLASS_MASK not in (e.JMP, e.JMP32)
+            or code & e.OP_MASK not in _NEGATE
+            or not keep[a]
+            or ja.insn.code != e.JMP | e.JA
+            or ja.target is None
+            or where[test.target] != c
+            or not keep[b]
+            or b in targeted  # something else jumps to the ja
+        ):
+            continue
+        negated = code & ~e.OP_MASK | _NEGATE[code & e.OP_MASK]
+        ops[a] = _Op(test.insn._replace(code=negated), ja.target)
+        keep[b] = False
+
+
+def _thread(ops: list[_Op], where: dict[str, int]) -> list[_Op]:
+    """Jumps to a ``ja`` go straight to where that one goes (a cBPF ``ret`` is a ``ja`` to
+    the shared exit, so a test that ends in ``ret`` jumps to the exit itself)."""
+    out = []
+    for item in ops:
+        target = item.target
+        for _ in range(len(ops)):  # forward jumps only: this ends long before
+            if target is None or where[target] >= len(ops):
+                break
+            nxt = ops[where[target]]
+            if nxt.insn.code != e.JMP | e.JA or nxt.target is None or nxt.target == target:
+                break
+            target = nxt.target
+        out.append(item._replace(target=target))
     return out
 
 

@@ -76,3 +76,12 @@ def test_refusals() -> None:
         translate(bpfc.compile("vlan 5", linux=True), "tc").c_source()
     with pytest.raises(ValueError, match="C identifier"):
         translate(bpfc.compile("ip"), "tc").c_source("not-an-identifier")
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang is not installed")
+def test_no_warnings_for_write_only_registers(tmp_path: os.PathLike) -> None:
+    # ldh [12]; st M[3]; ret #1: A and M[3] are written and never read
+    source = translate([(0x28, 0, 0, 12), (0x02, 0, 0, 3), (0x06, 0, 0, 1)], "tc").c_source(
+        program=True
+    )
+    clang_object(source, tmp_path)
