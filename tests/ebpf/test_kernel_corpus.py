@@ -36,6 +36,7 @@ from bpfc.corpus.schema import default_root, load
 from bpfc.ebpf import kernel
 from bpfc.ebpf.errors import TranslationError
 from bpfc.ebpf.translate import translate
+from bpfc.vm.interp import interpret
 
 REASON = kernel.unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
@@ -64,9 +65,12 @@ def refused_as_input(target: str, data: bytes) -> bool:
     return False
 
 
-def expected(target: str, program: list) -> Callable[[bytes], int]:
+def expected(target: str, program: list, metadata: bool = False) -> Callable[[bytes], int]:
     """What the kernel must return for a packet: the interpreter's verdict mapped to the
-    target's (the translated interpreter, built once per program)."""
+    target's (the translated interpreter, built once per program; for a socket program
+    that reads metadata the reference one, with a socket test run's metadata)."""
+    if target == "socket" and metadata:
+        return lambda data: interpret(program, data, None, linux=True, meta=SOCKET_META)
     if target == "socket":
         run = bpfc.Program(program)._filter(True)
         return lambda data: run(data, len(data))
@@ -75,7 +79,9 @@ def expected(target: str, program: list) -> Callable[[bytes], int]:
     return lambda data: accept if verdict(data, len(data)) else reject
 
 
-def check_program(target: str, program: list, packets: list[bytes]) -> list[str]:
+def check_program(
+    target: str, program: list, packets: list[bytes], metadata: bool = False
+) -> list[str]:
     """Translate, load (the verifier must accept), run over ``packets``; the differences."""
     code = bytes(translate(program, target))
     try:
@@ -89,7 +95,7 @@ def check_program(target: str, program: list, packets: list[bytes]) -> list[str]
     finally:
         kernel.close(fd)
     problems = []
-    want_of = expected(target, program)
+    want_of = expected(target, program, metadata)
     for data, value in zip(packets, got, strict=True):
         if value is None:
             STATS[target]["packets refused as input"] += 1
@@ -152,7 +158,10 @@ def test_upstream_accept_cases_load(upstream, target: str) -> None:
     """libpcap master's accept cases, compiled by bpfc for their link type (Linux
     extensions in Linux mode): the verifier accepts every translation; XDP refuses
     exactly the programs with ancillary (metadata) loads, which it has no field for, and
-    every target refuses exactly the programs with a backward jump (``protochain``)."""
+    every target refuses exactly the programs with a backward jump (``protochain``).
+    Socket programs with metadata loads are compared with the interpreter given a socket
+    test run's metadata (:data:`SOCKET_META`); TC ones are loaded only (TC's packet loads
+    follow libpcap's mode, which has no metadata to compare with)."""
     from support.upstream_cases import load as load_cases
     from support.upstream_cases import resolver
 
@@ -187,7 +196,11 @@ def test_upstream_accept_cases_load(upstream, target: str) -> None:
                     translate(program, target)
                 refused += 1
                 continue
-            if metadata:  # the interpreter cannot know the kernel's metadata: load only
+            if metadata and target == "socket":
+                problems = check_program(target, list(program), frames, metadata=True)
+                failures += [f"{rec['id']}: {p}" for p in problems]
+                continue
+            if metadata:  # TC: metadata in a libpcap-mode program has no reference: load only
                 code = bytes(translate(program, target))
                 try:
                     kernel.close(kernel.load_program(code, target))
