@@ -153,8 +153,35 @@ def _upstream_frames() -> list[bytes]:
     return frames()
 
 
+@pytest.fixture(scope="module")
+def upstream_programs(upstream) -> list[tuple[str, bpfc.Program]]:
+    """``(case id, program)``: bpfc's distinct programs for libpcap master's accept cases
+    (optimized and not; Linux-extension cases compiled in Linux mode)."""
+    from support.upstream_cases import load as load_cases
+    from support.upstream_cases import resolver
+
+    names = resolver(upstream)
+    seen: set[tuple] = set()
+    out = []
+    for rec in load_cases(upstream):
+        if rec["kind"] != "accept" or rec.get("special") or rec.get("generate_offline_filter"):
+            continue
+        for optimize in (True, False):
+            try:
+                program = bpfc.compile(
+                    rec["expr"], rec["dlt"], rec.get("snaplen", 262144), optimize,
+                    rec.get("netmask"), linux=bool(rec.get("linuxext")), resolver=names,
+                )  # fmt: skip
+            except bpfc.CompileError:
+                continue
+            if tuple(program) not in seen:
+                seen.add(tuple(program))
+                out.append((rec["id"], program))
+    return out
+
+
 @pytest.mark.parametrize("target", ["xdp", "tc", "socket"])
-def test_upstream_accept_cases_load(upstream, target: str) -> None:
+def test_upstream_accept_cases_load(upstream_programs, target: str) -> None:
     """libpcap master's accept cases, compiled by bpfc for their link type (Linux
     extensions in Linux mode): the verifier accepts every translation; XDP refuses
     exactly the programs with ancillary (metadata) loads, which it has no field for, and
@@ -162,55 +189,35 @@ def test_upstream_accept_cases_load(upstream, target: str) -> None:
     Socket programs with metadata loads are compared with the interpreter given a socket
     test run's metadata (:data:`SOCKET_META`); TC ones are loaded only (TC's packet loads
     follow libpcap's mode, which has no metadata to compare with)."""
-    from support.upstream_cases import load as load_cases
-    from support.upstream_cases import resolver
-
-    names = resolver(upstream)
     frames = _upstream_frames()
-    seen: set[tuple] = set()
     failures, refused, backward = [], 0, 0
-    for rec in load_cases(upstream):
-        if rec["kind"] != "accept" or rec.get("special") or rec.get("generate_offline_filter"):
+    for case_id, program in upstream_programs:
+        metadata = any(code & 0xE0 == 0x20 and k >= 0xFFFFF000 for code, _, _, k in program)
+        if any(code == 0x05 and k >= 1 << 31 for code, _, _, k in program):
+            with pytest.raises(TranslationError, match="jumps backward"):
+                translate(program, target)  # protochain's loop: refused, documented
+            backward += 1
             continue
-        linux = bool(rec.get("linuxext"))
-        for optimize in (True, False):
+        if target == "xdp" and metadata:
+            with pytest.raises(TranslationError):
+                translate(program, target)
+            refused += 1
+            continue
+        if metadata and target == "socket":
+            problems = check_program(target, list(program), frames, metadata=True)
+            failures += [f"{case_id}: {p}" for p in problems]
+            continue
+        if metadata:  # TC: metadata in a libpcap-mode program has no reference: load only
+            code = bytes(translate(program, target))
             try:
-                program = bpfc.compile(
-                    rec["expr"], rec["dlt"], rec.get("snaplen", 262144), optimize,
-                    rec.get("netmask"), linux=linux, resolver=names,
-                )  # fmt: skip
-            except bpfc.CompileError:
-                continue
-            key = tuple(program)
-            if key in seen:
-                continue
-            seen.add(key)
-            metadata = any(code & 0xE0 == 0x20 and k >= 0xFFFFF000 for code, _, _, k in program)
-            if any(code == 0x05 and k >= 1 << 31 for code, _, _, k in program):
-                with pytest.raises(TranslationError, match="jumps backward"):
-                    translate(program, target)  # protochain's loop: refused, documented
-                backward += 1
-                continue
-            if target == "xdp" and metadata:
-                with pytest.raises(TranslationError):
-                    translate(program, target)
-                refused += 1
-                continue
-            if metadata and target == "socket":
-                problems = check_program(target, list(program), frames, metadata=True)
-                failures += [f"{rec['id']}: {p}" for p in problems]
-                continue
-            if metadata:  # TC: metadata in a libpcap-mode program has no reference: load only
-                code = bytes(translate(program, target))
-                try:
-                    kernel.close(kernel.load_program(code, target))
-                except kernel.VerifierError as err:
-                    failures.append(f"{rec['id']}: {err}")
-                continue
-            failures += [f"{rec['id']}: {p}" for p in check_program(target, list(program), frames)]
+                kernel.close(kernel.load_program(code, target))
+            except kernel.VerifierError as err:
+                failures.append(f"{case_id}: {err}")
+            continue
+        failures += [f"{case_id}: {p}" for p in check_program(target, list(program), frames)]
     print(
-        f"\n{target}: {len(seen)} distinct programs, {refused} refused (metadata in XDP), "
-        f"{backward} refused (backward jumps)"
+        f"\n{target}: {len(upstream_programs)} distinct programs, {refused} refused "
+        f"(metadata in XDP), {backward} refused (backward jumps)"
     )
-    assert len(seen) > 1000
+    assert len(upstream_programs) > 1000
     assert not failures, f"{len(failures)} failures, first: " + "\n".join(failures[:5])
