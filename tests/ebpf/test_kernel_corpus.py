@@ -155,8 +155,10 @@ def _upstream_frames() -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def upstream_programs(upstream) -> list[tuple[str, bpfc.Program]]:
-    """``(case id, program)``: bpfc's distinct programs for libpcap master's accept cases
-    (optimized and not; Linux-extension cases compiled in Linux mode)."""
+    """``(case id, program)``: the distinct programs of libpcap master's accept cases:
+    bpfc's (optimized and not; Linux-extension cases compiled in Linux mode) and master's
+    own (its expected listings, assembled)."""
+    from support.differential import listing_reference
     from support.upstream_cases import load as load_cases
     from support.upstream_cases import resolver
 
@@ -177,13 +179,20 @@ def upstream_programs(upstream) -> list[tuple[str, bpfc.Program]]:
             if tuple(program) not in seen:
                 seen.add(tuple(program))
                 out.append((rec["id"], program))
+        for key in ("expected_opt", "expected_unopt"):  # libpcap master's own programs
+            if rec.get(key):
+                program = bpfc.Program(listing_reference(rec[key]))
+                if tuple(program) not in seen:
+                    seen.add(tuple(program))
+                    out.append((f"master {key[9:]} {rec['id']}", program))
     return out
 
 
 @pytest.mark.parametrize("target", ["xdp", "tc", "socket"])
 def test_upstream_accept_cases_load(upstream_programs, target: str) -> None:
     """libpcap master's accept cases, compiled by bpfc for their link type (Linux
-    extensions in Linux mode): the verifier accepts every translation; XDP refuses
+    extensions in Linux mode), and master's own programs for them: the verifier accepts
+    every translation; XDP refuses
     exactly the programs with ancillary (metadata) loads, which it has no field for, and
     every target refuses exactly the programs with a backward jump (``protochain``).
     Socket programs with metadata loads are compared with the interpreter given a socket
@@ -219,5 +228,5 @@ def test_upstream_accept_cases_load(upstream_programs, target: str) -> None:
         f"\n{target}: {len(upstream_programs)} distinct programs, {refused} refused "
         f"(metadata in XDP), {backward} refused (backward jumps)"
     )
-    assert len(upstream_programs) > 1000
+    assert len(upstream_programs) > 1500
     assert not failures, f"{len(failures)} failures, first: " + "\n".join(failures[:5])
