@@ -40,6 +40,8 @@ def wants_ebpf(argv: Sequence[str]) -> bool:
 def _parse(
     argv: Sequence[str], make_parser: Callable[..., argparse.ArgumentParser]
 ) -> argparse.Namespace:
+    from bpfc.ebpf.translate import DEFAULT_LOOP_BOUND
+
     parser = make_parser("bpfc --ebpf", "Compile a pcap-filter expression to an eBPF program.")
     parser.add_argument(
         "--ebpf",
@@ -74,6 +76,14 @@ def _parse(
         choices=("merged", "per-load"),
         default="merged",
         help="packet bounds checks: merged where one covers several loads, or one per load",
+    )
+    parser.add_argument(
+        "--loop-bound",
+        type=int,
+        default=DEFAULT_LOOP_BOUND,
+        metavar="N",
+        help=f"backward jumps (protochain's loop) a run may take before it rejects "
+        f"(default {DEFAULT_LOOP_BOUND}; 0 refuses programs with loops)",
     )
     parser.add_argument("--section", default=None, help="ELF section (default: the target's)")
     parser.add_argument("--name", default=None, help="symbol / C function name")
@@ -118,6 +128,7 @@ def main(
         accept=_verdict(args.accept),
         reject=_verdict(args.reject),
         guards=args.guards,
+        loop_bound=args.loop_bound or None,
     )
     name = args.name
     data: str | bytes

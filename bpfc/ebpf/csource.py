@@ -140,6 +140,10 @@ def c_source(prog: Any, name: str, *, program: bool = False) -> str:
         body.append("\t" + " ".join(f"(void){v};" for v in names))
     if any(c in IND_LOADS for i, (c, *_) in enumerate(insns) if facts.reachable[i]):
         body.append("\t__u64 off;")
+    if facts.backward is not None:
+        if not prog.loop_bound:
+            raise TranslationError("the program has a loop and no loop_bound to write it with")
+        body.append("\t__u32 turns = 0; /* backward jumps taken */")
     body.append("")
     for i, insn in enumerate(insns):
         if not facts.reachable[i]:
@@ -154,7 +158,7 @@ def c_source(prog: Any, name: str, *, program: bool = False) -> str:
             body.append(f"\tif ((char *)data + {guard} > (char *)data_end)")
             body.append("\t\treturn 0;")
         text = " ".join(image(insn, i).split()[1:])
-        body.append(f"\t{_statement(i, insn)} /* {text} */")
+        body.append(f"\t{_statement(i, insn, prog.loop_bound)} /* {text} */")
     body.append("}")
     if program:
         body.append("")
@@ -166,13 +170,14 @@ def _jump_targets(i: int, insn: tuple[int, int, int, int]) -> list[int]:
     """Where ``insn`` jumps other than by falling through to ``i + 1``."""
     code, jt, jf, k = insn
     if code == JA:
-        return [i + 1 + k] if k else []
+        target = (i + 1 + k) & 0xFFFFFFFF
+        return [target] if k and target != i else []
     if code in COND_JUMPS:
         return [i + 1 + off for off in {jt, jf} if off]
     return []
 
 
-def _statement(i: int, insn: tuple[int, int, int, int]) -> str:
+def _statement(i: int, insn: tuple[int, int, int, int], loop_bound: int | None) -> str:
     code, jt, jf, k = insn
     if code in ABS_LOADS and k >= SKF_AD_OFF:
         raise TranslationError(
@@ -205,7 +210,12 @@ def _statement(i: int, insn: tuple[int, int, int, int]) -> str:
     if code in ALU_K or code in ALU_X:
         return _alu(code, k)
     if code == JA:
-        return f"goto L{i + 1 + k};" if k else ";"
+        target = (i + 1 + k) & 0xFFFFFFFF
+        if target == i:
+            return "return 0; /* ja to itself */"
+        if target < i:
+            return f"if (++turns > {loop_bound}) return 0; goto L{target};"
+        return f"goto L{target};" if k else ";"
     if code in COND_JUMPS:
         operand = "X" if code & SRC_MASK else f"{k:#x}u"
         test = f"A {_TEST[code & OP_MASK]} {operand}"

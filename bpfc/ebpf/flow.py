@@ -13,7 +13,8 @@ counts as "any length").  A packet shorter than ``need[i]`` is rejected by every
 from ``i``, so rejecting it at ``i`` is exact.  The translator emits a guard at a load
 only where ``need`` exceeds what every path to it has already checked
 (:func:`plan_guards`); ``mode="per-load"`` guards each load with its own end (cbpfc's
-way), for comparison.
+way), for comparison.  Indirect loads ``[x + k]`` get the same treatment with lengths
+counted from X, starting over wherever X is written.
 """
 
 from __future__ import annotations
@@ -147,32 +148,42 @@ def reads_writes(insn: Insn4) -> tuple[set[int], set[int]]:
 
 
 def analyse(insns: Sequence[Insn4]) -> Facts:
-    """Reachability, the first backward jump, and the registers read before written."""
+    """Reachability, the first backward jump, and the registers read before written.
+
+    A worklist fixpoint, so loops (backward ``ja``) are handled: a register counts as
+    written on entry to an instruction only when every path to it, around loops too,
+    has written it.
+    """
     n = len(insns)
     reachable = [False] * n
-    written: list[set[int] | None] = [None] * n  # definitely written on entry
-    if n:
-        reachable[0] = True
-        written[0] = set()
-    uninit: set[int] = set()
+    written: list[frozenset[int] | None] = [None] * n  # definitely written on entry
     backward = None
     for i, insn in enumerate(insns):
-        if not reachable[i]:
-            continue
+        if any(t <= i for t in successors(i, insn, n)) and backward is None:
+            backward = i
+    todo = [0] if n else []
+    if n:
+        written[0] = frozenset()
+    while todo:
+        i = todo.pop()
+        reachable[i] = True
         have = written[i]
         assert have is not None
-        reads, writes = reads_writes(insn)
-        uninit |= reads - have
-        after = have | writes
-        for target in successors(i, insn, n):
-            if target <= i:
-                backward = i if backward is None else backward
+        after = have | reads_writes(insns[i])[1]
+        for t in successors(i, insns[i], n):
+            if not 0 <= t < n:
                 continue
-            if target >= n:
-                continue
-            reachable[target] = True
-            prev = written[target]
-            written[target] = set(after) if prev is None else prev & after
+            prev = written[t]
+            new = after if prev is None else prev & after
+            if new != prev or not reachable[t]:
+                written[t] = new
+                todo.append(t)
+    uninit: set[int] = set()
+    for i, insn in enumerate(insns):
+        if reachable[i]:
+            have = written[i]
+            assert have is not None
+            uninit |= reads_writes(insn)[0] - have
     return Facts(reachable, frozenset(uninit), backward)
 
 
@@ -191,18 +202,41 @@ def load_end(insn: Insn4) -> int | None:
     return end if end <= MAX_PACKET_OFF else _INF
 
 
-def plan_guards(insns: Sequence[Insn4], reachable: Sequence[bool], mode: str) -> dict[int, int]:
-    """``{index: length}``: the guard ``data + length <= data_end`` to check before the
-    load at ``index``; a length past :data:`MAX_PACKET_OFF` means "always rejects".
+def ind_end(insn: Insn4) -> int | None:
+    """``k + width`` of an indirect load ``[x + k]`` (``_INF`` past what the verifier can
+    bound), or None for an instruction that is not one."""
+    code, _, _, k = insn
+    if code not in IND_LOADS:
+        return None
+    end = k + LOAD_WIDTH[code & SIZE_MASK]
+    return end if end <= MAX_PACKET_OFF else _INF
 
+
+def plan_guards(
+    insns: Sequence[Insn4], reachable: Sequence[bool], mode: str, *, indirect: bool = False
+) -> dict[int, int]:
+    """``{index: length}``: the guard to check before the load at ``index``; a length past
+    :data:`MAX_PACKET_OFF` means "always rejects".  A load not in the result is covered
+    by a guard every path to it has checked.
+
+    Direct loads (``indirect=False``): ``data + length <= data_end``.  Indirect loads
+    (``indirect=True``): ``data + X + length <= data_end``, the same reasoning with the
+    lengths counted from X, where an instruction that writes X starts over (a guard for
+    one value of X says nothing about the next).
     ``mode`` is ``"merged"`` (see the module docstring) or ``"per-load"``.
     """
     n = len(insns)
-    ends = {i: e for i, insn in enumerate(insns) if reachable[i] and (e := load_end(insn))}
-    if mode == "per-load":
-        return dict(ends)
-    if mode != "merged":
+    measure = ind_end if indirect else load_end
+    ends = {i: e for i, insn in enumerate(insns) if reachable[i] and (e := measure(insn))}
+    if mode not in ("merged", "per-load"):
         raise ValueError(f"guard mode must be 'merged' or 'per-load', not {mode!r}")
+    if mode == "per-load" or any(
+        t <= i for i, insn in enumerate(insns) if reachable[i] for t in successors(i, insn, n)
+    ):
+        return dict(ends)  # with a loop, each load is guarded where it stands
+    resets = (
+        {i for i, insn in enumerate(insns) if X in reads_writes(insn)[1]} if indirect else set()
+    )
     finite = [e for e in ends.values() if e <= MAX_PACKET_OFF]
     cap = max(finite, default=0)
     need = [0] * (n + 1)
@@ -217,6 +251,8 @@ def plan_guards(insns: Sequence[Insn4], reachable: Sequence[bool], mode: str) ->
             value = 0 if code == RET_A else _INF
         else:
             value = min(need[t] if t < n else _INF for t in nexts)
+            if i in resets and value < _INF:
+                value = 0  # the loads after this one use another X
         if i in ends:
             value = max(value, ends[i])
         need[i] = value
@@ -232,6 +268,8 @@ def plan_guards(insns: Sequence[Insn4], reachable: Sequence[bool], mode: str) ->
             want = ends[i] if ends[i] > MAX_PACKET_OFF else max(min(need[i], cap), ends[i])
             guards[i] = want
             have = want
+        if i in resets:
+            have = 0
         for t in successors(i, insns[i], n):
             if i < t < n:
                 prev = checked[t]

@@ -24,7 +24,7 @@ __all__ = ["EbpfProgram"]
 class EbpfProgram:
     """An eBPF program for one target (``xdp``, ``tc``, ``socket``); immutable."""
 
-    __slots__ = ("accept", "cbpf", "guards", "insns", "reject", "target")
+    __slots__ = ("accept", "cbpf", "guards", "insns", "loop_bound", "reject", "target")
 
     target: str
     insns: tuple[EbpfInsn, ...]
@@ -32,6 +32,8 @@ class EbpfProgram:
     reject: int
     cbpf: tuple[tuple[int, int, int, int], ...]
     guards: int
+    loop_bound: int | None
+    """Backward jumps a run may take (the C source counts them the same way)."""
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class EbpfProgram:
         reject: int = 0,
         cbpf: Iterable[Sequence[int]] = (),
         guards: int = 0,
+        loop_bound: int | None = None,
     ) -> None:
         if target not in TARGETS:
             raise ValueError(f"unknown eBPF target {target!r} (one of: {', '.join(TARGETS)})")
@@ -51,6 +54,7 @@ class EbpfProgram:
         object.__setattr__(self, "reject", reject)
         object.__setattr__(self, "cbpf", tuple(tuple(map(int, i)) for i in cbpf))
         object.__setattr__(self, "guards", guards)
+        object.__setattr__(self, "loop_bound", loop_bound)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"EbpfProgram is immutable (cannot set {name!r})")

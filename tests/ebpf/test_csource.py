@@ -85,3 +85,20 @@ def test_no_warnings_for_write_only_registers(tmp_path: os.PathLike) -> None:
         program=True
     )
     clang_object(source, tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("clang") is None, reason="clang is not installed")
+def test_a_loop_is_bounded_in_c_too(tmp_path: os.PathLike) -> None:
+    from ebpf.test_translate import hop_by_hop_chain
+
+    prog = bpfc.compile("ip6 protochain 6")
+    ebpf = prog.to_ebpf("xdp", loop_bound=5)
+    source = ebpf.c_source(program=True)
+    assert "if (++turns > 5) return 0;" in source
+    code = decode(read_elf(clang_object(source, tmp_path))[0]["xdp"][2])
+    for count in (0, 1, 4, 5, 6, 8):
+        packet = hop_by_hop_chain(count)
+        want = 2 if count <= 5 else 1  # the interpreter accepts all; the bound cuts at 5
+        assert prog.run(packet) and run(code, "xdp", packet) == want == run(
+            ebpf.insns, "xdp", packet
+        )

@@ -183,10 +183,48 @@ def test_ancillary_loads() -> None:
         translate(hatype, "tc")
 
 
-def test_backward_jump_is_refused() -> None:
+def test_backward_jumps_need_a_bound() -> None:
     loop = [(0x00, 0, 0, 1), (0x15, 1, 0, 0), (0x05, 0, 0, 0xFFFFFFFD), (0x06, 0, 0, 1)]
-    with pytest.raises(TranslationError, match="backward"):
-        translate(loop, "xdp")
+    with pytest.raises(TranslationError, match="jumps backward"):
+        translate(loop, "xdp", loop_bound=None)
+    with pytest.raises(TranslationError, match="loop_bound must be"):
+        translate(loop, "xdp", loop_bound=0)
+    itself = [(0x05, 0, 0, 0xFFFFFFFF), (0x06, 0, 0, 1)]  # ja to itself: 0, as interpreted
+    assert interpret(itself, b"") == 0 and ebpf_result(itself, "socket", b"") == 0
+
+
+def hop_by_hop_chain(count: int, last: int = 6) -> bytes:
+    """An Ethernet/IPv6 frame with ``count`` hop-by-hop headers (8 bytes each) before a
+    header of type ``last``, then a TCP header."""
+    headers = b"".join(bytes([0 if n < count - 1 else last, 0]) + bytes(6) for n in range(count))
+    payload = headers + FRAMES["tcp80"][34:54]
+    ipv6 = (
+        b"\x60\0\0\0"
+        + len(payload).to_bytes(2, "big")
+        + bytes([0 if count else last, 64])
+        + bytes(32)
+    )
+    return bytes(12) + b"\x86\xdd" + ipv6 + payload
+
+
+@pytest.mark.parametrize("target", ["xdp", "tc", "socket"])
+def test_protochain_loops_up_to_the_bound(target: str) -> None:
+    """``protochain`` walks a header chain with a backward jump; the translation runs the
+    loop at most ``loop_bound`` times, and means what the interpreter means up to there."""
+    insns = list(bpfc.compile("ip6 protochain 6"))
+    assert any(c == 0x05 and k >= 0x80000000 for c, _, _, k in insns)
+    accept = {"xdp": 2, "tc": 0, "socket": 262144}[target]
+    for count in (0, 1, 2, 5, 9):
+        packet = hop_by_hop_chain(count)
+        assert interpret(insns, packet) == 262144
+        assert ebpf_result(insns, target, packet, loop_bound=10) == accept, count
+        other = hop_by_hop_chain(count, last=17)
+        assert ebpf_result(insns, target, other, loop_bound=10) == expected(insns, target, other)
+    # more turns than the bound: the interpreter accepts, the translation rejects
+    long_chain = hop_by_hop_chain(12)
+    assert interpret(insns, long_chain) == 262144
+    assert ebpf_result(insns, target, long_chain, loop_bound=10) != accept
+    assert ebpf_result(insns, target, long_chain, loop_bound=13) == accept
 
 
 def test_unreachable_code_is_not_emitted() -> None:
@@ -228,7 +266,8 @@ def test_vm_catches_an_unguarded_load() -> None:
 
 _DATA_CODES = (
     [0x20, 0x28, 0x30]  # ld/ldh/ldb [k]
-    + [0x40, 0x48, 0x50]  # ld/ldh/ldb [x + k]
+    + [0x40, 0x48, 0x50] * 3  # ld/ldh/ldb [x + k], often: their guards depend on X
+    + [0x01, 0x07] * 2  # ldx #k, tax: a new X between indirect loads
     + [0xB1, 0x00, 0x01, 0x80, 0x81]  # ldxb msh, ld #k, ldx #k, ld len, ldx len
     + [0x60, 0x61, 0x02, 0x03, 0x07, 0x87]  # M[], tax, txa
     + [int(Class.ALU | op | src) for op in AluOp for src in (0, 8) if not (op == AluOp.NEG and src)]
@@ -248,6 +287,8 @@ def data_programs(draw: st.DrawFn) -> tuple[list[tuple[int, int, int, int]], byt
             ends.append(k + {0x20: 4, 0x28: 2, 0x30: 1, 0x40: 4, 0x48: 2, 0x50: 1}.get(code, 1))
         elif code in (0x60, 0x61, 0x02, 0x03):
             k = draw(st.integers(0, 3))
+        elif code == 0x01:
+            k = draw(st.integers(0, 40))
         elif code & 0x07 == 0x04 and code & 0xF0 in (AluOp.LSH, AluOp.RSH) and not code & 8:
             k = draw(st.integers(0, 40))
         elif code & 0x07 == 0x04 and code & 0xF0 in (AluOp.DIV, AluOp.MOD) and not code & 8:
@@ -257,7 +298,8 @@ def data_programs(draw: st.DrawFn) -> tuple[list[tuple[int, int, int, int]], byt
         body.append((code, 0, 0, k))
     body.append((0x16, 0, 0, 0))
     near = [end + d for end in ends for d in (-1, 0, 1) if end + d >= 0]
-    length = draw(st.sampled_from(near) if near else st.integers(0, 64))
+    lengths = st.integers(0, 128)  # long enough for [x + k] with X up to 40
+    length = draw(st.one_of(st.sampled_from(near), lengths) if near else lengths)
     return body, draw(st.binary(min_size=length, max_size=length))
 
 
@@ -298,3 +340,31 @@ def test_a_guard_covers_what_every_path_loads_and_no_more() -> None:
         for first in (0, 1):
             packet = bytes([first]) + bytes(max(0, length - 1)) if length else b""
             assert run(prog.insns, "xdp", packet) == expected(insns, "xdp", packet)
+
+
+@pytest.mark.parametrize("target", ["xdp", "tc"])
+def test_indirect_guards_merge_while_x_stays(target: str) -> None:
+    prog = bpfc.compile("tcp src port 80 and tcp dst port 81")
+    ebpf = translate(prog, target)
+    x_bounds = [i for i in ebpf.insns if i.code == e.JMP32 | e.JGT | e.K and i.dst == e.R8]
+    assert len(x_bounds) == 1  # [x + 14] and [x + 16]: one guard for both
+    per_load = translate(prog, target, guards="per-load")
+    assert len([i for i in per_load.insns if i.code == e.JMP32 | e.JGT | e.K]) == 2
+    for packet in FRAMES.values():
+        assert run(ebpf.insns, target, packet) == expected(list(prog), target, packet)
+
+
+@pytest.mark.parametrize("target", ["xdp", "tc"])
+def test_indirect_guards_start_over_when_x_changes(target: str) -> None:
+    # ldx #2; ldb [x + 0]; ldx #5; ldb [x + 0]; jeq #5: a stale data + X would read byte 2
+    insns = [(0x01, 0, 0, 2), (0x50, 0, 0, 0), (0x01, 0, 0, 5), (0x50, 0, 0, 0)]
+    insns += [(0x15, 0, 1, 5), (0x06, 0, 0, 1), (0x06, 0, 0, 0)]
+    packet = bytes(range(20))
+    assert ebpf_result(insns, target, packet) == expected(insns, target, packet)
+    # ldx #20; ldb [x + 0]; ldx #0; ldb [x + 1] on 21 bytes: the first guard must not
+    # count the second load's length from the first X
+    insns = [(0x01, 0, 0, 20), (0x50, 0, 0, 0), (0x01, 0, 0, 0), (0x50, 0, 0, 1)]
+    insns += [(0x06, 0, 0, 1)]
+    packet = bytes(21)
+    assert interpret(insns, packet) == 1
+    assert ebpf_result(insns, target, packet) == expected(insns, target, packet)
