@@ -25,6 +25,7 @@ few frames.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,6 +35,7 @@ import pytest
 import bpfc
 from bpfc.corpus.schema import default_root, load
 from bpfc.ebpf import kernel
+from bpfc.ebpf import translate as translate_mod
 from bpfc.ebpf.errors import TranslationError
 from bpfc.ebpf.translate import translate
 from bpfc.vm.interp import interpret
@@ -194,7 +196,8 @@ def test_upstream_accept_cases_load(upstream_programs, target: str) -> None:
     extensions in Linux mode), and master's own programs for them: the verifier accepts
     every translation; XDP refuses
     exactly the programs with ancillary (metadata) loads, which it has no field for, and
-    every target refuses exactly the programs with a backward jump (``protochain``).
+    every program with a backward jump (``protochain``) becomes a bounded loop that
+    loads and runs like the others (and is refused with ``loop_bound=None``).
     Socket programs with metadata loads are compared with the interpreter given a socket
     test run's metadata (:data:`SOCKET_META`); TC ones are loaded only (TC's packet loads
     follow libpcap's mode, which has no metadata to compare with)."""
@@ -203,10 +206,9 @@ def test_upstream_accept_cases_load(upstream_programs, target: str) -> None:
     for case_id, program in upstream_programs:
         metadata = any(code & 0xE0 == 0x20 and k >= 0xFFFFF000 for code, _, _, k in program)
         if any(code == 0x05 and k >= 1 << 31 for code, _, _, k in program):
-            with pytest.raises(TranslationError, match="jumps backward"):
-                translate(program, target)  # protochain's loop: refused, documented
-            backward += 1
-            continue
+            with pytest.raises(TranslationError, match="backward"):
+                translate(program, target, loop_bound=None)  # refused when asked
+            backward += 1  # and by default a bounded loop: run below like the others
         if target == "xdp" and metadata:
             with pytest.raises(TranslationError):
                 translate(program, target)
@@ -226,7 +228,37 @@ def test_upstream_accept_cases_load(upstream_programs, target: str) -> None:
         failures += [f"{case_id}: {p}" for p in check_program(target, list(program), frames)]
     print(
         f"\n{target}: {len(upstream_programs)} distinct programs, {refused} refused "
-        f"(metadata in XDP), {backward} refused (backward jumps)"
+        f"(metadata in XDP), {backward} with a backward jump (protochain's loop)"
     )
     assert len(upstream_programs) > 1500
     assert not failures, f"{len(failures)} failures, first: " + "\n".join(failures[:5])
+
+
+def _ip6_chain(headers: int) -> bytes:
+    """An IPv6 packet with ``headers`` destination-options headers, then UDP."""
+    chain = b"".join(bytes([60 if i < headers - 1 else 17, 0]) + bytes(6) for i in range(headers))
+    body = chain + struct.pack(">HHHH", 1, 53, 8, 0)
+    first = 60 if headers else 17
+    return struct.pack(">IHBB", 0x60000000, len(body), first, 64) + bytes(32) + body
+
+
+@pytest.mark.parametrize("target", ["xdp", "tc", "socket"])
+@pytest.mark.parametrize("linktype", ["RAW", "EN10MB"])
+def test_protochain_loop_in_the_kernel(target: str, linktype: str) -> None:
+    """``protochain``'s backward jump runs in the kernel as a loop of at most
+    ``loop_bound`` turns: every chain up to the bound gives the interpreter's verdict, a
+    longer one rejects (the documented difference: the interpreter allows 64 + length)."""
+    program = bpfc.compile("ip6 protochain 17", linktype)
+    head = bytes(12) + b"\x86\xdd" if linktype == "EN10MB" else b""
+    packets = [head + _ip6_chain(n) for n in range(40)]
+    bound = translate_mod.DEFAULT_LOOP_BOUND
+    fd = kernel.load_program(bytes(translate(program, target)), target)
+    try:
+        got = kernel.test_run_many(fd, packets, link=target == "socket")
+    finally:
+        kernel.close(fd)
+    accept_of = expected(target, program)
+    reject = ACTIONS[target][1] if target in ACTIONS else 0
+    for n, (packet, value) in enumerate(zip(packets, got, strict=True)):
+        assert program.run(packet)  # the interpreter accepts every chain here
+        assert value == (accept_of(packet) if n <= bound else reject), n
