@@ -102,8 +102,9 @@ class TestRun(NamedTuple):
     retval: int
     """The program's return value (XDP action, TC action, or socket snap length)."""
     duration_ns: int
-    """The kernel's mean time per run, in nanoseconds (whole nanoseconds: cheap
-    programs read 0 or 1 at ``repeat=1``; use a large ``repeat`` to time them)."""
+    """The kernel's mean time per run, in whole nanoseconds.  At ``repeat=1`` it is
+    mostly the timer's own cost (tens of ns); time a program with ``repeat`` in the
+    thousands, and subtract the time of a program that returns at once."""
     data_out: bytes
     """The packet after the run (as the program left it)."""
 
