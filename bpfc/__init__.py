@@ -20,6 +20,7 @@ _LAZY: dict[str, str] = {
     "assemble": "bpfc.isa.asm",
     "validate": "bpfc.isa.validation",
     "compile": "bpfc.compiler",
+    "pcap_compile": "bpfc.pcap_compat",
     "SavefileInfo": "bpfc.savefile",
     "BpfcError": "bpfc.errors",
     "CompileError": "bpfc.errors",
@@ -40,6 +41,7 @@ __all__ = [
     "__version__",
     "assemble",
     "compile",
+    "pcap_compile",
     "validate",
 ]
 
@@ -49,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bpfc.isa.asm import assemble
     from bpfc.isa.insn import Insn
     from bpfc.isa.validation import validate
+    from bpfc.pcap_compat import pcap_compile
     from bpfc.program import Program
     from bpfc.savefile import SavefileInfo
 

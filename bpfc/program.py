@@ -74,12 +74,41 @@ def _structures() -> tuple[type, type]:
     return cached
 
 
+def _bpf_program_type() -> type:
+    """``BpfProgram`` (libpcap's ``struct bpf_program``), defined on first use like the rest."""
+    cached = globals().get("_BPF_PROGRAM")
+    if cached is not None:
+        return cached
+    import ctypes
+
+    sock_filter = _structures()[0]
+
+    class BpfProgram(ctypes.Structure):
+        """``struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }``: what
+        ``pcap_compile`` fills and ``pcap_setfilter``/``BIOCSETF`` take (``struct bpf_insn`` has
+        ``struct sock_filter``'s layout).
+
+        Made by :meth:`Program.bpf_program`, it owns its instruction array (``.buffer``):
+        never hand it to libpcap's ``pcap_freecode``, which would ``free()`` memory that
+        Python allocated; drop the object instead.
+        """
+
+        _fields_ = [("bf_len", ctypes.c_uint), ("bf_insns", ctypes.POINTER(sock_filter))]
+
+    BpfProgram.__module__ = __name__
+    globals()["_BPF_PROGRAM"] = BpfProgram
+    return BpfProgram
+
+
 def __getattr__(name: str) -> Any:
-    """``SockFilter`` and ``SockFprog`` (ctypes structures) are made when first asked for."""
+    """``SockFilter``, ``SockFprog`` and ``BpfProgram`` (ctypes structures) are made when
+    first asked for."""
     if name == "SockFilter":
         return _structures()[0]
     if name == "SockFprog":
         return _structures()[1]
+    if name == "BpfProgram":
+        return _bpf_program_type()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -166,6 +195,19 @@ class Program(tuple):  # type: ignore[type-arg]
         fprog = sock_fprog(len(self), ctypes.cast(array, ctypes.POINTER(sock_filter)))
         fprog.buffer = array  # type: ignore[attr-defined]
         return fprog
+
+    def bpf_program(self) -> Any:
+        """A libpcap ``struct bpf_program`` (:data:`BpfProgram`) that owns its instruction
+        array: pass ``ctypes.byref(prog.bpf_program())`` where pcap bindings expect what
+        ``pcap_compile`` fills (``pcap_setfilter``, ``pcap_offline_filter``, BSD ``BIOCSETF``),
+        and keep it alive while they use it."""
+        import ctypes
+
+        sock_filter = _structures()[0]
+        array = (sock_filter * len(self))(*(sock_filter(*insn) for insn in self))
+        program = _bpf_program_type()(len(self), ctypes.cast(array, ctypes.POINTER(sock_filter)))
+        program.buffer = array
+        return program
 
     def attach(self, sock: Any) -> None:
         """Attach this program to ``sock`` (Linux ``SO_ATTACH_FILTER``)."""

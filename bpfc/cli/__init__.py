@@ -25,7 +25,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("program_tools", "check a program against libpcap's or Linux's rules"),
     "filter": ("capture", "filter a pcap/pcapng file like tcpdump -r IN -w OUT"),
     "capture": ("capture", "capture live on a Linux interface with the filter in the kernel"),
-    "verify": ("verify", "replay the golden corpus with the bundled interpreter"),
+    "verify": ("verify", "replay the golden corpus, a golden directory or stored listings"),
+    "golden": ("golden", "record golden files (listings, packets, verdicts) for your filters"),
+    "equiv": ("equiv", "are two filters the same? run both over packets, prove it with SMT"),
     "cfg": ("compile", "print the control-flow graph as Graphviz dot"),
 }
 

@@ -4,7 +4,11 @@ Options follow tcpdump: ``-d``/``-dd``/``-ddd`` pick the dump format (a listing 
 the default), ``-O`` turns the optimizer off, ``-y`` names the link type, ``-s`` the
 snapshot length, ``-F`` reads the expression from a file (``#`` comments blanked),
 ``-L`` lists link types, ``-r`` compiles for a capture file (its first interface's link
-type, its snapshot length and byte order, as ``tcpdump -r FILE -d``).  Extra: ``--format``
+type, its snapshot length and byte order, as ``tcpdump -r FILE -d``), ``-i`` for a live
+Linux interface (its link type from sysfs, as ``tcpdump -i IFACE -d``, without opening it);
+``-p`` and ``-n`` are accepted and change nothing, so the command lines tools run
+(``tcpdump -p -ni IFACE -ddd -s 1600 EXPR``) work with ``bpfc`` in tcpdump's place.
+Extra: ``--format``
 (any :mod:`bpfc.isa.dump` format), ``-m`` (netmask for ``ip broadcast``; tcpdump's ``-m`` loads a
 MIB instead, and without a live interface tcpdump compiles with netmask 0, which is bpfc's
 default), ``--linux`` (live Linux socket code).
@@ -34,7 +38,7 @@ def _parser(prog: str, description: str, **extra: object) -> argparse.ArgumentPa
     parser.add_argument(
         "-y",
         dest="linktype",
-        default="EN10MB",
+        default=None,
         metavar="LINKTYPE",
         help="link type: DLT name (EN10MB, LINUX_SLL, ...) or number",
     )
@@ -127,7 +131,33 @@ def _read_filter_file(path: str) -> str:
 
 def _options(args: argparse.Namespace) -> dict[str, object]:
     """The compile options common to ``bpfc`` and ``bpfc cfg``."""
-    return dict(linktype=args.linktype, snaplen=snaplen(args.snaplen), netmask=args.netmask)
+    linktype = args.linktype or "EN10MB"
+    return dict(linktype=linktype, snaplen=snaplen(args.snaplen), netmask=args.netmask)
+
+
+def _interface_target(args: argparse.Namespace) -> dict[str, object]:
+    """``compile`` arguments for ``-i IFACE``, as tcpdump gets them by opening IFACE (here
+    read from sysfs, :mod:`bpfc.capture.iface`): its link type (``-y`` one it offers; on
+    ``any`` tcpdump asks for ``LINUX_SLL2``), the snapshot length libpcap activates with,
+    netmask 0 (what tcpdump compiles ``-d`` with) and live Linux code."""
+    from bpfc.capture.iface import linktype
+
+    link = linktype(args.interface)
+    wanted = args.linktype or ("LINUX_SLL2" if args.interface == "any" else None)
+    chosen = link.choose(wanted)
+    if wanted is not None:
+        print(f"bpfc: data link type {chosen}", file=sys.stderr)  # as tcpdump says it
+    requested = snaplen(args.snaplen)
+    if link.snaplen(requested) != requested:
+        import warnings
+
+        warnings.warn(f"snaplen raised from {requested} to {link.snaplen(requested)}", stacklevel=1)
+    return dict(
+        linktype=chosen,
+        snaplen=link.snaplen(requested),
+        netmask=args.netmask,
+        linux=True,
+    )
 
 
 def _help_epilog() -> str:
@@ -228,6 +258,27 @@ def main(argv: Sequence[str]) -> int:
         "and byte order, as tcpdump -r FILE -d does (-y and -s are then ignored)",
     )
     parser.add_argument(
+        "-i",
+        dest="interface",
+        default=None,
+        metavar="IFACE",
+        help="compile for this live Linux interface as tcpdump -i IFACE -d does (its link "
+        "type read from /sys, live socket code; nothing is opened or captured)",
+    )
+    parser.add_argument(
+        "-p",
+        dest="no_promisc",
+        action="store_true",
+        help="accepted for tcpdump compatibility (no promiscuous mode): no effect on the code",
+    )
+    parser.add_argument(
+        "-n",
+        dest="no_names",
+        action="count",
+        default=0,
+        help="accepted for tcpdump compatibility (-n, -nn): no effect on the code",
+    )
+    parser.add_argument(
         "-L",
         dest="list_linktypes",
         action="store_true",
@@ -241,12 +292,14 @@ def main(argv: Sequence[str]) -> int:
     from bpfc.compiler import compile as bpfc_compile
 
     options = _options(args)
-    if args.read_file is not None:
+    if args.read_file is not None:  # tcpdump reads the file and ignores -i
         options = _savefile_target(args.read_file, args.netmask)
+    elif args.interface is not None:
+        options = _interface_target(args)
+    options.setdefault("linux", args.linux)
     program = bpfc_compile(
         _expression(args),
         optimize=not args.no_optimize,
-        linux=args.linux,
         **options,  # type: ignore[arg-type]
         verify=args.verify,
     )

@@ -42,10 +42,15 @@ def _parse(
 ) -> argparse.Namespace:
     from bpfc.ebpf.translate import DEFAULT_LOOP_BOUND
 
-    parser = make_parser("bpfc --ebpf", "Compile a pcap-filter expression to an eBPF program.")
+    parser = make_parser(
+        "bpfc --ebpf",
+        "Compile a pcap-filter expression to an eBPF program (see docs/ebpf.md).",
+        usage="bpfc --ebpf xdp|tc|socket [-d | -dd | --format FMT] [-o FILE] [options] "
+        "EXPRESSION...",
+    )
     parser.add_argument(
         "--ebpf",
-        required=True,
+        required=argv != ["--help"],
         choices=("xdp", "tc", "socket"),
         help="program type: xdp, tc (sched_cls, direct action) or socket (socket filter)",
     )
@@ -91,6 +96,15 @@ def _parse(
     return parser.parse_args(list(argv))
 
 
+def _asks_help(argv: Sequence[str]) -> bool:
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg in ("-h", "--help"):
+            return True
+    return False
+
+
 def _verdict(text: str | None) -> int | str | None:
     if text is None:
         return None
@@ -113,6 +127,8 @@ def main(
     """
     from bpfc.compiler import compile as bpfc_compile
 
+    if _asks_help(argv):  # "bpfc --ebpf --help": argparse would take --help as the target
+        _parse(["--help"], make_parser)
     args = _parse(argv, make_parser)
     fmt = args.format or {0: "d", 1: "d"}.get(args.dumps, "dd")
     if fmt in _BINARY and args.output in (None, "-") and sys.stdout.isatty():

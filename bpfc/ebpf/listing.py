@@ -78,6 +78,8 @@ def line(insn: Sequence[int], next_imm: int = 0) -> str:
         if op == e.CALL:
             return f"{head} call {HELPERS.get(imm, 'helper')}#{imm}"
         if op == e.JA:
+            if cls == e.JMP32:
+                return f"{head} gotol pc{imm:+d}"
             return f"{head} goto pc{off:+d}"
         sign = _JMP_OPS.get(op)
         if sign is None:

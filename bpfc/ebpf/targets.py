@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from bpfc.ebpf.errors import TranslationError
+
 __all__ = ["ACTIONS", "SKB_FIELDS", "TARGETS", "Target", "action_value"]
 
 
@@ -99,12 +101,13 @@ BPF_FUNC_SKB_PULL_DATA = 39
 
 
 def action_value(target: str, value: int | str, what: str) -> int:
-    """A verdict given as a number or as a name of ``target``'s (``"pass"``, ``"shot"``)."""
+    """A verdict given as a number or as a name of ``target``'s (``"pass"``, ``"shot"``);
+    :class:`TranslationError` (a ValueError) for an unknown name or a number past 32 bits."""
     if isinstance(value, bool):
         raise TypeError(f"{what} must be an int or a verdict name, not bool")
     if isinstance(value, int):
         if not -0x80000000 <= value <= 0xFFFFFFFF:
-            raise ValueError(f"{what} {value} does not fit in 32 bits")
+            raise TranslationError(f"{what} {value} does not fit in 32 bits")
         return value
     if isinstance(value, str):
         names = ACTIONS[target]
@@ -114,5 +117,5 @@ def action_value(target: str, value: int | str, what: str) -> int:
         if key in names:
             return names[key]
         known = ", ".join(names) or "none: give a number"
-        raise ValueError(f"unknown {target} verdict {value!r} for {what} (known: {known})")
+        raise TranslationError(f"unknown {target} verdict {value!r} for {what} (known: {known})")
     raise TypeError(f"{what} must be an int or a verdict name, not {type(value).__name__}")

@@ -52,7 +52,9 @@ instruction, in libpcap's mode for XDP and TC and in Linux's mode for socket fil
   are one per load (merging assumes forward jumps only).
 
 Instructions the verifier would call unreachable are never emitted (the code is built
-with symbolic labels, then pruned, then the jump offsets are resolved).
+with symbolic labels, then pruned, then the jump offsets are resolved).  A long program
+gets exit islands (:data:`ISLAND_EVERY`) so that every conditional jump fits the 16-bit
+offset, and a ``ja`` that does not becomes ``gotol``.
 """
 
 from __future__ import annotations
@@ -109,6 +111,9 @@ __all__ = ["DEFAULT_LOOP_BOUND", "TranslationError", "translate"]
 DEFAULT_LOOP_BOUND = 16
 """Backward jumps a translated program takes before it rejects (see the module docstring)."""
 
+ISLAND_EVERY = 8192
+"""Instructions between exit islands in a long program (see :meth:`_Builder.exits`)."""
+
 REG_CTX, REG_A, REG_X, REG_LOOP = e.R6, e.R7, e.R8, e.R9
 REG_DATA, REG_END, T1, T2 = e.R2, e.R3, e.R4, e.R5
 REG_XPTR = T2
@@ -152,6 +157,8 @@ def _cbpf(program: Any) -> list[tuple[int, int, int, int]]:
     """The instructions of a ``Program`` (already valid) or of anything else, validated."""
     from bpfc.isa.validation import validate
 
+    # a bpfc.Program is valid by construction; recognised by name because importing
+    # bpfc.program here would make an import cycle (its to_ebpf() imports this module)
     if type(program).__name__ == "Program" and isinstance(program, tuple):
         return [tuple(map(int, insn)) for insn in program]  # type: ignore[misc]
     if isinstance(program, (str, bytes, bytearray, memoryview)) or not isinstance(
@@ -263,6 +270,8 @@ class _Builder:
         self.items: list[_Op | _Label] = []
         self.guard_count = 0
         self.loop_bound = loop_bound
+        self.island = 0
+        self.count = 0
         live = [insn for insn, ok in zip(cbpf, facts.reachable, strict=True) if ok]
         self.loads = any(
             (c in _LOADS or c == LDX_MSH) and not _ancillary(c, k) for c, _, _, k in live
@@ -286,7 +295,22 @@ class _Builder:
     # --- emission primitives ------------------------------------------------------
 
     def op(self, insn: EbpfInsn, target: str | None = None) -> None:
+        if target in ("accept", "reject"):  # the next exit island: never far away
+            target = f"{target}{self.island}"
         self.items.append(_Op(insn, target))
+        self.count += 1
+
+    def exits(self) -> None:
+        """An exit island: ``accept`` and ``reject`` blocks that the jumps emitted since the
+        previous island go to (conditional jumps reach only 32,767 instructions)."""
+        n = self.island
+        self.label(f"accept{n}")
+        self.op(e.mov32(e.R0, imm=self.accept or 0))
+        self.op(e.exit_())
+        self.label(f"reject{n}")
+        self.op(e.mov32(e.R0, imm=self.reject))
+        self.op(e.exit_())
+        self.island += 1
 
     def label(self, name: str) -> None:
         self.items.append(_Label(name))
@@ -298,16 +322,18 @@ class _Builder:
 
     def build(self) -> list[EbpfInsn]:
         self.prologue()
+        last = 0
         for i, insn in enumerate(self.cbpf):
             if self.facts.reachable[i]:
+                if self.count - last >= ISLAND_EVERY:  # a long program: exits on the way
+                    skip = f"s{self.island}"
+                    self.op(e.ja(), skip)
+                    self.exits()
+                    self.label(skip)
+                    last = self.count
                 self.label(f"i{i}")
                 self.one(i, insn)
-        self.label("accept")
-        self.op(e.mov32(e.R0, imm=self.accept or 0))
-        self.op(e.exit_())
-        self.label("reject")
-        self.op(e.mov32(e.R0, imm=self.reject))
-        self.op(e.exit_())
+        self.exits()
         return _resolve(self.items)
 
     def prologue(self) -> None:
@@ -598,6 +624,9 @@ def _resolve(items: list[_Op | _Label]) -> list[EbpfInsn]:
         insn = item.insn
         if item.target is not None:
             off = where[item.target] - (j + 1)
+            if insn.code == e.JMP | e.JA and not -0x8000 <= off <= 0x7FFF:
+                out.append(e.EbpfInsn(e.JMP32 | e.JA, 0, 0, 0, off))  # gotol: 32-bit offset
+                continue
             if not -0x8000 <= off <= 0x7FFF:
                 raise TranslationError(
                     f"the eBPF program is too long: a jump of {off} instructions does not fit "
@@ -628,6 +657,7 @@ def _invert_over_ja(ops: list[_Op], where: dict[str, int], keep: list[bool]) -> 
             or where[test.target] != c
             or not keep[b]
             or b in targeted  # something else jumps to the ja
+            or not -0x8000 <= where[ja.target] - (a + 1) <= 0x7FFF  # too far for a test
         ):
             continue
         negated = code & ~e.OP_MASK | _NEGATE[code & e.OP_MASK]
@@ -637,15 +667,20 @@ def _invert_over_ja(ops: list[_Op], where: dict[str, int], keep: list[bool]) -> 
 
 def _thread(ops: list[_Op], where: dict[str, int]) -> list[_Op]:
     """Jumps to a ``ja`` go straight to where that one goes (a cBPF ``ret`` is a ``ja`` to
-    the shared exit, so a test that ends in ``ret`` jumps to the exit itself)."""
+    the exit, so a test that ends in ``ret`` jumps to the exit itself).  A conditional
+    jump is threaded only as far as its 16-bit offset reaches (counted before pruning,
+    which only brings targets closer); a ``ja`` can become a ``gotol``."""
     out = []
-    for item in ops:
+    for j, item in enumerate(ops):
         target = item.target
-        for _ in range(len(ops)):  # forward jumps only: this ends long before
+        conditional = item.insn.code != e.JMP | e.JA
+        for _ in range(len(ops)):  # a loop of ja's would be a bug: this bounds it anyway
             if target is None or where[target] >= len(ops):
                 break
             nxt = ops[where[target]]
             if nxt.insn.code != e.JMP | e.JA or nxt.target is None or nxt.target == target:
+                break
+            if conditional and not -0x8000 <= where[nxt.target] - (j + 1) <= 0x7FFF:
                 break
             target = nxt.target
         out.append(item._replace(target=target))

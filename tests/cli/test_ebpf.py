@@ -92,3 +92,12 @@ def test_binary_output_is_not_written_to_a_terminal(
 def test_wants_ebpf() -> None:
     assert wants_ebpf(["-d", "--ebpf", "xdp", "ip"]) and wants_ebpf(["--ebpf=tc", "ip"])
     assert not wants_ebpf(["-d", "ip"]) and not wants_ebpf(["--", "--ebpf"])
+
+
+@pytest.mark.parametrize("args", [["--ebpf", "--help"], ["--ebpf", "xdp", "-h"]])
+def test_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: bpfc --ebpf xdp|tc|socket") and "--loop-bound" in out

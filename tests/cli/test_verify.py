@@ -57,3 +57,26 @@ def test_help_says_where_the_default_corpus_is(capsys) -> None:  # noqa: ANN001
         main(["verify", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "source checkout" in text and "not installed with the package" in text
+
+
+@pytest.mark.parametrize("option", ["--update", "--strict-listings", "--suite=x.suite"])
+def test_golden_only_options_are_refused_for_the_corpus(
+    tmp_path: Path, capsys, option: str
+) -> None:  # noqa: ANN001
+    message = fails_with(capsys, ["verify", str(tmp_path), option])
+    assert "golden directory" in message
+
+
+def test_a_directory_of_no_known_kind_names_all_three(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    (tmp_path / "notes.txt").write_text("hello\n")
+    message = fails_with(capsys, ["verify", str(tmp_path)])
+    assert "expected/" in message and "golden.json" in message and ".filter" in message
+
+
+def test_a_golden_directory_with_an_unknown_version_is_an_error(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    (tmp_path / "golden.json").write_text(
+        json.dumps({"format": "bpfc-golden", "version": 7, "suite": "s"})
+    )
+    message = fails_with(capsys, ["verify", str(tmp_path)])
+    assert message.startswith(str(tmp_path / "golden.json"))
+    assert "unknown golden format version 7" in message

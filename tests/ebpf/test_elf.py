@@ -9,10 +9,14 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bpfc
 from bpfc.ebpf.elf import EM_BPF, elf_object
+from bpfc.ebpf.insn import encode
 from bpfc.ebpf.translate import translate
+from ebpf.test_insn import insns
 
 _E = "<" if sys.byteorder == "little" else ">"
 
@@ -101,3 +105,11 @@ def test_llvm_objdump_disassembles_it(tmp_path) -> None:  # type: ignore[no-unty
     )
     assert "<bpfc_prog>:" in out.stdout
     assert out.stdout.count("exit") == sum(1 for i in prog.insns if i.code == 0x95)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(insns, min_size=1, max_size=40), st.sampled_from(["xdp", "tc", "socket", "a/b"]))
+def test_any_code_round_trips(code: list, section: str) -> None:
+    data = encode(code)
+    sections, symbols = read_elf(elf_object(data, section))
+    assert sections[section][2] == data and symbols[3][3] == len(data)

@@ -368,3 +368,38 @@ def test_indirect_guards_start_over_when_x_changes(target: str) -> None:
     packet = bytes(21)
     assert interpret(insns, packet) == 1
     assert ebpf_result(insns, target, packet) == expected(insns, target, packet)
+
+
+@settings(max_examples=100, deadline=None)
+@given(programs_and_packets(), st.sampled_from(["xdp", "tc", "socket"]))
+def test_exit_islands_keep_the_meaning(case: tuple, target: str) -> None:
+    """A long program gets ``accept``/``reject`` blocks on the way (conditional jumps reach
+    32,767 instructions); with an island every 4 instructions the meaning is the same."""
+    from bpfc.ebpf import translate as module
+
+    insns, packet = case
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(module, "ISLAND_EVERY", 4)
+            got = ebpf_result(insns, target, packet)
+    except TranslationError:
+        assume(False)
+        return
+    assert got == expected(insns, target, packet)
+
+
+def test_long_programs_get_islands_and_gotol() -> None:
+    # ldx #1; jeq #0 -> ja over 40,000 instructions -> ret a; else the 40,000 run (ld #k,
+    # and a div x, which can reject, every 1,000), then ret a
+    filler = [(0x3C, 0, 0, 0) if n % 1000 == 999 else (0x00, 0, 0, n + 1) for n in range(40_000)]
+    head = [(0x01, 0, 0, 1), (0x15, 0, 1, 0), (0x05, 0, 0, len(filler))]
+    insns = [*head, *filler, (0x16, 0, 0, 0)]
+    prog = translate(insns, "xdp")
+    assert sum(1 for i in prog.insns if i.code == e.JMP | e.EXIT) > 2  # islands on the way
+    gotol = [i for i in prog.insns if i.code == e.JMP32 | e.JA]
+    assert len(gotol) == 1 and gotol[0].imm > 0x7FFF
+    assert "gotol pc+" in prog.dump()
+    assert run(prog.insns, "xdp", b"") == 1  # A = 0 at ret a: the long jump, rejected
+    insns[1] = (0x15, 1, 0, 0)  # now the filler runs and A ends non-zero
+    assert interpret(insns, b"") == 39_999  # the last ld #k, divided by X = 1
+    assert run(translate(insns, "xdp").insns, "xdp", b"") == 2

@@ -179,7 +179,7 @@ def run(
                 regs[0] = result
                 continue
             if op == e.JA:
-                pc += off
+                pc += imm if cls == e.JMP32 else off  # JMP32: gotol, a 32-bit offset
                 continue
             mask = M32 if cls == e.JMP32 else M64
             a = get(dst) & mask
