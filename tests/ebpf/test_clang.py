@@ -81,7 +81,10 @@ def _cases() -> list[tuple[str, bpfc.Program, list[bytes]]]:
     for case in corpus.cases:
         if case.linktype != "EN10MB":
             continue
-        program = bpfc.compile(case.expr, case.linktype, case.snaplen, True, case.netmask)
+        try:
+            program = bpfc.compile(case.expr, case.linktype, case.snaplen, True, case.netmask)
+        except bpfc.CompileError:  # bpfc's known refusals (corpus/known_failures.txt)
+            continue
         if tuple(program) in seen:
             continue
         seen.add(tuple(program))
