@@ -185,3 +185,44 @@ def test_attach_socket_filters_a_real_socket(loaded) -> None:
     assert got == [b"long enough", b"0123456789"]
     with pytest.raises(TypeError, match="sock must be a socket"):
         kernel.attach_socket(object(), fd)
+
+
+TCP80 = bytes.fromhex(
+    "00112233445566778899aabb08004500002800010000400600000a0000010a000002"
+    "9c40005000000001000000005002ffff00000000"
+)
+
+
+@pytest.mark.parametrize(
+    "target, options, accepted, rejected",
+    [
+        ("xdp", {}, 2, 1),
+        ("xdp", {"accept": "tx", "reject": "aborted"}, 3, 0),
+        ("tc", {}, 0, 2),
+        ("socket", {}, 262144, 0),
+    ],
+)
+def test_program_objects_load_and_run_through_this_module(
+    target: str, options: dict, accepted: int, rejected: int
+) -> None:
+    """``Program.to_ebpf(...).test_run`` / ``.load()`` are this module's calls (the socket
+    program sees the frame whole: ``link`` is set for it)."""
+    import bpfc
+
+    ebpf = bpfc.compile("tcp port 80").to_ebpf(target, **options)
+    assert ebpf.test_run(TCP80).retval == accepted
+    other = TCP80[:36] + b"\x00\x51" + TCP80[38:]  # destination port 81
+    assert ebpf.test_run(other).retval == rejected
+    fd = ebpf.load()
+    try:
+        runs = kernel.test_run_many(fd, [TCP80, other], link=target == "socket")
+    finally:
+        kernel.close(fd)
+    assert runs == [accepted, rejected]
+
+
+def test_program_object_rejection_is_a_verifier_error() -> None:
+    from bpfc.ebpf.program import EbpfProgram
+
+    with pytest.raises(kernel.VerifierError, match="R0 !read_ok"):
+        EbpfProgram("xdp", [(0x95, 0, 0, 0, 0)]).load()
