@@ -19,7 +19,7 @@ that :func:`translate` returns), and test-run on the packets.  What is compared:
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support.vm_strategies import FRAMES, packets, strict_programs
 
@@ -76,9 +76,12 @@ def test_random_programs_run_in_the_kernel_as_in_the_interpreter(
             got = run_target(target, program, data)
         except TranslationError:
             assert target == "xdp" and meta  # a reachable metadata load: XDP has none
+            event("xdp: refused (metadata)")
             continue
         if meta and target == "tc":
+            event("tc: loaded, not compared (metadata)")
             continue  # loaded; TC's metadata has no meaning in libpcap's mode
+        event(f"{target}: compared")
         accept, reject = ACTIONS[target]
         for packet, value in zip(data, got, strict=True):
             if value is None:
@@ -93,7 +96,9 @@ def test_random_programs_run_in_the_kernel_as_in_the_interpreter(
                                                          "pay_offset"}  # fmt: skip
         return
     if meta & UNFIXED or reads_mac_header(program):
+        event("socket: loaded, not compared (cpu, random or MAC header)")
         return
+    event("socket: compared")
     for packet, value in zip(data, got, strict=True):
         assert value is not None
         want = interpret(program, packet, None, linux=True, meta=SOCKET_META)
