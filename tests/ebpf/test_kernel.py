@@ -6,6 +6,7 @@ Each test skips, with the kernel's reason, where this process cannot load BPF pr
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 
@@ -226,3 +227,25 @@ def test_program_object_rejection_is_a_verifier_error() -> None:
 
     with pytest.raises(kernel.VerifierError, match="R0 !read_ok"):
         EbpfProgram("xdp", [(0x95, 0, 0, 0, 0)]).load()
+
+
+@pytest.mark.parametrize(
+    "err, words", [(1, "not permitted (needs root or CAP_BPF)"), (38, "no bpf()")]
+)
+def test_unavailable_kernel_is_named(monkeypatch, err: int, words: str) -> None:
+    """EPERM and ENOSYS become BpfUnavailable, and unavailable() gives the reason that
+    the kernel tests skip with (a fake system call stands in for such a kernel)."""
+    import ctypes
+
+    def refuse(*_args: object) -> int:
+        ctypes.set_errno(err)
+        return -1
+
+    monkeypatch.setattr(kernel, "_syscall", (refuse, 321))
+    monkeypatch.setitem(vars(kernel), "_UNAVAILABLE", False)  # forget the cached answer
+    with pytest.raises(kernel.BpfUnavailable, match=re.escape(words)) as caught:
+        kernel.load_program(ret(0), "xdp")
+    assert caught.value.errno == err
+    reason = kernel.unavailable()
+    assert reason is not None and words in reason
+    assert reason.startswith("the kernel cannot run BPF programs here")
