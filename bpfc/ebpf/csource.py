@@ -78,9 +78,10 @@ _PRELUDE = """\
 #include <linux/bpf.h>
 #include <linux/types.h>
 
-#ifndef __always_inline
+/* linux/stddef.h defines __always_inline as plain __inline__: a filter called from two
+   programs would then become a BPF-to-BPF call, which needs a relocating loader. */
+#undef __always_inline
 #define __always_inline inline __attribute__((always_inline))
-#endif
 #ifndef BPFC_LD32
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BPFC_LD32(p) __builtin_bswap32(*(const __u32 *)(p))

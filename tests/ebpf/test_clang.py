@@ -46,8 +46,7 @@ int tc_{n}(struct __sk_buff *skb)
 }}
 """
 
-HEADER = """#define __always_inline inline __attribute__((always_inline))
-#define SEC(name) __attribute__((section(name), used))
+HEADER = """#define SEC(name) __attribute__((section(name), used))
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 """
@@ -56,10 +55,9 @@ HEADER = """#define __always_inline inline __attribute__((always_inline))
 def clang_object(source: str, tmp_path: Path) -> bytes:
     """``clang -O2 -target bpf -c`` of ``source``; the object's bytes.
 
-    (``HEADER`` defines ``__always_inline`` first: the generated source keeps an earlier
-    definition, and ``linux/stddef.h`` defines it as plain ``__inline__``, so a function
-    called from two wrappers would become a BPF-to-BPF call with a relocation, which
-    this test's plain loader does not apply.)"""
+    Each function is called from two wrappers (XDP and TC): were it not inlined (as
+    ``linux/stddef.h``'s plain ``__inline__`` would allow), it would be a BPF-to-BPF call
+    with a relocation that this test's plain loader does not apply, and loading fails."""
     src, obj = tmp_path / "all.c", tmp_path / "all.o"
     src.write_text(source)
     include = f"-I/usr/include/{os.uname().machine}-linux-gnu"  # asm/types.h
