@@ -32,6 +32,7 @@ class Fact(NamedTuple):
     ne: frozenset[int] = frozenset()
     zero: int = 0
     nz: tuple[int, ...] = ()
+    """Masks a true ``jset`` proved nonzero in the value: a set, kept sorted."""
 
 
 TOP = Fact()
@@ -113,7 +114,7 @@ def refine(f: Fact, op: int, k: int, taken: bool) -> Fact:
             hi = min(hi, k - 1) if k > 0 else hi
     elif taken:
         if k not in nz and len(nz) < _CAP:
-            nz = nz + (k,)
+            nz = tuple(sorted(nz + (k,)))  # a set: one order, so equal facts compare equal
     else:
         zero |= k
     if vals is not None:
@@ -139,7 +140,7 @@ def merge(a: Fact, b: Fact) -> Fact:
         vals,
         ne,
         a.zero & b.zero,
-        tuple(m for m in a.nz if m in b.nz),
+        tuple(m for m in a.nz if m in b.nz),  # both sorted: so is this, either way round
     )
 
 
