@@ -56,6 +56,7 @@ from bpfc.isa.opcodes import (
     BPF_MEMWORDS,
     CLASS_MASK,
     IND_LOADS,
+    JA,
     LD_IMM,
     LD_LEN,
     LD_MEM,
@@ -84,6 +85,8 @@ __all__ = [
     "MAX_BLOCKS",
     "REJECTS_ALL",
     "Undecided",
+    "Refusal",
+    "master_optimized",
     "master_refusal",
     "worth_asking",
 ]
@@ -161,11 +164,14 @@ class _Node:
         "in_use",
         "out_use",
         "link",
+        "inner",
     )
 
     def __init__(self, stmts: list[list[int]], code: int, k: int) -> None:
         self.id = 0
         self.stmts = stmts  # [code, k] pairs; code NOP when deleted; [] is "no list"
+        self.inner: dict[int, tuple[int, int]] = {}
+        """Conditional jumps among the statements: index -> (jt index, jf index)."""
         self.code = code
         self.k = k
         self.et = _Edge(self)
@@ -894,10 +900,17 @@ def _copy_graph(root: Block) -> _Node:
         if id(b) in nodes:
             continue
         stmts: list[list[int]] = []
-        for s in b.stmts:  # an inner jump is a statement to master's optimizer too
-            code, k = (s.code, s.k) if isinstance(s, InnerJump) else (s[0], s[3])
+        inner: dict[int, tuple[int, int]] = {}
+        for i, s in enumerate(b.stmts):  # an inner jump is a statement to master's optimizer
+            if isinstance(s, InnerJump):
+                code, k = s.code, s.k
+                if code != JA:
+                    inner[i] = (s.jt, s.jf)
+            else:
+                code, k = s[0], s[3]
             stmts.append([int(code), int(k) & MASK32])
-        nodes[id(b)] = _Node(stmts, int(b.code), int(b.k) & MASK32)
+        node = nodes[id(b)] = _Node(stmts, int(b.code), int(b.k) & MASK32)
+        node.inner = inner
         order.append(b)
         if not b.is_ret:
             assert b.jt is not None and b.jf is not None
@@ -967,20 +980,48 @@ def master_refusal(root: Block, dlt: int | None = None, no_optimize: bool = Fals
     code generator met a primitive after which master does not optimize (``protochain``,
     even where a constant operand dropped its code).  Raises :class:`Undecided` for a
     graph of more than ``MAX_BLOCKS`` blocks."""
+    try:
+        final = master_optimized(root, dlt, no_optimize, max_blocks=MAX_BLOCKS)
+    except Refusal as err:
+        return str(err)
+    if final is not None and final.code == RET_K and final.k == 0:
+        return REJECTS_ALL
+    return None
+
+
+def master_optimized(
+    root: Block, dlt: int | None = None, no_optimize: bool = False, max_blocks: int | None = None
+) -> _Node | None:
+    """The root of master's optimized graph for the unoptimized graph ``root`` (see
+    :func:`master_refusal`), None where master does not optimize it.  Raises
+    :class:`Refusal` with master's message where its optimizer stops, and
+    :class:`Undecided` past ``max_blocks`` blocks or the model's round cap.
+
+    The result is the graph as ``icode_to_fcode`` receives it: ``opt_root`` has moved the
+    root's statements onto the first block that is not a jump to one place (and dropped
+    them where that block returns); deleted statements are still there as ``NOP``s."""
     if no_optimize or dlt == DLT_PRISM_HEADER:
         return None
     model = _Model(_copy_graph(root))
-    if len(model.blocks) > MAX_BLOCKS:
+    if max_blocks is not None and len(model.blocks) > max_blocks:
         raise Undecided(f"{len(model.blocks)} blocks")
     try:
         model.opt_loop(do_stmts=False)
         model.opt_loop(do_stmts=True)
-    except Refusal as err:
-        return str(err)
     except _GiveUp:
         raise Undecided("round cap") from None
     model.intern_blocks()
+    first = model.root
     final = model.final_root()
-    if final.code == RET_K and final.k == 0:
-        return REJECTS_ALL
-    return None
+    if final is not first:
+        moved, here = first.stmts, final.stmts
+        shift_by = len(moved)
+        final.inner = {
+            i + shift_by: (jt + shift_by, jf + shift_by) for i, (jt, jf) in final.inner.items()
+        }
+        final.inner.update(first.inner)
+        final.stmts = moved + here  # master appends the block's list onto the root's
+        first.stmts, first.inner = [], {}
+    if final.code & CLASS_MASK == _RET:
+        final.stmts, final.inner = [], {}
+    return final
