@@ -265,3 +265,15 @@ def test_linux_vlan_inner_jumps_survive_the_layout() -> None:
         program = bpfc.compile(expr, linux=True, optimizer="libpcap")
         validate(list(program))
         check(list(bpfc.compile(expr, linux=True, optimize=False)), list(program))
+
+
+def test_model_giving_up_falls_back_to_bpfcs_program(monkeypatch) -> None:
+    """Past the model's round cap there is no master program to give: bpfc's own (correct,
+    smaller) program comes back with a warning rather than an error."""
+    from bpfc.emit import BpfcWarning
+    from bpfc.opt import libpcap_model
+
+    monkeypatch.setattr(libpcap_model, "ROUND_LIMIT", 0)
+    with pytest.warns(BpfcWarning, match="could not be replayed"):
+        program = bpfc.compile("tcp port 80", optimizer="libpcap")
+    assert program == bpfc.compile("tcp port 80")
