@@ -45,7 +45,6 @@ master's quadratic pull-ups (``MAX_BLOCKS`` caps it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bpfc.cfg import InnerJump
@@ -239,6 +238,7 @@ class _Model:
         for i, b in enumerate(self.blocks):
             b.et.id, b.ef.id = i, n + i
         self.levels: list[list[_Node]] = []
+        self.order: list[_Node] = []
         self.done = True
         self.moved_only = True  # no change this round but branch movement
         self.values: dict[tuple[int, int, int], int] = {}
@@ -291,11 +291,12 @@ class _Model:
         for row in levels:
             row.reverse()
         self.levels = levels
+        self.order = [b for level in range(self.root.level, -1, -1) for b in levels[level]]
 
-    def top_down(self, lowest: int = 0) -> Iterator[_Node]:
-        """The blocks of levels root.level down to ``lowest``, in master's order."""
-        for level in range(self.root.level, lowest - 1, -1):
-            yield from self.levels[level]
+    def top_down(self) -> list[_Node]:
+        """The blocks of levels root.level down to 0, in master's order (this round's
+        levels: pull-ups move blocks without master recomputing them)."""
+        return self.order
 
     def find_dom(self) -> None:
         """Block dominators, over this round's levels (as master does after a pull-up too,
@@ -304,7 +305,7 @@ class _Model:
         for b in self.blocks:
             b.dom = -1
         self.root.dom = 0
-        for b in self.top_down():
+        for b in self.order:
             dom = b.dom = b.dom | 1 << b.id
             jt = b.et.succ
             if jt is not None:
