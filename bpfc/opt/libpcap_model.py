@@ -18,8 +18,11 @@ dead-store removal, jump threading along edge dominators (``fold_edge``/``opt_j`
 each giving up after 100 rounds of nothing but branch movement), block interning and the
 root's jump chain.  Every order the result depends on (block numbers in depth-first
 preorder, edge numbers, the level lists, the order of in-edges) is master's, because a
-different order can end in a different fixed point.  The model only answers "refused,
-with which message" or "compiled": the program bpfc emits is still its own optimizer's.
+different order can end in a different fixed point.  ``master_refusal`` answers "refused,
+with which message" or "compiled" for bpfc's default mode, whose program is still its own
+optimizer's; ``master_optimized`` hands the final graph itself to
+``bpfc.opt.libpcap_layout``, which lays it out as master does (``optimizer="libpcap"``:
+byte-identical to master on every corpus and upstream case).
 
 Master skips its optimizer (and so every refusal it makes) once its code generator has
 produced a jump inside a block's statements that the optimizer cannot follow:
