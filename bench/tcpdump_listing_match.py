@@ -112,7 +112,11 @@ def main() -> int:
             ("-O -d  vs master", ["-O", "-d"], master_env, ["-O", "-d"]),
             ("-O -dd vs master", ["-O", "-dd"], master_env, ["-O", "-dd"]),
             ("-d     vs master (optimized)", ["-d"], master_env, ["-d"]),
-        ]
+            ("--optimizer libpcap -d   vs master", ["--optimizer", "libpcap", "-d"], master_env,
+             ["-d"]),
+            ("--optimizer libpcap -ddd vs master", ["--optimizer", "libpcap", "-ddd"],
+             master_env, ["-ddd"]),
+        ]  # fmt: skip
     else:
         print(f"libpcap master not available ({why}): comparing with 1.10.3 only")
     print(f"{len(exprs)} expressions ({'upstream' if args.upstream else 'everyday'} set)")

@@ -8,6 +8,7 @@ graph made straight from code generation's blocks) -> validate.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from bpfc import ast, linktypes
@@ -16,7 +17,7 @@ from bpfc.cfg import finish, ret_block
 from bpfc.codegen import pflog, vlhdr
 from bpfc.codegen.dispatch import check_reduced, gen_expr, new_state
 from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState
-from bpfc.emit import block_order, linearize, warn_if_too_long
+from bpfc.emit import BpfcWarning, block_order, linearize, warn_if_too_long
 from bpfc.errors import CompileError
 from bpfc.isa.insn import stmt
 from bpfc.isa.opcodes import RET_K
@@ -116,6 +117,7 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     resolver: Any = None,
     verify: bool = False,
     savefile: SavefileInfo | None = None,
+    optimizer: str = "bpfc",
 ) -> Program:
     """Compile ``expr`` as libpcap's ``pcap_compile`` would for ``pcap_open_dead(linktype,
     snaplen)``; ``netmask=None`` is PCAP_NETMASK_UNKNOWN, ``linux`` a live Linux socket.
@@ -125,12 +127,20 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
     libpcap does for a savefile of that byte order (``bpfc.savefile``).
 
     ``verify=True`` runs the optimizer's input and output over a packet sample and raises
-    :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs."""
+    :class:`bpfc.errors.InternalError` rather than return a program whose verdict differs.
+
+    ``optimizer="libpcap"`` returns libpcap master's optimized program instruction for
+    instruction (``bpfc.opt.libpcap_layout``) instead of bpfc's own, smaller one."""
     check_arguments(expr, linktype, snaplen, optimize=optimize, linux=linux, verify=verify)
+    check_optimizer(optimizer)
     check_resolver(resolver)
     parse_netmask(netmask)  # its TypeError/ValueError now, before any work
     try:
         with compiling():
+            if optimize and optimizer == "libpcap":
+                return _compile_libpcap(
+                    expr, linktype, snaplen, netmask, linux, resolver, verify, savefile
+                )
             return _compile(
                 expr, linktype, snaplen, optimize, netmask, linux, resolver, verify, savefile
             )
@@ -140,6 +150,57 @@ def compile(  # noqa: A001 - the public name mirrors pcap_compile
         raise CompileError(
             "expression too deeply nested", expr, hint="use fewer nested not/()/operators"
         ) from None
+
+
+OPTIMIZERS = ("bpfc", "libpcap")
+"""``compile(optimizer=...)``: bpfc's own optimizer, or libpcap master's exact program."""
+
+
+def check_optimizer(optimizer: object) -> str:
+    check_str("optimizer", optimizer)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be 'bpfc' or 'libpcap', not {optimizer!r}"[:200])
+    return optimizer  # type: ignore[return-value]
+
+
+def _compile_libpcap(
+    expr: str,
+    linktype: str | int,
+    snaplen: int,
+    netmask: int | str | None,
+    linux: bool,
+    resolver: Any,
+    verify: bool,
+    savefile: SavefileInfo | None,
+) -> Program:
+    """libpcap master's optimized program for ``expr`` (``bpfc.opt.libpcap_layout``).
+
+    Where the model of master's optimizer gives up (its round cap, which no filter met
+    so far), bpfc's own optimizer's program is returned with a :class:`BpfcWarning`:
+    correct, but not master's text."""
+    from bpfc.opt.libpcap_layout import Undecided, master_program
+
+    root, state = build_cfg(
+        expr, linktype, snaplen, netmask, linux=linux, resolver=resolver, savefile=savefile
+    )
+    try:
+        insns = master_program(
+            root, expr, linktypes.lookup(linktype).dlt, bool(state.extra.get("no_optimize"))
+        )
+    except Undecided:
+        warnings.warn(
+            "libpcap's optimizer could not be replayed for this filter; "
+            "the program is bpfc's optimizer's",
+            BpfcWarning,
+            stacklevel=4,
+        )
+        return _compile(expr, linktype, snaplen, True, netmask, linux, resolver, verify, savefile)
+    if verify:
+        from bpfc.opt.verify import check
+
+        check(linearize(root, warn=False), insns)
+    warn_if_too_long(insns)
+    return Program.from_insns(insns)
 
 
 def _compile(

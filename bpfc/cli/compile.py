@@ -18,6 +18,7 @@ default), ``--linux`` (live Linux socket code).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -200,6 +201,17 @@ def _savefile_target(path: str, netmask: str | None) -> dict:
         }
 
 
+OPTIMIZERS = ("bpfc", "libpcap")
+
+
+def default_optimizer(program_name: str | None = None) -> str:
+    """``libpcap`` when run under the name ``tcpdump`` (a symlink put in tcpdump's place),
+    else ``bpfc``: whoever calls ``tcpdump -ddd`` expects tcpdump's exact text (to compare
+    or cache it), while ``bpfc`` users get bpfc's smaller program."""
+    name = os.path.basename(sys.argv[0] if program_name is None else program_name)
+    return "libpcap" if name == "tcpdump" else "bpfc"
+
+
 def main(argv: Sequence[str]) -> int:
     """Compile and print; returns the exit status."""
     from bpfc.cli.ebpf import wants_ebpf
@@ -242,6 +254,13 @@ def main(argv: Sequence[str]) -> int:
         dest="no_optimize",
         action="store_true",
         help="do not run the optimizer (libpcap master's unoptimized code)",
+    )
+    parser.add_argument(
+        "--optimizer",
+        default=None,
+        choices=OPTIMIZERS,
+        help="whose optimized program: bpfc's own (smaller; the default) or libpcap "
+        "master's, byte for byte as tcpdump prints it (the default when run as 'tcpdump')",
     )
     parser.add_argument(
         "--verify",
@@ -302,6 +321,7 @@ def main(argv: Sequence[str]) -> int:
         optimize=not args.no_optimize,
         **options,  # type: ignore[arg-type]
         verify=args.verify,
+        optimizer=args.optimizer or default_optimizer(),
     )
     text = program.dump(fmt, args.flavor)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

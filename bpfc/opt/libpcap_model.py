@@ -18,8 +18,11 @@ dead-store removal, jump threading along edge dominators (``fold_edge``/``opt_j`
 each giving up after 100 rounds of nothing but branch movement), block interning and the
 root's jump chain.  Every order the result depends on (block numbers in depth-first
 preorder, edge numbers, the level lists, the order of in-edges) is master's, because a
-different order can end in a different fixed point.  The model only answers "refused,
-with which message" or "compiled": the program bpfc emits is still its own optimizer's.
+different order can end in a different fixed point.  ``master_refusal`` answers "refused,
+with which message" or "compiled" for bpfc's default mode, whose program is still its own
+optimizer's; ``master_optimized`` hands the final graph itself to
+``bpfc.opt.libpcap_layout``, which lays it out as master does (``optimizer="libpcap"``:
+byte-identical to master on every corpus and upstream case).
 
 Master skips its optimizer (and so every refusal it makes) once its code generator has
 produced a jump inside a block's statements that the optimizer cannot follow:
@@ -45,7 +48,6 @@ master's quadratic pull-ups (``MAX_BLOCKS`` caps it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bpfc.cfg import InnerJump
@@ -56,6 +58,7 @@ from bpfc.isa.opcodes import (
     BPF_MEMWORDS,
     CLASS_MASK,
     IND_LOADS,
+    JA,
     LD_IMM,
     LD_LEN,
     LD_MEM,
@@ -84,6 +87,8 @@ __all__ = [
     "MAX_BLOCKS",
     "REJECTS_ALL",
     "Undecided",
+    "Refusal",
+    "master_optimized",
     "master_refusal",
     "worth_asking",
 ]
@@ -161,11 +166,14 @@ class _Node:
         "in_use",
         "out_use",
         "link",
+        "inner",
     )
 
     def __init__(self, stmts: list[list[int]], code: int, k: int) -> None:
         self.id = 0
         self.stmts = stmts  # [code, k] pairs; code NOP when deleted; [] is "no list"
+        self.inner: dict[int, tuple[int, int]] = {}
+        """Conditional jumps among the statements: index -> (jt index, jf index)."""
         self.code = code
         self.k = k
         self.et = _Edge(self)
@@ -233,6 +241,7 @@ class _Model:
         for i, b in enumerate(self.blocks):
             b.et.id, b.ef.id = i, n + i
         self.levels: list[list[_Node]] = []
+        self.order: list[_Node] = []
         self.done = True
         self.moved_only = True  # no change this round but branch movement
         self.values: dict[tuple[int, int, int], int] = {}
@@ -285,11 +294,12 @@ class _Model:
         for row in levels:
             row.reverse()
         self.levels = levels
+        self.order = [b for level in range(self.root.level, -1, -1) for b in levels[level]]
 
-    def top_down(self, lowest: int = 0) -> Iterator[_Node]:
-        """The blocks of levels root.level down to ``lowest``, in master's order."""
-        for level in range(self.root.level, lowest - 1, -1):
-            yield from self.levels[level]
+    def top_down(self) -> list[_Node]:
+        """The blocks of levels root.level down to 0, in master's order (this round's
+        levels: pull-ups move blocks without master recomputing them)."""
+        return self.order
 
     def find_dom(self) -> None:
         """Block dominators, over this round's levels (as master does after a pull-up too,
@@ -298,7 +308,7 @@ class _Model:
         for b in self.blocks:
             b.dom = -1
         self.root.dom = 0
-        for b in self.top_down():
+        for b in self.order:
             dom = b.dom = b.dom | 1 << b.id
             jt = b.et.succ
             if jt is not None:
@@ -803,19 +813,27 @@ class _Model:
                     return
 
     def intern_blocks(self) -> None:
-        """Share equal blocks (same statements, jump and successors) until none are left."""
+        """Share equal blocks (same statements, jump and successors) until none are left.
+
+        Master compares each live block with every later one and links it to the first
+        equal one (or to where that one links); grouping the live blocks by what
+        ``eq_blk`` compares finds the same first equal block without the quadratic scan,
+        which dominated the whole model's time on long ``or`` lists."""
         blocks = self.blocks
         while True:
             for b in blocks:
                 b.link = None
             live = self._reachable()
-            for i in range(len(blocks) - 2, -1, -1):
-                if id(blocks[i]) not in live:
+            later: dict[tuple, _Node] = {}  # key -> the live block of that key seen last
+            for i in range(len(blocks) - 1, -1, -1):
+                b = blocks[i]
+                if id(b) not in live:
                     continue
-                for j in range(i + 1, len(blocks)):
-                    if id(blocks[j]) in live and _eq_blk(blocks[i], blocks[j]):
-                        blocks[i].link = blocks[j].link or blocks[j]
-                        break
+                key = _blk_key(b)
+                twin = later.get(key)
+                if twin is not None:
+                    b.link = twin.link or twin
+                later[key] = b
             again = False
             for b in blocks:
                 if b.et.succ is None:
@@ -849,12 +867,10 @@ class _Model:
         return b
 
 
-def _eq_blk(a: _Node, b: _Node) -> bool:
-    if a.code != b.code or a.k != b.k or a.et.succ is not b.et.succ:
-        return False
-    if a.ef.succ is not b.ef.succ:
-        return False
-    return [s for s in a.stmts if s[0] != NOP] == [s for s in b.stmts if s[0] != NOP]
+def _blk_key(b: _Node) -> tuple:
+    """What ``eq_blk`` compares: jump, successors and the statements left."""
+    stmts = tuple((s[0], s[1]) for s in b.stmts if s[0] != NOP)
+    return (b.code, b.k, id(b.et.succ), id(b.ef.succ), stmts)
 
 
 def fold_constant(op: int, a: int, b: int) -> int:
@@ -894,10 +910,17 @@ def _copy_graph(root: Block) -> _Node:
         if id(b) in nodes:
             continue
         stmts: list[list[int]] = []
-        for s in b.stmts:  # an inner jump is a statement to master's optimizer too
-            code, k = (s.code, s.k) if isinstance(s, InnerJump) else (s[0], s[3])
+        inner: dict[int, tuple[int, int]] = {}
+        for i, s in enumerate(b.stmts):  # an inner jump is a statement to master's optimizer
+            if isinstance(s, InnerJump):
+                code, k = s.code, s.k
+                if code != JA:
+                    inner[i] = (s.jt, s.jf)
+            else:
+                code, k = s[0], s[3]
             stmts.append([int(code), int(k) & MASK32])
-        nodes[id(b)] = _Node(stmts, int(b.code), int(b.k) & MASK32)
+        node = nodes[id(b)] = _Node(stmts, int(b.code), int(b.k) & MASK32)
+        node.inner = inner
         order.append(b)
         if not b.is_ret:
             assert b.jt is not None and b.jf is not None
@@ -967,20 +990,48 @@ def master_refusal(root: Block, dlt: int | None = None, no_optimize: bool = Fals
     code generator met a primitive after which master does not optimize (``protochain``,
     even where a constant operand dropped its code).  Raises :class:`Undecided` for a
     graph of more than ``MAX_BLOCKS`` blocks."""
+    try:
+        final = master_optimized(root, dlt, no_optimize, max_blocks=MAX_BLOCKS)
+    except Refusal as err:
+        return str(err)
+    if final is not None and final.code == RET_K and final.k == 0:
+        return REJECTS_ALL
+    return None
+
+
+def master_optimized(
+    root: Block, dlt: int | None = None, no_optimize: bool = False, max_blocks: int | None = None
+) -> _Node | None:
+    """The root of master's optimized graph for the unoptimized graph ``root`` (see
+    :func:`master_refusal`), None where master does not optimize it.  Raises
+    :class:`Refusal` with master's message where its optimizer stops, and
+    :class:`Undecided` past ``max_blocks`` blocks or the model's round cap.
+
+    The result is the graph as ``icode_to_fcode`` receives it: ``opt_root`` has moved the
+    root's statements onto the first block that is not a jump to one place (and dropped
+    them where that block returns); deleted statements are still there as ``NOP``s."""
     if no_optimize or dlt == DLT_PRISM_HEADER:
         return None
     model = _Model(_copy_graph(root))
-    if len(model.blocks) > MAX_BLOCKS:
+    if max_blocks is not None and len(model.blocks) > max_blocks:
         raise Undecided(f"{len(model.blocks)} blocks")
     try:
         model.opt_loop(do_stmts=False)
         model.opt_loop(do_stmts=True)
-    except Refusal as err:
-        return str(err)
     except _GiveUp:
         raise Undecided("round cap") from None
     model.intern_blocks()
+    first = model.root
     final = model.final_root()
-    if final.code == RET_K and final.k == 0:
-        return REJECTS_ALL
-    return None
+    if final is not first:
+        moved, here = first.stmts, final.stmts
+        shift_by = len(moved)
+        final.inner = {
+            i + shift_by: (jt + shift_by, jf + shift_by) for i, (jt, jf) in final.inner.items()
+        }
+        final.inner.update(first.inner)
+        final.stmts = moved + here  # master appends the block's list onto the root's
+        first.stmts, first.inner = [], {}
+    if final.code & CLASS_MASK == _RET:
+        final.stmts, final.inner = [], {}
+    return final
