@@ -255,7 +255,7 @@ FRAMINGS: dict[str, Callable[[CodegenState, int], Cond]] = {
 MAC_HOSTS: dict[str, tuple[Callable[..., Cond], ...]] = {
     "wlan": (wlan.gen_wlan_host, wlan.gen_wlan_broadcast, wlan.gen_wlan_multicast),
     "lane": (atm.gen_lane_host, atm.gen_lane_broadcast, atm.gen_lane_multicast),
-    "geneve": tunnel.GENEVE_MAC_HOSTS,
+    "encap": tunnel.ENCAP_MAC_HOSTS,
 }
 
 

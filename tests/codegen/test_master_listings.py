@@ -114,3 +114,23 @@ def test_vlan_id_past_the_llc_header(master: Libpcap, dlt: str, expr: str) -> No
 @pytest.mark.parametrize(("dlt", "expr"), PORTS, ids=[f"{d}:{e}" for d, e in PORTS])
 def test_port_atoms_first(master: Libpcap, dlt: str, expr: str) -> None:
     _same_listing(master, dlt, expr)
+
+
+#: inside VXLAN or Geneve: MAC tests first check the inner frame has a link-layer header
+#: (master does it after VXLAN too, where it always holds), and the LLC payload offset
+#: (``off_nl_nosnap``) keeps the outer link's value, as master leaves it
+TUNNELS = [
+    ("EN10MB", "vxlan and multicast"),
+    ("EN10MB", "vxlan 5 and ether src 1:2:3:4:5:6 or tcp"),
+    ("EN10MB", "geneve and broadcast"),
+    ("EN10MB", "vxlan and esis"),
+    ("LINUX_SLL", "geneve and isis"),
+    ("RAW", "vxlan or geneve and clnp"),
+    ("IEEE802_11", "vxlan and stp"),
+    ("NULL", "geneve and netbeui"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("dlt", "expr"), TUNNELS, ids=[f"{d}:{e}" for d, e in TUNNELS])
+def test_inside_a_tunnel(master: Libpcap, dlt: str, expr: str) -> None:
+    _same_listing(master, dlt, expr)
