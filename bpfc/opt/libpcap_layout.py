@@ -28,7 +28,7 @@ from bpfc.cfg import Block as CfgBlock
 from bpfc.emit import linearize
 from bpfc.errors import CompileError
 from bpfc.isa.insn import Insn
-from bpfc.isa.opcodes import CLASS_MASK, JA
+from bpfc.isa.opcodes import CLASS_MASK, JA, Class
 from bpfc.opt.libpcap_model import NOP, REJECTS_ALL, Refusal, Undecided, master_optimized
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +58,7 @@ def master_program(
         raise CompileError(str(err), expr) from None
     if final is None:
         return linearize(root, warn=False)
-    if final.code & CLASS_MASK == 0x06 and final.k == 0:  # ret #0
+    if final.code & CLASS_MASK == Class.RET and final.k == 0:  # ret #0
         raise CompileError(REJECTS_ALL, expr)
     return linearize(_to_blocks(final, expr), warn=False)
 
@@ -74,10 +74,10 @@ def _to_blocks(final: _Node, expr: str) -> CfgBlock:
             continue
         blocks[id(node)] = CfgBlock(_statements(node, expr), node.code, node.k)
         order.append(node)
-        if node.code & CLASS_MASK != 0x06 and node.et.succ is not None:
+        if node.code & CLASS_MASK != Class.RET and node.et.succ is not None:
             stack.extend((node.ef.succ, node.et.succ))  # type: ignore[arg-type]
     for node in order:
-        if node.code & CLASS_MASK != 0x06 and node.et.succ is not None:
+        if node.code & CLASS_MASK != Class.RET and node.et.succ is not None:
             block = blocks[id(node)]
             block.jt = blocks[id(node.et.succ)]
             block.jf = blocks[id(node.ef.succ)]  # type: ignore[arg-type]
