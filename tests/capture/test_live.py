@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from support.live_frames import UNICAST, ether, ipv4, l4, mixed_frames
 
 from bpfc.capture.live import attach
 from bpfc.vm.interp import interpret
@@ -213,63 +214,9 @@ print(json.dumps(out))
 """
 
 
-def _ether(dst: bytes, ethertype: int, payload: bytes) -> bytes:
-    return dst + b"\x02\x00\x00\x00\x00\x01" + struct.pack(">H", ethertype) + payload
-
-
-def _ipv4(proto: int, body: bytes, ttl: int = 64) -> bytes:
-    head = struct.pack(
-        ">BBHHHBBH4s4s",
-        0x45,
-        0,
-        20 + len(body),
-        1,
-        0,
-        ttl,
-        proto,
-        0,
-        bytes([10, 0, 0, 1]),
-        bytes([10, 0, 0, 2]),
-    )
-    return head + body
-
-
-def _l4(sport: int, dport: int, tag: int, tcp: bool) -> bytes:
-    if tcp:
-        return struct.pack(">HHIIBBHHH", sport, dport, tag, 0, 0x50, 0x02, 512, 0, 0) + b"tcp"
-    return struct.pack(">HHHH", sport, dport, 12, 0) + struct.pack(">I", tag)
-
-
 def _test_frames() -> list[bytes]:
-    bcast, uni = b"\xff" * 6, b"\x02\x00\x00\x00\x00\x02"
-    frames = []
-    tag = 0
-    for dport in (53, 80, 443, 7000):
-        for tcp in (False, True):
-            for ttl in (1, 64, 255):
-                tag += 1
-                body = _l4(1000 + tag, dport, tag, tcp)
-                frames.append(_ether(uni, 0x800, _ipv4(6 if tcp else 17, body, ttl)))
-    arp = struct.pack(
-        ">HHBBH6s4s6s4s", 1, 0x800, 6, 4, 1, b"\x02" * 6, b"\x0a\0\0\1", b"\0" * 6, b"\x0a\0\0\2"
-    )
-    frames.append(_ether(bcast, 0x806, arp))
-    frames.append(_ether(bcast, 0x806, arp[:-1] + b"\x03"))
-    ip6 = struct.pack(
-        ">IHBB16s16s",
-        0x60000000,
-        12,
-        17,
-        64,
-        b"\xfe\x80" + bytes(14),
-        b"\xff\x02" + bytes(13) + b"\x01",
-    )
-    frames.append(_ether(b"\x33\x33\x00\x00\x00\x01", 0x86DD, ip6 + _l4(5, 53, 99, False)))
-    frames.append(_ether(uni, 0x800, _ipv4(1, b"\x08\x00\x00\x00\x00\x01\x00\x01")))  # icmp
-    frames.append(_ether(uni, 0x88B5, b"short local experimental"))
-    vlan = _ether(uni, 0x8100, struct.pack(">HH", 0x2005, 0x800) + _ipv4(17, _l4(9, 53, 7, False)))
-    frames.append(vlan)
-    return frames
+    vlan_udp = struct.pack(">HH", 0x2005, 0x800) + ipv4(17, l4(9, 53, 7, False))
+    return [*mixed_frames(), ether(UNICAST, 0x8100, vlan_udp)]
 
 
 def _kernel_view(frame: bytes) -> bytes:

@@ -22,13 +22,13 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from support.live_frames import BROADCAST, ether, mixed_frames
 
 import bpfc
 from bpfc.ebpf import kernel
@@ -72,46 +72,10 @@ print(json.dumps(got))
 """
 
 
-def _ether(dst: bytes, ethertype: int, payload: bytes) -> bytes:
-    return dst + b"\x02\x00\x00\x00\x00\x01" + struct.pack(">H", ethertype) + payload
-
-
-def _ipv4(proto: int, body: bytes, ttl: int = 64) -> bytes:
-    addresses = bytes([10, 0, 0, 1, 10, 0, 0, 2])
-    head = struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(body), 1, 0, ttl, proto, 0)
-    return head + addresses + body
-
-
-def _l4(sport: int, dport: int, tag: int, tcp: bool) -> bytes:
-    if tcp:
-        return struct.pack(">HHIIBBHHH", sport, dport, tag, 0, 0x50, 0x02, 512, 0, 0) + b"tcp"
-    return struct.pack(">HHHH", sport, dport, 12, 0) + struct.pack(">I", tag)
-
-
 def frames() -> list[bytes]:
     """Distinct frames (no two equal) that split every expression's verdicts."""
-    bcast, uni = b"\xff" * 6, b"\x02\x00\x00\x00\x00\x02"
-    out = []
-    tag = 0
-    for dport in (53, 80, 443, 7000):
-        for tcp in (False, True):
-            for ttl in (1, 64, 255):
-                tag += 1
-                body = _l4(1000 + tag, dport, tag, tcp)
-                out.append(_ether(uni, 0x800, _ipv4(6 if tcp else 17, body, ttl)))
-    arp = struct.pack(
-        ">HHBBH6s4s6s4s", 1, 0x800, 6, 4, 1, b"\x02" * 6, b"\x0a\0\0\1", b"\0" * 6, b"\x0a\0\0\2"
-    )
-    out.append(_ether(bcast, 0x806, arp))
-    out.append(_ether(bcast, 0x806, arp[:-1] + b"\x03"))
-    ip6 = struct.pack(
-        ">IHBB16s16s", 0x60000000, 12, 17, 64, b"\xfe\x80" + bytes(14), b"\xff\x02" + bytes(14)
-    )
-    out.append(_ether(b"\x33\x33\x00\x00\x00\x01", 0x86DD, ip6 + _l4(5, 53, 99, False)))
-    out.append(_ether(uni, 0x800, _ipv4(1, b"\x08\x00\x00\x00\x00\x01\x00\x01")))  # icmp
-    out.append(_ether(uni, 0x88B5, b"short local experimental"))
-    out.append(_ether(bcast, 0x88B5, b"broadcast local experimental, a longer frame " * 2))
-    return out
+    extra = b"broadcast local experimental, a longer frame " * 2
+    return [*mixed_frames(), ether(BROADCAST, 0x88B5, extra)]
 
 
 class Namespace:
