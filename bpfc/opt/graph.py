@@ -61,6 +61,21 @@ class Block:
         """Make this block end in an unconditional edge to ``target``."""
         self.code, self.k, self.jt, self.jf = JA, 0, target, target
 
+    def redirect(self, n: int, edge_count: int, old: Block, new: Block) -> None:
+        """Move out edge ``n`` of ``edge_count`` (``dataflow.out_edges``' numbering) from
+        ``old`` to ``new``: of an undecided branch's two edges, 0 is the true side and 1 the
+        false; a block with one edge has every successor slot leading to ``old`` moved."""
+        if edge_count == 2:
+            if n == 0:
+                self.jt = new
+            else:
+                self.jf = new
+            return
+        if self.jt is old:
+            self.jt = new
+        if self.jf is old:
+            self.jf = new
+
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         succ = ",".join(str(s.id) for s in self.succs())
         return f"<B{self.id} {len(self.stmts)} stmts {self.code:#x}/{self.k:#x} -> {succ}>"

@@ -173,16 +173,7 @@ def _return_constants(graph: Graph, vals: Values, block: Block, edges: list) -> 
         if value is None:
             continue
         target = graph.new_block([], _RET_K, value)
-        if len(edges) == 2:  # an undecided branch: edge 0 is the true side, edge 1 the false
-            if n == 0:
-                block.jt = target
-            else:
-                block.jf = target
-        else:  # one edge: every successor slot that leads there
-            if block.jt is succ:
-                block.jt = target
-            if block.jf is succ:
-                block.jf = target
+        block.redirect(n, len(edges), succ, target)
         edges[n] = (target, state)
         changed = True
     return changed

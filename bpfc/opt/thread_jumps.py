@@ -201,16 +201,7 @@ def _thread(vals: Values, block: Block, edges: Edges, live: dict[int, int]) -> b
         if target is None or target is succ:
             continue
         changed = True
-        if len(edges) == 2:  # an undecided branch: edge 0 is the true side, edge 1 the false
-            if n == 0:
-                block.jt = target
-            else:
-                block.jf = target
-        else:  # one edge: every successor slot that leads there
-            if block.jt is succ:
-                block.jt = target
-            if block.jf is succ:
-                block.jf = target
+        block.redirect(n, len(edges), succ, target)
         edges[n] = (target, state)
     return changed
 
