@@ -18,7 +18,7 @@ from bpfc.codegen import pflog, vlhdr
 from bpfc.codegen.dispatch import check_reduced, gen_expr, new_state
 from bpfc.codegen.state import NETMASK_UNKNOWN, CodegenState
 from bpfc.emit import BpfcWarning, block_order, linearize, warn_if_too_long
-from bpfc.errors import CompileError
+from bpfc.errors import REJECTS_ALL, CompileError
 from bpfc.isa.insn import stmt
 from bpfc.isa.opcodes import RET_K
 from bpfc.program import Program
@@ -242,9 +242,6 @@ def _compile(
         insns = linearize(root, warn=False)
     warn_if_too_long(insns)
     return Program.from_insns(insns)
-
-
-REJECTS_ALL = "expression rejects all packets"
 
 
 def _worth_asking(root: Block) -> bool:

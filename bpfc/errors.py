@@ -15,6 +15,10 @@ class BpfcError(Exception):
     """Base class of every error bpfc raises on purpose."""
 
 
+REJECTS_ALL = "expression rejects all packets"
+"""libpcap's refusal of a filter its optimizer reduces to ``ret #0`` (bpfc says it too)."""
+
+
 class CompileError(BpfcError, ValueError):
     """A filter expression that libpcap would reject, or that bpfc cannot compile.
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from bpfc.errors import CompileError
+from bpfc.errors import REJECTS_ALL, CompileError
 from bpfc.isa.insn import Class, Insn, RVal
 from bpfc.isa.opcodes import CLASS_MASK, JA, RVAL_MASK
 
@@ -130,5 +130,5 @@ def optimize_graph(
 
         check(unoptimized(), result)
     if reject_empty and rejects_all(result):
-        raise CompileError("expression rejects all packets")
+        raise CompileError(REJECTS_ALL)
     return result

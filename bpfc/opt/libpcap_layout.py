@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 
 from bpfc.cfg import Block as CfgBlock
 from bpfc.emit import linearize
-from bpfc.errors import CompileError
+from bpfc.errors import REJECTS_ALL, CompileError
 from bpfc.isa.insn import Insn
 from bpfc.isa.opcodes import CLASS_MASK, JA, Class
-from bpfc.opt.libpcap_model import NOP, REJECTS_ALL, Refusal, Undecided, master_optimized
+from bpfc.opt.libpcap_model import NOP, Refusal, Undecided, master_optimized
 
 if TYPE_CHECKING:  # pragma: no cover
     from bpfc.opt.libpcap_model import _Node

@@ -51,6 +51,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bpfc.cfg import InnerJump
+from bpfc.errors import REJECTS_ALL
 from bpfc.isa.arith import shift
 from bpfc.isa.insn import AluOp, Class, JmpOp, Mode, Src
 from bpfc.isa.opcodes import (
@@ -85,7 +86,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DLT_PRISM_HEADER",
     "MAX_BLOCKS",
-    "REJECTS_ALL",
     "Undecided",
     "Refusal",
     "master_optimized",
@@ -93,7 +93,6 @@ __all__ = [
     "worth_asking",
 ]
 
-REJECTS_ALL = "expression rejects all packets"
 DLT_PRISM_HEADER = 119
 
 NOP = -1
