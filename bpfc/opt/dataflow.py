@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from bpfc.isa.insn import (
+    AluOp,
     Class,
     Insn,
     Mode,
@@ -43,6 +44,7 @@ from bpfc.opt.values import (
     X,
     defines,
     effect,
+    fold,
     uses,
 )
 from bpfc.opt.values import (
@@ -153,17 +155,51 @@ def decided(
         return F.evaluate(code & OP_MASK, ca, c)
     fact = facts.get(va)
     found = None if fact is None else F.decide(fact, code & OP_MASK, c)
-    if found is None:  # v & m: what is known about v may decide it (802.11 frame types)
-        key = vals.keys[va]
-        if key[0] == "alu" and key[1] == 0x50:  # AluOp.AND, operands in either order
-            m, inner = vals.const.get(key[3]), facts.get(key[2])
-            if m is None:
-                m, inner = vals.const.get(key[2]), facts.get(key[3])
-            if m is not None and inner is not None:
-                derived = F.masked(inner, m)
-                if derived is not None:
-                    return F.decide(derived, code & OP_MASK, c)
+    if found is None:
+        fact = derived(vals, facts, va)
+        if fact is not None:
+            return F.decide(fact, code & OP_MASK, c)
     return found
+
+
+_AND = int(AluOp.AND)
+
+
+def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
+    """What the fact on the operand of ``va = v op c`` (or ``-v``) says about ``va``.
+
+    ``v & m`` keeps what is known of v's bits (802.11 frame types: ``jset #0x8`` true and
+    ``jset #0x4`` false decide ``[0] & 0xc == 8``); any other operation with a constant,
+    and ``neg``, maps a finite set of possible values of v through itself: after
+    ``ip[9] == 17``, ``-ip[9] == -6`` is false.  None: nothing is known.
+    """
+    key = vals.keys[va]
+    kind = key[0]
+    if kind == "neg":
+        inner = facts.get(key[1])
+        if inner is None or inner.vals is None:
+            return None
+        return F.of_values([(-v) & F.MASK for v in inner.vals])
+    if kind != "alu":
+        return None
+    op, left, right = key[1], key[2], key[3]
+    const = vals.const
+    c, v, const_right = const.get(right), left, True
+    if c is None:
+        c, v, const_right = const.get(left), right, False
+        if c is None:
+            return None
+    inner = facts.get(v)
+    if inner is None:
+        return None
+    if op == _AND:  # known bits only: ``facts.masked`` says why not the set of values
+        return F.masked(inner, c)
+    if inner.vals is None:
+        return None
+    results = [fold(op, x, c) if const_right else fold(op, c, x) for x in inner.vals]
+    if None in results:
+        return None
+    return F.of_values(results)
 
 
 def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
@@ -204,6 +240,7 @@ def run_block(vals: Values, block: Block, state: State) -> State:
             regs = (vals.number(("ld", size, k)),) + state.regs[1:]  # A is register 0
             return State(regs, state.facts, end if end > minlen else minlen)
     regs = list(state.regs)
+    facts = state.facts
     number = vals.number
     for i, ins in enumerate(stmts):
         code, _, _, k = ins
@@ -214,9 +251,28 @@ def run_block(vals: Values, block: Block, state: State) -> State:
             if end > minlen:
                 minlen = end
             continue
-        dest, vn, _, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
+        dest, vn, pure, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
         regs[dest] = vn
-    return State(tuple(regs), state.facts, minlen)
+        if not pure and vn not in facts:
+            facts = computed(facts, state.facts, vn)
+    return State(tuple(regs), facts, minlen)
+
+
+def computed(facts: dict[int, F.Fact], original: dict[int, F.Fact], vn: int) -> dict[int, F.Fact]:
+    """``facts`` noting that ``vn``, a value that may fail to compute (an indirect load, a
+    division by X), has been computed on this path: a ``TOP`` fact, so that joins keep
+    it only where every path computed it.
+
+    A fact on a value already means that: a test on it ran, so it was computed.  Passes
+    ask ``vn in facts`` before treating a repeat of such a statement as unable to fail
+    (``ldb [x+0]; and #0xf0`` tests only the masked value: without this note a later
+    ``ldb [x+0]`` at the same X would look like a fresh load).  ``original`` is the
+    state's own map, copied on first change so states never share a mutated dict.
+    """
+    if facts is original:
+        facts = facts.copy()
+    facts[vn] = F.TOP
+    return facts
 
 
 def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, State]]:
@@ -250,8 +306,8 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     facts = after.facts
     fact = facts.get(va)
     if fact is None:
-        fact = F.TOP
-    else:
+        fact = derived(vals, facts, va) or F.TOP
+    if fact is not F.TOP:
         taken = F.decide(fact, op, c)
         if taken is not None:
             return [(jt if taken else jf, after)]

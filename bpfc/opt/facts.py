@@ -144,6 +144,14 @@ def merge(a: Fact, b: Fact) -> Fact:
     )
 
 
+def of_values(values: list[int]) -> Fact:
+    """The fact that a value is one of ``values`` (the set is dropped past the cap)."""
+    lo, hi = min(values), max(values)
+    if len(values) > 2 * _CAP:
+        return Fact(lo, hi)
+    return Fact(lo, hi, frozenset(values))
+
+
 def _excludes(f: Fact, k: int) -> bool:
     """Whether ``f`` rules out the value ``k``."""
     if k in f.ne or k < f.lo or k > f.hi or k & f.zero:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from bpfc.isa.insn import Class, Insn, MiscOp, Mode, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, JA, MODE_MASK, RVAL_MASK
 from bpfc.opt.analyses import Analyses, topo_order
-from bpfc.opt.dataflow import State, decided, forward, out_edges
+from bpfc.opt.dataflow import State, computed, decided, forward, out_edges
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, WIDTH, A, Values, X, effect
 
@@ -73,9 +73,12 @@ def _move(regs: list[int], dest: int, vn: int) -> Insn | None:
     return None
 
 
-def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list[int], int, bool]:
+def _rewrite(
+    vals: Values, block: Block, state: State
+) -> tuple[list[Insn], list[int], int, dict, bool]:
     regs = list(state.regs)
     minlen = state.minlen
+    facts = state.facts
     out: list[Insn] = []
     changed = False
     number = vals.number
@@ -113,7 +116,9 @@ def _rewrite(vals: Values, block: Block, state: State) -> tuple[list[Insn], list
         out.append(new)
         regs[dest] = vn
         minlen = after
-    return out, regs, minlen, changed
+        if not pure and vn not in facts:
+            facts = computed(facts, state.facts, vn)
+    return out, regs, minlen, facts, changed
 
 
 def _fold_terminator(vals: Values, block: Block, regs: Sequence[int], facts: dict) -> bool:
@@ -140,19 +145,20 @@ def _fold_terminator(vals: Values, block: Block, regs: Sequence[int], facts: dic
     return changed
 
 
-def _visit(vals: Values, block: Block, state: State) -> tuple[bool, Sequence[int], int]:
-    """Rewrite ``block`` given the state on entry; (changed, registers and length after)."""
+def _visit(vals: Values, block: Block, state: State) -> tuple[bool, State]:
+    """Rewrite ``block`` given the state on entry; (changed, the state after its statements)."""
     changed = False
     if block.stmts:
-        stmts, regs, minlen, touched = _rewrite(vals, block, state)
+        stmts, regs, minlen, facts, touched = _rewrite(vals, block, state)
         if touched:
             block.stmts = stmts
             changed = True
+        after = State(tuple(regs), facts, minlen)
     else:
-        regs, minlen = state.regs, state.minlen
-    if _fold_terminator(vals, block, regs, state.facts):
+        after = state
+    if _fold_terminator(vals, block, after.regs, after.facts):
         changed = True
-    return changed, regs, minlen
+    return changed, after
 
 
 def _return_constants(graph: Graph, vals: Values, block: Block, edges: list) -> bool:
@@ -185,12 +191,11 @@ def run(graph: Graph, analyses: Analyses | None = None) -> bool:
 
     def visit(block: Block, state: State):
         nonlocal changed
-        touched, regs, minlen = _visit(vals, block, state)
+        touched, after = _visit(vals, block, state)
         if touched:
             changed = True
         if block.jt is None:
             return []
-        after = state if regs is state.regs else State(tuple(regs), state.facts, minlen)
         edges = out_edges(vals, block, after)
         if _return_constants(graph, vals, block, edges):
             changed = True

@@ -27,7 +27,15 @@ from __future__ import annotations
 from bpfc.isa.insn import AluOp, Class, Mode, Size
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA, OP_MASK, SIZE_MASK, SRC_MASK
 from bpfc.opt.analyses import Analyses, live_in, topo_order
-from bpfc.opt.dataflow import State, decided, forward, live_ins, out_edges, run_block
+from bpfc.opt.dataflow import (
+    State,
+    decided,
+    derived,
+    forward,
+    live_ins,
+    out_edges,
+    run_block,
+)
 from bpfc.opt.facts import decide
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import ABS_LOADS, MASK, NEGATIVE_OFF, WIDTH, A, Values, X, defines, effect
@@ -130,7 +138,11 @@ def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
         return True
     fact = state.facts.get(va)
     if fact is None:
-        return va not in vals.const
+        if va in vals.const:
+            return False
+        fact = derived(vals, state.facts, va)  # ``-v`` or ``v + c`` with v known
+        if fact is None:
+            return True
     return decide(fact, block.code & OP_MASK, block.k) is None
 
 
