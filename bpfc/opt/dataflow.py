@@ -25,6 +25,7 @@ from bpfc.isa.insn import (
     Insn,
     Mode,
     RVal,
+    Size,
     Src,
     bpf_class,
     bpf_mode,
@@ -162,7 +163,7 @@ def decided(
     return found
 
 
-_AND = int(AluOp.AND)
+_AND, _ADD = int(AluOp.AND), int(AluOp.ADD)
 
 
 def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
@@ -254,25 +255,79 @@ def run_block(vals: Values, block: Block, state: State) -> State:
         dest, vn, pure, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
         regs[dest] = vn
         if not pure and vn not in facts:
-            facts = computed(facts, state.facts, vn)
+            facts = computed(vals, facts, state.facts, vn)
     return State(tuple(regs), facts, minlen)
 
 
-def computed(facts: dict[int, F.Fact], original: dict[int, F.Fact], vn: int) -> dict[int, F.Fact]:
+def computed(
+    vals: Values, facts: dict[int, F.Fact], original: dict[int, F.Fact], vn: int
+) -> dict[int, F.Fact]:
     """``facts`` noting that ``vn``, a value that may fail to compute (an indirect load, a
     division by X), has been computed on this path: a ``TOP`` fact, so that joins keep
     it only where every path computed it.
 
     A fact on a value already means that: a test on it ran, so it was computed.  Passes
-    ask ``vn in facts`` before treating a repeat of such a statement as unable to fail
+    ask ``cannot_fail`` before treating a repeat of such a statement as unable to fail
     (``ldb [x+0]; and #0xf0`` tests only the masked value: without this note a later
-    ``ldb [x+0]`` at the same X would look like a fresh load).  ``original`` is the
-    state's own map, copied on first change so states never share a mutated dict.
+    ``ldb [x+0]`` at the same X would look like a fresh load).  An indirect load at a
+    small X also notes how far past X the packet is now known to reach (``_reach``).
+    ``original`` is the state's own map, copied on first change so states never share a
+    mutated dict.
     """
     if facts is original:
         facts = facts.copy()
     facts[vn] = F.TOP
+    key = vals.keys[vn]
+    if key[0] == "ldi" and key[2] < _SMALL_OFFSET and _small(vals, key[3]):
+        reach = vals.number(("reach", key[3]))
+        end = key[2] + WIDTH[key[1]]
+        known = facts.get(reach)
+        if known is None or known.lo < end:
+            facts[reach] = F.Fact(lo=end)
     return facts
+
+
+_SMALL_OFFSET = 0x10000000  # larger offsets may address Linux's ancillary areas
+_SMALL_X = 0xFFFF
+
+
+def _small(vals: Values, vx: int, depth: int = 3) -> bool:
+    """Whether X's value ``vx`` is at most 0xffff: a header length (``ldxb 4*([k]&0xf)``),
+    a byte or half-word load, a small constant, or a sum of two such (depth-limited)."""
+    c = vals.const.get(vx)
+    if c is not None:
+        return c <= _SMALL_X
+    key = vals.keys[vx]
+    kind = key[0]
+    if kind == "msh":
+        return True
+    if kind in ("ld", "ldi"):
+        return key[1] != Size.W
+    if kind == "alu" and key[1] == _ADD and depth:
+        return _small(vals, key[2], depth - 1) and _small(vals, key[3], depth - 1)
+    return False
+
+
+def cannot_fail(vals: Values, facts: dict[int, F.Fact], regs: Sequence[int], vn: int) -> bool:
+    """Whether computing ``vn`` again cannot fail: a register holds it, or it was computed
+    on every path (``computed``), or it is an indirect load ``[x + k]`` at a small X whose
+    bytes end no later than those of a load at the same X that succeeded on every path.
+
+    That last one: the earlier load proved ``x + end <= len`` (no wrap-around: x and the
+    offsets are small), and ``x + k + size <= x + end`` for this one, so this one's bounds
+    check passes too, under libpcap's check and under Linux's (``[x+14]`` after ``[x+16]``:
+    the ports of one header).
+    """
+    if vn in facts or vn in regs:
+        return True
+    key = vals.keys[vn]
+    if key[0] != "ldi" or key[2] >= _SMALL_OFFSET:
+        return False
+    reach = vals.find(("reach", key[3]))
+    if reach is None:
+        return False
+    known = facts.get(reach)
+    return known is not None and key[2] + WIDTH[key[1]] <= known.lo
 
 
 def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, State]]:

@@ -30,6 +30,7 @@ from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK
 from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.dataflow import (
     State,
+    cannot_fail,
     forward,
     out_edges,
     run_block,
@@ -162,7 +163,7 @@ def _drop(
     for i, ins in enumerate(stmts):
         dest, vn, pure, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
         # a value tested or held on every path here was computed: its load succeeded
-        ok = pure or vn in facts or vn in regs
+        ok = pure or cannot_fail(vals, facts, regs, vn)
         rng = _indirect(ins) if not ok else None
         if rng is not None:
             xvn = regs[X]

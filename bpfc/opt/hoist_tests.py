@@ -31,7 +31,7 @@ from functools import partial
 from bpfc.isa.insn import Class, Mode, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
 from bpfc.opt.analyses import Analyses, live_in, topo_order
-from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
+from bpfc.opt.dataflow import State, cannot_fail, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, A, Values, X, defines, step
 
@@ -86,7 +86,7 @@ def _hoistable(
     written = 0
     for i, ins in enumerate(c.stmts):
         s = step(vals, regs, minlen, ins, (c.id, i))
-        if not s.pure and s.vn not in after_b.facts and s.vn not in regs:
+        if not s.pure and not cannot_fail(vals, after_b.facts, regs, s.vn):
             return False  # may fail: not a value already computed on every path here
         regs[s.dest] = s.vn
         minlen = s.minlen

@@ -117,7 +117,7 @@ def _rewrite(
         regs[dest] = vn
         minlen = after
         if not pure and vn not in facts:
-            facts = computed(facts, state.facts, vn)
+            facts = computed(vals, facts, state.facts, vn)
     return out, regs, minlen, facts, changed
 
 

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from bpfc.isa.insn import Class, Mode, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
 from bpfc.opt.analyses import Analyses, live_in, topo_order
-from bpfc.opt.dataflow import State, forward, live_ins, out_edges, run_block
+from bpfc.opt.dataflow import State, cannot_fail, forward, live_ins, out_edges, run_block
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A, Values, X, defines, step
 
@@ -122,7 +122,7 @@ def _swappable(vals: Values, b: Block, c: Block, state: State, live_s: int, live
             s = step(vals, regs, minlen, ins, (where, i))
             if s.dest is None:
                 return False
-            if not s.pure and s.vn not in regs and s.vn not in facts:
+            if not s.pure and not cannot_fail(vals, facts, regs, s.vn):
                 return False  # may fail: not a value already computed on every path here
             regs[s.dest] = s.vn
             minlen = s.minlen

@@ -29,6 +29,7 @@ from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA, OP_MASK, SIZE_MASK
 from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.dataflow import (
     State,
+    cannot_fail,
     decided,
     derived,
     forward,
@@ -171,7 +172,7 @@ def _walk(vals: Values, start: Block, state: State, live: dict[int, int]) -> Blo
                 continue
             dest, vn, pure, _, _ = effect(vals, regs, minlen, ins, (block.id, i))
             if regs[dest] != vn:
-                if not pure and vn not in facts and vn not in regs:
+                if not pure and not cannot_fail(vals, facts, regs, vn):
                     return best  # may fail: not already computed on every path here
                 written |= 1 << dest
                 regs[dest] = vn
