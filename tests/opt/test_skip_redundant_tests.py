@@ -30,12 +30,19 @@ BOUNDS = (0, 1, 0x15, 0x16, 0x17, 0x3FF, 0x400, 0x5DC, 0x600, 0x800, 0xFFFF)
 @st.composite
 def field_tests(draw) -> list[Insn]:
     """``ldh [k]`` then a few stretches of tests on the value, edges to the next test or
-    to one of two returns; sometimes a reload or another field in between."""
+    to one of two returns; sometimes a reload or another field in between.  Sometimes the
+    field is ``ldh [x + 2]`` after ``ldxb 4*([0]&0xf)`` (an indirect reload, which only
+    the earlier load proves; the other field may then be past the end)."""
     n = draw(st.integers(2, 8))
-    out = [Insn(0x28, 0, 0, 2)]  # ldh [2]
+    if draw(st.booleans()):
+        field = Insn(0x28, 0, 0, 2)  # ldh [2]
+        out = [field]
+    else:
+        field = Insn(0x48, 0, 0, 2)  # ldh [x + 2]
+        out = [Insn(0xB1, 0, 0, 0), field]  # ldxb 4*([0]&0xf)
     body = []
     for _ in range(n):
-        load = draw(st.sampled_from(([], [], [], [Insn(0x28, 0, 0, 2)], [Insn(0x30, 0, 0, 5)])))
+        load = draw(st.sampled_from(([], [], [], [field], [Insn(0x30, 0, 0, 5)])))
         body.append((load, draw(st.sampled_from(RANGE_TESTS)), draw(st.sampled_from(BOUNDS)),
                      draw(st.integers(0, 2)), draw(st.integers(0, 2))))  # fmt: skip
     total = len(out) + sum(len(b[0]) + 1 for b in body)
