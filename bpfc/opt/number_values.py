@@ -54,6 +54,15 @@ def _replaceable(ins: Insn) -> bool:
     return False
 
 
+def _kept_load(ins: Insn) -> bool:
+    """An absolute packet load (``ld [x + k]`` at a known X comes out as one): kept as a
+    load even when a register holds its value, as the ``ld [k]`` fast path in ``_rewrite``
+    keeps it (``ip[19] >> 1 = 1 or ip[19] % 2 = 1``: a reload of ``[40]`` rather than
+    ``st M[1]`` ... ``ld M[1]``, which ``promote_scratch`` makes ``tax`` ... ``txa``)."""
+    code = ins.code
+    return code in ABS_LOADS and ins.k < NEGATIVE_OFF
+
+
 def _move(regs: list[int], dest: int, vn: int) -> Insn | None:
     """A register move producing ``vn`` in ``dest`` (A or X), if some register holds it."""
     if vn not in regs:  # the usual answer, found without the slot scan below
@@ -105,7 +114,7 @@ def _rewrite(
         const = vals.const.get(vn)
         if const is not None and dest in (A, X) and pure:
             new = Insn(_LD_IMM if dest == A else _LDX_IMM, 0, 0, const)
-        elif dest in (A, X) and _replaceable(ins):
+        elif dest in (A, X) and _replaceable(ins) and not _kept_load(new):
             new = _move(regs, dest, vn) or new
         elif dest in (A, X) and ins.code in _MEM_LOADS:
             move = _move(regs, dest, vn)
