@@ -16,6 +16,7 @@ from bpfc.errors import InternalError
 from bpfc.opt import (
     build_sets,
     drop_no_ops,
+    drop_proven_loads,
     eliminate_dead,
     fold_chains,
     fold_offsets,
@@ -42,6 +43,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("promote_scratch", promote_scratch.run),
     ("eliminate_dead", eliminate_dead.run),
     ("drop_no_ops", drop_no_ops.run),
+    ("drop_proven_loads", drop_proven_loads.run),
     ("simplify_tests", simplify_tests.run),
     ("skip_redundant_tests", skip_redundant_tests.run),
     ("fold_offsets", fold_offsets.run),
