@@ -1,4 +1,4 @@
-"""Pass: drop a dead load that succeeded before on every path that can reach it.
+"""Pass: drop a dead load made before on every path to it, or whose failure changes nothing.
 
 ``(port 80) or (... src 10.0.0.1 and dst port 22 ...)`` (NULL): ``dst port 22`` ends in a
 dead ``ldh [x + 6]`` in front of ``ret #262144``.  It may look like it could fail: the
@@ -9,27 +9,38 @@ contradict: on every path a packet can actually take to it, ``port 80`` loaded
 ``[x + 6]`` already.  The forward facts cannot see this (a join keeps only what holds on
 every path); this pass looks back along the paths.
 
-For a dead statement S in block L that computes a value ``vn`` (a packet load that may
-fail: ``eliminate_dead`` and ``drop_no_ops`` left it), with F the facts known before S:
-search backward from L over the edges P -> B of the graph, with the state the forward
-sweep gives on each edge.  An edge is *pruned* when the sweep never takes it (a decided
-branch) or when its facts contradict F on some value (``disjoint``: no value satisfies
-both); it is *covered* when ``dataflow.cannot_fail`` holds in its state (a register
-holds ``vn``, it was computed on every path to that edge, or an indirect load at the same
-X reached past its bytes); otherwise the search goes on to P's own incoming edges, and
-reaching the entry fails.  At most ``MAX_VISITS`` blocks per load.  When every path ends
-pruned or covered, S goes.
+For a dead packet load S into A in block L (one in front of a ``ret`` or an edge on,
+that ``eliminate_dead`` and ``drop_no_ops`` left because it may fail), with F the facts
+known on entry to L, S goes when either holds:
 
-Proof.  Take any packet that reaches S.  It satisfies F (facts hold on every path into
-a point), and on each edge of its path the facts of that edge's state.  So no edge of
-its path is pruned: it is taken, and a value satisfying both facts exists (the
-packet's).  Walking its path back from L, the search therefore follows it until an
-edge is covered (it cannot reach the entry: the search succeeded); covered means ``vn``
-was computed, successfully, on every path to that edge, this packet's included.  Value
-numbers name the same run-time value wherever they occur (a join's fresh number exists
-only after the join), so S recomputes a value this packet already computed: S cannot
-fail, and its destination is dead, so removing it changes no verdict and no live
-register.
+*It succeeded before* (``_proven``).  Search backward from L over the edges P -> B of
+the graph, with the state the forward sweep gives on each edge.  An edge is *pruned*
+when the sweep never takes it (a decided branch) or when its facts contradict F on some
+value (``disjoint``: no value satisfies both); it is *covered* when
+``dataflow.cannot_fail`` holds in its state for S's value (a register holds it, it was
+computed on every path to that edge, or an indirect load at the same X reached past its
+bytes); otherwise the search goes on to P's own incoming edges, and reaching the entry
+fails.  At most ``MAX_VISITS`` blocks.  Proof: take any packet that reaches S.  It
+satisfies F, and on each edge of its path the facts of that edge's state, so no edge of
+its path is pruned (it is taken, and the packet's value satisfies both facts).  Walking
+its path back from L the search follows it until an edge is covered (it cannot reach the
+entry: the search succeeded); covered means S's value was computed, successfully, on
+every path to that edge, this packet's included.  Value numbers name the same run-time
+value wherever they occur (a join's fresh number exists only after the join).  So S
+cannot fail on any packet.
+
+*Its failure changes nothing* (``_doomed``).  Walk forward from just after S, in the
+state on entry to L (plus, for ``[k]``, the fact ``len < k + size``), following only the
+edges that state allows, at most ``MAX_WALK`` blocks: every path must end in ``ret #0``
+or first run a load that fails whenever S does (``_covers``: ``[k']`` or ``[x + k']`` at
+a small X with ``k' + size' >= k + size`` after ``[k]``; ``[x + k']`` at the same X
+numbered value after ``[x + k]``).  Proof: a packet on which S fails satisfies that
+state, so without S it takes one of the walked paths, and returns 0 there (at the
+``ret #0``, at the covering load, or at any earlier load that fails), as it did at S.
+
+In both cases S's destination is dead, so on every packet on which S succeeds removing
+it changes no live register: no verdict changes.  One load goes per sweep, and the
+states are recomputed before the next (``_once``): the proof of one may rest on another.
 
 A program with no dead statement that may fail (most) is not swept.
 """
@@ -47,17 +58,23 @@ from bpfc.opt.dataflow import (
     out_edges,
     run_block,
 )
+from bpfc.opt.dataflow import _small as small_x
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import Values, effect
+from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, WIDTH, Values, X, effect
 
 MAX_VISITS = 48
 """Blocks one backward search may visit (longer searches give up: the load stays)."""
+MAX_WALK = 32
+"""Blocks one forward walk (``_doomed``) may enter (longer walks give up)."""
+_SMALL_OFFSET = 0x10000000  # larger offsets may address Linux's ancillary areas
 
 _LD, _ALU, _ST, _MISC = int(Class.LD), int(Class.ALU), int(Class.ST), int(Class.MISC)
 _TXA = int(Class.MISC | MiscOp.TXA)
 _JA = JA
 _RVAL_MASK, _RVAL_A = RVAL_MASK, int(RVal.A)
 _FALLIBLE = (int(Mode.ABS), int(Mode.IND))
+_IND = int(Mode.IND)
+_RET_K = int(Class.RET | RVal.K)
 
 
 def _a_dead_at_exit(block: Block) -> bool:
@@ -158,9 +175,78 @@ def _proven(
     return True
 
 
-def run(graph: Graph, analyses: Analyses | None = None) -> bool:
-    cache = Analyses.of(graph, analyses)
-    order = cache.get(topo_order)
+def _need(vals: Values, ins, regs: list[int]) -> tuple[int | None, int] | None:
+    """What a packet load needs: ``(None, end)`` for ``[k]`` (``len >= end``), ``(vx,
+    end)`` for ``[x + k]`` at a small X numbered vx (``len >= x + end``, no wrap-around);
+    None for anything else."""
+    code, k = ins.code, ins.k
+    size = ABS_LOADS.get(code)
+    if size is not None:
+        return (None, k + WIDTH[size]) if k < NEGATIVE_OFF else None
+    if code & CLASS_MASK == _LD and code & MODE_MASK == _IND and k < _SMALL_OFFSET:
+        width = WIDTH.get(code & 0x18)
+        vx = regs[X]
+        if width is not None and small_x(vals, vx):
+            return vx, k + width
+    return None
+
+
+def _covers(need: tuple[int | None, int], later: tuple[int | None, int] | None) -> bool:
+    """Whether a packet too short for ``need`` is too short for ``later`` too."""
+    if later is None:
+        return False
+    base, end = need
+    lbase, lend = later
+    if base is None:  # len < end <= lend <= x + lend (x small: no wrap)
+        return lend >= end
+    return lbase == base and lend >= end
+
+
+def _doomed(
+    vals: Values, block: Block, start: int, state: State, need: tuple[int | None, int]
+) -> bool:
+    """Whether every packet too short for ``need`` that runs ``block`` from statement
+    ``start`` on, in ``state``, returns 0: every path the state allows ends in ``ret #0``
+    or first runs a load that fails for every such packet (``_covers``).  Statements
+    that fail on the way return 0 too.  At most ``MAX_WALK`` blocks."""
+    budget = MAX_WALK
+    facts = state.facts
+    if need[0] is None:  # the packet is shorter than ``end``: a fact on ``len``
+        facts = {**facts, vals.number(("len",)): F.Fact(hi=need[1] - 1)}
+    todo = [(block, start, State(state.regs, facts, state.minlen))]
+    while todo:
+        block, start, state = todo.pop()
+        regs = list(state.regs)
+        minlen = state.minlen
+        covered = False
+        for j in range(start, len(block.stmts)):
+            ins = block.stmts[j]
+            if _covers(need, _need(vals, ins, regs)):
+                covered = True
+                break
+            dest, vn, _, minlen, _ = effect(vals, regs, minlen, ins, (block.id, j))
+            if dest is not None:
+                regs[dest] = vn
+        if covered:
+            continue
+        if block.jt is None:
+            if block.code != _RET_K or block.k != 0:
+                return False
+            continue
+        after = State(tuple(regs), state.facts, minlen)
+        for succ, out in out_edges(vals, block, after):
+            budget -= 1
+            if budget < 0:
+                return False
+            todo.append((succ, 0, out))
+    return True
+
+
+def _once(order: list[Block], graph: Graph) -> bool:
+    """Drop the first dead load proven (see the module docstring) and return True; False
+    when none is.  One at a time: each proof may rest on a load another would drop (a
+    dead ``[x + 6]`` whose failure a later ``[x + 6]`` repeats, which the first one
+    proves), so the states are recomputed after each drop."""
     candidates: dict[int, list[int]] = {}
     for block in order:
         # a dead load the other passes leave is one in front of a ``ret`` or an edge on
@@ -186,26 +272,35 @@ def run(graph: Graph, analyses: Analyses | None = None) -> bool:
 
     forward(graph, order, vals, visit)
     preds = graph.preds(order)
-    changed = False
     for block in order:
         found = candidates.get(block.id)
         state = entry_states.get(block.id)
         if found is None or state is None:
             continue
-        drop = set()
         regs = list(state.regs)
         minlen, facts = state.minlen, state.facts
         for i, ins in enumerate(block.stmts):
+            before = minlen  # the walk assumes the load fails: not the length it proves
             dest, vn, pure, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
             if i in found and not pure:
-                if cannot_fail(vals, facts, regs, vn) or _proven(
-                    vals, vn, facts, block, preds, edges
+                need = _need(vals, ins, regs)
+                if (
+                    cannot_fail(vals, facts, regs, vn)
+                    or _proven(vals, vn, facts, block, preds, edges)
+                    or need is not None
+                    and _doomed(vals, block, i + 1, State(tuple(regs), facts, before), need)
                 ):
-                    drop.add(i)
-                    continue  # dropped: the registers stay as they were
+                    block.stmts = block.stmts[:i] + block.stmts[i + 1 :]
+                    return True
             if dest is not None:
                 regs[dest] = vn
-        if drop:
-            block.stmts = [s for i, s in enumerate(block.stmts) if i not in drop]
-            changed = True
+    return False
+
+
+def run(graph: Graph, analyses: Analyses | None = None) -> bool:
+    changed = False
+    while _once(
+        Analyses.of(graph, analyses).get(topo_order) if not changed else graph.order(), graph
+    ):
+        changed = True
     return changed

@@ -30,16 +30,20 @@ STMTS = (
     [Insn(0x48, 0, 0, 4)],  # ldh [x + 4]
     [Insn(0x48, 0, 0, 6)],  # ldh [x + 6]
     [Insn(0x50, 0, 0, 7)],  # ldb [x + 7]
+    [Insn(0x48, 0, 0, 6), Insn(0x30, 0, 0, 1)],  # a dead ldh [x + 6], then ldb [1]
+    [Insn(0x30, 0, 0, 30), Insn(0x30, 0, 0, 2)],  # a dead ldb [30], then ldb [2]
+    [Insn(0x28, 0, 0, 20), Insn(0x80, 0, 0, 0)],  # a dead ldh [20], then ld #pktlen
+    [Insn(0x80, 0, 0, 0)],  # ld #pktlen
 )
 TESTS = (0x15, 0x25, 0x35, 0x45)  # jeq jgt jge jset
-CONSTS = (0, 1, 2, 3, 6, 0x11, 0x40, 0x80)
+CONSTS = (0, 1, 2, 3, 6, 0x11, 0x16, 0x1E, 0x40, 0x80)
 
 
 @st.composite
 def joined_blocks(draw) -> list[Insn]:
-    """``ldxb 4*([0]&0xf)``, then blocks of at most one load and a test (or a ``ja``)
-    jumping to later blocks or to ``ret #0`` / ``ret #1``; the last block of the body is
-    a dead indirect load in front of ``ret #1``."""
+    """``ldxb 4*([0]&0xf)``, then blocks of a load or two (the first sometimes dead) and a
+    test (or a ``ja``) jumping to later blocks or to ``ret #0`` / ``ret #1``; the last
+    block of the body is a dead indirect load in front of ``ret #1``."""
     n = draw(st.integers(2, 7))
     blocks = []
     for i in range(n):
