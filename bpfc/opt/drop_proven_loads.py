@@ -51,6 +51,7 @@ from bpfc.isa.insn import Class, MiscOp, Mode, RVal
 from bpfc.isa.opcodes import CLASS_MASK, JA, MODE_MASK, RVAL_MASK
 from bpfc.opt import facts as F
 from bpfc.opt.analyses import Analyses, topo_order
+from bpfc.opt.bounds import Bounds
 from bpfc.opt.dataflow import (
     State,
     cannot_fail,
@@ -58,7 +59,6 @@ from bpfc.opt.dataflow import (
     out_edges,
     run_block,
 )
-from bpfc.opt.dataflow import _small as small_x
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, WIDTH, Values, X, effect
 
@@ -67,6 +67,7 @@ MAX_VISITS = 48
 MAX_WALK = 32
 """Blocks one forward walk (``_doomed``) may enter (longer walks give up)."""
 _SMALL_OFFSET = 0x10000000  # larger offsets may address Linux's ancillary areas
+_SMALL_X = 0xFFFF  # X + offset + size cannot wrap around 2**32 (``bounds.Bounds``)
 
 _LD, _ALU, _ST, _MISC = int(Class.LD), int(Class.ALU), int(Class.ST), int(Class.MISC)
 _TXA = int(Class.MISC | MiscOp.TXA)
@@ -175,7 +176,7 @@ def _proven(
     return True
 
 
-def _need(vals: Values, ins, regs: list[int]) -> tuple[int | None, int] | None:
+def _need(bounds: Bounds, ins, regs: list[int]) -> tuple[int | None, int] | None:
     """What a packet load needs: ``(None, end)`` for ``[k]`` (``len >= end``), ``(vx,
     end)`` for ``[x + k]`` at a small X numbered vx (``len >= x + end``, no wrap-around);
     None for anything else."""
@@ -186,7 +187,7 @@ def _need(vals: Values, ins, regs: list[int]) -> tuple[int | None, int] | None:
     if code & CLASS_MASK == _LD and code & MODE_MASK == _IND and k < _SMALL_OFFSET:
         width = WIDTH.get(code & 0x18)
         vx = regs[X]
-        if width is not None and small_x(vals, vx):
+        if width is not None and bounds.of(vx) <= _SMALL_X:
             return vx, k + width
     return None
 
@@ -203,7 +204,12 @@ def _covers(need: tuple[int | None, int], later: tuple[int | None, int] | None) 
 
 
 def _doomed(
-    vals: Values, block: Block, start: int, state: State, need: tuple[int | None, int]
+    vals: Values,
+    bounds: Bounds,
+    block: Block,
+    start: int,
+    state: State,
+    need: tuple[int | None, int],
 ) -> bool:
     """Whether every packet too short for ``need`` that runs ``block`` from statement
     ``start`` on, in ``state``, returns 0: every path the state allows ends in ``ret #0``
@@ -221,7 +227,7 @@ def _doomed(
         covered = False
         for j in range(start, len(block.stmts)):
             ins = block.stmts[j]
-            if _covers(need, _need(vals, ins, regs)):
+            if _covers(need, _need(bounds, ins, regs)):
                 covered = True
                 break
             dest, vn, _, minlen, _ = effect(vals, regs, minlen, ins, (block.id, j))
@@ -272,6 +278,7 @@ def _once(order: list[Block], graph: Graph) -> bool:
 
     forward(graph, order, vals, visit)
     preds = graph.preds(order)
+    bounds = Bounds(vals)
     for block in order:
         found = candidates.get(block.id)
         state = entry_states.get(block.id)
@@ -283,12 +290,12 @@ def _once(order: list[Block], graph: Graph) -> bool:
             before = minlen  # the walk assumes the load fails: not the length it proves
             dest, vn, pure, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
             if i in found and not pure:
-                need = _need(vals, ins, regs)
+                need = _need(bounds, ins, regs)
                 if (
                     cannot_fail(vals, facts, regs, vn)
                     or _proven(vals, vn, facts, block, preds, edges)
                     or need is not None
-                    and _doomed(vals, block, i + 1, State(tuple(regs), facts, before), need)
+                    and _doomed(vals, bounds, block, i + 1, State(tuple(regs), facts, before), need)
                 ):
                     block.stmts = block.stmts[:i] + block.stmts[i + 1 :]
                     return True

@@ -41,9 +41,14 @@ CONSTS = (0, 1, 2, 3, 6, 0x11, 0x16, 0x1E, 0x40, 0x80)
 
 @st.composite
 def joined_blocks(draw) -> list[Insn]:
-    """``ldxb 4*([0]&0xf)``, then blocks of a load or two (the first sometimes dead) and a
-    test (or a ``ja``) jumping to later blocks or to ``ret #0`` / ``ret #1``; the last
-    block of the body is a dead indirect load in front of ``ret #1``."""
+    """``ldxb 4*([0]&0xf)`` (or ``ldb [0]; and #0x1c; tax``), then blocks of a load or
+    two (the first sometimes dead) and a test (or a ``ja``) jumping to later blocks or to
+    ``ret #0`` / ``ret #1``; the last block of the body is a dead indirect load in front
+    of ``ret #1``."""
+    if draw(st.booleans()):
+        head = [Insn(0xB1, 0, 0, 0)]  # ldxb 4*([0]&0xf)
+    else:  # X bounded through an ALU chain (PFLOG's header length), not ``msh``
+        head = [Insn(0x30, 0, 0, 0), Insn(0x54, 0, 0, 0x1C), Insn(0x07, 0, 0, 0)]
     n = draw(st.integers(2, 7))
     blocks = []
     for i in range(n):
@@ -56,10 +61,10 @@ def joined_blocks(draw) -> list[Insn]:
     last = [draw(st.sampled_from((Insn(0x48, 0, 0, 4), Insn(0x48, 0, 0, 6), Insn(0x50, 0, 0, 7))))]
     # block n: dead load, ret #1; n + 1: ret #1; n + 2: ret #0
     sizes = [len(b[0]) + 1 for b in blocks] + [2, 1, 1]
-    start = [1]
+    start = [len(head)]
     for size in sizes:
         start.append(start[-1] + size)
-    out = [Insn(0xB1, 0, 0, 0)]  # ldxb 4*([0]&0xf)
+    out = list(head)
     for i, (stmts, kind, code, k, t, f) in enumerate(blocks):
         out += stmts
         here = start[i] + len(stmts)
