@@ -37,6 +37,8 @@ a small X with ``k' + size' >= k + size`` after ``[k]``; ``[x + k']`` at the sam
 numbered value after ``[x + k]``).  Proof: a packet on which S fails satisfies that
 state, so without S it takes one of the walked paths, and returns 0 there (at the
 ``ret #0``, at the covering load, or at any earlier load that fails), as it did at S.
+When the length fact contradicts what the state knows of ``len`` (``len > 60`` before a
+dead ``ldb [54]``), no packet on which S fails reaches it at all.
 
 In both cases S's destination is dead, so on every packet on which S succeeds removing
 it changes no live register: no verdict changes.  One load goes per sweep, and the
@@ -47,7 +49,7 @@ A program with no dead statement that may fail (most) is not swept.
 
 from __future__ import annotations
 
-from bpfc.isa.insn import Class, MiscOp, Mode, RVal
+from bpfc.isa.insn import Class, JmpOp, MiscOp, Mode, RVal
 from bpfc.isa.opcodes import CLASS_MASK, JA, MODE_MASK, RVAL_MASK
 from bpfc.opt import facts as F
 from bpfc.opt.analyses import Analyses, topo_order
@@ -76,6 +78,7 @@ _RVAL_MASK, _RVAL_A = RVAL_MASK, int(RVal.A)
 _FALLIBLE = (int(Mode.ABS), int(Mode.IND))
 _IND = int(Mode.IND)
 _RET_K = int(Class.RET | RVal.K)
+_JGT = int(JmpOp.JGT)
 
 
 def _a_dead_at_exit(block: Block) -> bool:
@@ -218,7 +221,11 @@ def _doomed(
     budget = MAX_WALK
     facts = state.facts
     if need[0] is None:  # the packet is shorter than ``end``: a fact on ``len``
-        facts = {**facts, vals.number(("len",)): F.Fact(hi=need[1] - 1)}
+        length = vals.number(("len",))
+        known = F.refine(facts.get(length, F.TOP), _JGT, need[1] - 1, False)
+        if known.lo > known.hi:  # no such packet gets here (``len > 60`` was tested)
+            return True
+        facts = {**facts, length: known}
     todo = [(block, start, State(state.regs, facts, state.minlen))]
     while todo:
         block, start, state = todo.pop()
