@@ -29,7 +29,7 @@ every path to that edge, this packet's included.  Value numbers name the same ru
 value wherever they occur (a join's fresh number exists only after the join).  So S
 cannot fail on any packet.
 
-*Its failure changes nothing* (``_doomed``).  Walk forward from just after S, in the
+*Its failure changes nothing* (``doomed``).  Walk forward from just after S, in the
 state on entry to L (plus, for ``[k]``, the fact ``len < k + size``), following only the
 edges that state allows, at most ``MAX_WALK`` blocks: every path must end in ``ret #0``
 or first run a load that fails whenever S does (``_covers``: ``[k']`` or ``[x + k']`` at
@@ -67,7 +67,7 @@ from bpfc.opt.values import ABS_LOADS, NEGATIVE_OFF, WIDTH, Values, X, effect
 MAX_VISITS = 48
 """Blocks one backward search may visit (longer searches give up: the load stays)."""
 MAX_WALK = 32
-"""Blocks one forward walk (``_doomed``) may enter (longer walks give up)."""
+"""Blocks one forward walk (``doomed``) may enter (longer walks give up)."""
 _SMALL_OFFSET = 0x10000000  # larger offsets may address Linux's ancillary areas
 _SMALL_X = 0xFFFF  # X + offset + size cannot wrap around 2**32 (``bounds.Bounds``)
 
@@ -179,7 +179,7 @@ def _proven(
     return True
 
 
-def _need(bounds: Bounds, ins, regs: list[int]) -> tuple[int | None, int] | None:
+def load_need(bounds: Bounds, ins, regs: list[int]) -> tuple[int | None, int] | None:
     """What a packet load needs: ``(None, end)`` for ``[k]`` (``len >= end``), ``(vx,
     end)`` for ``[x + k]`` at a small X numbered vx (``len >= x + end``, no wrap-around);
     None for anything else."""
@@ -206,7 +206,7 @@ def _covers(need: tuple[int | None, int], later: tuple[int | None, int] | None) 
     return lbase == base and lend >= end
 
 
-def _doomed(
+def doomed(
     vals: Values,
     bounds: Bounds,
     block: Block,
@@ -234,7 +234,7 @@ def _doomed(
         covered = False
         for j in range(start, len(block.stmts)):
             ins = block.stmts[j]
-            if _covers(need, _need(bounds, ins, regs)):
+            if _covers(need, load_need(bounds, ins, regs)):
                 covered = True
                 break
             dest, vn, _, minlen, _ = effect(vals, regs, minlen, ins, (block.id, j))
@@ -297,12 +297,12 @@ def _once(order: list[Block], graph: Graph) -> bool:
             before = minlen  # the walk assumes the load fails: not the length it proves
             dest, vn, pure, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
             if i in found and not pure:
-                need = _need(bounds, ins, regs)
+                need = load_need(bounds, ins, regs)
                 if (
                     cannot_fail(vals, facts, regs, vn)
                     or _proven(vals, vn, facts, block, preds, edges)
                     or need is not None
-                    and _doomed(vals, bounds, block, i + 1, State(tuple(regs), facts, before), need)
+                    and doomed(vals, bounds, block, i + 1, State(tuple(regs), facts, before), need)
                 ):
                     block.stmts = block.stmts[:i] + block.stmts[i + 1 :]
                     return True

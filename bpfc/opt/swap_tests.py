@@ -18,13 +18,15 @@ replaced by D).  S_C goes.  Conditions:
 * no statement of S_B or S_C can fail: each is pure where it runs (a packet load the
   proven length ``minlen`` covers, an ALU op that cannot divide by zero ...) or computes
   a value a register already holds or a test already decided on every path there (such
-  a load has succeeded before);
+  a load has succeeded before); or, for a load of S_B, every packet too short for it
+  returns 0 from S anyway, reaching S in B's entry state (``_short_to_s``);
 * the value t_C tests after S_C (A, and X for a ``jeq x`` form) is, by value number, the
   one it has on entry to B, so t_C decides the same on B's entry values;
 * every register S_B or S_C writes is dead on entry to S and to D.
 
-Proof.  Neither order can fail a load, so a packet's verdict depends only on where it
-leaves the pair.  Originally it reaches S exactly when t_B (on S's side) or t_C (on
+Proof.  Neither order can fail a load (a load of S_B that can: a packet too short for
+it returns 0 in both orders, ``_short_to_s``), so a packet's verdict depends only on
+where it leaves the pair.  Originally it reaches S exactly when t_B (on S's side) or t_C (on
 S's side) holds, else D; t_C's value is the same before and after S_B and S_C, so the
 rewritten block reaches S under the same condition, and D otherwise.  The registers
 that now differ on arrival at S or D (those S_B or S_C wrote) are dead there.  The
@@ -42,7 +44,9 @@ from collections.abc import Sequence
 from bpfc.isa.insn import Class, Mode, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
 from bpfc.opt.analyses import Analyses, live_in, topo_order
+from bpfc.opt.bounds import Bounds
 from bpfc.opt.dataflow import State, cannot_fail, forward, live_ins, out_edges, run_block
+from bpfc.opt.drop_proven_loads import doomed, load_need
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A, Values, X, defines, step
 
@@ -111,8 +115,11 @@ def _recomputes(c: Block, seen: dict) -> bool:
     return True
 
 
-def _swappable(vals: Values, b: Block, c: Block, state: State, live_s: int, live_d: int) -> bool:
+def _swappable(
+    vals: Values, b: Block, c: Block, s_block: Block, state: State, live_s: int, live_d: int
+) -> bool:
     """The value conditions of the module docstring, on B's entry state."""
+    bounds = None
     regs = list(state.regs)
     minlen = state.minlen
     facts = state.facts
@@ -123,7 +130,13 @@ def _swappable(vals: Values, b: Block, c: Block, state: State, live_s: int, live
             if s.dest is None:
                 return False
             if not s.pure and not cannot_fail(vals, facts, regs, s.vn):
-                return False  # may fail: not a value already computed on every path here
+                # may fail: not a value already computed on every path here, unless it
+                # is a load of S_B whose failure S repeats (``_short_to_s``)
+                if where != b.id:
+                    return False
+                bounds = bounds or Bounds(vals)
+                if not _short_to_s(vals, bounds, ins, regs, s_block, state):
+                    return False
             regs[s.dest] = s.vn
             minlen = s.minlen
             written |= 1 << s.dest
@@ -132,6 +145,21 @@ def _swappable(vals: Values, b: Block, c: Block, state: State, live_s: int, live
     if c.code & Src.X and regs[X] != state.regs[X]:
         return False
     return not written & (live_s | live_d)
+
+
+def _short_to_s(
+    vals: Values, bounds: Bounds, ins, regs: list[int], s_block: Block, state: State
+) -> bool:
+    """Whether a packet too short for the load ``ins`` of S_B returns 0 from S as well
+    (``drop_proven_loads.doomed``, walking S in B's entry state: the state in which a
+    packet reaches S after the swap, when t_C sends it there before S_B ran).
+
+    Then S_B may fail: originally such a packet returned 0 at S_B; after the swap it
+    returns 0 at S_B too when t_C sends it on to the new block, and at S otherwise.
+    (``host a and esp`` on PPP: esp is tested on the byte A holds before ``ld [16]``,
+    whose false target, ``dst host b``, loads ``[20]`` and fails for short packets too.)"""
+    need = load_need(bounds, ins, regs)
+    return need is not None and doomed(vals, bounds, s_block, 0, state, need)
 
 
 def _rewrite(graph: Graph, b: Block, c: Block, s: Block, d: Block) -> None:
@@ -161,7 +189,7 @@ def _once(graph: Graph, cache: Analyses | None) -> bool:
         pair = pairs.get(block.id)
         if pair is not None:
             c, s, d = pair
-            if _swappable(vals, block, c, state, live[s.id], live[d.id]):
+            if _swappable(vals, block, c, s, state, live[s.id], live[d.id]):
                 _rewrite(graph, block, c, s, d)
                 done = True
                 return []
