@@ -176,8 +176,10 @@ def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
     """
     key = vals.keys[va]
     kind = key[0]
+    if kind == "ld" or kind == "ldi":
+        return within(vals, facts, key)
     if kind == "neg":
-        inner = facts.get(key[1])
+        inner = facts.get(key[1]) or within_key(vals, facts, key[1])
         if inner is None or inner.vals is None:
             return None
         return F.of_values([(-v) & F.MASK for v in inner.vals])
@@ -190,7 +192,7 @@ def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
         c, v, const_right = const.get(left), right, False
         if c is None:
             return None
-    inner = facts.get(v)
+    inner = facts.get(v) or within_key(vals, facts, v)
     if inner is None:
         return None
     if op == _AND:  # known bits only: ``facts.masked`` says why not the set of values
@@ -201,6 +203,56 @@ def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
     if None in results:
         return None
     return F.of_values(results)
+
+
+_WIDER = {  # load size -> (wider size, its width in bytes)
+    int(Size.B): ((int(Size.H), 2), (int(Size.W), 4)),
+    int(Size.H): ((int(Size.W), 4),),
+}
+
+
+def within_key(vals: Values, facts: dict[int, F.Fact], v: int) -> F.Fact | None:
+    """``within`` for the value number ``v`` when it is a packet load, else None."""
+    key = vals.keys[v]
+    return within(vals, facts, key) if key[0] == "ld" or key[0] == "ldi" else None
+
+
+def within(vals: Values, facts: dict[int, F.Fact], key: tuple) -> F.Fact | None:
+    """What a fact on a wider load of the same bytes says about the packet load ``key``.
+
+    ``ld [k']`` (or ``ldh``) reads its bytes big-endian; a load of width w at k inside
+    them is ``(v >> 8 * (k' + w' - k - w)) & (2**(8w) - 1)`` of its value v, both read
+    from the same packet, which never changes: after ``ip dst 10.1.2.4`` (``ld [16]``),
+    ``ip[16] ^ 10 = 0`` (``ldb [16]``) is decided.  An indirect load (``ldi``) at the
+    same X value number and a covering offset alike.  The possible values map through
+    the extraction (and the known-zero bits shift with it).  A fact exists only where
+    the wider load succeeded, so the narrower one reads bytes it read.  None when no
+    wider load of these bytes has a fact with a value set or zero bits.
+    """
+    wider = _WIDER.get(key[1])
+    if wider is None:
+        return None
+    k = key[2]
+    if key[0] == "ld" and k >= NEGATIVE_OFF:
+        return None
+    width = WIDTH[key[1]]
+    mask = (1 << 8 * width) - 1
+    find = vals.find
+    for size, w in wider:
+        for k2 in range(max(0, k + width - w), k + 1):
+            vn = find((key[0], size, k2) + key[3:])
+            if vn is None:
+                continue
+            f = facts.get(vn)
+            if f is None or (f.vals is None and not f.zero):
+                continue
+            shift = 8 * (k2 + w - k - width)
+            zero = (f.zero >> shift) & mask
+            if f.vals is None:
+                return F.Fact(zero=zero)
+            found = F.of_values(sorted({(x >> shift) & mask for x in f.vals}))
+            return found._replace(zero=zero) if zero else found
+    return None
 
 
 def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
