@@ -327,6 +327,9 @@ def _small(vals: Values, vx: int, depth: int = 3) -> bool:
     return False
 
 
+small = _small  # public: eliminate_dead asks it of an indirect load's X too
+
+
 def cannot_fail(vals: Values, facts: dict[int, F.Fact], regs: Sequence[int], vn: int) -> bool:
     """Whether computing ``vn`` again cannot fail: a register holds it, or it was computed
     on every path (``computed``), or it is an indirect load ``[x + k]`` at a small X whose
