@@ -327,9 +327,6 @@ def _small(vals: Values, vx: int, depth: int = 3) -> bool:
     return False
 
 
-small = _small  # public: eliminate_dead asks it of an indirect load's X too
-
-
 def cannot_fail(vals: Values, facts: dict[int, F.Fact], regs: Sequence[int], vn: int) -> bool:
     """Whether computing ``vn`` again cannot fail: a register holds it, or it was computed
     on every path (``computed``), or it is an indirect load ``[x + k]`` at a small X whose
@@ -392,13 +389,12 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     # have one, and it gets ``after`` rather than a refined copy nobody reads.
     minlen = after.minlen
     first = _first_test(op, c) if fact is F.TOP else None  # the common case, memoized
-    step = vals.keys[va][0] in _STEPS  # ``v op c``: the fact says something of v too
     if jt.jt is None and not jt.stmts and not jt.code & SIZE_MASK:
         on_true = after
     else:
         refined = facts.copy()
         refined[va] = first[0] if first else F.refine(fact, op, c, True)
-        if step:
+        if vals.keys[va][0] in _STEPS:  # ``v op c``: the fact says something of v too
             _pull_into(vals, refined, va)
         on_true = State(regs, refined, minlen)
     if jf.jt is None and not jf.stmts and not jf.code & SIZE_MASK:
@@ -406,7 +402,7 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     else:
         refined = facts.copy()
         refined[va] = first[1] if first else F.refine(fact, op, c, False)
-        if step:
+        if vals.keys[va][0] in _STEPS:
             _pull_into(vals, refined, va)
         on_false = State(regs, refined, minlen)
     return [(jt, on_true), (jf, on_false)]

@@ -14,24 +14,24 @@ unconditional ``ret #0`` is dead.
 
 from __future__ import annotations
 
-from bpfc.isa.insn import AluOp, Class, Insn, Mode, Src, bpf_class, bpf_mode, bpf_op, bpf_src
-from bpfc.isa.opcodes import CLASS_MODE_MASK, SIZE_MASK
-from bpfc.opt.analyses import Analyses, topo_order
-from bpfc.opt.dataflow import (
-    INF,
-    TRANSFERS,
-    State,
-    forward,
-    min_lengths,
-    out_edges,
-    ret_guard,
-    run_block,
-    small,
-    term_uses,
-    transfer,
+from bpfc.isa.insn import (
+    AluOp,
+    Class,
+    Insn,
+    MiscOp,
+    Mode,
+    Size,
+    Src,
+    bpf_class,
+    bpf_mode,
+    bpf_op,
+    bpf_src,
 )
+from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, SIZE_MASK
+from bpfc.opt.analyses import Analyses, topo_order
+from bpfc.opt.dataflow import INF, TRANSFERS, min_lengths, ret_guard, term_uses, transfer
 from bpfc.opt.graph import Block, Graph
-from bpfc.opt.values import NEGATIVE_OFF, WIDTH, Values, X, effect
+from bpfc.opt.values import NEGATIVE_OFF, WIDTH
 
 
 def _may_fail(ins) -> bool:
@@ -62,7 +62,7 @@ def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     order = cache.get(topo_order)
     rewritten, stuck = _sweep(graph, order, None)
     if stuck:  # a dead indirect load stayed: try again, knowing the later ones (below)
-        rewritten = _sweep(graph, order, _indirect_loads(graph, order))[0]
+        rewritten = _sweep(graph, order, _indirect_loads(order))[0]
     for block, kept in rewritten:
         block.stmts = kept
     return bool(rewritten)
@@ -143,18 +143,17 @@ def _sweep(
 
 
 # A dead ``ld [x + k]`` that may fail (``_sweep``'s second try): it goes when every path
-# after it either returns 0 or, before any other return, runs a kept ``ld [x' + k']`` with
-# X' the same value number as X (the same run-time value: the packet never changes, and a
-# number made where paths join names one value on each run) whose bytes end at or past
-# its own.  X is small (``dataflow.small``: at most 0xffff) and k, k' below 0x10000000, so
-# no sum wraps and neither load reaches Linux's ancillary offsets: each fails exactly when
-# X + its end exceeds the packet length.  If the dropped load would have failed, the
-# program now runs on until a ``ret #0`` or that later load, which fails too: 0 either way.
-# If it would have succeeded, its value was dead.  ``later`` is, per block, the map X value
-# -> furthest such end guaranteed on every path from its entry (None: every path returns
-# 0), met over successors; only kept loads enter it, so two dead loads never vouch for
-# each other.  The X numbers come from one forward sweep on the graph as it came in (a
-# dropped dead load changes no register another statement reads).
+# after it either returns 0 or, before any other return, runs a kept ``ld [x + k']`` whose
+# bytes end at or past its own, both with X set on every path to them by
+# ``ldxb 4*([j]&0xf)`` with the same j (``_indirect_loads``): the packet never changes, so
+# both Xs are the same run-time value, at most 60.  With k, k' below 0x10000000 no sum
+# wraps and neither load reaches Linux's ancillary offsets: each fails exactly when X + its
+# end exceeds the packet length.  If the dropped load would have failed, the program now
+# runs on until a ``ret #0`` or that later load, which fails too: 0 either way.  If it
+# would have succeeded, its value was dead.  ``later`` is, per block, the map j -> the
+# furthest such end guaranteed on every path from its entry (None: every path returns 0),
+# met over successors; only kept loads enter it, so two dead loads never vouch for each
+# other.
 
 _LD_IND = int(Class.LD | Mode.IND)
 
@@ -180,27 +179,34 @@ def _meet_later(block: Block, later: dict[int, dict[int, int] | None]) -> dict[i
     return found
 
 
-def _indirect_loads(graph: Graph, order: list[Block]) -> dict[tuple[int, int], int]:
-    """X's value number at each ``ld [x + k]`` (block id, index) whose X is small and whose
-    k is below 0x10000000, on the blocks a forward sweep reaches."""
-    vals = Values()
+def _indirect_loads(order: list[Block]) -> dict[tuple[int, int], int]:
+    """X's identity at each ``ld [x + k]`` (block id, index) with k below 0x10000000 whose X
+    was set, on every path to it, by ``ldxb 4*([j]&0xf)`` with one j: that j (X is then a
+    value of the packet alone, the same wherever it is computed, and at most 60).  Loads
+    at other Xs get no key: they neither go nor vouch for another (a structural scan, no
+    value numbering: it runs in every round in which a dead indirect load stayed)."""
     found: dict[tuple[int, int], int] = {}
-
-    def visit(block: Block, state: State):
-        regs = list(state.regs)
-        minlen = state.minlen
+    entry: dict[int, int | None] = {}
+    for block in order:
+        xkey = entry.get(block.id)
         for i, ins in enumerate(block.stmts):
-            if ins.code & CLASS_MODE_MASK == _LD_IND and ins.k < _SMALL_K:
-                if small(vals, regs[X]):
-                    found[(block.id, i)] = regs[X]
-            dest, vn, _, minlen, _ = effect(vals, regs, minlen, ins, (block.id, i))
-            regs[dest] = vn
-        return out_edges(vals, block, run_block(vals, block, state))
-
-    forward(graph, order, vals, visit)
+            code = ins.code
+            if code == _LDX_MSH:
+                xkey = ins.k
+            elif code & CLASS_MODE_MASK == _LD_IND:
+                if xkey is not None and ins.k < _SMALL_K:
+                    found[(block.id, i)] = xkey
+            elif code & CLASS_MASK == _LDX or code == _TAX:
+                xkey = None
+        for succ in block.succs():  # a join keeps the key its predecessors agree on
+            sid = succ.id
+            entry[sid] = xkey if sid not in entry or entry[sid] == xkey else None
     return found
 
 
+_LDX_MSH = int(Class.LDX | Size.B | Mode.MSH)
+_LDX = int(Class.LDX)
+_TAX = int(Class.MISC | MiscOp.TAX)
 _SMALL_K = 0x10000000
 
 
