@@ -35,6 +35,7 @@ from bpfc.isa.insn import (
 from bpfc.isa.opcodes import CLASS_MASK, JA, OP_MASK, SIZE_MASK
 from bpfc.opt import facts as F
 from bpfc.opt.graph import Block, Graph
+from bpfc.opt.pullback import pull
 from bpfc.opt.values import (
     ABS_LOADS,
     INITIAL_REGS,
@@ -165,6 +166,8 @@ def decided(
 
 
 _AND, _ADD = int(AluOp.AND), int(AluOp.ADD)
+_SUB = int(AluOp.SUB)
+_BIJECTIONS = frozenset((_ADD, _SUB, int(AluOp.XOR)))  # of the 32-bit values, by a constant
 
 
 def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
@@ -184,8 +187,10 @@ def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
         return within(vals, facts, key)
     if kind == "neg":
         inner = facts.get(key[1]) or within_key(vals, facts, key[1])
-        if inner is None or inner.vals is None:
+        if inner is None:
             return None
+        if inner.vals is None:  # a bijection: excluded values map one for one
+            return F.Fact(ne=frozenset((-v) & F.MASK for v in inner.ne)) if inner.ne else None
         return F.of_values([(-v) & F.MASK for v in inner.vals])
     if kind != "alu":
         return None
@@ -202,6 +207,8 @@ def derived(vals: Values, facts: dict[int, F.Fact], va: int) -> F.Fact | None:
     if op == _AND:  # known bits only: ``facts.masked`` says why not the set of values
         return F.masked(inner, c)
     if inner.vals is None:
+        if inner.ne and op in _BIJECTIONS:  # c - v too
+            return F.Fact(ne=frozenset(fold(op, x, c) for x in inner.ne))
         return None
     results = [fold(op, x, c) if const_right else fold(op, c, x) for x in inner.vals]
     if None in results:
@@ -272,7 +279,19 @@ def branch(vals: Values, state: State, code: int, k: int, taken: bool) -> State:
         return state
     facts = state.facts.copy()
     facts[va] = F.refine(facts.get(va, F.TOP), code & OP_MASK, c, taken)
+    if vals.keys[va][0] in _STEPS:
+        _pull_into(vals, facts, va)
     return State(regs, facts, state.minlen)
+
+
+_STEPS = frozenset(("alu", "neg"))
+
+
+def _pull_into(vals: Values, facts: dict[int, F.Fact], va: int) -> None:
+    """Note in ``facts`` what its fact on ``va = v op c`` says about v (``pullback``)."""
+    found = pull(vals, facts, va)
+    if found is not None:
+        facts[found[0]] = found[1]
 
 
 @lru_cache(maxsize=4096)  # facts are immutable, so results can be shared
@@ -429,12 +448,16 @@ def out_edges(vals: Values, block: Block, after: State) -> list[tuple[Block, Sta
     else:
         refined = facts.copy()
         refined[va] = first[0] if first else F.refine(fact, op, c, True)
+        if vals.keys[va][0] in _STEPS:  # ``v op c``: the fact says something of v too
+            _pull_into(vals, refined, va)
         on_true = State(regs, refined, minlen)
     if jf.jt is None and not jf.stmts and not jf.code & SIZE_MASK:
         on_false = after
     else:
         refined = facts.copy()
         refined[va] = first[1] if first else F.refine(fact, op, c, False)
+        if vals.keys[va][0] in _STEPS:
+            _pull_into(vals, refined, va)
         on_false = State(regs, refined, minlen)
     return [(jt, on_true), (jf, on_false)]
 
