@@ -16,13 +16,16 @@ remaining tests are pure and may be reordered.  A must be dead at both exits.
 When the shared true target is ``ret #0`` (``not host a and not host b``, the
 ``gateway`` primitive) there is no prefix: a match and a failing load both return 0,
 and the false exit is reached only when every field loaded and no test matched, in
-any order, so the whole chain is regrouped.
+any order, so the whole chain is regrouped.  The same holds when every path from T
+returns 0 for a packet shorter than the chain's furthest (absolute) load: ``host a or
+host b`` followed by ``dst net ...``, which loads the destination again (``_guarded``).
 """
 
 from __future__ import annotations
 
 from bpfc.isa.insn import Class, Insn, JmpOp, Mode, RVal, Src, bpf_class, bpf_mode
 from bpfc.opt.analyses import Analyses, live_in, topo_order
+from bpfc.opt.dataflow import load_end, ret_guard
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A
 
@@ -115,6 +118,8 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
     cut = next(i for i, t in enumerate(tests) if t[0] == loads[-1])
     if _rejects(yes):
         cut = 0  # a match and a failing load both return 0: any order gives the same verdict
+    elif cut and _guarded(yes, tests):
+        cut = 0  # every path from T rejects a packet too short for some load: as above
     prefix, rest = tests[:cut], tests[cut:]
     groups: dict[Insn | None, list[int]] = {ld: [] for ld in [loads[-1]] + loads[:-1]}
     seen = set(prefix)
@@ -144,6 +149,53 @@ def _rewrite(graph: Graph, chain: list[Block]) -> bool:
         chain[0].stmts = chain[0].stmts[:-1]
         chain[0].set_goto(nxt)
     return True
+
+
+def _guarded(yes: Block, tests: list[tuple[Insn | None, int]]) -> bool:
+    """Whether every load of the chain is absolute and every path from T returns 0 for a
+    packet shorter than the furthest of them (``guard``).
+
+    Then the order is free, as when T is ``ret #0``: a packet that some load of the
+    original order fails is shorter than that furthest end, so whichever test a new
+    order lets it match first, T rejects it, as the failing load did; one the original
+    sends to T fails a load of a new order only if it is that short too, and is then
+    rejected by both; the false exit is reached, in either order, only when every load
+    succeeded and no test matched.
+    """
+    furthest = 0
+    for ld, _ in tests:
+        if ld is None:
+            continue
+        end = load_end(ld)
+        if not end:  # an indirect load or an ancillary offset: no length says it fails
+            return False
+        furthest = max(furthest, end)
+    return _guard(yes) >= furthest
+
+
+def _guard(start: Block) -> int:
+    """The length below which every path from ``start`` returns 0 (``eliminate_dead``'s
+    ``guard``, over the blocks ``start`` reaches)."""
+    memo: dict[int, int] = {}
+    stack = [start]
+    while stack:
+        block = stack[-1]
+        if block.id in memo:
+            stack.pop()
+            continue
+        succs = block.succs()
+        pending = [b for b in succs if b.id not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        g = ret_guard(block) if block.jt is None else min(memo[b.id] for b in succs)
+        for ins in reversed(block.stmts):
+            end = load_end(ins)
+            if end > g:
+                g = end
+        memo[block.id] = g
+    return memo[start.id]
 
 
 def _has_chain(order: list[Block]) -> bool:

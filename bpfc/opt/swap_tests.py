@@ -32,6 +32,15 @@ rewritten block reaches S under the same condition, and D otherwise.  The regist
 that now differ on arrival at S or D (those S_B or S_C wrote) are dead there.  The
 program shrinks by ``len(S_C)`` statements (at least one: the pass needs S_C nonempty).
 
+Between B and C there may be ``mids``: statement-free tests M1..Mk (k <= ``MAX_MIDS``,
+each the only predecessor of the next and C's), each with one edge to S and the other
+to the next (``udp[4:2] > 12 and port 20 or 21``: ``[dst] == 20``, ``[dst] == 21``,
+then the source reloaded for ``== 21``).  B's test goes first as before, then B's
+statements and test, the mids, and the last mid's edge to C goes to D.  *Proof:* as
+above, with B, M1..Mk and C one ``or`` of pure tests into S: the mids run on the
+registers S_B left, in both programs; no load can fail; a packet reaches S exactly when
+one of the tests comes out S's way, else D.
+
 A rewrite makes the forward states after B stale, so the pass sweeps again after each
 one, until no pair qualifies (each rewrite removes a statement, so this ends); a second
 run finds nothing.
@@ -54,6 +63,7 @@ _JMP, _JA = int(Class.JMP), JA
 _RET_K = int(Class.RET | RVal.K)
 _ALU = int(Class.ALU)
 _LD_PACKET = frozenset(int(Class.LD | m) for m in (Mode.ABS, Mode.IND))
+MAX_MIDS = 4
 
 
 def _is_test(block: Block) -> bool:
@@ -64,12 +74,18 @@ def _rejects(block: Block) -> bool:
     return block.code == _RET_K and block.k == 0 and not block.stmts
 
 
-def _pair(b: Block) -> tuple[Block, Block, Block] | None:
-    """(C, S, D) when B and its successor C have the shape above (C's predecessors are
-    counted by the caller)."""
+def _pair(b: Block) -> tuple[Block, Block, Block, list[Block]] | None:
+    """(C, S, D, mids) when B and a later C have the shape above: C is B's successor, or
+    is reached from it through ``mids``, statement-free tests (at most ``MAX_MIDS``) each
+    with one edge to S and the other to the next (predecessors are counted by the
+    caller)."""
     if not _is_test(b):
         return None
     for c, s in ((b.jt, b.jf), (b.jf, b.jt)):
+        mids: list[Block] = []
+        while not c.stmts and _is_test(c) and len(mids) < MAX_MIDS and s in (c.jt, c.jf):
+            mids.append(c)
+            c = c.jf if c.jt is s else c.jt
         if c.stmts and _is_test(c) and s is not c:
             if c.jt is s:
                 d = c.jf
@@ -79,12 +95,15 @@ def _pair(b: Block) -> tuple[Block, Block, Block] | None:
                 continue
             if d is s or _rejects(s):  # a bare ``ret #0`` target is ``hoist_tests``' case
                 continue
-            return c, s, d
+            return c, s, d, mids
     return None
 
 
-def _candidates(order: Sequence[Block]) -> dict[int, tuple[Block, Block, Block]]:
-    """B's id -> (C, S, D) for every pair of the shape whose C has B as only predecessor."""
+def _candidates(
+    order: Sequence[Block],
+) -> dict[int, tuple[Block, Block, Block, list[Block]]]:
+    """B's id -> (C, S, D, mids) for every pair of the shape whose C and mids each have
+    one predecessor (B, or the mid before)."""
     npreds: dict[int, int] = {}
     for block in order:
         for succ in block.succs():
@@ -96,7 +115,11 @@ def _candidates(order: Sequence[Block]) -> dict[int, tuple[Block, Block, Block]]
             seen[ins] = seen.get(ins, 0) + 1
     for block in order:
         pair = _pair(block)
-        if pair is not None and npreds.get(pair[0].id) == 1 and _recomputes(pair[0], seen):
+        if (
+            pair is not None
+            and all(npreds.get(m.id) == 1 for m in (pair[0], *pair[3]))
+            and _recomputes(pair[0], seen)
+        ):
             found[block.id] = pair
     return found
 
@@ -162,10 +185,16 @@ def _short_to_s(
     return need is not None and doomed(vals, bounds, s_block, 0, state, need)
 
 
-def _rewrite(graph: Graph, b: Block, c: Block, s: Block, d: Block) -> None:
+def _rewrite(graph: Graph, b: Block, c: Block, s: Block, d: Block, mids: list[Block]) -> None:
     second = graph.new_block(b.stmts, b.code, b.k)
     second.jt = d if b.jt is c else b.jt
     second.jf = d if b.jf is c else b.jf
+    if mids:  # the last mid's edge to C now goes to D
+        last = mids[-1]
+        if last.jt is c:
+            last.jt = d
+        else:
+            last.jf = d
     b.stmts, b.code, b.k = [], c.code, c.k
     b.jt = second if c.jt is d else c.jt
     b.jf = second if c.jf is d else c.jf
@@ -188,9 +217,9 @@ def _once(graph: Graph, cache: Analyses | None) -> bool:
             return []
         pair = pairs.get(block.id)
         if pair is not None:
-            c, s, d = pair
+            c, s, d, mids = pair
             if _swappable(vals, block, c, s, state, live[s.id], live[d.id]):
-                _rewrite(graph, block, c, s, d)
+                _rewrite(graph, block, c, s, d, mids)
                 done = True
                 return []
         return out_edges(vals, block, run_block(vals, block, state))

@@ -60,6 +60,8 @@ _COMMUTATIVE = frozenset((_ADD, _MUL, _AND, _OR, _XOR))
 _SHIFTS = frozenset((_LSH, _RSH))
 _DIVIDES = frozenset((_DIV, _MOD))
 _WIDTH = {int(size): n for size, n in WIDTH.items()}
+_WORD = int(Size.W)
+WIDE_SPAN = 1024
 
 
 ABS_LOADS = {Class.LD | Mode.ABS | size: size for size in (Size.W, Size.H, Size.B)}
@@ -86,11 +88,15 @@ class Values:
         self._ids: dict[tuple, int] = _SEED_IDS.copy()
         self.const: dict[int, int] = {0: 0}
         self.keys: list[tuple] = list(_SEED)
+        self.wide_w = 0
+        """Bit ``off`` set: some numbered ``ld [k]``, k < ``WIDE_SPAN``, reads the packet
+        byte at ``off`` (``dataflow.within``'s cheap first check)."""
 
     def copy(self) -> Values:
         """An independent table holding the same numbers (later numbering diverges)."""
         new = Values.__new__(Values)
         new._ids, new.const, new.keys = self._ids.copy(), self.const.copy(), self.keys.copy()
+        new.wide_w = self.wide_w
         return new
 
     def number(self, key: tuple) -> int:
@@ -98,8 +104,11 @@ class Values:
         if vn is None:
             vn = self._ids[key] = len(self._ids)
             self.keys.append(key)
-            if key[0] == "c":
+            kind = key[0]
+            if kind == "c":
                 self.const[vn] = key[1]
+            elif kind == "ld" and key[1] == _WORD and key[2] < WIDE_SPAN:
+                self.wide_w |= 15 << key[2]
         return vn
 
     def find(self, key: tuple) -> int | None:

@@ -106,3 +106,67 @@ def test_merge_keeps_a_value_one_path_excludes_by_equality():
     merged = F.merge(one, other)
     assert F.decide(merged, JmpOp.JEQ, 0x800) is False
     assert F.decide(merged, JmpOp.JEQ, 0x86DD) is None
+
+
+# ---- facts on a narrower load read from a wider one (``dataflow.within``) ----
+
+_LOADS = ((0x00, 4), (0x08, 2), (0x10, 1))  # BPF_W, BPF_H, BPF_B and their widths
+
+
+@given(
+    st.binary(min_size=8, max_size=8),
+    st.sampled_from(_LOADS[:2]),
+    st.integers(0, 3),
+    st.lists(st.tuples(st.sampled_from(OPS), bits), max_size=6),
+    st.sampled_from(_LOADS[2:]),  # a byte: ``within`` answers for bytes in a word
+    st.integers(0, 3),
+    st.sampled_from(OPS),
+    bits,
+)
+def test_fact_within_a_wider_load_agrees_with_the_bytes(pkt, wide, k2, history, narrow, dk, op, k):
+    from bpfc.opt.dataflow import within
+    from bpfc.opt.values import Values
+
+    (size2, w2), (size, w) = wide, narrow
+    if w >= w2:
+        return
+    off = k2 + dk % (w2 - w + 1)  # a narrower load inside the wider one's bytes
+    v2 = int.from_bytes(pkt[k2 : k2 + w2], "big")
+    v = int.from_bytes(pkt[off : off + w], "big")
+    vals = Values()
+    vn2 = vals.number(("ld", size2, k2))
+    fact = F.TOP
+    for hop, hk in history:
+        fact = F.refine(fact, hop, hk, F.evaluate(hop, v2, hk))
+    derived = within(vals, {vn2: fact}, ("ld", size, off))
+    if derived is None:
+        return
+    got = F.decide(derived, op, k)
+    assert got is None or got == F.evaluate(op, v, k), (fact, derived)
+
+
+@example(k2=16, word=0x0A010204, off=16, k=0x0A)
+@given(
+    st.integers(0, 20),
+    st.integers(0, 0xFFFFFFFF),
+    st.integers(0, 26),
+    st.integers(0, 0xFF),
+)
+def test_byte_test_after_a_word_test_keeps_verdicts(k2, word, off, k):
+    """``ld [k2]; jeq #word`` then ``ldb [off]; jeq #k``: when off is inside the word the
+    byte test is decided on the word's true edge; verdicts stay on every truncation."""
+    prog = [
+        Insn(0x20, 0, 0, k2),  # ld [k2]
+        Insn(0x15, 0, 3, word),  # jeq #word, else reject
+        Insn(0x30, 0, 0, off),  # ldb [off]
+        Insn(0x15, 0, 1, k),  # jeq #k
+        Insn(0x06, 0, 0, 1),
+        Insn(0x06, 0, 0, 0),
+    ]
+    out = optimize(prog, reject_empty=False)
+    if k2 <= off < k2 + 4:
+        assert len(out) < len(prog)  # the byte is known: its load and test go
+    pkt = bytearray(range(1, 31))
+    pkt[k2 : k2 + 4] = word.to_bytes(4, "big")
+    for cut in range(len(pkt) + 1):
+        assert run(out, bytes(pkt[:cut])) == run(prog, bytes(pkt[:cut]))

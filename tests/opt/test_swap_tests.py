@@ -190,3 +190,14 @@ def test_host_or_host_on_null_loses_one_load():
     assert len(out) <= 18
     for pkt in _packets(prog, []):
         assert run(out, pkt) == run(prog, pkt)
+
+
+def test_statement_free_tests_between_the_pair():
+    # ``[dst] == 20``, ``[dst] == 21`` then ``[src]`` reloaded for 21: the reload's test
+    # moves before the destination's (master: 17 instructions; bpfc was 18)
+    expr = "(udp[4:2] > 12) and (port 20 or 21)"
+    prog = [Insn(*i) for i in bpfc_compile(expr, "PPP", optimize=False)]
+    out = optimize(prog)
+    assert len(out) <= 17
+    for pkt in _packets(prog, []):
+        assert run(out, pkt) == run(prog, pkt)
