@@ -9,9 +9,9 @@ contradict: on every path a packet can actually take to it, ``port 80`` loaded
 ``[x + 6]`` already.  The forward facts cannot see this (a join keeps only what holds on
 every path); this pass looks back along the paths.
 
-For a dead packet load S into A in block L (in front of a ``ret``, an edge on, or
-another load into A in L, that ``eliminate_dead`` and ``drop_no_ops`` left because it
-may fail), with F the facts known on entry to L, S goes when either holds:
+For a dead packet load S into A in block L (in front of a ``ret`` or an edge on, that
+``eliminate_dead`` and ``drop_no_ops`` left because it may fail), with F the facts
+known on entry to L, S goes when either holds:
 
 *It succeeded before* (``_proven``).  Search backward from L over the edges P -> B of
 the graph, with the state the forward sweep gives on each edge.  An edge is *pruned*
@@ -262,8 +262,10 @@ def _once(order: list[Block], graph: Graph) -> bool:
     proves), so the states are recomputed after each drop."""
     candidates: dict[int, list[int]] = {}
     for block in order:
-        # a dead load is one in front of a ``ret``, an edge on, or another load into A
-        if len(block.stmts) > 1 or block.stmts and (block.jt is None or block.code == _JA):
+        # a dead load the other passes leave is one in front of a ``ret`` or an edge on
+        # (one overwritten in its block by a later load is ``eliminate_dead``'s: scanning
+        # every block for those cost more than it found)
+        if block.stmts and (block.jt is None or block.code == _JA):
             found = _dead_loads(block)
             if found:
                 candidates[block.id] = found
