@@ -30,15 +30,15 @@ value wherever they occur (a join's fresh number exists only after the join).  S
 cannot fail on any packet.
 
 *Its failure changes nothing* (``doomed``).  Walk forward from just after S, in the
-state on entry to L (plus, for ``[k]``, the fact ``len < k + size``), following only the
+state on entry to L, following only the
 edges that state allows, at most ``MAX_WALK`` blocks: every path must end in ``ret #0``
 or first run a load that fails whenever S does (``_covers``: ``[k']`` or ``[x + k']`` at
 a small X with ``k' + size' >= k + size`` after ``[k]``; ``[x + k']`` at the same X
 numbered value after ``[x + k]``).  Proof: a packet on which S fails satisfies that
 state, so without S it takes one of the walked paths, and returns 0 there (at the
 ``ret #0``, at the covering load, or at any earlier load that fails), as it did at S.
-When the length fact contradicts what the state knows of ``len`` (``len > 60`` before a
-dead ``ldb [54]``), no packet on which S fails reaches it at all.
+(Nothing is assumed of ``len``: it is the wire length, which a truncated capture
+makes larger than the bytes a load can reach.)
 
 In both cases S's destination is dead, so on every packet on which S succeeds removing
 it changes no live register: no verdict changes.  One load goes per sweep, and the
@@ -49,7 +49,7 @@ A program with no dead statement that may fail (most) is not swept.
 
 from __future__ import annotations
 
-from bpfc.isa.insn import Class, JmpOp, MiscOp, Mode, RVal
+from bpfc.isa.insn import Class, MiscOp, Mode, RVal
 from bpfc.isa.opcodes import CLASS_MASK, JA, MODE_MASK, RVAL_MASK
 from bpfc.opt import facts as F
 from bpfc.opt.analyses import Analyses, topo_order
@@ -78,7 +78,6 @@ _RVAL_MASK, _RVAL_A = RVAL_MASK, int(RVal.A)
 _FALLIBLE = (int(Mode.ABS), int(Mode.IND))
 _IND = int(Mode.IND)
 _RET_K = int(Class.RET | RVal.K)
-_JGT = int(JmpOp.JGT)
 
 
 def _a_dead_at_exit(block: Block) -> bool:
@@ -180,8 +179,8 @@ def _proven(
 
 
 def load_need(bounds: Bounds, ins, regs: list[int]) -> tuple[int | None, int] | None:
-    """What a packet load needs: ``(None, end)`` for ``[k]`` (``len >= end``), ``(vx,
-    end)`` for ``[x + k]`` at a small X numbered vx (``len >= x + end``, no wrap-around);
+    """What a packet load needs: ``(None, end)`` for ``[k]`` (captured length >= end), ``(vx,
+    end)`` for ``[x + k]`` at a small X numbered vx (captured length >= x + end, no wrap-around);
     None for anything else."""
     code, k = ins.code, ins.k
     size = ABS_LOADS.get(code)
@@ -201,7 +200,7 @@ def _covers(need: tuple[int | None, int], later: tuple[int | None, int] | None) 
         return False
     base, end = need
     lbase, lend = later
-    if base is None:  # len < end <= lend <= x + lend (x small: no wrap)
+    if base is None:  # caplen < end <= lend <= x + lend (x small: no wrap)
         return lend >= end
     return lbase == base and lend >= end
 
@@ -220,12 +219,6 @@ def doomed(
     that fail on the way return 0 too.  At most ``MAX_WALK`` blocks."""
     budget = MAX_WALK
     facts = state.facts
-    if need[0] is None:  # the packet is shorter than ``end``: a fact on ``len``
-        length = vals.number(("len",))
-        known = F.refine(facts.get(length, F.TOP), _JGT, need[1] - 1, False)
-        if known.lo > known.hi:  # no such packet gets here (``len > 60`` was tested)
-            return True
-        facts = {**facts, length: known}
     todo = [(block, start, State(state.regs, facts, state.minlen))]
     while todo:
         block, start, state = todo.pop()

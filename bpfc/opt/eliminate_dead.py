@@ -56,31 +56,6 @@ def _may_fail(ins) -> bool:
 
 _FAILS: dict[Insn, bool] = {}
 
-_LD_LEN = int(Class.LD | Mode.LEN)
-_LEN_TESTS = {int(Class.JMP | op | Src.K): op for op in (0x20, 0x30)}  # jgt jge
-"""Tests that, when A is the packet length, send every packet shorter than a bound to
-their false edge and every other one to their true edge (``_length_test_guard``)."""
-
-
-def _length_test_guard(block, g_true: int, g_false: int, g: int) -> int:
-    """The guard of a block ending ``ld #pktlen; jgt/jge #k``: a packet shorter than
-    ``bound`` (k, or k + 1 for ``jgt``) takes the false edge, any other the true edge.
-    With ``g_false >= bound`` every packet shorter than ``bound`` returns 0 (false edge),
-    and every one at least ``bound`` long but shorter than ``g_true`` too (true edge): the
-    guard is ``max(bound, g_true)``.  Otherwise it is the plain ``g`` = ``min(g_true,
-    g_false)``.
-
-    ``less 60 or ... (greater 200 and ...)``: a dead ``ld [34]`` in front of
-    ``len >= 200`` (false: ``ret #0``) needs 38 bytes, which every packet that gets past
-    the test has: the load goes."""
-    k = block.k
-    bound = k + 1 if _LEN_TESTS[block.code] == 0x20 else k
-    if g_false < bound:
-        return g
-    # below ``INF``, which would mean "every successor returns 0" and drop the statements
-    # in front of the test, ``ld #pktlen`` included, though the test still picks the edge
-    return min(max(bound, g_true), INF - 1)
-
 
 def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     cache = Analyses.of(graph, analyses)
@@ -116,8 +91,6 @@ def _sweep(
         for succ in block.succs():
             out |= live[succ.id]
             g = min(g, guard[succ.id])
-        if block.code in _LEN_TESTS and block.stmts and block.stmts[-1].code == _LD_LEN:
-            g = _length_test_guard(block, guard[block.jt.id], guard[block.jf.id], g)
         ahead: dict[int, int] | None = None
         if xvns is not None:
             ahead = _meet_later(block, later)
