@@ -21,9 +21,11 @@ other way goes straight to a ``ret #0``, failing loads on the way or not (``doom
 says why that is safe; programs under ``_DOOM_MIN`` blocks skip it).
 
 Most edges find nothing: an edge's first test is usually undecided, which ``_probe``
-and ``_hopeless`` see without walking.  A threaded edge can open another walk, so the
-pass sweeps again while an edge moved (``_MAX_SWEEPS`` at most; the manager's next
-round goes on from there).
+and ``_hopeless`` see without walking.  A threaded edge can open another walk; the pass
+makes one sweep per call and leaves that to the manager's next round, after the other
+passes have cleaned up what this sweep left (sweeping again at once, up to four times,
+made the optimizer 8% slower on ordinary expressions for a handful of instructions on
+10,000 compositions: ``bench/compile_speed.py``, ``bench/size_vs_libpcap.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from bpfc.opt.dataflow import (
     decided,
     derived,
     forward,
-    live_ins,
     out_edges,
     run_block,
 )
@@ -47,7 +48,6 @@ from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import ABS_LOADS, MASK, NEGATIVE_OFF, WIDTH, A, Values, X, defines, effect
 
 _MAX_WALK = 12
-_MAX_SWEEPS = 4
 _DOOM_MIN = 20
 """Programs with fewer blocks skip ``doomed``: on the upstream corpus it never shortened
 one of them, and cost 3.6% of the optimizer's time there (compositions gain from 20 up)."""
@@ -237,23 +237,10 @@ def _thread(
 
 
 def run(graph: Graph, analyses: Analyses | None = None) -> bool:
-    """Thread every edge a sweep finds; sweep again while that moved some edge.
-
-    A threaded edge can open another walk (the state on an edge into a block the walk
-    now reaches first may decide more), so the pass repeats itself, a few times at most:
-    on a long ``or`` chain each sweep may open one more edge, and the manager's next
-    round, after the other passes shortened the chain, goes on.
-    """
+    """Thread every edge one forward sweep finds; True when an edge moved."""
     cache = Analyses.of(graph, analyses)
     order, live = cache.get(topo_order), cache.get(live_in)
-    doom = _Doom.of(order)  # true of the graph after every sweep (``doomed``)
-    for sweeps in range(_MAX_SWEEPS):
-        if not _sweep(graph, order, live, doom):
-            return sweeps > 0
-        # threading only moved edges forward: the old order is still a topological order
-        # of every reachable block, but liveness must be worked out again
-        live = live_ins(order)
-    return True
+    return _sweep(graph, order, live, _Doom.of(order))
 
 
 def _sweep(graph: Graph, order: list[Block], live: dict[int, int], doom: _Doom | None) -> bool:
@@ -275,7 +262,7 @@ def _sweep(graph: Graph, order: list[Block], live: dict[int, int], doom: _Doom |
 
 
 class _Doom:
-    """``doomed``'s tests for one run (they stay true while its sweeps thread edges), and
+    """``doomed``'s tests for one run (they stay true while its sweep threads edges), and
     the ``ret #0`` a doomed edge goes to."""
 
     def __init__(self, order: list[Block], reject: Block) -> None:
