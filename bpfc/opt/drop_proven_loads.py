@@ -50,7 +50,7 @@ A program with no dead statement that may fail (most) is not swept.
 from __future__ import annotations
 
 from bpfc.isa.insn import Class, MiscOp, Mode, RVal
-from bpfc.isa.opcodes import CLASS_MASK, JA, MODE_MASK, RVAL_MASK
+from bpfc.isa.opcodes import CLASS_MASK, JA, MODE_MASK, RVAL_MASK, SIZE_MASK
 from bpfc.opt import facts as F
 from bpfc.opt.analyses import Analyses, topo_order
 from bpfc.opt.bounds import Bounds
@@ -187,7 +187,7 @@ def load_need(bounds: Bounds, ins, regs: list[int]) -> tuple[int | None, int] | 
     if size is not None:
         return (None, k + WIDTH[size]) if k < NEGATIVE_OFF else None
     if code & CLASS_MASK == _LD and code & MODE_MASK == _IND and k < _SMALL_OFFSET:
-        width = WIDTH.get(code & 0x18)
+        width = WIDTH.get(code & SIZE_MASK)
         vx = regs[X]
         if width is not None and bounds.of(vx) <= _SMALL_X:
             return vx, k + width
