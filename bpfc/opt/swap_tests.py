@@ -19,7 +19,8 @@ replaced by D).  S_C goes.  Conditions:
   proven length ``minlen`` covers, an ALU op that cannot divide by zero ...) or computes
   a value a register already holds or a test already decided on every path there (such
   a load has succeeded before); or, for a load of S_B, every packet too short for it
-  returns 0 from S anyway, reaching S in B's entry state (``_short_to_s``);
+  returns 0 from S anyway, reaching S in B's entry state (``_short_to_s``), or every
+  path into B on which t_C goes to S made that load before (``_Proof``);
 * the value t_C tests after S_C (A, and X for a ``jeq x`` form) is, by value number, the
   one it has on entry to B, so t_C decides the same on B's entry values;
 * every register S_B or S_C writes is dead on entry to S and to D.
@@ -54,8 +55,8 @@ from bpfc.isa.insn import Class, Mode, RVal, Src
 from bpfc.isa.opcodes import CLASS_MASK, CLASS_MODE_MASK, JA
 from bpfc.opt.analyses import Analyses, live_in, topo_order
 from bpfc.opt.bounds import Bounds
-from bpfc.opt.dataflow import State, cannot_fail, forward, live_ins, out_edges, run_block
-from bpfc.opt.drop_proven_loads import doomed, load_need
+from bpfc.opt.dataflow import State, branch, cannot_fail, forward, live_ins, out_edges, run_block
+from bpfc.opt.drop_proven_loads import _proven, doomed, load_need
 from bpfc.opt.graph import Block, Graph
 from bpfc.opt.values import A, Values, X, defines, step
 
@@ -139,7 +140,14 @@ def _recomputes(c: Block, seen: dict) -> bool:
 
 
 def _swappable(
-    vals: Values, b: Block, c: Block, s_block: Block, state: State, live_s: int, live_d: int
+    vals: Values,
+    b: Block,
+    c: Block,
+    s_block: Block,
+    state: State,
+    live_s: int,
+    live_d: int,
+    proof: _Proof,
 ) -> bool:
     """The value conditions of the module docstring, on B's entry state."""
     bounds = None
@@ -158,7 +166,9 @@ def _swappable(
                 if where != b.id:
                     return False
                 bounds = bounds or Bounds(vals)
-                if not _short_to_s(vals, bounds, ins, regs, s_block, state):
+                if not _short_to_s(vals, bounds, ins, regs, s_block, state) and not proof.made(
+                    vals, s.vn, b, c, s_block, state
+                ):
                     return False
             regs[s.dest] = s.vn
             minlen = s.minlen
@@ -185,6 +195,35 @@ def _short_to_s(
     return need is not None and doomed(vals, bounds, s_block, 0, state, need)
 
 
+class _Proof:
+    """Whether a load of S_B was made before on every path into B on which t_C sends the
+    packet to S (``drop_proven_loads._proven``, with the facts of B's entry state and of
+    t_C's edge to S).  Then S_B may fail: a packet that t_C sends to S after the swap never
+    runs S_B, and originally its S_B could not fail (the value was computed before), so it
+    went on through the pure tests to S as well; one that t_C sends on runs S_B as before.
+    (IPV6 ``... and (src port 1024 or port 80 or 8080 ...)``: ``[40] == 8080`` before
+    ``ldh [42]``, which every path with ``[40] != 53`` loaded.)
+
+    The backward search needs every edge's state: a sweep records them only when an
+    earlier sweep found a pair that only this proof could allow (``wanted``)."""
+
+    def __init__(self, order: Sequence[Block] | None, graph: Graph) -> None:
+        self.edges: dict[tuple[int, int], State] | None = None if order is None else {}
+        self._order = order
+        self._graph = graph
+        self._preds: dict[int, list[Block]] | None = None
+        self.wanted = False
+
+    def made(self, vals: Values, vn: int, b: Block, c: Block, s: Block, state: State) -> bool:
+        if self.edges is None:
+            self.wanted = True
+            return False
+        if self._preds is None:
+            self._preds = self._graph.preds(self._order)
+        wanted = branch(vals, state, c.code, c.k, c.jt is s).facts
+        return _proven(vals, vn, wanted, b, self._preds, self.edges)
+
+
 def _rewrite(graph: Graph, b: Block, c: Block, s: Block, d: Block, mids: list[Block]) -> None:
     second = graph.new_block(b.stmts, b.code, b.k)
     second.jt = d if b.jt is c else b.jt
@@ -200,9 +239,11 @@ def _rewrite(graph: Graph, b: Block, c: Block, s: Block, d: Block, mids: list[Bl
     b.jf = second if c.jf is d else c.jf
 
 
-def _once(graph: Graph, cache: Analyses | None) -> bool:
+def _once(graph: Graph, cache: Analyses | None, record: bool = False) -> bool | None:
     """One sweep; rewrites the first pair that qualifies.  ``cache``: the manager's
-    analyses, valid only until this pass's first change (None after it)."""
+    analyses, valid only until this pass's first change (None after it).  ``record``:
+    keep every edge's state for ``_Proof``.  None: nothing qualifies, but a sweep that
+    records might find a pair (``_Proof.wanted``)."""
     order = cache.get(topo_order) if cache else graph.order()
     pairs = _candidates(order)
     if not pairs:
@@ -210,6 +251,8 @@ def _once(graph: Graph, cache: Analyses | None) -> bool:
     live = cache.get(live_in) if cache else live_ins(order)
     vals = Values()
     done = False
+    proof = _Proof(order if record else None, graph)
+    edges = proof.edges
 
     def visit(block: Block, state: State):
         nonlocal done
@@ -218,18 +261,27 @@ def _once(graph: Graph, cache: Analyses | None) -> bool:
         pair = pairs.get(block.id)
         if pair is not None:
             c, s, d, mids = pair
-            if _swappable(vals, block, c, s, state, live[s.id], live[d.id]):
+            if _swappable(vals, block, c, s, state, live[s.id], live[d.id], proof):
                 _rewrite(graph, block, c, s, d, mids)
                 done = True
                 return []
-        return out_edges(vals, block, run_block(vals, block, state))
+        out = out_edges(vals, block, run_block(vals, block, state))
+        if edges is not None:
+            for succ, after in out:
+                edges[(block.id, succ.id)] = after
+        return out
 
     forward(graph, order, vals, visit)
-    return done
+    return True if done else None if proof.wanted else False
 
 
 def run(graph: Graph, analyses: Analyses | None = None) -> bool:
     changed = False
-    while _once(graph, None if changed else Analyses.of(graph, analyses)):
+    while True:
+        cache = None if changed else Analyses.of(graph, analyses)
+        found = _once(graph, cache)
+        if found is None:  # only a recorded sweep's proof could allow a pair
+            found = _once(graph, cache, record=True)
+        if not found:
+            return changed
         changed = True
-    return changed

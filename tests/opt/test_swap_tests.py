@@ -201,3 +201,40 @@ def test_statement_free_tests_between_the_pair():
     assert len(out) <= 17
     for pkt in _packets(prog, []):
         assert run(out, pkt) == run(prog, pkt)
+
+
+SMALL = (5, 7, 8)
+
+
+@st.composite
+def joined_pairs(draw) -> list[Insn]:
+    """``_Proof``'s shape: a join J where one path loaded ``[2]`` and the other only
+    ``[1]``, then B (``ldb [2]``: may fail on the second) and C (``[1]`` reloaded), with
+    random tests, polarities and exits: the swap is sound only when the facts on ``[1]``
+    prove every path that t_C sends to S loaded ``[2]``."""
+
+    def test(jt: int, jf: int, here: int) -> Insn:
+        code = draw(st.sampled_from((0x15, 0x15, 0x25, 0x35)))
+        t, f = (jt, jf) if draw(st.booleans()) else (jf, jt)
+        return Insn(code, t - here - 1, f - here - 1, draw(st.sampled_from(SMALL)))
+
+    s, d = 10, 11
+    out = [Insn(0x30, 0, 0, 1), test(4, 2, 1), Insn(0x30, 0, 0, 2)]
+    out.append(test(4, draw(st.sampled_from((s, d))), 3))
+    out += [Insn(0x30, 0, 0, 1), test(s, 6, 5), Insn(0x30, 0, 0, 2), test(s, 8, 7)]
+    out += [Insn(0x30, 0, 0, 1), test(s, d, 9)]
+    return out + [draw(st.sampled_from(EXITS[1:])), Insn(0x06, 0, 0, 0)]
+
+
+_SHORT = [bytes([0, a]) for a in (*SMALL, 6, 9)] + [
+    bytes([0, a, b]) for a in (*SMALL, 6, 9) for b in (*SMALL, 6)
+]
+
+
+@given(joined_pairs())
+def test_proof_of_an_earlier_load_keeps_verdicts(prog):
+    changed, out, again = _swapped(prog)
+    assert not again
+    validate(out)
+    for pkt in _SHORT + _packets(prog, []):
+        assert run(out, pkt) == run(prog, pkt), (prog, out, pkt.hex())
