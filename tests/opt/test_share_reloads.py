@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.opt_helpers import lay_out
 
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.isa.insn import Insn
@@ -58,18 +59,7 @@ def dags(draw) -> list[Insn]:
             elif i == 3:
                 t, f = (4, f) if draw(st.booleans()) else (t, 4)
         blocks.append((stmts, code, k, t, f))
-    out: list[Insn] = []
-    start = []
-    pos = 0
-    for stmts, *_ in blocks:
-        start.append(pos)
-        pos += len(stmts) + 1
-    start += [pos + e for e in range(len(EXITS))]
-    for i, (stmts, code, k, t, f) in enumerate(blocks):
-        out += stmts
-        here = start[i] + len(stmts)
-        out.append(Insn(code, start[t] - here - 1, start[f] - here - 1, k))
-    return out + list(EXITS)
+    return lay_out(blocks, EXITS)
 
 
 def _packets(prog: list[Insn], extra: list[bytes]) -> list[bytes]:

@@ -8,8 +8,10 @@ truncation of them, the pass never grows a program, and a second run changes not
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.opt_helpers import lay_out
 
 from bpfc.compiler import compile as bpfc_compile
 from bpfc.isa.insn import Insn
@@ -64,18 +66,8 @@ def chains_of_tests(draw) -> list[Insn]:
         )
         blocks.append((stmts, code, draw(st.sampled_from(CONSTS)), draw(targets), draw(targets)))
     # ldx #2, so that indirect loads have a base; and sometimes a load proving 14 bytes
-    out = [Insn(0x01, 0, 0, 2)] + ([Insn(0x30, 0, 0, 13)] if draw(st.booleans()) else [])
-    start = []
-    pos = len(out)
-    for stmts, *_ in blocks:
-        start.append(pos)
-        pos += len(stmts) + 1
-    start += [pos + e for e in range(len(exits))]
-    for i, (stmts, code, k, t, f) in enumerate(blocks):
-        out += stmts
-        here = start[i] + len(stmts)
-        out.append(Insn(code, start[t] - here - 1, start[f] - here - 1, k))
-    return out + list(exits)
+    prefix = [Insn(0x01, 0, 0, 2)] + ([Insn(0x30, 0, 0, 13)] if draw(st.booleans()) else [])
+    return lay_out(blocks, exits, prefix)
 
 
 @st.composite
@@ -182,23 +174,20 @@ def test_a_live_at_the_shared_target_blocks_the_swap():
     assert not _swapped(_or_chain(Insn(0x16, 0, 0, 0)))[0]  # ret a
 
 
-def test_host_or_host_on_null_loses_one_load():
-    expr = "!((ip host 192.168.1.1) or (not ((host 10.0.0.2) || (tcp[2:2] > 1023))))"
-    prog = [Insn(*i) for i in bpfc_compile(expr, "NULL", optimize=False)]
+@pytest.mark.parametrize(
+    "expr, linktype, master",
+    [
+        # the pass brings bpfc's program from 19 to 18, libpcap master's size
+        ("!((ip host 192.168.1.1) or (not ((host 10.0.0.2) || (tcp[2:2] > 1023))))", "NULL", 18),
+        # ``[dst] == 20``, ``[dst] == 21`` then ``[src]`` reloaded for 21: the reload's test
+        # moves before the destination's, across the statement-free test between (was 18)
+        ("(udp[4:2] > 12) and (port 20 or 21)", "PPP", 17),
+    ],
+)
+def test_as_small_as_master_with_the_same_verdicts(expr, linktype, master):
+    prog = [Insn(*i) for i in bpfc_compile(expr, linktype, optimize=False)]
     out = optimize(prog)
-    # libpcap master's program is 18 instructions; the pass brings bpfc's from 19 to 18
-    assert len(out) <= 18
-    for pkt in _packets(prog, []):
-        assert run(out, pkt) == run(prog, pkt)
-
-
-def test_statement_free_tests_between_the_pair():
-    # ``[dst] == 20``, ``[dst] == 21`` then ``[src]`` reloaded for 21: the reload's test
-    # moves before the destination's (master: 17 instructions; bpfc was 18)
-    expr = "(udp[4:2] > 12) and (port 20 or 21)"
-    prog = [Insn(*i) for i in bpfc_compile(expr, "PPP", optimize=False)]
-    out = optimize(prog)
-    assert len(out) <= 17
+    assert len(out) <= master
     for pkt in _packets(prog, []):
         assert run(out, pkt) == run(prog, pkt)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -64,3 +65,21 @@ def project_expressions() -> list[tuple[str, str]]:
             dlt, expr = line.split("\t")
             rows.append((dlt, expr))
     return rows
+
+
+def lay_out(blocks: list, exits: Sequence[Insn], prefix: Sequence[Insn] = ()) -> list[Insn]:
+    """A listing of ``blocks`` (``(stmts, code, k, t, f)``; ``t``/``f`` index the blocks,
+    then ``exits``) after the statements ``prefix``, each block's test jumping to the
+    first instruction of its targets: the shape the optimizer's hypothesis tests draw."""
+    out = list(prefix)
+    start = []
+    pos = len(out)
+    for stmts, *_ in blocks:
+        start.append(pos)
+        pos += len(stmts) + 1
+    start += [pos + e for e in range(len(exits))]
+    for i, (stmts, code, k, t, f) in enumerate(blocks):
+        out += stmts
+        here = start[i] + len(stmts)
+        out.append(Insn(code, start[t] - here - 1, start[f] - here - 1, k))
+    return out + list(exits)
