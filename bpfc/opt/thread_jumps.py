@@ -41,6 +41,7 @@ from bpfc.opt.dataflow import (
     forward,
     out_edges,
     run_block,
+    within,
 )
 from bpfc.opt.doomed import doomed, needs, reject_block
 from bpfc.opt.facts import decide
@@ -123,10 +124,12 @@ def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
     kind = probe[0]
     if kind is _MASKED:
         inner = vals.find(probe[1])
+        if inner is not None and inner in state.facts:
+            return False  # a fact on the load may decide the masked test: walk
+        if within(vals, state.facts, probe[1]) is not None:
+            return False  # so may one on a wider load of its bytes (``dataflow.within``)
         if inner is None:
             return True  # never loaded: nothing is known of it or of any mask of it
-        if inner in state.facts:
-            return False  # a fact on the load may decide the masked test: walk
         mask = vals.find(probe[2])
         if mask is None:
             return True
@@ -141,8 +144,13 @@ def _hopeless(vals: Values, probe: tuple, state: State, block: Block) -> bool:
             if vx is None:
                 return True
         va = vals.find(("ldi", probe[1], probe[2], vx))
+    elif probe is _ENTRY_A:
+        va = state.regs[A]
     else:
-        va = state.regs[A] if probe is _ENTRY_A else vals.find(probe)
+        va = vals.find(probe)
+        if va is None:  # never loaded itself, but a wider load of its bytes may be known
+            fact = within(vals, state.facts, probe)
+            return fact is None or decide(fact, block.code & OP_MASK, block.k) is None
     if va is None:
         return True
     fact = state.facts.get(va)
