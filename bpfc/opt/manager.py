@@ -3,9 +3,10 @@
 Every pass is ``run(graph, analyses) -> bool`` (did it change anything) and reads alone
 (its module docstring says what it proves and why that is safe).  The analyses it asks
 for come from one ``analyses.Analyses`` cache, which the manager empties after every
-change.  Every pass only ever removes work, or moves a jump target strictly later, so
-the loop terminates; the cap turns a bug that breaks that into an ``InternalError``
-rather than a hang.  A new pass joins with one line in ``PASSES``.
+change.  Every change removes work (a statement or a test), or, removing none, moves a
+jump target strictly later (``share_reloads`` moves edges earlier, but each of its
+changes removes a load), so the loop terminates; the cap turns a bug that breaks that
+into an ``InternalError`` rather than a hang.  A new pass joins with one line in ``PASSES``.
 """
 
 from __future__ import annotations
